@@ -1,0 +1,115 @@
+# kom: plain Makefile.  make; make check; make check SAN=1; make install.
+# The user's CFLAGS are kept; warnings and hardening are added on top.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/kom
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+PKGS = jansson libgit2 libcurl yaml-0.1 openssl
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+KOM_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \
+	-fstack-protector-strong -fstack-clash-protection -Wformat \
+	-Wformat-security -fPIE -Ilib $(PKG_CFLAGS)
+KOM_LDFLAGS = -pie -Wl,-z,relro -Wl,-z,now
+ifeq ($(SAN),1)
+KOM_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+KOM_LDFLAGS += -fsanitize=address,undefined
+OBJ = obj-san
+else
+KOM_CFLAGS += -D_FORTIFY_SOURCE=2
+OBJ = obj
+endif
+
+ALL_CFLAGS = $(KOM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(KOM_LDFLAGS) $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:lib/%.c=$(OBJ)/lib/%.o)
+LIBKOM = lib/libkom.a
+PROGS := $(sort $(notdir $(wildcard cmd/kom-*)))
+BINS := $(PROGS:%=bin/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=tests/unit/%.t)
+MANS := $(sort $(wildcard man/*.[1-8]))
+
+# Objects of the unsanitized and sanitized builds live apart; a stamp file
+# makes the final artefacts relink when the flavour changes.
+FLAVOUR := $(OBJ)
+
+all: $(BINS) $(LIBKOM)
+
+.flavour: FORCE
+	@echo '$(FLAVOUR) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || \
+		echo '$(FLAVOUR) $(ALL_CFLAGS) $(ALL_LDFLAGS)' >$@
+
+$(OBJ)/%.o: %.c .flavour
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBKOM): $(LIB_OBJ) .flavour
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+define PROG_template
+$(1)_SRC := $$(sort $$(wildcard cmd/$(1)/*.c))
+$(1)_OBJ := $$($(1)_SRC:%.c=$$(OBJ)/%.o)
+bin/$(1): $$($(1)_OBJ) $$(LIBKOM)
+	@mkdir -p bin
+	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $$(LIBKOM) $$(PKG_LIBS) -lm
+endef
+$(foreach p,$(PROGS),$(eval $(call PROG_template,$(p))))
+
+tests/unit/%.t: $(OBJ)/tests/unit/%.o $(LIBKOM)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBKOM) $(PKG_LIBS) -lm
+
+$(OBJ)/tests/unit/%.o: tests/unit/%.c tests/unit/tap.h .flavour
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+# The whole suite: unit tests (C, TAP) and integration tests (sh, TAP).
+# T=tests/0010-foo.t runs a subset.  PROVE_FLAGS=-v for detail.
+T ?= $(UNIT_BINS) $(sort $(wildcard tests/*.t))
+PROVE_FLAGS ?=
+check: all $(UNIT_BINS)
+	KOM_TOP=$(CURDIR) prove --exec '' $(PROVE_FLAGS) $(T)
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANS)
+
+# libFuzzer targets under ASan+UBSan: make fuzz; FUZZ_SECONDS=600 make fuzz-run
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=tests/fuzz/%)
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+fuzz: $(FUZZ_BINS)
+tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(SHAREDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
+	done
+	cp -R share/. $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf obj obj-san bin $(LIBKOM) tests/unit/*.t $(FUZZ_BINS) .flavour
+
+FORCE:
+.PHONY: all check lint-man fuzz install clean FORCE
+
+-include $(shell find obj obj-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,74 @@
+/*
+ * util: exit statuses, diagnostics and checked allocation shared by every
+ * kom program.
+ *
+ * Diagnostics go to stderr as one line, "PROG: message", where PROG is the
+ * short name the program was invoked as.  The allocation helpers never
+ * return NULL: they print a diagnostic and exit KOM_EX_SOFTWARE instead.
+ */
+#ifndef KOM_UTIL_H
+#define KOM_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdnoreturn.h>
+
+/* The exit table (kom(7), EXIT STATUS). */
+enum {
+	KOM_EX_OK = 0,		/* done */
+	KOM_EX_NO = 1,		/* a valid "no": nothing to do, lock busy, a step failed */
+	KOM_EX_USAGE = 64,	/* bad command line */
+	KOM_EX_DATAERR = 65,	/* bad input: TOML, JSON lines, truncated stream */
+	KOM_EX_UNAVAILABLE = 69,/* a service is unavailable: Docker, git remote */
+	KOM_EX_SOFTWARE = 70,	/* internal error */
+	KOM_EX_IOERR = 74,	/* a local file could not be read or written */
+	KOM_EX_TEMPFAIL = 75,	/* temporary failure, retry later */
+	KOM_EX_CONFIG = 78	/* bad configuration (kom.toml) */
+};
+
+#define KOM_VERSION "0.1.0"
+
+/* "PROG: fmt\n" on stderr. */
+void kom_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROG: fmt: strerror(errno)\n" on stderr; errno is preserved. */
+void kom_warne(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kom_vwarn(const char *fmt, va_list ap);
+/* kom_warn, then exit(status). */
+noreturn void kom_die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* kom_warne, then exit(status). */
+noreturn void kom_diee(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Checked allocation: never NULL, dies with KOM_EX_SOFTWARE. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+/* xreallocarray: like reallocarray(3), overflow of nmemb*size dies. */
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a fresh string the caller frees. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Overflow-checked size arithmetic: die instead of wrapping. */
+size_t st_add(size_t a, size_t b);
+size_t st_mul(size_t a, size_t b);
+
+/* Grow *cap (doubling) so that it holds at least need elements. */
+#define KOM_GROW(p, need, cap) do { \
+	if ((size_t)(need) > (cap)) { \
+		size_t kom_nc_ = (cap) ? (cap) : 8; \
+		while (kom_nc_ < (size_t)(need)) \
+			kom_nc_ = st_mul(kom_nc_, 2); \
+		(p) = xreallocarray((p), kom_nc_, sizeof(*(p))); \
+		(cap) = kom_nc_; \
+	} \
+} while (0)
+
+#define KOM_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* 1 when colour may be used on fd: a terminal, and NO_COLOR unset. */
+int kom_use_color(int fd);
+
+#endif
