@@ -1,0 +1,70 @@
+/*
+ * tap: the Test Anything Protocol for kom's C unit tests, read by prove.
+ *
+ *	ok(cond, "name %d", i);  is_int(got, want, "name");
+ *	is_str(got, want, "name");  diag("...");  return done_testing();
+ *
+ * The plan is printed at the end, so tests need not count themselves.
+ * done_testing() returns the exit status: 0 when every test passed.
+ */
+#ifndef KOM_TAP_H
+#define KOM_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_n, tap_failed;
+
+__attribute__((format(printf, 2, 3), unused)) static int
+ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n++;
+	printf("%sok %d - ", cond ? "" : "not ", tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (!cond)
+		tap_failed++;
+	fflush(stdout);
+	return cond;
+}
+
+__attribute__((format(printf, 1, 2), unused)) static void
+diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+#define is_int(got, want, ...) do { \
+	long long got_ = (long long)(got), want_ = (long long)(want); \
+	if (!ok(got_ == want_, __VA_ARGS__)) \
+		diag("got %lld, want %lld", got_, want_); \
+} while (0)
+
+#define is_str(got, want, ...) do { \
+	const char *gs_ = (got), *ws_ = (want); \
+	if (!ok(gs_ && ws_ ? strcmp(gs_, ws_) == 0 : gs_ == ws_, __VA_ARGS__)) \
+		diag("got '%s', want '%s'", gs_ ? gs_ : "(null)", \
+		    ws_ ? ws_ : "(null)"); \
+} while (0)
+
+__attribute__((unused)) static int
+done_testing(void)
+{
+	printf("1..%d\n", tap_n);
+	if (tap_failed)
+		diag("failed %d of %d", tap_failed, tap_n);
+	return tap_failed ? 1 : 0;
+}
+
+#endif
