@@ -1,0 +1,156 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "util.h"
+#include "banned.h"
+
+extern char **environ;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+child(char *const argv[], const struct proc_opts *o, int in, int out, int err)
+{
+	int devnull = open("/dev/null", O_RDWR);
+
+	if (devnull < 0)
+		_exit(127);
+	dup2(in >= 0 ? in : devnull, 0);
+	dup2(out >= 0 ? out : devnull, 1);
+	dup2(err >= 0 ? err : devnull, 2);
+	if (o->cwd && chdir(o->cwd) < 0)
+		_exit(127);
+	signal(SIGPIPE, SIG_DFL);
+	if (o->envp)
+		environ = (char **)o->envp;
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static void
+add_capped(struct buf *b, const char *p, size_t n, size_t max)
+{
+	if (b->len >= max)
+		return;
+	if (n > max - b->len)
+		n = max - b->len;
+	buf_add(b, p, n);
+}
+
+int
+proc_run(char *const argv[], const struct proc_opts *o, int *status)
+{
+	static const struct proc_opts none;
+	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	size_t max, inoff = 0;
+	long long deadline;
+	char chunk[65536];
+	int ws, killed = 0;
+	pid_t pid;
+
+	if (!o)
+		o = &none;
+	max = o->max ? o->max : 16u << 20;
+	if ((o->input && pipe2(inp, O_CLOEXEC) < 0) ||
+	    (o->out && pipe2(outp, O_CLOEXEC) < 0) ||
+	    (o->err && o->err != o->out && pipe2(errp, O_CLOEXEC) < 0))
+		goto fail;
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0)
+		child(argv, o, inp[0], outp[1],
+		    o->err && o->err == o->out ? outp[1] : errp[1]);
+	if (inp[0] >= 0) close(inp[0]);
+	if (outp[1] >= 0) close(outp[1]);
+	if (errp[1] >= 0) close(errp[1]);
+	if (inp[1] >= 0)
+		fcntl(inp[1], F_SETFL, O_NONBLOCK);
+	deadline = o->timeout_ms ? now_ms() + o->timeout_ms : 0;
+	while (inp[1] >= 0 || outp[0] >= 0 || errp[0] >= 0) {
+		struct pollfd pf[3] = {
+			{ inp[1], POLLOUT, 0 }, { outp[0], POLLIN, 0 },
+			{ errp[0], POLLIN, 0 },
+		};
+		int wait = -1, r;
+		ssize_t n;
+
+		if (deadline) {
+			long long left = deadline - now_ms();
+			if (left <= 0) {
+				kill(pid, SIGKILL);
+				killed = 1;
+				break;
+			}
+			wait = (int)left;
+		}
+		r = poll(pf, 3, wait);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		if (pf[0].revents) {
+			n = write(inp[1], o->input + inoff, o->inlen - inoff);
+			if (n > 0)
+				inoff += (size_t)n;
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				inoff = o->inlen;
+			if (inoff >= o->inlen) {
+				close(inp[1]);
+				inp[1] = -1;
+			}
+		}
+		for (int i = 1; i < 3; i++) {
+			int *fd = i == 1 ? &outp[0] : &errp[0];
+			if (!pf[i].revents)
+				continue;
+			n = read(*fd, chunk, sizeof(chunk));
+			if (n > 0) {
+				add_capped(i == 1 ? o->out : o->err, chunk,
+				    (size_t)n, max);
+			} else if (n == 0 || errno != EINTR) {
+				close(*fd);
+				*fd = -1;
+			}
+		}
+	}
+	if (inp[1] >= 0) close(inp[1]);
+	if (outp[0] >= 0) close(outp[0]);
+	if (errp[0] >= 0) close(errp[0]);
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (killed)
+		*status = 137;
+	else if (WIFSIGNALED(ws))
+		*status = 128 + WTERMSIG(ws);
+	else
+		*status = WEXITSTATUS(ws);
+	return 0;
+fail:
+	{
+		int e = errno;
+		for (int i = 0; i < 2; i++) {
+			if (inp[i] >= 0) close(inp[i]);
+			if (outp[i] >= 0) close(outp[i]);
+			if (errp[i] >= 0) close(errp[i]);
+		}
+		errno = e;
+	}
+	return -1;
+}
