@@ -86,13 +86,23 @@ check: all $(UNIT_BINS)
 lint-man:
 	mandoc -Tlint -Wwarning $(MANS)
 
+# The unit tests under valgrind's memcheck; any error or leak fails.
+check-valgrind: $(UNIT_BINS)
+	for t in $(UNIT_BINS); do \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		    --error-exitcode=99 ./$$t >/dev/null || exit 1; \
+	done
+
 # libFuzzer targets under ASan+UBSan: make fuzz; FUZZ_SECONDS=600 make fuzz-run
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=tests/fuzz/%)
 FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 600
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 fuzz: $(FUZZ_BINS)
+fuzz-run: $(FUZZ_BINS)
+	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
 
@@ -110,6 +120,6 @@ clean:
 	rm -rf obj obj-san bin $(LIBKOM) tests/unit/*.t $(FUZZ_BINS) .flavour
 
 FORCE:
-.PHONY: all check lint-man fuzz install clean FORCE
+.PHONY: all check check-valgrind lint-man fuzz fuzz-run install clean FORCE
 
 -include $(shell find obj obj-san -name '*.d' 2>/dev/null)
