@@ -1,0 +1,199 @@
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pattern.h"
+#include "util.h"
+#include "banned.h"
+
+struct item {
+	char *text;		/* the wildcard, or NULL for a regex */
+	regex_t re;
+};
+
+struct pattern {
+	struct item *items;
+	size_t n;
+};
+
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* The trimmed [*b, *e) of [b, e). */
+static void
+trim(const char **b, const char **e)
+{
+	while (*b < *e && is_space((unsigned char)**b))
+		(*b)++;
+	while (*e > *b && is_space((unsigned char)(*e)[-1]))
+		(*e)--;
+}
+
+size_t
+pattern_split(const char *s, char ***items)
+{
+	const char *line, *eol, *b, *e, *c, *comma;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (line = s; *line; line = *eol ? eol + 1 : eol) {
+		eol = strchr(line, '\n');
+		if (!eol)
+			eol = line + strlen(line);
+		b = line;
+		e = eol;
+		trim(&b, &e);
+		if (b == e || *b == '#')
+			continue;
+		for (c = b; c + 1 < e; c++)
+			if (c[0] == ' ' && c[1] == '#') {
+				e = c;
+				break;
+			}
+		for (c = b; c < e; c = comma + 1) {
+			const char *ib = c, *ie;
+
+			comma = memchr(c, ',', (size_t)(e - c));
+			if (!comma)
+				comma = e;
+			ie = comma;
+			trim(&ib, &ie);
+			if (ib < ie) {
+				KOM_GROW(v, n + 1, cap);
+				v[n++] = xstrndup(ib, (size_t)(ie - ib));
+			}
+			if (comma == e)
+				break;
+		}
+	}
+	*items = v;
+	return n;
+}
+
+/* Length of the UTF-8 character at s (1 for a stray byte). */
+static size_t
+utf8_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
+
+	for (i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 1;
+	return n;
+}
+
+/*
+ * Greedy matching with one backtrack point (the last '*'): linear in
+ * practice, O(len(pat) * len(name)) at worst, never exponential.
+ */
+int
+pattern_wildcard(const char *pat, const char *name)
+{
+	const char *p = pat, *s = name, *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (*p == '*') {
+			star = p++;
+			resume = s;
+		} else if (*p == '?') {
+			p++;
+			s += utf8_len(s);
+		} else if (*p && *p == *s) {
+			p++;
+			s++;
+		} else if (star) {
+			p = star + 1;
+			resume += utf8_len(resume);
+			s = resume;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+struct pattern *
+pattern_new(const char *spec, char **err)
+{
+	struct pattern *p = xcalloc(1, sizeof(*p));
+	char **v, ebuf[256];
+	size_t n, i, len;
+	int rc;
+
+	*err = NULL;
+	n = pattern_split(spec, &v);
+	p->items = xcalloc(n ? n : 1, sizeof(*p->items));
+	for (i = 0; i < n; i++) {
+		len = strlen(v[i]);
+		if (len >= 2 && v[i][0] == '\\' && v[i][len - 1] == '\\') {
+			char *re = xstrndup(v[i] + 1, len - 2);
+
+			rc = regcomp(&p->items[p->n].re, re,
+			    REG_EXTENDED | REG_NOSUB);
+			free(re);
+			if (rc != 0) {
+				regerror(rc, &p->items[p->n].re, ebuf,
+				    sizeof(ebuf));
+				*err = xasprintf("invalid regex '%s' in pattern: "
+				    "%s", v[i], ebuf);
+				regfree(&p->items[p->n].re);
+				for (; i < n; i++)
+					free(v[i]);
+				free(v);
+				pattern_free(p);
+				return NULL;
+			}
+			p->items[p->n++].text = NULL;
+			free(v[i]);
+		} else {
+			p->items[p->n++].text = v[i];
+		}
+	}
+	free(v);
+	return p;
+}
+
+int
+pattern_match(const struct pattern *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->items[i].text) {
+			if (pattern_wildcard(p->items[i].text, name))
+				return 1;
+		} else if (regexec(&p->items[i].re, name, 0, NULL, 0) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+size_t
+pattern_count(const struct pattern *p)
+{
+	return p->n;
+}
+
+void
+pattern_free(struct pattern *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++) {
+		if (p->items[i].text)
+			free(p->items[i].text);
+		else
+			regfree(&p->items[i].re);
+	}
+	free(p->items);
+	free(p);
+}
