@@ -455,9 +455,10 @@ escape(struct parser *p, struct buf *out)
 	case 'U': return unicode_escape(p, out, 8);
 	case -1: return perr(p, "unterminated string");
 	default:
-		if (c > 0x20 && c < 0x7f)
+		if (c >= 0x20 && c < 0x7f)
 			return perr(p, "invalid escape '\\%c' in string", c);
-		return perr(p, "invalid escape in string");
+		return perr(p, "invalid escape '\\' followed by byte 0x%02X "
+		    "in string", c);
 	}
 	buf_add(out, rep, 1);
 	p->p += 2;
@@ -650,6 +651,33 @@ string(struct parser *p, struct buf *out, int allow_ml)
 	return q == '"' ? basic_string(p, out) : literal_string(p, out);
 }
 
+static int
+too_deep(struct parser *p)
+{
+	return perr(p, "nesting too deep (max %d levels)", TOML_MAX_DEPTH);
+}
+
+/* What sits at p->p where something else was expected. */
+static int
+unexpected(struct parser *p, const char *expected)
+{
+	int c = peek(p);
+
+	if (c == -1)
+		return perr(p, "expected %s, found end of input", expected);
+	if (c == '\n' || c == '\r')
+		return perr(p, "expected %s, found end of line", expected);
+	if (c < 0x20 || c == 0x7f)
+		return perr(p, "control character U+%04X, expected %s", c,
+		    expected);
+	if (c >= 0x80)
+		return utf8_len((const unsigned char *)p->p,
+		    (const unsigned char *)p->end) ?
+		    perr(p, "unexpected non-ascii character, expected %s",
+		    expected) : perr(p, "invalid utf-8");
+	return perr(p, "unexpected '%c', expected %s", c, expected);
+}
+
 /* ---- keys ---- */
 
 static int
@@ -672,8 +700,7 @@ key_path(struct parser *p)
 	for (;;) {
 		skip_ws(p);
 		if (p->nparts >= TOML_MAX_DEPTH)
-			return perr(p, "key has too many parts (max %d)",
-			    TOML_MAX_DEPTH);
+			return too_deep(p);
 		KOM_GROW(p->part, p->nparts + 1, p->partcap);
 		kp = &p->part[p->nparts++];
 		kp->off = p->keys.len;
@@ -688,12 +715,8 @@ key_path(struct parser *p)
 				;
 			buf_add(&p->keys, p->p, s - p->p);
 			p->p = s;
-		} else if (c == -1 || c == '\n' || c == '\r' || c == '=')
-			return perr(p, "expected key");
-		else if (c >= 0x21 && c < 0x7f)
-			return perr(p, "invalid character '%c' in key", c);
-		else
-			return perr(p, "expected key");
+		} else
+			return unexpected(p, "key");
 		kp->len = p->keys.len - kp->off;
 		skip_ws(p);
 		if (p->p == p->end || *p->p != '.')
@@ -729,7 +752,7 @@ not_extensible(struct parser *p, size_t i, const struct toml_kv *kv)
 		    "cannot extend array '%s' (defined at %d:%d)",
 		    kn, kv->line, kv->col);
 	return perr_at(p, p->part[i].line, p->part[i].col,
-	    "key '%s' is already a %s (defined at %d:%d)", kn,
+	    "key '%s' is not a table (%s defined at %d:%d)", kn,
 	    v ? toml_type_name(v->type) : "value", kv->line, kv->col);
 }
 
@@ -741,12 +764,6 @@ duplicate(struct parser *p, size_t i, const struct toml_kv *kv)
 	return perr_at(p, p->part[i].line, p->part[i].col,
 	    "duplicate key '%s' (first defined at %d:%d)",
 	    keyname(kn, sizeof(kn), kv->key, kv->keylen), kv->line, kv->col);
-}
-
-static int
-too_deep(struct parser *p)
-{
-	return perr(p, "nesting too deep (max %d levels)", TOML_MAX_DEPTH);
 }
 
 /* Resolve a parsed key/value key inside table t at depth: walk or create
@@ -1114,12 +1131,7 @@ scalar(struct parser *p)
 		return number(p, line, col);
 	if (c == '+' || c == '-' || c == 'i' || c == 'n' || c == 't' || c == 'f')
 		return special(p, line, col);
-	if (c == -1 || c == '\n' || c == '\r' || c == '#')
-		perr(p, "expected value");
-	else if (c >= 0x21 && c < 0x7f)
-		perr(p, "expected value, found '%c'", c);
-	else
-		perr(p, "expected value");
+	unexpected(p, "value");
 	return NULL;
 }
 

@@ -1,0 +1,67 @@
+/*
+ * fuzz/toml: libFuzzer target for the TOML parser.
+ *
+ *	make fuzz
+ *	mkdir /tmp/corpus && cp ../shared/toml-test/tests/valid/...*.toml /tmp/corpus
+ *	tests/fuzz/toml -max_total_time=600 -timeout=5 -rss_limit_mb=2048 /tmp/corpus
+ *
+ * Seed the corpus with the toml-test valid cases (see the list file
+ * ../shared/toml-test/tests/files-toml-1.0.0); never commit corpus files.
+ * Every document must either parse or fail with a positioned message, and
+ * the tree must be walkable and freed without leaks.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "toml.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Touch every node, so a dangling or half-built value trips ASan. */
+static size_t
+walk(const struct toml_value *v)
+{
+	size_t n = 1, i;
+
+	if (v->type == TOML_TABLE) {
+		for (i = 0; i < v->u.table.n; i++) {
+			n += v->u.table.kv[i].keylen;
+			if (toml_get_kv(v, v->u.table.kv[i].key) == NULL &&
+			    strlen(v->u.table.kv[i].key) == v->u.table.kv[i].keylen)
+				abort();	/* a key the index cannot find */
+			n += walk(v->u.table.kv[i].val);
+		}
+	} else if (v->type == TOML_ARRAY) {
+		for (i = 0; i < v->u.array.n; i++)
+			n += walk(v->u.array.v[i]);
+	} else if (v->type == TOML_STRING || v->type >= TOML_DATETIME) {
+		n += v->u.str.len + (v->u.str.s[v->u.str.len] == '\0');
+	}
+	return n;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct toml_error err;
+	struct toml_value *root;
+	char *copy;
+
+	/* A private copy without a terminator: the parser must respect len. */
+	copy = malloc(size ? size : 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, data, size);
+	root = toml_parse(copy, size, &err);
+	if (root) {
+		walk(root);
+		toml_free(root);
+	} else if (err.line < 1 || err.col < 1 || err.msg[0] == '\0' ||
+	    strchr(err.msg, '\n')) {
+		abort();	/* every error has a position and one line */
+	}
+	free(copy);
+	return 0;
+}
