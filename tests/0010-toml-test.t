@@ -159,7 +159,7 @@ is "$ninvalid" 499 "499 invalid cases listed"
 # The same decoder on a file operand names the file in its message.
 printf 'a = 1\nb = \n' >"$T/bad.toml"
 "$KOM_SYNC" toml "$T/bad.toml" 2>"$T/err" >/dev/null
-is "$?:$(cat "$T/err")" "65:kom-sync: $T/bad.toml:2:5: expected value" \
+is "$?:$(cat "$T/err")" "65:kom-sync: $T/bad.toml:2:5: expected value, found end of line" \
 	"file operand: error names file, line and column"
 "$KOM_SYNC" toml -x </dev/null >/dev/null 2>&1
 is "$?" 64 "unknown option is a usage error"
