@@ -1,0 +1,751 @@
+/*
+ * diff: declared resource records against applied ones (see diff.h).
+ *
+ * Configs are normalized by the resource layer (every field present with
+ * its default), so comparing them field by field makes a sync fully
+ * declarative per resource: a line removed from a file shows as a change
+ * back to the default, as in Komodo (komodo-behaviour.md 0, 2.3).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "diff.h"
+#include "util.h"
+#include "banned.h"
+
+static const char *const type_order[] = {
+	"variable", "user_group", "server", "alerter", "action", "swarm",
+	"builder", "repo", "build", "stack", "resource_sync", "deployment",
+	"procedure"
+};
+
+/* The fields of Komodo's redeploy rule (komodo-behaviour.md 2.7). */
+static const char *const deploy_fields_deployment[] = {
+	"server", "image", "image_registry_account", "skip_secret_interp",
+	"network", "restart", "command", "extra_args", "ports", "volumes",
+	"environment", "labels", NULL
+};
+static const char *const deploy_fields_stack[] = {
+	"server", "project_name", "run_directory", "file_paths",
+	"file_contents", "skip_secret_interp", "extra_args", "environment",
+	"env_file_path", "additional_env_files", "linked_repo", "repo",
+	"branch", "commit", "compose_cmd_wrapper", NULL
+};
+
+int
+diff_type_rank(const char *type)
+{
+	size_t i;
+
+	for (i = 0; type && i < KOM_NELEM(type_order); i++)
+		if (!strcmp(type, type_order[i]))
+			return (int)i;
+	return (int)KOM_NELEM(type_order);
+}
+
+static const char *
+sget(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static int
+is_secret(const json_t *rec)
+{
+	if (!rec)
+		return 0;
+	return json_is_true(json_object_get(rec, "secret")) ||
+	    json_is_true(json_object_get(json_object_get(rec, "config"),
+	    "is_secret"));
+}
+
+static json_t *
+mask(const char *name)
+{
+	char *s = xasprintf("<%s>", name);
+	json_t *j = json_string(s);
+
+	free(s);
+	return j;
+}
+
+/* Sorted copy of an array of strings (tags, after): order means nothing. */
+static json_t *
+sorted_set(const json_t *a)
+{
+	json_t *out = json_array();
+	const char **v;
+	size_t i, n = json_array_size(a), m = 0, j;
+
+	if (!n)
+		return out;
+	v = xreallocarray(NULL, n, sizeof(*v));
+	for (i = 0; i < n; i++)
+		if (json_is_string(json_array_get(a, i)))
+			v[m++] = json_string_value(json_array_get(a, i));
+	for (i = 1; i < m; i++)	/* insertion sort: these lists are short */
+		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			const char *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	for (i = 0; i < m; i++)
+		if (!i || strcmp(v[i - 1], v[i]))
+			json_array_append_new(out, json_string(v[i]));
+	free(v);
+	return out;
+}
+
+static void
+add_change(json_t *changes, const char *path, const json_t *from,
+    const json_t *to)
+{
+	json_array_append_new(changes, json_pack("{s:s,s:O,s:O}", "path", path,
+	    "from", from ? (json_t *)from : json_null(),
+	    "to", to ? (json_t *)to : json_null()));
+}
+
+/* Compare values at path; objects of the same variant are walked into. */
+static void
+compare(json_t *changes, const char *path, const json_t *from,
+    const json_t *to)
+{
+	const char *k;
+	json_t *v;
+	char *sub;
+
+	if (from && to && json_equal((json_t *)from, (json_t *)to))
+		return;
+	if (!json_is_object(from) || !json_is_object(to) ||
+	    !json_equal(json_object_get(from, "type"),
+	    json_object_get(to, "type"))) {
+		if (json_is_object(from) && json_is_object(to) &&
+		    json_object_get(from, "type") == NULL &&
+		    json_object_get(to, "type") == NULL)
+			goto walk;
+		add_change(changes, path, from, to);
+		return;
+	}
+walk:
+	json_object_foreach((json_t *)to, k, v) {
+		sub = xasprintf("%s.%s", path, k);
+		compare(changes, sub, json_object_get(from, k), v);
+		free(sub);
+	}
+	json_object_foreach((json_t *)from, k, v) {
+		if (json_object_get(to, k))
+			continue;
+		sub = xasprintf("%s.%s", path, k);
+		compare(changes, sub, v, NULL);
+		free(sub);
+	}
+}
+
+static void
+compare_meta(json_t *changes, const json_t *decl, const json_t *appl)
+{
+	json_t *a, *b;
+	static const char *const sets[] = { "tags", "after" };
+	static const char *const flags[] = { "template", "deploy" };
+	size_t i;
+
+	a = json_string(sget(appl, "description"));
+	b = json_string(sget(decl, "description"));
+	compare(changes, "description", a, b);
+	json_decref(a);
+	json_decref(b);
+	for (i = 0; i < KOM_NELEM(sets); i++) {
+		a = sorted_set(json_object_get(appl, sets[i]));
+		b = sorted_set(json_object_get(decl, sets[i]));
+		if (!json_equal(a, b))
+			add_change(changes, sets[i],
+			    json_object_get(appl, sets[i]) ?
+			    json_object_get(appl, sets[i]) : a,
+			    json_object_get(decl, sets[i]) ?
+			    json_object_get(decl, sets[i]) : b);
+		json_decref(a);
+		json_decref(b);
+	}
+	for (i = 0; i < KOM_NELEM(flags); i++) {
+		a = json_boolean(json_is_true(json_object_get(appl, flags[i])));
+		b = json_boolean(json_is_true(json_object_get(decl, flags[i])));
+		compare(changes, flags[i], a, b);
+		json_decref(a);
+		json_decref(b);
+	}
+}
+
+static void
+deploy_changes(json_t *dc, const char *type, const json_t *changes)
+{
+	const char *const *fields;
+	const char *path, *f, *end;
+	size_t i, j, len;
+	json_t *c;
+
+	if (!strcmp(type, "deployment"))
+		fields = deploy_fields_deployment;
+	else if (!strcmp(type, "stack"))
+		fields = deploy_fields_stack;
+	else
+		return;
+	json_array_foreach(changes, i, c) {
+		path = sget(c, "path");
+		if (strncmp(path, "config.", 7))
+			continue;
+		f = path + 7;
+		end = strchr(f, '.');
+		len = end ? (size_t)(end - f) : strlen(f);
+		for (j = 0; fields[j]; j++) {
+			size_t k;
+			int dup = 0;
+
+			if (strlen(fields[j]) != len || strncmp(fields[j], f, len))
+				continue;
+			for (k = 0; k < json_array_size(dc); k++)
+				if (!strcmp(json_string_value(
+				    json_array_get(dc, k)), fields[j]))
+					dup = 1;
+			if (!dup)
+				json_array_append_new(dc,
+				    json_string(fields[j]));
+		}
+	}
+}
+
+/* Replace every secret value in a variable record by <NAME>. */
+static void
+mask_record(json_t *rec, json_t *changes)
+{
+	const char *name = sget(rec, "name");
+	json_t *cfg = json_object_get(rec, "config"), *c;
+	size_t i;
+
+	if (json_is_object(cfg) && json_object_get(cfg, "value"))
+		json_object_set_new(cfg, "value", mask(name));
+	json_object_set_new(rec, "secret", json_true());
+	json_array_foreach(changes, i, c) {
+		if (strcmp(sget(c, "path"), "config.value"))
+			continue;
+		if (!json_is_null(json_object_get(c, "from")))
+			json_object_set_new(c, "from", mask(name));
+		if (!json_is_null(json_object_get(c, "to")))
+			json_object_set_new(c, "to", mask(name));
+	}
+}
+
+static const char *const record_order[] = {
+	"kind", "type", "name", "op", "sync", "source", "description", "tags",
+	"template", "deploy", "after", "after_source", "changes",
+	"deploy_changes", "config"
+};
+
+static int
+is_own_key(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < KOM_NELEM(record_order); i++)
+		if (!strcmp(k, record_order[i]))
+			return 1;
+	return !strcmp(k, "applied_at") || !strcmp(k, "exec");
+}
+
+json_t *
+diff_resource(const json_t *decl, const json_t *appl, const char *sync)
+{
+	const json_t *base = decl ? decl : appl;
+	const char *type = sget(base, "type"), *op, *k;
+	json_t *out, *changes = json_array(), *dc = json_array(), *cfg, *v;
+	json_t *av;
+	size_t i;
+
+	cfg = json_deep_copy(json_object_get(base, "config"));
+	if (!cfg)
+		cfg = json_object();
+	/* Build: a declared version 0.0.0 never overwrites the applied one. */
+	if (decl && appl && !strcmp(type, "build") &&
+	    !strcmp(sget(cfg, "version"), "0.0.0") &&
+	    (av = json_object_get(json_object_get(appl, "config"), "version")))
+		json_object_set(cfg, "version", av);
+
+	if (!appl)
+		op = "create";
+	else if (!decl)
+		op = "delete";
+	else {
+		compare_meta(changes, decl, appl);
+		compare(changes, "config", json_object_get(appl, "config"),
+		    cfg);
+		op = json_array_size(changes) ? "update" : "keep";
+		deploy_changes(dc, type, changes);
+	}
+
+	out = json_object();
+	json_object_set_new(out, "kind", json_string("resource"));
+	json_object_set_new(out, "type", json_string(type));
+	json_object_set_new(out, "name", json_string(sget(base, "name")));
+	json_object_set_new(out, "op", json_string(op));
+	if (decl ? sync != NULL : json_object_get(appl, "sync") != NULL)
+		json_object_set_new(out, "sync", json_string(decl ? sync :
+		    sget(appl, "sync")));
+	for (i = 5; i < KOM_NELEM(record_order) - 3; i++) {
+		k = record_order[i];
+		if ((v = json_object_get(base, k)))
+			json_object_set(out, k, v);
+	}
+	json_object_set_new(out, "changes", changes);
+	json_object_set_new(out, "deploy_changes", dc);
+	json_object_set_new(out, "config", cfg);
+	json_object_foreach((json_t *)base, k, v)
+		if (!is_own_key(k))
+			json_object_set(out, k, v);
+	if (!strcmp(type, "variable") && (is_secret(decl) || is_secret(appl)))
+		mask_record(out, changes);
+	return out;
+}
+
+/* "type\037name": an index key no real name can collide with. */
+static char *
+ikey(const char *type, const char *name)
+{
+	return xasprintf("%s\037%s", type, name);
+}
+
+static int
+has_all_tags(const json_t *rec, const struct diff_opts *o)
+{
+	json_t *tags = json_object_get(rec, "tags"), *t;
+	size_t i, j;
+	int found;
+
+	for (i = 0; i < o->nmatch_tags; i++) {
+		found = 0;
+		json_array_foreach(tags, j, t)
+			if (json_is_string(t) &&
+			    !strcmp(json_string_value(t), o->match_tags[i]))
+				found = 1;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+included(const json_t *rec, const struct diff_opts *o)
+{
+	const char *type = sget(rec, "type"), *srv;
+
+	if (!strcmp(type, "variable"))
+		return o->include_variables;
+	if (!strcmp(type, "user_group"))
+		return o->include_user_groups;
+	if (!o->include_resources || !has_all_tags(rec, o))
+		return 0;
+	if (o->server && (!strcmp(type, "deployment") ||
+	    !strcmp(type, "stack") || !strcmp(type, "repo"))) {
+		srv = sget(json_object_get(rec, "config"), "server");
+		if (*srv && strcmp(srv, o->server))
+			return 0;
+	}
+	return 1;
+}
+
+/* An after name must be a deployment or stack, declared or applied. */
+static int
+check_after(const json_t *declared, const json_t *index,
+    const json_t *applied)
+{
+	const json_t *rec, *n;
+	size_t i, j;
+	const char *name, *where;
+	char *k1, *k2;
+	int found;
+
+	json_array_foreach(declared, i, rec) {
+		json_array_foreach(json_object_get(rec, "after"), j, n) {
+			name = json_string_value(n);
+			if (!name)
+				continue;
+			k1 = ikey("deployment", name);
+			k2 = ikey("stack", name);
+			found = json_object_get(index, k1) ||
+			    json_object_get(index, k2) ||
+			    json_object_get(json_object_get(applied,
+			    "deployment"), name) ||
+			    json_object_get(json_object_get(applied, "stack"),
+			    name);
+			free(k1);
+			free(k2);
+			if (found)
+				continue;
+			where = sget(rec, "after_source");
+			if (!*where)
+				where = sget(rec, "source");
+			kom_warn("%s%s%s '%s' is after '%s', which is neither "
+			    "a declared nor an applied deployment or stack",
+			    where, *where ? ": " : "", sget(rec, "type"),
+			    sget(rec, "name"), name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cmp_rec(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int rx = diff_type_rank(sget(x, "type")), ry = diff_type_rank(
+	    sget(y, "type"));
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	if (rx == (int)KOM_NELEM(type_order)) {
+		int c = strcmp(sget(x, "type"), sget(y, "type"));
+
+		if (c)
+			return c;
+	}
+	return strcmp(sget(x, "name"), sget(y, "name"));
+}
+
+int
+diff_run(const json_t *declared, const json_t *applied,
+    const struct diff_opts *o, json_t **out, struct diff_counts *c)
+{
+	json_t *index = json_object(), *rec, *prev, *byname, *arec, *r;
+	json_t **v = NULL;
+	size_t i, n = 0, cap = 0;
+	const char *type, *name, *op;
+	char *k;
+
+	*out = NULL;
+	memset(c, 0, sizeof(*c));
+	json_array_foreach(declared, i, rec) {
+		type = json_string_value(json_object_get(rec, "type"));
+		name = json_string_value(json_object_get(rec, "name"));
+		if (!json_is_object(rec) || !type || !name || !*name) {
+			kom_warn("%s%sresource record %zu has no type or name",
+			    sget(rec, "source"), *sget(rec, "source") ? ": " :
+			    "", i + 1);
+			goto fail;
+		}
+		k = ikey(type, name);
+		if ((prev = json_object_get(index, k))) {
+			kom_warn("%s: duplicate %s '%s' (first declared at %s)",
+			    sget(rec, "source"), type, name,
+			    sget(prev, "source"));
+			free(k);
+			goto fail;
+		}
+		json_object_set(index, k, rec);
+		free(k);
+	}
+	if (check_after(declared, index, applied) < 0)
+		goto fail;
+
+	json_array_foreach(declared, i, rec) {
+		if (!included(rec, o))
+			continue;
+		arec = json_object_get(json_object_get(applied,
+		    sget(rec, "type")), sget(rec, "name"));
+		KOM_GROW(v, n + 1, cap);
+		v[n++] = diff_resource(rec, arec, o->sync);
+	}
+	if (o->delete) {
+		json_object_foreach((json_t *)applied, type, byname) {
+			json_object_foreach(byname, name, arec) {
+				const char *as = json_string_value(
+				    json_object_get(arec, "sync"));
+				int declared_here;
+
+				if (as && (!o->sync || strcmp(as, o->sync)))
+					continue;
+				if (!json_is_object(arec) ||
+				    !json_object_get(arec, "type"))
+					continue;
+				if (!included(arec, o))
+					continue;
+				k = ikey(type, name);
+				prev = json_object_get(index, k);
+				free(k);
+				declared_here = prev && included(prev, o);
+				if (declared_here)
+					continue;
+				KOM_GROW(v, n + 1, cap);
+				v[n++] = diff_resource(NULL, arec, o->sync);
+			}
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_rec);
+	*out = json_array();
+	for (i = 0; i < n; i++) {
+		r = v[i];
+		op = sget(r, "op");
+		if (!strcmp(op, "create"))
+			c->create++;
+		else if (!strcmp(op, "update"))
+			c->update++;
+		else if (!strcmp(op, "delete"))
+			c->delete++;
+		else
+			c->keep++;
+		json_array_append_new(*out, r);
+	}
+	c->total = c->create + c->update + c->delete + c->keep;
+	free(v);
+	json_decref(index);
+	return 0;
+fail:
+	json_decref(index);
+	return -1;
+}
+
+json_t *
+diff_end_record(const struct diff_counts *c)
+{
+	return json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I}}", "kind", "end",
+	    "program", "kom-sync", "counts",
+	    "create", (json_int_t)c->create, "update", (json_int_t)c->update,
+	    "delete", (json_int_t)c->delete, "keep", (json_int_t)c->keep,
+	    "total", (json_int_t)c->total);
+}
+
+/* ---- the human plan ---- */
+
+static int
+is_kv_entry(const json_t *e)
+{
+	return json_is_object(e) && ((json_object_get(e, "key") &&
+	    json_object_get(e, "value")) || (json_object_get(e, "local") &&
+	    json_object_get(e, "container")) || (json_object_get(e, "signal") &&
+	    json_object_get(e, "label")));
+}
+
+static int
+is_kv_list(const json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v) || !json_array_size(v))
+		return 0;
+	json_array_foreach(v, i, e)
+		if (!is_kv_entry(e))
+			return 0;
+	return 1;
+}
+
+static void
+add_kv_entry(struct buf *b, const json_t *e)
+{
+	if (json_object_get(e, "key"))
+		buf_printf(b, "%s=%s", sget(e, "key"), sget(e, "value"));
+	else if (json_object_get(e, "local"))
+		buf_printf(b, "%s:%s", sget(e, "local"), sget(e, "container"));
+	else
+		buf_printf(b, "%s: %s", sget(e, "signal"), sget(e, "label"));
+}
+
+/* A kv list as one string; skip: entries also in other are left out. */
+static void
+kv_string(struct buf *b, const json_t *v, const json_t *other, int *elided)
+{
+	size_t i, j, shown = 0;
+	json_t *e, *f;
+	int in_other;
+
+	json_array_foreach(v, i, e) {
+		in_other = 0;
+		if (other)
+			json_array_foreach(other, j, f)
+				if (json_equal(e, f))
+					in_other = 1;
+		if (in_other) {
+			*elided = 1;
+			continue;
+		}
+		if (shown++)
+			buf_adds(b, ", ");
+		add_kv_entry(b, e);
+	}
+}
+
+static char *
+quote(const char *s)
+{
+	json_t *j = json_string(s);
+	char *q;
+
+	if (!j)		/* not UTF-8: show it as bytes were lost */
+		return xstrdup("\"<binary>\"");
+	q = json_dumps(j, JSON_ENCODE_ANY);
+	json_decref(j);
+	return q ? q : xstrdup("\"\"");
+}
+
+static char *
+plain(const json_t *v)
+{
+	char *s;
+
+	if (!v || json_is_null(v))
+		return xstrdup("(none)");
+	if (json_is_string(v))
+		return quote(json_string_value(v));
+	if (is_kv_list(v)) {
+		struct buf b = BUF_INIT;
+		int el = 0;
+		char *q;
+
+		kv_string(&b, v, NULL, &el);
+		q = quote(b.s);
+		buf_free(&b);
+		return q;
+	}
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return s ? s : xstrdup("?");
+}
+
+/* Elide the middle of s to about max columns. */
+static char *
+elide(char *s, size_t max)
+{
+	size_t len = strlen(s), keep;
+	char *r;
+
+	if (len <= max || max < 12)
+		return s;
+	keep = (max - 3) / 2;
+	r = xasprintf("%.*s...%s", (int)keep, s, s + len - keep);
+	free(s);
+	return r;
+}
+
+char *
+diff_render_value(const json_t *v, size_t max)
+{
+	return elide(plain(v), max);
+}
+
+/* Both sides of a change, cut around where they differ when long. */
+static void
+render_change(struct buf *out, const json_t *from, const json_t *to,
+    size_t max)
+{
+	char *a = plain(from), *b = plain(to);
+	size_t la, lb, p = 0, s = 0;
+
+	if ((strlen(a) > max || strlen(b) > max) && is_kv_list(from) &&
+	    is_kv_list(to)) {
+		struct buf x = BUF_INIT, y = BUF_INIT;
+		int ea = 0, eb = 0;
+
+		kv_string(&x, from, to, &ea);
+		kv_string(&y, to, from, &eb);
+		if (ea)
+			buf_adds(&x, x.len ? ", ..." : "...");
+		if (eb)
+			buf_adds(&y, y.len ? ", ..." : "...");
+		free(a);
+		free(b);
+		a = quote(x.s);
+		b = quote(y.s);
+		buf_free(&x);
+		buf_free(&y);
+	}
+	la = strlen(a);
+	lb = strlen(b);
+	if (la > max || lb > max) {
+		while (p < la && p < lb && a[p] == b[p])
+			p++;
+		while (s < la - p && s < lb - p &&
+		    a[la - 1 - s] == b[lb - 1 - s])
+			s++;
+		if (p > 16 || s > 16) {
+			size_t pk = p > 16 ? p - 8 : 0;	/* drop a[0..pk) */
+			size_t sk = s > 16 ? s - 8 : 0;	/* drop the last sk */
+			char *na = xasprintf("%s%.*s%s", pk ? "..." : "",
+			    (int)(la - pk - sk), a + pk, sk ? "..." : "");
+			char *nb = xasprintf("%s%.*s%s", pk ? "..." : "",
+			    (int)(lb - pk - sk), b + pk, sk ? "..." : "");
+
+			free(a);
+			free(b);
+			a = na;
+			b = nb;
+		}
+	}
+	a = elide(a, max);
+	b = elide(b, max);
+	buf_printf(out, "%s -> %s", a, b);
+	free(a);
+	free(b);
+}
+
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_RED "\033[31m"
+#define C_BOLD "\033[1m"
+#define C_RESET "\033[0m"
+
+void
+diff_render_human(FILE *fp, const json_t *records,
+    const struct diff_counts *c, int color, int verbose)
+{
+	const json_t *r, *ch, *dc;
+	const char *op, *type, *last = NULL, *mark, *col, *src;
+	size_t i, j;
+	struct buf b = BUF_INIT;
+
+	json_array_foreach(records, i, r) {
+		op = sget(r, "op");
+		type = sget(r, "type");
+		if (!strcmp(op, "keep") && !verbose)
+			continue;
+		if (last && strcmp(last, type))
+			buf_addc(&b, '\n');
+		last = type;
+		if (!strcmp(op, "create"))
+			mark = "+", col = C_GREEN;
+		else if (!strcmp(op, "update"))
+			mark = "~", col = C_YELLOW;
+		else if (!strcmp(op, "delete"))
+			mark = "-", col = C_RED;
+		else
+			mark = " ", col = "";
+		src = sget(r, "source");
+		buf_printf(&b, "%s%s %s %s '%s'%s", color ? col : "", mark, op,
+		    type, sget(r, "name"), color && *col ? C_RESET : "");
+		if (*src)
+			buf_printf(&b, " (%s)", src);
+		dc = json_object_get(r, "deploy_changes");
+		if (json_array_size(dc)) {
+			buf_adds(&b, " [deploy: ");
+			for (j = 0; j < json_array_size(dc); j++)
+				buf_printf(&b, "%s%s", j ? ", " : "",
+				    json_string_value(json_array_get(dc, j)));
+			buf_addc(&b, ']');
+		}
+		buf_addc(&b, '\n');
+		json_array_foreach(json_object_get(r, "changes"), j, ch) {
+			buf_printf(&b, "    %s: ", sget(ch, "path"));
+			render_change(&b, json_object_get(ch, "from"),
+			    json_object_get(ch, "to"), 60);
+			buf_addc(&b, '\n');
+		}
+	}
+	if (b.len)
+		buf_addc(&b, '\n');
+	buf_printf(&b, "%sPlan: %ld to create, %ld to update, %ld to delete, "
+	    "%ld unchanged.%s\n", color ? C_BOLD : "", c->create, c->update,
+	    c->delete, c->keep, color ? C_RESET : "");
+	fwrite(b.s, 1, b.len, fp);
+	buf_free(&b);
+}

@@ -1,0 +1,89 @@
+/*
+ * diff: what kom-sync diff computes (kom-sync(1), kom-json(5)): declared
+ * resource records against the records last applied (state.h).
+ *
+ * Records are jansson objects shaped as the "resource" record of
+ * kom-json(5): type, name, source, description, tags, template, deploy,
+ * after, config (normalized, defaults merged).  The declared records come
+ * from the resource layer (kom-sync show), the applied ones from the state
+ * directory.  Nothing here reads TOML or files.
+ *
+ * Secrets: a variable whose config.is_secret (or record "secret") is true
+ * never shows its value, only "<NAME>", in any record or rendering made
+ * here, whatever its input records held.
+ *
+ * Ownership: arguments are borrowed; every json_t returned is new and the
+ * caller's (json_decref).  Errors are printed as one diagnostic and
+ * returned as -1.
+ */
+#ifndef KOM_DIFF_H
+#define KOM_DIFF_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+/* Which resources take part: the [[resource_sync]] options (config.h). */
+struct diff_opts {
+	const char *sync;	/* put on every record as "sync"; NULL: none */
+	int delete;		/* delete || managed: undeclared applied -> delete */
+	int include_resources;	/* every type but variable and user_group */
+	int include_variables;
+	int include_user_groups;
+	const char *const *match_tags;	/* resources must carry all of them */
+	size_t nmatch_tags;
+	const char *server;	/* NULL, or only deployments, stacks and repos
+				 * whose server is empty or this one */
+};
+
+struct diff_counts {
+	long create, update, delete, keep, total;
+};
+
+/*
+ * Komodo's apply order (komodo-behaviour.md 2.5): variable, user_group,
+ * server, alerter, action, swarm, builder, repo, build, stack,
+ * resource_sync, deployment, procedure.  Returns 0..12, or 13 for an
+ * unknown type (sorted last).
+ */
+int diff_type_rank(const char *type);
+
+/*
+ * One resource.  declared or applied may be NULL (create / delete), not
+ * both.  Returns a new "resource" record with "op", "changes" and
+ * "deploy_changes" (and "sync" from sync when not NULL; for a delete the
+ * applied record's sync).
+ */
+json_t *diff_resource(const json_t *declared, const json_t *applied,
+    const char *sync);
+
+/*
+ * The whole diff.  declared: array of records; applied: {type: {name:
+ * record}} as state_load_all() returns.  On success *out is an array of
+ * records in output order (type rank, then byte order of names), *c is
+ * filled, and 0 is returned.  Returns -1 after printing a diagnostic when
+ * the input is bad: a record without type or name, a duplicate, or an
+ * "after" naming a deployment or stack that is neither declared nor
+ * applied.
+ */
+int diff_run(const json_t *declared, const json_t *applied,
+    const struct diff_opts *o, json_t **out, struct diff_counts *c);
+
+/* {"kind":"end","program":"kom-sync","counts":{...}} */
+json_t *diff_end_record(const struct diff_counts *c);
+
+/*
+ * The human plan: records (as diff_run made them) grouped by type, one
+ * line per create/update/delete and per changed field, then the "Plan:"
+ * line.  color: ANSI colours; verbose: list unchanged resources too.
+ */
+void diff_render_human(FILE *fp, const json_t *records,
+    const struct diff_counts *c, int color, int verbose);
+
+/*
+ * A value as the human plan shows it, in a fresh string: strings quoted,
+ * kv lists as "K=V, K=V", at most about max columns (elided in the
+ * middle with "...").
+ */
+char *diff_render_value(const json_t *v, size_t max);
+
+#endif
