@@ -1,0 +1,263 @@
+/*
+ * kom-sync diff: the first stage of an apply.
+ *
+ *	kom-sync diff ./syncs | kom-plan | kom-exec
+ *
+ * Reads the declared resources (TOML files through the resource layer, or
+ * kom-sync show's records with -j), the sync options from kom.toml (-y),
+ * and what was last applied from the state directory; writes one resource
+ * record per resource with op create, update, delete or keep and its
+ * field-level changes, then an end record (kom-json(5)).  -H prints the
+ * plan for a person instead.  Nothing is written on bad input: the whole
+ * stream is computed before the first line goes out.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "diff.h"
+#include "jsonl.h"
+#include "paths.h"
+#include "state.h"
+#include "sync-diff.h"
+#include "util.h"
+#if __has_include("resource.h")
+#include "resource.h"
+#define HAVE_RESOURCE 1
+#endif
+#include "banned.h"
+
+static const char usage[] = "usage: kom-sync diff [-dHsv] [-j file] "
+    "[-n server] [-t tag] [-y sync] [path ...]";
+
+/* kom-sync show's records from file ("-": stdin) into *out. */
+static int
+read_records(const char *file, json_t **out)
+{
+	struct jsonl_reader r;
+	FILE *fp;
+	json_t *rec;
+	int rc;
+
+	fp = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	if (!fp) {
+		kom_warne("%s", file);
+		return -1;
+	}
+	jsonl_reader_init(&r, fp, strcmp(file, "-") ? file : "<stdin>");
+	*out = json_array();
+	while ((rc = jsonl_next(&r, &rec)) == 1) {
+		if (!strcmp(jsonl_kind(rec), "error")) {
+			kom_warn("%s:%ld: %s", r.name, r.line,
+			    json_string_value(json_object_get(rec, "message")) ?
+			    json_string_value(json_object_get(rec, "message")) :
+			    "error record");
+			json_decref(rec);
+			rc = -1;
+			break;
+		}
+		if (!strcmp(jsonl_kind(rec), "resource"))
+			json_array_append_new(*out, rec);
+		else
+			json_decref(rec);
+	}
+	jsonl_reader_free(&r);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc < 0) {
+		json_decref(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+#ifdef HAVE_RESOURCE
+static int
+load_declared(char **paths, size_t npaths, int strict, const json_t *applied,
+    json_t **out)
+{
+	struct resource_opts ro;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.strict = strict;
+	(void)applied;
+	return resource_load((const char *const *)paths, npaths, &ro, out);
+}
+#else
+static int
+load_declared(char **paths, size_t npaths, int strict, const json_t *applied,
+    json_t **out)
+{
+	(void)paths;
+	(void)npaths;
+	(void)strict;
+	(void)applied;
+	*out = NULL;
+	kom_warn("reading TOML needs the resource layer, not built in yet; "
+	    "use -j");
+	return -1;
+}
+#endif
+
+int
+sync_diff_main(int argc, char **argv)
+{
+	struct kom_paths p;
+	struct config cfg;
+	const struct config_sync *sy = NULL;
+	struct diff_opts o;
+	struct diff_counts counts;
+	const char *yname = NULL, *jfile = NULL, *server = NULL;
+	const char **tags = NULL;
+	size_t ntags = 0, tcap = 0, i, npaths = 0;
+	char **paths = NULL;
+	int c, human = 0, strict = 0, del = 0, verbose = 0, rc;
+	json_t *declared = NULL, *applied = NULL, *out = NULL, *r;
+
+	while ((c = getopt(argc, argv, "dHhj:n:st:vy:")) != -1) {
+		switch (c) {
+		case 'd':
+			del = 1;
+			break;
+		case 'H':
+			human = 1;
+			break;
+		case 'j':
+			jfile = optarg;
+			break;
+		case 'n':
+			server = optarg;
+			break;
+		case 's':
+			strict = 1;
+			break;
+		case 't':
+			KOM_GROW(tags, ntags + 1, tcap);
+			tags[ntags++] = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'y':
+			yname = optarg;
+			break;
+		case 'h':
+			puts(usage);
+			return KOM_EX_OK;
+		default:
+			fprintf(stderr, "%s\n", usage);
+			return KOM_EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (jfile && argc) {
+		fprintf(stderr, "%s\n", usage);
+		return KOM_EX_USAGE;
+	}
+
+	paths_get(&p);
+	if (config_load(p.config, strict, &cfg) < 0) {
+		paths_free(&p);
+		free(tags);
+		return KOM_EX_CONFIG;
+	}
+	memset(&o, 0, sizeof(o));
+	if (yname) {
+		if (!(sy = config_sync(&cfg, yname))) {
+			kom_warn("%s: no resource_sync named '%s'", cfg.path,
+			    yname);
+			rc = KOM_EX_CONFIG;
+			goto out;
+		}
+		o.sync = sy->name;
+		o.delete = sy->delete || sy->managed;
+		o.include_resources = sy->include_resources;
+		o.include_variables = sy->include_variables;
+		o.include_user_groups = sy->include_user_groups;
+		o.match_tags = (const char *const *)sy->match_tags;
+		o.nmatch_tags = sy->nmatch_tags;
+	} else {
+		/* by hand, without a sync: show everything declared */
+		o.include_resources = 1;
+		o.include_variables = 1;
+		o.include_user_groups = 1;
+	}
+	if (del)
+		o.delete = 1;
+	if (ntags) {
+		o.match_tags = tags;
+		o.nmatch_tags = ntags;
+	}
+	o.server = server ? server : cfg.server;
+
+	if (argc) {
+		paths = xreallocarray(NULL, (size_t)argc, sizeof(*paths));
+		for (i = 0; i < (size_t)argc; i++)
+			paths[npaths++] = xstrdup(argv[i]);
+	} else if (!jfile && sy) {
+		size_t n = sy->nresource_path ? sy->nresource_path : 1;
+
+		paths = xreallocarray(NULL, n, sizeof(*paths));
+		for (i = 0; i < sy->nresource_path; i++)
+			paths[npaths++] = sy->resource_path[i][0] == '/' ?
+			    xstrdup(sy->resource_path[i]) :
+			    xasprintf("%s/%s", sy->directory,
+			    sy->resource_path[i]);
+		if (!npaths)
+			paths[npaths++] = xstrdup(sy->directory);
+	} else if (!jfile) {
+		fprintf(stderr, "%s\n", usage);
+		rc = KOM_EX_USAGE;
+		goto out;
+	}
+
+	if (state_load_all(p.state, &applied) < 0) {
+		rc = KOM_EX_IOERR;
+		goto out;
+	}
+	if (jfile)
+		rc = read_records(jfile, &declared);
+	else
+		rc = load_declared(paths, npaths, strict, applied, &declared);
+	if (rc < 0) {
+		rc = KOM_EX_DATAERR;
+		goto out;
+	}
+	if (diff_run(declared, applied, &o, &out, &counts) < 0) {
+		rc = KOM_EX_DATAERR;
+		goto out;
+	}
+
+	rc = KOM_EX_OK;
+	if (human)
+		diff_render_human(stdout, out, &counts, kom_use_color(1),
+		    verbose);
+	else {
+		json_array_foreach(out, i, r)
+			if (jsonl_write(stdout, r) < 0)
+				break;
+		jsonl_write_steal(stdout, diff_end_record(&counts));
+	}
+	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
+		kom_warne("<stdout>");
+		rc = KOM_EX_IOERR;
+	}
+out:
+	for (i = 0; i < npaths; i++)
+		free(paths[i]);
+	free(paths);
+	json_decref(out);
+	json_decref(declared);
+	json_decref(applied);
+	free(tags);
+	config_free(&cfg);
+	paths_free(&p);
+	return rc;
+}
