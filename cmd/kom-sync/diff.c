@@ -26,10 +26,6 @@
 #include "state.h"
 #include "sync-diff.h"
 #include "util.h"
-#if __has_include("resource.h")
-#include "resource.h"
-#define HAVE_RESOURCE 1
-#endif
 #include "banned.h"
 
 static const char usage[] = "usage: kom-sync diff [-dHsv] [-j file] "
