@@ -446,7 +446,7 @@ diff_run(const json_t *declared, const json_t *applied,
 		json_object_set(index, k, rec);
 		free(k);
 	}
-	if (check_after(declared, index, applied) < 0)
+	if (o->check_after && check_after(declared, index, applied) < 0)
 		goto fail;
 
 	json_array_foreach(declared, i, rec) {

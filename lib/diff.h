@@ -33,6 +33,9 @@ struct diff_opts {
 	size_t nmatch_tags;
 	const char *server;	/* NULL, or only deployments, stacks and repos
 				 * whose server is empty or this one */
+	int check_after;	/* an "after" must name a deployment or stack
+				 * declared or applied (when the resource
+				 * layer did not check it already) */
 };
 
 struct diff_counts {
@@ -61,9 +64,9 @@ json_t *diff_resource(const json_t *declared, const json_t *applied,
  * record}} as state_load_all() returns.  On success *out is an array of
  * records in output order (type rank, then byte order of names), *c is
  * filled, and 0 is returned.  Returns -1 after printing a diagnostic when
- * the input is bad: a record without type or name, a duplicate, or an
- * "after" naming a deployment or stack that is neither declared nor
- * applied.
+ * the input is bad: a record without type or name, a duplicate, or (with
+ * check_after) an "after" naming a deployment or stack that is neither
+ * declared nor applied.
  */
 int diff_run(const json_t *declared, const json_t *applied,
     const struct diff_opts *o, json_t **out, struct diff_counts *c);

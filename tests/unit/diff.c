@@ -293,7 +293,7 @@ static void
 test_run(void)
 {
 	json_t *decl = json_array(), *app = json_object(), *out, *t;
-	struct diff_opts o = { NULL, 0, 1, 1, 1, NULL, 0, NULL };
+	struct diff_opts o = { NULL, 0, 1, 1, 1, NULL, 0, NULL, 1 };
 	struct diff_counts c;
 	const char *prod[] = { "prod", "eu" };
 	char *s;
@@ -377,7 +377,7 @@ test_run(void)
 	/* server filter */
 	{
 		json_t *d2 = json_array(), *a2 = json_object();
-		struct diff_opts o2 = { NULL, 1, 1, 1, 1, NULL, 0, "h1" };
+		struct diff_opts o2 = { NULL, 1, 1, 1, 1, NULL, 0, "h1", 1 };
 
 		json_array_append_new(d2, J("{\"type\":\"deployment\",\"name\":"
 		    "\"a\",\"config\":{\"server\":\"h1\"}}"));
@@ -406,7 +406,7 @@ static void
 test_errors(void)
 {
 	json_t *decl = json_array(), *app = json_object(), *out;
-	struct diff_opts o = { NULL, 0, 1, 1, 1, NULL, 0, NULL };
+	struct diff_opts o = { NULL, 0, 1, 1, 1, NULL, 0, NULL, 1 };
 	struct diff_counts c;
 
 	json_array_append_new(decl, rec("deployment", "web", "[]",
