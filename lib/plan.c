@@ -438,52 +438,134 @@ type_title(const struct node *n)
 	return n->ctype == CT_STACK ? "Stack" : "Deployment";
 }
 
-/* Print the cycle that the walk from start runs into. */
+/*
+ * Print one cycle of the strongly connected component comp (the members
+ * with p->nodes[].mark == comp): walk `after` inside it from start until a
+ * node repeats, then print that loop from its smallest member.
+ */
 static void
-report_cycle(struct plan *p, size_t start, const char *left, long walk,
-    size_t *path, struct buf *err)
+report_cycle(struct plan *p, size_t start, long comp, size_t *path,
+    long *seen, struct buf *err)
 {
-	size_t len = 0, i, first, best, k, v = start;
+	size_t len = 0, i, first, best, k, v = start, L;
 	struct buf b = BUF_INIT;
 
-	for (;;) {
+	while (seen[v] < 0) {
 		struct node *n = &p->nodes[v];
 
-		if (n->mark == walk)
-			break;
-		if (n->mark != 0)
-			return;		/* ran into a cycle already reported */
-		n->mark = walk;
+		seen[v] = (long)len;
 		path[len++] = v;
 		for (k = 0; k < n->ecnt; k++)
-			if (left[p->par[n->eoff + k]])
+			if (p->nodes[p->par[n->eoff + k]].mark == comp)
 				break;
-		v = p->par[n->eoff + k];	/* one exists: v is left */
+		v = p->par[n->eoff + k];	/* one exists: comp is a cycle */
 	}
-	for (first = 0; path[first] != v; first++)
-		;
+	first = (size_t)seen[v];
+	L = len - first;
 	best = first;
 	for (i = first; i < len; i++) {
-		struct node *a = &p->nodes[path[i]], *c = &p->nodes[path[best]];
+		struct node *x = &p->nodes[path[i]], *c = &p->nodes[path[best]];
 
-		if (a->tix < c->tix || (a->tix == c->tix &&
-		    strcmp(a->name, c->name) < 0))
+		if (x->tix < c->tix || (x->tix == c->tix &&
+		    strcmp(x->name, c->name) < 0))
 			best = i;
 	}
 	buf_adds(&b, "cycle in 'after': ");
-	for (k = 0; k <= len - first; k++) {
-		size_t j = path[first + (best - first + k) % (len - first)];
-		struct node *n = &p->nodes[j];
+	for (k = 0; k < L; k++) {
+		struct node *n = &p->nodes[path[first + (best - first + k) % L]];
 
-		if (k == len - first) {
-			buf_printf(&b, "%s '%s'", n->type, n->name);
-			break;
-		}
 		buf_printf(&b, "%s '%s' (%s) -> ", n->type, n->name,
 		    node_after_src(n));
 	}
+	buf_printf(&b, "%s '%s'", p->nodes[path[best]].type,
+	    p->nodes[path[best]].name);
 	errf(err, "%s", b.s);
 	buf_free(&b);
+	for (i = 0; i < len; i++)
+		seen[path[i]] = -1;
+}
+
+/*
+ * Kahn's algorithm left the nodes in left unplaced: each is on a cycle or
+ * downstream of one.  Find their strongly connected components (Tarjan,
+ * iterative, over `after` edges) and report one cycle per component that
+ * has one, so that disjoint cycles are all named.
+ */
+static void
+report_cycles(struct plan *p, const char *left, struct buf *err)
+{
+	size_t n = p->n, i, sp = 0, cs = 0, *stk, *path;
+	long *idx, *low, *seen, next = 0, comps = 0;
+	struct frame { size_t v, k; } *call;
+	char *on;
+
+	idx = xcalloc(n, sizeof(*idx));
+	low = xcalloc(n, sizeof(*low));
+	seen = xcalloc(n, sizeof(*seen));
+	stk = xcalloc(n, sizeof(*stk));
+	path = xcalloc(n, sizeof(*path));
+	call = xcalloc(n, sizeof(*call));
+	on = xcalloc(n, 1);
+	for (i = 0; i < n; i++) {
+		idx[i] = -1;
+		seen[i] = -1;
+		p->nodes[i].mark = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!left[i] || idx[i] >= 0)
+			continue;
+		call[cs++] = (struct frame){ i, 0 };
+		idx[i] = low[i] = next++;
+		stk[sp++] = i;
+		on[i] = 1;
+		while (cs) {
+			struct frame *f = &call[cs - 1];
+			struct node *nd = &p->nodes[f->v];
+
+			if (f->k < nd->ecnt) {
+				size_t w = p->par[nd->eoff + f->k++];
+
+				if (!left[w])
+					continue;
+				if (idx[w] < 0) {
+					idx[w] = low[w] = next++;
+					stk[sp++] = w;
+					on[w] = 1;
+					call[cs++] = (struct frame){ w, 0 };
+				} else if (on[w] && idx[w] < low[f->v]) {
+					low[f->v] = idx[w];
+				}
+				continue;
+			}
+			if (low[f->v] == idx[f->v]) {
+				size_t w, size = 0, self = 0, k;
+
+				comps++;
+				do {
+					w = stk[--sp];
+					on[w] = 0;
+					p->nodes[w].mark = comps;
+					size++;
+				} while (w != f->v);
+				for (k = 0; k < nd->ecnt; k++)
+					if (p->par[nd->eoff + k] == f->v)
+						self = 1;
+				if (size > 1 || self)
+					report_cycle(p, f->v, comps, path, seen,
+					    err);
+			}
+			cs--;
+			if (cs && low[f->v] < low[call[cs - 1].v])
+				low[call[cs - 1].v] = low[f->v];
+		}
+	}
+	free(idx);
+	free(low);
+	free(seen);
+	free(stk);
+	free(path);
+	free(call);
+	free(on);
 }
 
 /* Komodo's `changes` paths, for reasons: "description, config.image". */
@@ -714,10 +796,9 @@ int
 plan_build(struct plan *p, struct buf *err)
 {
 	size_t i, k, npar = 0, cappar = 0, *indeg, *topo, head = 0, tail = 0;
-	size_t nss = 0, *path;
+	size_t nss = 0;
 	struct sstep *ss;
-	char *left;
-	long walk = 0, *ids = NULL;
+	long *ids = NULL;
 	size_t capids = 0;
 	int rc = 0, has_rec = 0, max_dl = -1, dbase, base;
 
@@ -766,15 +847,12 @@ plan_build(struct plan *p, struct buf *err)
 				topo[tail++] = p->chl[n->coff + k];
 	}
 	if (tail < p->n) {
-		left = xcalloc(p->n, 1);
-		path = xcalloc(p->n, sizeof(*path));
+		char *left = xcalloc(p->n, 1);
+
 		for (i = 0; i < p->n; i++)
 			left[i] = indeg[i] != 0;
-		for (i = 0; i < p->n; i++)
-			if (left[i] && p->nodes[i].mark == 0)
-				report_cycle(p, i, left, ++walk, path, err);
+		report_cycles(p, left, err);
 		free(left);
-		free(path);
 		free(indeg);
 		free(topo);
 		return -1;
@@ -1206,7 +1284,20 @@ add_batch(struct pctx *c, const char *sname, const struct batch *b,
 	}
 	pattern_free(pat);
 	qsort(names, n, sizeof(*names), name_cmp);
-	text = xasprintf("%s '%s'", b->batch, spec);
+	{
+		struct buf t = BUF_INIT;
+		char **items;
+		size_t ni = pattern_split(spec, &items);
+
+		buf_printf(&t, "%s '", b->batch);
+		for (i = 0; i < ni; i++) {
+			buf_printf(&t, "%s%s", i ? ", " : "", items[i]);
+			free(items[i]);
+		}
+		free(items);
+		buf_addc(&t, '\'');
+		text = buf_release(&t);
+	}
 	for (i = 0; i < n && !c->failed; i++) {
 		json_t *sp = json_object();
 

@@ -59,18 +59,18 @@ report(const char *lines, FILE *out)
 
 /*
  * Read one stream: resource records (or status records when status is
- * set) go into the plan, error records into errs.  -1 when the stream is
- * malformed or truncated (the reader has said why), or a record is bad.
+ * set) go into the plan, error records into errs, messages about bad
+ * records into err.  -1 when the stream is malformed or truncated (the
+ * reader has said why).
  */
 static int
 read_stream(FILE *fp, const char *name, struct plan *p, int status,
-    struct errors *errs)
+    struct errors *errs, struct buf *err)
 {
 	struct jsonl_reader r;
-	struct buf err = BUF_INIT;
 	json_t *rec;
 	char *where;
-	int n, rc = 0;
+	int n;
 	const char *kind, *want = status ? "status" : "resource";
 
 	jsonl_reader_init(&r, fp, name);
@@ -82,19 +82,16 @@ read_stream(FILE *fp, const char *name, struct plan *p, int status,
 		}
 		if (strcmp(kind, want) == 0) {
 			where = xasprintf("%s:%ld", name, r.line);
-			if ((status ? plan_add_status(p, rec, where, &err) :
-			    plan_add_resource(p, rec, where, &err)) < 0)
-				rc = -1;
+			if (status)
+				plan_add_status(p, rec, where, err);
+			else
+				plan_add_resource(p, rec, where, err);
 			free(where);
 		}
 		json_decref(rec);
 	}
-	if (n < 0)
-		rc = -1;
-	report(err.s, NULL);
-	buf_free(&err);
 	jsonl_reader_free(&r);
-	return rc;
+	return n < 0 ? -1 : 0;
 }
 
 static FILE *
@@ -157,7 +154,7 @@ main(int argc, char **argv)
 
 	p = plan_new();
 	in = open_input(file);
-	if (read_stream(in, fname, p, 0, &errs) < 0)
+	if (read_stream(in, fname, p, 0, &errs, &err) < 0)
 		bad = 1;
 	if (in != stdin)
 		fclose(in);
@@ -165,13 +162,14 @@ main(int argc, char **argv)
 		st = open_input(status);
 		plan_set_live(p);
 		if (read_stream(st, strcmp(status, "-") ? status : "<stdin>",
-		    p, 1, &errs) < 0)
+		    p, 1, &errs, &err) < 0)
 			bad = 1;
 		if (st != stdin)
 			fclose(st);
 	}
 	if (bad) {
 		/* unreadable input: nothing downstream may apply anything */
+		report(err.s, NULL);
 		rc = KOM_EX_DATAERR;
 		goto out;
 	}
@@ -186,7 +184,9 @@ main(int argc, char **argv)
 		rc = KOM_EX_DATAERR;
 		goto out;
 	}
-	if (proc) {
+	if (err.len) {
+		c = -1;
+	} else if (proc) {
 		paths_get(&paths);
 		c = plan_procedure(p, proc, paths.state, &err);
 		paths_free(&paths);

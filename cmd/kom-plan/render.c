@@ -71,7 +71,7 @@ render_human(FILE *fp, json_t *const *steps, size_t n, int stages,
 		fprintf(fp, "  #%-4ld ", num(s, "id"));
 		if (color)
 			fprintf(fp, "\033[%sm", actions[ai].ansi);
-		fprintf(fp, "%-8s", str(s, "action"));
+		fprintf(fp, "%-9s", str(s, "action"));
 		if (color)
 			fputs("\033[m", fp);
 		fprintf(fp, " %s '%s': %s", str(s, "type"), str(s, "name"),
