@@ -1,0 +1,684 @@
+/*
+ * apply.c: read kom-plan's whole stream, then run its steps stage by stage.
+ *
+ * Nothing is applied until the end record has been read: a truncated plan
+ * or one that carries an error record changes nothing (exit 65).  Steps of
+ * a stage run concurrently, at most -j at once, each thread with its own
+ * engine handle.  A failed step skips every step that needs it, and no
+ * later stage starts (Komodo stops after the first failing round).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "docker.h"
+#include "exec.h"
+#include "file.h"
+#include "jsonl.h"
+#include "state.h"
+#include "util.h"
+#include "banned.h"
+
+struct step {
+	json_t *rec;
+	long id;
+	long stage;
+	const char *action, *type, *name, *reason;
+	size_t *needs;		/* indices into the step array */
+	size_t nneeds;
+	int done;
+	int status;
+	int deployed;
+};
+
+struct plan {
+	struct step *v;
+	size_t n;
+	struct exec_ctx *x;
+	/* the stage being run */
+	size_t *cur;
+	size_t ncur, next;
+	int counts[4];
+};
+
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+job_status_name(int status)
+{
+	static const char *const names[] = { "ok", "failed", "skipped", "noop" };
+
+	return names[status];
+}
+
+void
+job_init(struct job *j, struct exec_ctx *x, const char *action,
+    const char *type, const char *name, json_t *step, json_t *resource)
+{
+	memset(j, 0, sizeof(*j));
+	j->x = x;
+	j->action = action;
+	j->type = type;
+	j->name = name;
+	j->step = step;
+	j->resource = resource;
+	j->status = JOB_OK;
+	buf_init(&j->err);
+	buf_init(&j->note);
+	j->detail = json_object();
+}
+
+void
+job_free(struct job *j)
+{
+	buf_free(&j->err);
+	buf_free(&j->note);
+	json_decref(j->detail);
+	vars_free(j->vars);
+	if (j->d)
+		docker_close(j->d);
+}
+
+void
+job_fail(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_reset(&j->err);
+	va_start(ap, fmt);
+	buf_vprintf(&j->err, fmt, ap);
+	va_end(ap);
+	j->status = JOB_FAILED;
+}
+
+static char *
+masked(struct job *j, const char *s)
+{
+	return j->vars ? vars_mask(j->vars, s) : xstrdup(s);
+}
+
+void
+job_history(struct job *j, long id, const char *reason, long ms)
+{
+	json_t *e;
+	char *err = NULL;
+
+	if (j->x->dry_run)
+		return;
+	if (j->status == JOB_FAILED || j->status == JOB_SKIPPED)
+		err = masked(j, j->err.s);
+	e = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
+	    "ts", (json_int_t)wall_ms(), "id", (json_int_t)id,
+	    "action", j->action, "type", j->type, "name", j->name,
+	    "reason", reason, "status", job_status_name(j->status),
+	    "ms", (json_int_t)ms);
+	if (err)
+		json_object_set_new(e, "error", json_string(err));
+	if (j->detail && json_object_get(j->detail, "rolled_back"))
+		json_object_set(e, "rolled_back",
+		    json_object_get(j->detail, "rolled_back"));
+	pthread_mutex_lock(&j->x->mu);
+	if (state_history_append(j->x->paths.state, e) < 0)
+		kom_warn("history not written for step %ld", id);
+	pthread_mutex_unlock(&j->x->mu);
+	json_decref(e);
+	free(err);
+}
+
+/* Write the step's result record; the caller holds no lock. */
+int
+write_result(struct exec_ctx *x, struct job *j, long id, const char *reason,
+    long ms)
+{
+	json_t *r;
+	char *err = NULL;
+	int rc;
+
+	if (j->note.len)
+		reason = j->note.s;
+	r = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
+	    "kind", "result", "id", (json_int_t)id,
+	    "status", job_status_name(j->status), "action", j->action,
+	    "type", j->type, "name", j->name, "reason", reason,
+	    "ms", (json_int_t)ms);
+	if (j->status == JOB_FAILED || j->status == JOB_SKIPPED) {
+		err = masked(j, j->err.s);
+		json_object_set_new(r, "error", json_string(err));
+	}
+	if (j->vars)
+		vars_mask_json(j->vars, j->detail);
+	if (json_object_size(j->detail))
+		json_object_set(r, "detail", j->detail);
+	if (x->dry_run)
+		json_object_set_new(r, "dry_run", json_true());
+	pthread_mutex_lock(&x->mu);
+	rc = jsonl_write(stdout, r);
+	if (rc == 0 && fflush(stdout) == EOF)
+		rc = -1;
+	pthread_mutex_unlock(&x->mu);
+	if (j->status == JOB_FAILED) {
+		kom_warn("step %ld: %s %s '%s': %s", id, j->action, j->type,
+		    j->name, err);
+	}
+	json_decref(r);
+	free(err);
+	return rc;
+}
+
+static int
+is_container_type(const char *type)
+{
+	return strcmp(type, "deployment") == 0 || strcmp(type, "stack") == 0;
+}
+
+/* Steps that touch the engine; a plan without them never connects. */
+static int
+needs_engine(const char *action, const char *type)
+{
+	if (strcmp(action, "record") == 0 || strcmp(action, "remove") == 0 ||
+	    strcmp(action, "sleep") == 0 || strcmp(action, "execution") == 0)
+		return 0;
+	return is_container_type(type);
+}
+
+static void
+run_record(struct job *j)
+{
+	json_t *rec, *old;
+
+	if (!j->resource || !json_is_object(j->resource)) {
+		job_fail(j, "step has no resource");
+		return;
+	}
+	if (j->x->dry_run)
+		return;
+	rec = json_deep_copy(j->resource);
+	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	/* A record keeps what the last deploy learned about the engine. */
+	old = state_load(j->x->paths.state, j->type, j->name);
+	if (old && json_object_get(old, "exec"))
+		json_object_set(rec, "exec", json_object_get(old, "exec"));
+	json_decref(old);
+	if (state_save(j->x->paths.state, rec) < 0)
+		job_fail(j, "cannot record %s '%s' in %s", j->type, j->name,
+		    j->x->paths.state);
+	json_decref(rec);
+}
+
+static void
+run_sleep(struct job *j)
+{
+	json_t *p = json_object_get(json_object_get(j->step, "execution"),
+	    "params");
+	json_int_t ms = json_integer_value(json_object_get(p, "duration_ms"));
+	struct timespec ts;
+
+	if (ms < 0)
+		ms = 0;
+	json_object_set_new(j->detail, "duration_ms", json_integer(ms));
+	if (j->x->dry_run)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+void
+job_run(struct job *j)
+{
+	const char *a = j->action;
+	int dep = strcmp(j->type, "deployment") == 0;
+
+	if (strcmp(a, "record") == 0) {
+		run_record(j);
+	} else if (strcmp(a, "remove") == 0) {
+		if (!j->x->dry_run && state_remove(j->x->paths.state, j->type,
+		    j->name) < 0)
+			job_fail(j, "cannot remove %s '%s' from %s", j->type,
+			    j->name, j->x->paths.state);
+	} else if (strcmp(a, "sleep") == 0) {
+		run_sleep(j);
+	} else if (strcmp(a, "execution") == 0) {
+		json_t *e = json_object_get(j->step, "execution");
+		const char *t = json_string_value(json_object_get(e, "type"));
+
+		job_fail(j, "unsupported execution %s", t ? t : "(none)");
+	} else if (!is_container_type(j->type)) {
+		job_fail(j, "action '%s' is not supported for type %s", a,
+		    j->type);
+	} else if (strcmp(a, "deploy") == 0 || strcmp(a, "ensure") == 0) {
+		int ensure = strcmp(a, "ensure") == 0;
+
+		if (dep)
+			deploy_deployment(j, ensure);
+		else
+			deploy_stack(j, ensure);
+	} else if (strcmp(a, "destroy") == 0) {
+		if (dep)
+			destroy_deployment(j);
+		else
+			destroy_stack(j);
+	} else if (strcmp(a, "start") == 0 || strcmp(a, "stop") == 0 ||
+	    strcmp(a, "restart") == 0 || strcmp(a, "pause") == 0 ||
+	    strcmp(a, "unpause") == 0 || strcmp(a, "pull") == 0) {
+		if (dep)
+			lifecycle_deployment(j);
+		else
+			lifecycle_stack(j);
+	} else {
+		job_fail(j, "unknown action '%s'", a);
+	}
+}
+
+int
+engine_open(struct exec_ctx *x, struct docker **d)
+{
+	struct docker_error err;
+
+	*d = docker_open(&err);
+	if (!*d) {
+		kom_warn("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+find_id(struct plan *p, long id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].id == id)
+			return i;
+	return (size_t)-1;
+}
+
+static const char *
+type_title(const char *type)
+{
+	return strcmp(type, "stack") == 0 ? "Stack" : "Deployment";
+}
+
+/* Run step i of the plan on a worker thread with engine handle *d. */
+static void
+run_step(struct plan *p, size_t i, struct docker **d)
+{
+	struct step *s = &p->v[i];
+	struct job j;
+	const char *why = NULL;
+	long long t0 = now_ms();
+	size_t k;
+	int force = 0;
+
+	job_init(&j, p->x, s->action, s->type, s->name, s->rec,
+	    json_object_get(s->rec, "resource"));
+	pthread_mutex_lock(&p->x->mu);
+	for (k = 0; k < s->nneeds; k++) {
+		struct step *n = &p->v[s->needs[k]];
+
+		if (n->status == JOB_FAILED || n->status == JOB_SKIPPED) {
+			buf_printf(&j.err, "needs step %ld (%s %s '%s'), which "
+			    "%s", n->id, n->action, n->type, n->name,
+			    n->status == JOB_FAILED ? "failed" : "was skipped");
+			j.status = JOB_SKIPPED;
+			break;
+		}
+		if (n->deployed && !force) {
+			force = 1;
+			why = n->name;
+			if (strcmp(s->action, "ensure") == 0)
+				buf_printf(&j.note, "%s parent dependency '%s' "
+				    "is deploying", type_title(n->type), why);
+		}
+	}
+	pthread_mutex_unlock(&p->x->mu);
+	if (j.status != JOB_SKIPPED) {
+		j.force = force;
+		if (needs_engine(s->action, s->type) && !*d &&
+		    engine_open(p->x, d) < 0)
+			job_fail(&j, "cannot reach the docker engine");
+		j.d = *d;
+		if (j.status == JOB_OK)
+			job_run(&j);
+		j.d = NULL;
+	}
+	if (j.status != JOB_SKIPPED)
+		job_history(&j, s->id, j.note.len ? j.note.s : s->reason,
+		    (long)(now_ms() - t0));
+	write_result(p->x, &j, s->id, s->reason, (long)(now_ms() - t0));
+	pthread_mutex_lock(&p->x->mu);
+	s->status = j.status;
+	s->deployed = j.deployed;
+	s->done = 1;
+	p->counts[j.status]++;
+	pthread_mutex_unlock(&p->x->mu);
+	job_free(&j);
+}
+
+static void *
+worker(void *arg)
+{
+	struct plan *p = arg;
+	struct docker *d = NULL;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&p->x->mu);
+		i = p->next < p->ncur ? p->cur[p->next++] : (size_t)-1;
+		pthread_mutex_unlock(&p->x->mu);
+		if (i == (size_t)-1)
+			break;
+		run_step(p, i, &d);
+	}
+	if (d)
+		docker_close(d);
+	return NULL;
+}
+
+static void
+skip_rest(struct plan *p, size_t i, long failed_stage)
+{
+	struct step *s = &p->v[i];
+	struct job j;
+
+	job_init(&j, p->x, s->action, s->type, s->name, s->rec, NULL);
+	j.status = JOB_SKIPPED;
+	for (size_t k = 0; k < s->nneeds; k++) {
+		struct step *n = &p->v[s->needs[k]];
+
+		if (n->status == JOB_FAILED || n->status == JOB_SKIPPED) {
+			buf_printf(&j.err, "needs step %ld (%s %s '%s'), which "
+			    "%s", n->id, n->action, n->type, n->name,
+			    n->status == JOB_FAILED ? "failed" : "was skipped");
+			break;
+		}
+	}
+	if (!j.err.len)
+		buf_printf(&j.err, "stage %ld failed; later stages do not "
+		    "start", failed_stage);
+	write_result(p->x, &j, s->id, s->reason, 0);
+	s->status = JOB_SKIPPED;
+	s->done = 1;
+	p->counts[JOB_SKIPPED]++;
+	job_free(&j);
+}
+
+static void
+run_stage(struct plan *p)
+{
+	pthread_t th[64];
+	size_t nth, i;
+	struct docker *d = NULL;
+
+	p->next = 0;
+	nth = p->ncur < (size_t)p->x->jobs ? p->ncur : (size_t)p->x->jobs;
+	if (nth <= 1) {
+		/* One at a time: no thread needed. */
+		for (i = 0; i < p->ncur; i++)
+			run_step(p, p->cur[i], &d);
+		if (d)
+			docker_close(d);
+		return;
+	}
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, worker, p) != 0)
+			kom_die(KOM_EX_SOFTWARE, "cannot start a thread");
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* Check one step record; returns 0 or -1 with a message in err. */
+static int
+parse_step(json_t *rec, struct step *s, struct buf *err)
+{
+	json_t *v;
+
+	memset(s, 0, sizeof(*s));
+	s->rec = rec;
+	v = json_object_get(rec, "id");
+	if (!json_is_integer(v)) {
+		buf_adds(err, "step without an integer \"id\"");
+		return -1;
+	}
+	s->id = (long)json_integer_value(v);
+	v = json_object_get(rec, "stage");
+	s->stage = json_is_integer(v) ? (long)json_integer_value(v) : 1;
+	s->action = json_string_value(json_object_get(rec, "action"));
+	s->type = json_string_value(json_object_get(rec, "type"));
+	s->name = json_string_value(json_object_get(rec, "name"));
+	s->reason = json_string_value(json_object_get(rec, "reason"));
+	if (!s->reason)
+		s->reason = "";
+	if (!s->action || !s->type || !s->name || !*s->name) {
+		buf_printf(err, "step %ld needs string \"action\", \"type\" and "
+		    "\"name\"", s->id);
+		return -1;
+	}
+	if (s->type[strspn(s->type, "abcdefghijklmnopqrstuvwxyz_")] != '\0') {
+		buf_printf(err, "step %ld: bad type '%s'", s->id, s->type);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		json_decref(p->v[i].rec);
+		free(p->v[i].needs);
+	}
+	free(p->v);
+	free(p->cur);
+}
+
+/* Read the whole plan; returns 0 or an exit status after a message. */
+static int
+read_plan(const char *file, struct plan *p)
+{
+	struct jsonl_reader r;
+	struct buf err = BUF_INIT;
+	json_t *rec;
+	FILE *fp = stdin;
+	const char *name = file ? file : "<stdin>";
+	size_t cap = 0, i, k;
+	long *lines = NULL;
+	int rc = 0, got;
+
+	if (file && !(fp = fopen(file, "re")))
+		kom_diee(KOM_EX_IOERR, "%s", file);
+	jsonl_reader_init(&r, fp, name);
+	while ((got = jsonl_next(&r, &rec)) == 1) {
+		const char *kind = jsonl_kind(rec);
+
+		if (strcmp(kind, "error") == 0) {
+			const char *m = json_string_value(json_object_get(rec,
+			    "message"));
+			const char *prog = json_string_value(json_object_get(rec,
+			    "program"));
+
+			kom_warn("%s:%ld: error from %s: %s", name, r.line,
+			    prog ? prog : "an earlier stage", m ? m : "");
+			jsonl_write(stdout, rec);
+			json_decref(rec);
+			rc = KOM_EX_DATAERR;
+			continue;
+		}
+		if (strcmp(kind, "step") != 0) {
+			json_decref(rec);
+			continue;
+		}
+		KOM_GROW(p->v, p->n + 1, cap);
+		lines = xreallocarray(lines, cap, sizeof(*lines));
+		lines[p->n] = r.line;
+		if (parse_step(rec, &p->v[p->n], &err) < 0) {
+			kom_warn("%s:%ld: %s", name, r.line, err.s);
+			json_decref(rec);
+			rc = KOM_EX_DATAERR;
+			break;
+		}
+		p->n++;
+	}
+	if (got < 0)
+		rc = KOM_EX_DATAERR;
+	/* needs: known ids in earlier stages only. */
+	for (i = 0; rc == 0 && i < p->n; i++) {
+		struct step *s = &p->v[i];
+		json_t *needs = json_object_get(s->rec, "needs"), *v;
+
+		if (find_id(p, s->id) != i) {
+			kom_warn("%s:%ld: duplicate step id %ld", name,
+			    lines[i], s->id);
+			rc = KOM_EX_DATAERR;
+			break;
+		}
+		s->needs = xcalloc(json_array_size(needs) + 1, sizeof(size_t));
+		json_array_foreach(needs, k, v) {
+			size_t at = find_id(p, (long)json_integer_value(v));
+
+			if (!json_is_integer(v) || at == (size_t)-1 ||
+			    p->v[at].stage >= s->stage) {
+				kom_warn("%s:%ld: step %ld needs step %lld, "
+				    "which is not in an earlier stage", name,
+				    lines[i], s->id, json_integer_value(v));
+				rc = KOM_EX_DATAERR;
+				break;
+			}
+			s->needs[s->nneeds++] = at;
+		}
+	}
+	if (rc == 0 && got == 0) {
+		/* Stable order by stage; needs hold indices, so map them. */
+		struct step *sorted = xcalloc(p->n + 1, sizeof(*sorted));
+		size_t *where = xcalloc(p->n + 1, sizeof(size_t));
+		size_t o = 0;
+
+		while (o < p->n) {
+			long minst = -1;
+
+			for (i = 0; i < p->n; i++)
+				if (!p->v[i].done && (minst < 0 ||
+				    p->v[i].stage < minst))
+					minst = p->v[i].stage;
+			for (i = 0; i < p->n; i++) {
+				if (!p->v[i].done && p->v[i].stage == minst) {
+					p->v[i].done = 1;
+					where[i] = o;
+					sorted[o++] = p->v[i];
+				}
+			}
+		}
+		for (i = 0; i < p->n; i++) {
+			sorted[i].done = 0;
+			for (k = 0; k < sorted[i].nneeds; k++)
+				sorted[i].needs[k] = where[sorted[i].needs[k]];
+		}
+		free(p->v);
+		free(where);
+		p->v = sorted;
+	}
+	jsonl_reader_free(&r);
+	if (file)
+		fclose(fp);
+	buf_free(&err);
+	free(lines);
+	return rc;
+}
+
+int
+apply_main(struct exec_ctx *x, const char *file, int nowait)
+{
+	struct plan p;
+	struct docker *d = NULL;
+	size_t i, start;
+	long failed_stage = -1;
+	int rc, lock = -1, engine = 0;
+	json_t *end;
+
+	memset(&p, 0, sizeof(p));
+	p.x = x;
+	rc = read_plan(file, &p);
+	if (rc) {
+		kom_warn("nothing applied");
+		plan_free(&p);
+		return rc;
+	}
+	if (!x->dry_run) {
+		if (file_mkdir_p(x->paths.state, 0755) < 0)
+			kom_diee(KOM_EX_IOERR, "%s", x->paths.state);
+		lock = state_lock(x->paths.state, !nowait);
+		if (lock < 0 && errno == EWOULDBLOCK) {
+			kom_warn("another kom-exec is applying (%s/lock)",
+			    x->paths.state);
+			plan_free(&p);
+			return KOM_EX_NO;
+		}
+		if (lock < 0)
+			kom_diee(KOM_EX_IOERR, "%s/lock", x->paths.state);
+	}
+	/* Reach the engine before anything changes, not halfway through. */
+	for (i = 0; i < p.n; i++)
+		engine |= needs_engine(p.v[i].action, p.v[i].type);
+	if (engine) {
+		if (engine_open(x, &d) < 0) {
+			kom_warn("nothing applied");
+			plan_free(&p);
+			if (lock >= 0)
+				close(lock);
+			return KOM_EX_UNAVAILABLE;
+		}
+		docker_close(d);
+	}
+	p.cur = xcalloc(p.n + 1, sizeof(size_t));
+	for (start = 0; start < p.n; ) {
+		long stage = p.v[start].stage;
+
+		p.ncur = 0;
+		for (i = start; i < p.n && p.v[i].stage == stage; i++)
+			p.cur[p.ncur++] = i;
+		if (failed_stage >= 0) {
+			for (i = 0; i < p.ncur; i++)
+				skip_rest(&p, p.cur[i], failed_stage);
+		} else {
+			run_stage(&p);
+			for (i = 0; i < p.ncur; i++)
+				if (p.v[p.cur[i]].status == JOB_FAILED)
+					failed_stage = stage;
+		}
+		start += p.ncur;
+	}
+	end = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:i}}", "kind", "end",
+	    "program", "kom-exec", "counts", "ok", p.counts[JOB_OK],
+	    "failed", p.counts[JOB_FAILED], "skipped", p.counts[JOB_SKIPPED],
+	    "noop", p.counts[JOB_NOOP]);
+	if (x->dry_run)
+		json_object_set_new(end, "dry_run", json_true());
+	jsonl_write_steal(stdout, end);
+	rc = p.counts[JOB_FAILED] ? KOM_EX_NO : KOM_EX_OK;
+	plan_free(&p);
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
