@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "buf.h"
 #include "toml.h"
@@ -29,7 +30,8 @@ enum {
 	T_IMPLICIT = 1,	/* parent of a [header], not yet defined itself */
 	T_DEFINED = 2,	/* defined by [header], [[header]] or as the root */
 	T_DOTTED = 4,	/* made by a dotted key: only dotted keys extend it */
-	T_INLINE = 8	/* { ... }: frozen once closed */
+	T_INLINE = 8,	/* { ... }: frozen once closed */
+	T_ROOT = 16	/* the root: the struct toml_doc that owns the arena */
 };
 
 /* Tables with more keys than this get a hash index; below it a linear scan
@@ -38,11 +40,33 @@ enum {
 
 struct tindex {
 	size_t mask;
-	size_t slot[];		/* kv position + 1; 0 is an empty slot */
+	uint32_t slot[];	/* kv position + 1; 0 is an empty slot */
+};
+
+/*
+ * A document's nodes, keys, strings and arrays all come from one arena of
+ * large blocks: parsing a resource file makes hundreds of thousands of
+ * small objects, and malloc/free per object cost more than the parsing.
+ * toml_free() of the root releases the blocks in one sweep.
+ */
+#define ARENA_FIRST (16u << 10)
+#define ARENA_MAX (2u << 20)
+
+struct ablock {
+	struct ablock *next;
+	size_t cap, used;
+	max_align_t data[];
+};
+
+struct toml_doc {
+	struct ablock *blocks;
+	size_t next_cap;	/* blocks double up to ARENA_MAX */
+	struct toml_value root;
 };
 
 struct keypart {
-	size_t off, len;	/* into parser.keys */
+	const char *src;	/* the text in the input, or NULL: */
+	size_t off, len;	/* at off in parser.keys */
 	int line, col;
 };
 
@@ -57,6 +81,7 @@ struct parser {
 	const char *bol;	/* first byte of the current line */
 	int line;
 	struct toml_error *err;
+	struct toml_doc *doc;
 	struct toml_value *root;
 	struct toml_value *cur;	/* table that key/value pairs go into */
 	int cur_depth;
@@ -121,13 +146,86 @@ keyname(char *out, size_t outsz, const char *k, size_t len)
 	return out;
 }
 
+/* ---- the arena ---- */
+
+/* Big documents fill many ARENA_MAX blocks; asking for huge pages there
+ * saves a page fault per 4 KiB, which would otherwise cost a quarter of
+ * the parse. */
+static struct ablock *
+new_block(size_t cap)
+{
+	size_t sz = st_add(sizeof(struct ablock), cap);
+	struct ablock *b;
+
+#ifdef MADV_HUGEPAGE
+	if (sz == ARENA_MAX && (b = aligned_alloc(ARENA_MAX, sz)) != NULL)
+		madvise(b, sz, MADV_HUGEPAGE);
+	else
+#endif
+		b = xmalloc(sz);
+	b->cap = cap;
+	return b;
+}
+
+static void *
+aalloc(struct parser *p, size_t n)
+{
+	struct ablock *b = p->doc->blocks, *nb;
+	size_t cap;
+
+	n = st_add(n, 7) & ~(size_t)7;
+	if (b && b->cap - b->used >= n) {
+		b->used += n;
+		return (char *)b->data + b->used - n;
+	}
+	cap = p->doc->next_cap;
+	if (n > cap / 4)
+		nb = new_block(n);
+	else {
+		nb = new_block(cap - sizeof(*nb));
+		if (cap < ARENA_MAX)
+			p->doc->next_cap = cap * 2;
+	}
+	nb->used = n;
+	/* A big one-off object gets its own block behind the current one,
+	 * so the space left in the current block is not thrown away. */
+	if (b && n > cap / 4) {
+		nb->next = b->next;
+		b->next = nb;
+	} else {
+		nb->next = b;
+		p->doc->blocks = nb;
+	}
+	return nb->data;
+}
+
+/* Room for need elements of size at *arr; the old copy stays in the arena
+ * as garbage, at most as much again as the arrays themselves. */
+static void *
+agrow(struct parser *p, void *arr, size_t need, size_t *cap, size_t size)
+{
+	size_t nc = *cap ? *cap : 4;
+	void *na;
+
+	if (need <= *cap)
+		return arr;
+	while (nc < need)
+		nc = st_mul(nc, 2);
+	na = aalloc(p, st_mul(nc, size));
+	if (*cap)
+		memcpy(na, arr, *cap * size);
+	*cap = nc;
+	return na;
+}
+
 /* ---- values and tables ---- */
 
 static struct toml_value *
-new_value(enum toml_type type, int line, int col)
+new_value(struct parser *p, enum toml_type type, int line, int col)
 {
-	struct toml_value *v = xcalloc(1, sizeof(*v));
+	struct toml_value *v = aalloc(p, sizeof(*v));
 
+	memset(v, 0, sizeof(*v));
 	v->type = type;
 	v->line = line;
 	v->col = col;
@@ -136,9 +234,10 @@ new_value(enum toml_type type, int line, int col)
 
 /* Strings carry their text in the same allocation as the value. */
 static struct toml_value *
-new_string(enum toml_type type, int line, int col, const char *s, size_t len)
+new_string(struct parser *p, enum toml_type type, int line, int col,
+    const char *s, size_t len)
 {
-	struct toml_value *v = xmalloc(st_add(sizeof(*v), st_add(len, 1)));
+	struct toml_value *v = aalloc(p, st_add(sizeof(*v), st_add(len, 1)));
 
 	memset(v, 0, sizeof(*v));
 	v->type = type;
@@ -168,20 +267,20 @@ index_put(struct tindex *ix, const struct toml_kv *kv, size_t pos)
 
 	while (ix->slot[i])
 		i = (i + 1) & ix->mask;
-	ix->slot[i] = pos + 1;
+	ix->slot[i] = (uint32_t)pos + 1;
 }
 
 /* Keep the load factor under one half so probes stay short. */
 static void
-index_rebuild(struct toml_value *t)
+index_rebuild(struct parser *p, struct toml_value *t)
 {
 	size_t cap = 16, i;
 	struct tindex *ix;
 
-	while (cap < st_mul(t->u.table.n, 4))
+	while (cap < st_mul(t->u.table.n, 3))
 		cap = st_mul(cap, 2);
-	free(t->u.table.index);
-	ix = xcalloc(1, st_add(sizeof(*ix), st_mul(cap, sizeof(size_t))));
+	ix = aalloc(p, st_add(sizeof(*ix), st_mul(cap, sizeof(uint32_t))));
+	memset(ix->slot, 0, cap * sizeof(uint32_t));
 	ix->mask = cap - 1;
 	for (i = 0; i < t->u.table.n; i++)
 		index_put(ix, t->u.table.kv, i);
@@ -210,15 +309,16 @@ tbl_find(const struct toml_value *t, const char *k, size_t len)
 /* Append key (known to be absent) with value v, which may be NULL for
  * "filled in later"; returns its position. */
 static size_t
-tbl_add(struct toml_value *t, const char *k, size_t len, int line, int col,
-    struct toml_value *v)
+tbl_add(struct parser *p, struct toml_value *t, const char *k, size_t len,
+    int line, int col, struct toml_value *v)
 {
 	size_t pos = t->u.table.n;
 	struct toml_kv *kv;
 
-	KOM_GROW(t->u.table.kv, pos + 1, t->u.table.cap);
+	t->u.table.kv = agrow(p, t->u.table.kv, pos + 1, &t->u.table.cap,
+	    sizeof(*kv));
 	kv = &t->u.table.kv[pos];
-	kv->key = xmalloc(st_add(len, 1));
+	kv->key = aalloc(p, st_add(len, 1));
 	memcpy(kv->key, k, len);
 	kv->key[len] = '\0';
 	kv->keylen = len;
@@ -230,7 +330,7 @@ tbl_add(struct toml_value *t, const char *k, size_t len, int line, int col,
 		struct tindex *ix = t->u.table.index;
 
 		if (!ix || t->u.table.n * 2 > ix->mask + 1)
-			index_rebuild(t);
+			index_rebuild(p, t);
 		else
 			index_put(ix, t->u.table.kv, pos);
 	}
@@ -238,17 +338,18 @@ tbl_add(struct toml_value *t, const char *k, size_t len, int line, int col,
 }
 
 static void
-arr_add(struct toml_value *a, struct toml_value *v)
+arr_add(struct parser *p, struct toml_value *a, struct toml_value *v)
 {
-	KOM_GROW(a->u.array.v, a->u.array.n + 1, a->u.array.cap);
+	a->u.array.v = agrow(p, a->u.array.v, a->u.array.n + 1,
+	    &a->u.array.cap, sizeof(*a->u.array.v));
 	a->u.array.v[a->u.array.n++] = v;
 }
 
 static void
-place(const struct slot *s, struct toml_value *v)
+place(struct parser *p, const struct slot *s, struct toml_value *v)
 {
 	if (s->t->type == TOML_ARRAY)
-		arr_add(s->t, v);
+		arr_add(p, s->t, v);
 	else
 		s->t->u.table.kv[s->idx].val = v;
 }
@@ -288,6 +389,33 @@ utf8_len(const unsigned char *s, const unsigned char *e)
 	return 0;
 }
 
+/*
+ * Skip 8 bytes at a time while none of them needs a closer look: no
+ * control byte, DEL, non-ASCII byte, c1 or c2.  Strings and comments are
+ * most of a resource file, so this loop is where the parser spends its
+ * time.  The byte loops after it decide about the rest exactly.
+ */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define HASZERO(x) (((x) - ONES) & ~(x))
+
+static const unsigned char *
+skip_plain(const unsigned char *s, const unsigned char *e, unsigned c1,
+    unsigned c2)
+{
+	uint64_t x, bad;
+
+	while (e - s >= 8) {
+		memcpy(&x, s, 8);
+		bad = ((x - ONES * 0x20) & ~x) | HASZERO(x ^ (ONES * c1)) |
+		    HASZERO(x ^ (ONES * c2)) | HASZERO(x ^ (ONES * 0x7f)) | x;
+		if (bad & HIGHS)
+			break;
+		s += 8;
+	}
+	return s;
+}
+
 static void
 skip_ws(struct parser *p)
 {
@@ -320,6 +448,7 @@ comment(struct parser *p)
 	size_t n;
 
 	for (;;) {
+		s = skip_plain(s, e, 0x7f, 0x7f);
 		while (s < e && ((*s >= 0x20 && *s < 0x7f) || *s == '\t'))
 			s++;
 		if (s == e || *s == '\n')
@@ -505,7 +634,8 @@ basic_string(struct parser *p, struct buf *out)
 	const unsigned char *run;
 
 	for (;;) {
-		for (run = s; s < e && plain_basic(*s); s++)
+		run = s;
+		for (s = skip_plain(s, e, '"', '\\'); s < e && plain_basic(*s); s++)
 			;
 		buf_add(out, run, s - run);
 		p->p = (const char *)s;
@@ -533,7 +663,9 @@ literal_string(struct parser *p, struct buf *out)
 	const unsigned char *run;
 
 	for (;;) {
-		for (run = s; s < e && plain_literal(*s); s++)
+		run = s;
+		for (s = skip_plain(s, e, '\'', '\''); s < e && plain_literal(*s);
+		    s++)
 			;
 		buf_add(out, run, s - run);
 		p->p = (const char *)s;
@@ -609,9 +741,10 @@ ml_string(struct parser *p, struct buf *out, char q)
 	if (p->p < p->end && (*p->p == '\n' || *p->p == '\r') && newline(p) < 0)
 		return -1;
 	for (;;) {
-		s = (const unsigned char *)p->p;
-		for (run = s; s < e && *s != q && (q == '\'' ?
-		    plain_literal(*s) : plain_basic(*s)); s++)
+		run = (const unsigned char *)p->p;
+		s = skip_plain(run, e, q, q == '"' ? '\\' : q);
+		for (; s < e && *s != q && (q == '\'' ? plain_literal(*s) :
+		    plain_basic(*s)); s++)
 			;
 		buf_add(out, run, s - run);
 		p->p = (const char *)s;
@@ -704,6 +837,7 @@ key_path(struct parser *p)
 		KOM_GROW(p->part, p->nparts + 1, p->partcap);
 		kp = &p->part[p->nparts++];
 		kp->off = p->keys.len;
+		kp->src = NULL;
 		kp->line = p->line;
 		kp->col = colof(p, p->p);
 		c = peek(p);
@@ -713,11 +847,13 @@ key_path(struct parser *p)
 		} else if (c >= 0 && bare_key_char(c)) {
 			for (s = p->p; s < p->end && bare_key_char(*s); s++)
 				;
-			buf_add(&p->keys, p->p, s - p->p);
+			kp->src = p->p;
+			kp->len = s - p->p;
 			p->p = s;
 		} else
 			return unexpected(p, "key");
-		kp->len = p->keys.len - kp->off;
+		if (!kp->src)
+			kp->len = p->keys.len - kp->off;
 		skip_ws(p);
 		if (p->p == p->end || *p->p != '.')
 			return 0;
@@ -728,7 +864,7 @@ key_path(struct parser *p)
 static const char *
 partkey(const struct parser *p, size_t i)
 {
-	return p->keys.s + p->part[i].off;
+	return p->part[i].src ? p->part[i].src : p->keys.s + p->part[i].off;
 }
 
 /* Why an existing value cannot be entered by a dotted key or header. */
@@ -782,9 +918,9 @@ dotted_slot(struct parser *p, struct toml_value *t, int depth, struct slot *out)
 			return too_deep(p);
 		kv = tbl_find(t, partkey(p, i), kp->len);
 		if (!kv) {
-			nt = new_value(TOML_TABLE, kp->line, kp->col);
+			nt = new_value(p, TOML_TABLE, kp->line, kp->col);
 			nt->u.table.flags = T_DOTTED;
-			tbl_add(t, partkey(p, i), kp->len, kp->line, kp->col,
+			tbl_add(p, t, partkey(p, i), kp->len, kp->line, kp->col,
 			    nt);
 			t = nt;
 		} else if (kv->val && kv->val->type == TOML_TABLE &&
@@ -797,7 +933,7 @@ dotted_slot(struct parser *p, struct toml_value *t, int depth, struct slot *out)
 	if ((kv = tbl_find(t, partkey(p, i), kp->len)))
 		return duplicate(p, i, kv);
 	out->t = t;
-	out->idx = tbl_add(t, partkey(p, i), kp->len, kp->line, kp->col,
+	out->idx = tbl_add(p, t, partkey(p, i), kp->len, kp->line, kp->col,
 	    NULL);
 	out->depth = depth + 1;
 	return 0;
@@ -932,7 +1068,7 @@ datetime(struct parser *p, int line, int col)
 		}
 	}
 	p->p = t;
-	return new_string(type, line, col, s, t - s);
+	return new_string(p, type, line, col, s, t - s);
 }
 
 /* Digits of base with single '_' between digits, from s to e, into *out.
@@ -1020,7 +1156,7 @@ float_value(struct parser *p, const char *s, const char *e, int line, int col)
 	for (q = s; q < e; q++)
 		if (*q != '_')
 			buf_addc(&p->str, *q);
-	v = new_value(TOML_FLOAT, line, col);
+	v = new_value(p, TOML_FLOAT, line, col);
 	v->u.f = strtod(p->str.s, &end);
 	return v;
 }
@@ -1068,7 +1204,7 @@ number(struct parser *p, int line, int col)
 		perr_at(p, line, col, "%s", why);
 		return NULL;
 	}
-	v = new_value(TOML_INTEGER, line, col);
+	v = new_value(p, TOML_INTEGER, line, col);
 	v->u.i = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u) :
 	    (int64_t)u;
 	return v;
@@ -1088,20 +1224,20 @@ special(struct parser *p, int line, int col)
 	int neg = *p->p == '-';
 
 	if (p->end - s >= 3 && (!memcmp(s, "inf", 3) || !memcmp(s, "nan", 3))) {
-		v = new_value(TOML_FLOAT, line, col);
+		v = new_value(p, TOML_FLOAT, line, col);
 		v->u.f = *s == 'i' ? (neg ? -INFINITY : INFINITY) :
 		    (neg ? -NAN : NAN);
 		p->p = s + 3;
 		return v;
 	}
 	if (*p->p == 't' && word(p, "true", 4)) {
-		v = new_value(TOML_BOOL, line, col);
+		v = new_value(p, TOML_BOOL, line, col);
 		v->u.b = 1;
 		p->p += 4;
 		return v;
 	}
 	if (*p->p == 'f' && word(p, "false", 5)) {
-		v = new_value(TOML_BOOL, line, col);
+		v = new_value(p, TOML_BOOL, line, col);
 		p->p += 5;
 		return v;
 	}
@@ -1109,17 +1245,39 @@ special(struct parser *p, int line, int col)
 	return NULL;
 }
 
+/* Most strings need no decoding: take those straight from the input. */
+static struct toml_value *
+plain_string(struct parser *p, int line, int col)
+{
+	const unsigned char *b = (const unsigned char *)p->p + 1, *s;
+	const unsigned char *e = (const unsigned char *)p->end;
+	unsigned q = (unsigned char)*p->p;
+
+	if (b < e && *b == q)
+		return NULL;	/* "" or a multi-line opener: the slow path */
+	s = skip_plain(b, e, q, q == '"' ? '\\' : q);
+	while (s < e && (q == '"' ? plain_basic(*s) : plain_literal(*s)))
+		s++;
+	if (s == e || *s != q)
+		return NULL;
+	p->p = (const char *)s + 1;
+	return new_string(p, TOML_STRING, line, col, (const char *)b, s - b);
+}
+
 static struct toml_value *
 scalar(struct parser *p)
 {
 	int line = p->line, col = colof(p, p->p), c = peek(p);
 	const char *s = p->p;
+	struct toml_value *v;
 
 	if (c == '"' || c == '\'') {
+		if ((v = plain_string(p, line, col)))
+			return v;
 		buf_reset(&p->str);
 		if (string(p, &p->str, 1) < 0)
 			return NULL;
-		return new_string(TOML_STRING, line, col, p->str.s, p->str.len);
+		return new_string(p, TOML_STRING, line, col, p->str.s, p->str.len);
 	}
 	if (is_digit(c)) {
 		if ((digits(s, p->end, 4) && p->end - s > 4 && s[4] == '-') ||
@@ -1172,10 +1330,10 @@ open_container(struct parser *p, struct slot *s)
 
 	if (s->depth > TOML_MAX_DEPTH)
 		return too_deep(p);
-	v = new_value(c == '[' ? TOML_ARRAY : TOML_TABLE, line, col);
+	v = new_value(p, c == '[' ? TOML_ARRAY : TOML_TABLE, line, col);
 	if (c == '{')
 		v->u.table.flags = T_INLINE | T_DEFINED;
-	place(s, v);
+	place(p, s, v);
 	p->p++;
 	push(p, v, s->depth);
 	if (c == '[') {
@@ -1263,7 +1421,7 @@ value(struct parser *p, struct slot s)
 		} else {
 			if (!(v = scalar(p)))
 				return -1;
-			place(&s, v);
+			place(p, &s, v);
 		}
 		for (;;) {
 			if (p->nstack == 0)
@@ -1310,9 +1468,9 @@ header_parent(struct parser *p, struct toml_value **tp, int *depth)
 		kp = &p->part[i];
 		kv = tbl_find(t, partkey(p, i), kp->len);
 		if (!kv) {
-			nt = new_value(TOML_TABLE, kp->line, kp->col);
+			nt = new_value(p, TOML_TABLE, kp->line, kp->col);
 			nt->u.table.flags = T_IMPLICIT;
-			tbl_add(t, partkey(p, i), kp->len, kp->line, kp->col,
+			tbl_add(p, t, partkey(p, i), kp->len, kp->line, kp->col,
 			    nt);
 			t = nt;
 		} else if ((v = kv->val)->type == TOML_TABLE &&
@@ -1356,8 +1514,8 @@ header(struct parser *p)
 	kp = &p->part[i];
 	kv = tbl_find(t, partkey(p, i), kp->len);
 	if (!kv) {
-		v = new_value(aot ? TOML_ARRAY : TOML_TABLE, line, col);
-		tbl_add(t, partkey(p, i), kp->len, kp->line, kp->col, v);
+		v = new_value(p, aot ? TOML_ARRAY : TOML_TABLE, line, col);
+		tbl_add(p, t, partkey(p, i), kp->len, kp->line, kp->col, v);
 	} else if (aot && kv->val->type == TOML_ARRAY &&
 	    kv->val->u.array.of_tables)
 		v = kv->val;
@@ -1381,7 +1539,7 @@ header(struct parser *p)
 		return duplicate(p, i, kv);
 	if (aot) {
 		v->u.array.of_tables = 1;
-		arr_add(v, new_value(TOML_TABLE, line, col));
+		arr_add(p, v, new_value(p, TOML_TABLE, line, col));
 		v = v->u.array.v[v->u.array.n - 1];
 	}
 	v->u.table.flags = T_DEFINED;
@@ -1433,8 +1591,12 @@ toml_parse(const char *data, size_t len, struct toml_error *err)
 	p.err = err;
 	buf_init(&p.keys);
 	buf_init(&p.str);
-	p.root = p.cur = new_value(TOML_TABLE, 1, 1);
-	p.root->u.table.flags = T_DEFINED;
+	p.doc = xcalloc(1, sizeof(*p.doc));
+	p.doc->next_cap = ARENA_FIRST;
+	p.root = p.cur = &p.doc->root;
+	p.root->type = TOML_TABLE;
+	p.root->line = p.root->col = 1;
+	p.root->u.table.flags = T_DEFINED | T_ROOT;
 	if (err) {
 		err->line = err->col = 0;
 		err->msg[0] = '\0';
@@ -1451,40 +1613,20 @@ toml_parse(const char *data, size_t len, struct toml_error *err)
 	return p.root;
 }
 
-/* Iterative, so freeing a deep tree cannot overflow the stack either. */
 void
 toml_free(struct toml_value *v)
 {
-	struct toml_value **todo = NULL;
-	size_t n = 0, cap = 0, i;
+	struct toml_doc *doc;
+	struct ablock *b, *next;
 
-	if (!v)
+	if (!v || v->type != TOML_TABLE || !(v->u.table.flags & T_ROOT))
 		return;
-	KOM_GROW(todo, 1, cap);
-	todo[n++] = v;
-	while (n) {
-		v = todo[--n];
-		if (v->type == TOML_TABLE) {
-			KOM_GROW(todo, n + v->u.table.n, cap);
-			for (i = 0; i < v->u.table.n; i++) {
-				free(v->u.table.kv[i].key);
-				if (v->u.table.kv[i].val)
-					todo[n++] = v->u.table.kv[i].val;
-			}
-			free(v->u.table.kv);
-			free(v->u.table.index);
-		} else if (v->type == TOML_ARRAY) {
-			KOM_GROW(todo, n + v->u.array.n, cap);
-			for (i = 0; i < v->u.array.n; i++)
-				todo[n++] = v->u.array.v[i];
-			free(v->u.array.v);
-		} else if (v->type == TOML_STRING || v->type >= TOML_DATETIME) {
-			if (v->u.str.s != (char *)(v + 1))
-				free(v->u.str.s);
-		}
-		free(v);
+	doc = (struct toml_doc *)((char *)v - offsetof(struct toml_doc, root));
+	for (b = doc->blocks; b; b = next) {
+		next = b->next;
+		free(b);
 	}
-	free(todo);
+	free(doc);
 }
 
 const struct toml_kv *

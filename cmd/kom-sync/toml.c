@@ -11,11 +11,14 @@
  * Invalid TOML: one "file:line:col: message" line on stderr, exit 65.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -158,29 +161,71 @@ print_json(const struct toml_value *root, int tagged)
 	return 0;
 }
 
-static int
-read_input(const char *path, struct buf *in)
-{
-	int r;
+struct input {
+	const char *data;
+	size_t len;
+	void *map;		/* when the file is mapped rather than read */
+	struct buf buf;
+};
 
-	if (!strcmp(path, "-"))
-		r = file_read_fd(STDIN_FILENO, in, TOML_MAX_INPUT);
-	else
-		r = file_read(path, in, TOML_MAX_INPUT);
+/* A regular file is mapped with its pages populated up front: for a
+ * large document that is several times faster than read(2) into a
+ * growing buffer.  Pipes and the like are read. */
+static int
+map_file(int fd, struct input *in)
+{
+	struct stat st;
+	void *m;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+	    (uintmax_t)st.st_size > TOML_MAX_INPUT)
+		return -1;
+	m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	in->map = m;
+	in->data = m;
+	in->len = st.st_size;
+	return 0;
+}
+
+static int
+read_input(const char *path, struct input *in)
+{
+	int fd = STDIN_FILENO, r = 0;
+
+	if (strcmp(path, "-") && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		kom_warne("%s", path);
+		return -1;
+	}
+	if (map_file(fd, in) < 0) {
+		r = file_read_fd(fd, &in->buf, TOML_MAX_INPUT);
+		in->data = in->buf.s;
+		in->len = in->buf.len;
+	}
 	if (r < 0) {
 		if (errno == EFBIG)
 			kom_warn("%s: larger than %u bytes", path, TOML_MAX_INPUT);
 		else
 			kom_warne("%s", path);
-		return -1;
 	}
-	return 0;
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return r;
+}
+
+static void
+free_input(struct input *in)
+{
+	if (in->map)
+		munmap(in->map, in->len);
+	buf_free(&in->buf);
 }
 
 int
 sync_toml_main(int argc, char **argv)
 {
-	struct buf in = BUF_INIT;
+	struct input in = { NULL, 0, NULL, BUF_INIT };
 	struct toml_error err;
 	struct toml_value *root;
 	const char *path = "-", *name;
@@ -209,8 +254,8 @@ sync_toml_main(int argc, char **argv)
 	name = strcmp(path, "-") ? path : "<stdin>";
 	if (read_input(path, &in) < 0)
 		return KOM_EX_IOERR;
-	root = toml_parse(in.s, in.len, &err);
-	buf_free(&in);
+	root = toml_parse(in.data, in.len, &err);
+	free_input(&in);
 	if (!root) {
 		kom_warn("%s:%d:%d: %s", name, err.line, err.col, err.msg);
 		return KOM_EX_DATAERR;
