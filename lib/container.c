@@ -128,6 +128,9 @@ container_parse_size(const char *s, int64_t *bytes)
 	v = strtod(s, &end);
 	if (errno || end == s)
 		return -1;
+	for (const char *q = s; q < end; q++)
+		if (!isdigit((unsigned char)*q) && *q != '.')
+			return -1;
 	u = (char)tolower((unsigned char)*end);
 	switch (u) {
 	case '\0': break;
@@ -1357,6 +1360,30 @@ run_flag(struct xctx *x, const struct xflag *fl, const char *shown,
 	return fl->fn(x, shown, val);
 }
 
+/* tok is a flag that takes its value from the next word. */
+static int
+wants_value(const char *tok)
+{
+	const struct xflag *fl;
+
+	if (strncmp(tok, "--", 2) == 0) {
+		if (strchr(tok, '=') != NULL)
+			return 0;
+		fl = find_long(tok + 2, strlen(tok + 2));
+		return fl != NULL && !fl->boolean;
+	}
+	if (tok[0] != '-' || tok[1] == '\0')
+		return 0;
+	for (const char *c = tok + 1; *c; c++) {
+		fl = find_short(*c);
+		if (fl == NULL)
+			return 0;
+		if (!fl->boolean)
+			return c[1] == '\0';
+	}
+	return 0;
+}
+
 int
 container_extra_args(json_t *body, const char *const *args, size_t n,
     char *err, size_t errlen)
@@ -1365,12 +1392,20 @@ container_extra_args(json_t *body, const char *const *args, size_t n,
 	    0, 0, err, errlen };
 	char **tok = NULL;
 	size_t ntok = 0, cap = 0, i;
-	int r = -1;
+	int r = -1, verbatim = 0;
 
 	for (i = 0; i < n; i++) {
 		char **w, tmp[200];
 		size_t nw;
 
+		/* the value of a flag that ended the previous entry */
+		if (ntok > 0 && !verbatim && wants_value(tok[ntok - 1])) {
+			KOM_GROW(tok, st_add(ntok, 1), cap);
+			tok[ntok++] = xstrdup(args[i]);
+			verbatim = 1;
+			continue;
+		}
+		verbatim = 0;
 		if (shellwords_split(args[i], &w, &nw, tmp, sizeof(tmp)) < 0) {
 			errf(err, errlen, "extra_args[%zu]: %s", i, tmp);
 			goto out;

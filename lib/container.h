@@ -122,8 +122,11 @@ int container_parse_duration(const char *s, int64_t *ns);
  * Apply docker run flags to a body built so far (container_spec does this
  * for config.extra_args).  args: n entries, each either one flag
  * ("--init", "--memory=512m"), a flag and its value in one string
- * ("--memory 512m", split with shellwords), or a value following a flag
- * in the previous entry.
+ * ("--memory 512m"), or a value following a flag in the previous entry.
+ * An entry is split into words with shellwords, as the shell that ran
+ * Komodo's docker run line did, except an entry that is the value of a
+ * flag ending the previous entry: that one is taken verbatim
+ * (["--health-cmd", "curl -f localhost || exit 1"]).
  */
 int container_extra_args(json_t *body, const char *const *args, size_t n,
     char *err, size_t errlen);
