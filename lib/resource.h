@@ -1,0 +1,86 @@
+/*
+ * resource: Komodo resource files in, validated and normalized resource
+ * records out (kom-json(5), "resource"; komodo-behaviour.md sections 0-3).
+ *
+ * resource_load() reads every PATH (a file, or a directory walked
+ * recursively for *.toml), parses each file with Komodo's pre-processing
+ * (backslashes inside """ strings are literal), checks every resource
+ * against lib/schema.h, merges the fields onto their defaults, and checks
+ * the references between resources: `after`, servers, procedure
+ * execution targets, builds, builders, repos, [[VARIABLES]].
+ *
+ * Files are read in bytewise sorted order of their paths, whatever order
+ * the PATHs were given in, so the result is deterministic.  Records come
+ * in Komodo's apply order (section 2.5), then file order.  A record's
+ * "source" is the path relative to the directory PATH it was found under
+ * (the path as given for a file PATH); diagnostics use the full path.
+ *
+ * Diagnostics are one line each, "PATH:LINE:COL: message" with
+ * "warning: " before the message for warnings.  Columns count bytes of
+ * the file; on a line where a """ string holds backslashes, columns after
+ * them are mapped back to the file's.  Positions inside strings that use
+ * escape sequences are approximate.
+ */
+#ifndef KOM_RESOURCE_H
+#define KOM_RESOURCE_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "buf.h"
+
+#define RESOURCE_MAX_FILE (16u << 20)	/* one resource file: 16 MiB */
+
+struct resource_opts {
+	int strict;		/* warnings count (and print) as errors */
+	/*
+	 * Pull mode: keep only what this host applies.  When any deployment,
+	 * stack or repo is assigned to a server (or a swarm), keep those
+	 * assigned to server (a swarm's resources go to its first server),
+	 * the [[server]] called server and no other server, and everything
+	 * not tied to a server.  NULL, or no assignment at all: keep all.
+	 */
+	const char *server;
+	/* Keep only resources having all these tags (variables and user
+	 * groups are never filtered), as Komodo's match_tags. */
+	const char *const *match_tags;
+	size_t nmatch_tags;
+	/*
+	 * Where secret files live, for [[NAME]] references that no
+	 * [[variable]] defines.  NULL: $KOM_SECRETS_DIR when set, else
+	 * $CREDENTIALS_DIRECTORY and /etc/kom/secrets.
+	 */
+	const char *secrets_dir;
+	/*
+	 * Resources that exist outside these files (the state dir): asked
+	 * before a reference to an undeclared resource is reported.  Returns
+	 * 1 when a resource of type (record type name) called name exists.
+	 * NULL: only declared resources count.
+	 */
+	int (*known)(void *ctx, const char *type, const char *name);
+	void *known_ctx;
+	/*
+	 * Each diagnostic line (without the "kom-sync: " prefix).  NULL:
+	 * printed with kom_warn().
+	 */
+	void (*diag)(void *ctx, int is_error, const char *line);
+	void *diag_ctx;
+};
+
+/*
+ * Load paths.  *records_out is always set to a new array of resource
+ * records (json objects as in kom-json(5), without "op"; the caller
+ * json_decref()s it), possibly incomplete when there were errors.
+ * Returns the number of errors (warnings included when strict); 0 means
+ * the files are valid.  Unreadable paths are errors too.
+ */
+long resource_load(const char *const *paths, size_t npaths,
+    const struct resource_opts *opts, json_t **records_out);
+
+/*
+ * Komodo's "double every backslash between \"\"\" and \"\"\"" on raw
+ * bytes (section 0), appended to out.  Returns the number of backslashes
+ * doubled.
+ */
+size_t resource_escape_triple(const char *in, size_t len, struct buf *out);
+
+#endif
