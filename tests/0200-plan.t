@@ -1,0 +1,162 @@
+#!/bin/sh
+# kom-plan: the deploy set and its reasons, the cascade, cross-type `after`,
+# destroy order, ensure steps, live status (-l), cycles and unknown names,
+# truncated input and error records, -H and -g (and dot accepting it).
+. "$(dirname "$0")/lib.sh"
+
+F=$KOM_TOP/tests/fixtures/plan
+G=$KOM_TOP/tests/golden/plan
+
+# plan NAME ARGS...: run kom-plan, keep stdout, stderr and the exit status.
+plan() {
+	_n=$1
+	shift
+	kom-plan "$@" >"$T/$_n.out" 2>"$T/$_n.err"
+	echo $? >"$T/$_n.rc"
+}
+rc() { cat "$T/$1.rc"; }
+
+# Apply plan without live status: records, destroys, deploys and ensures.
+plan mixed "$F/mixed.jsonl"
+is "$(rc mixed)" 0 'mixed: exit 0'
+cmp_file "$T/mixed.out" "$G/mixed.out" 'mixed: steps (golden)'
+is "$(cat "$T/mixed.err")" '' 'mixed: nothing on stderr'
+plan mixed-h -H "$F/mixed.jsonl"
+cmp_file "$T/mixed-h.out" "$G/mixed.human" 'mixed: -H (golden)'
+plan mixed-g -g "$F/mixed.jsonl"
+cmp_file "$T/mixed-g.out" "$G/mixed.dot" 'mixed: -g (golden)'
+ok 'mixed: dot -Tsvg accepts -g' dot -Tsvg -o "$T/plan.svg" "$T/mixed-g.out"
+ok 'mixed: the svg has a node per step' \
+    test "$(grep -c 'class="node"' "$T/plan.svg")" -eq 13
+kom-plan <"$F/mixed.jsonl" >"$T/stdin.out" 2>&1
+cmp_file "$T/stdin.out" "$G/mixed.out" 'stdin gives the same plan'
+
+# jq-free checks of single properties, with python3's json module.
+step() {	# step FILE NAME FIELD: the FIELD of the step for NAME (json)
+	python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("name") == sys.argv[2] and r["kind"] == "step":
+        print(json.dumps(r.get(sys.argv[3]), separators=(",", ":")))
+' "$@"
+}
+is "$(step "$T/mixed.out" db action)" '"ensure"' 'unchanged deploy=true: ensure'
+is "$(step "$T/mixed.out" web needs)" '[9,10]' \
+    'ensure mode: needs point at the parents (deploy and ensure)'
+is "$(step "$T/mixed.out" worker action)" '"deploy"' \
+    'update without deploy change + deploying parent: one deploy step'
+is "$(grep -c '"name":"worker"' "$T/mixed.out")" 1 \
+    'worker: no separate record step'
+is "$(step "$T/mixed.out" tools reason)" \
+    '"update: config.environment (deploy = false)"' 'deploy=false: record'
+is "$(step "$T/mixed.out" old-stack stage)$(step "$T/mixed.out" old-api stage)$(step "$T/mixed.out" old-db stage)" \
+    '234' 'destroys: dependents first, after the records'
+is "$(step "$T/mixed.out" old-db needs)" '[7]' 'destroy needs its dependent'
+
+# Live status: every reason.
+plan live -l "$F/live-status.jsonl" "$F/live.jsonl"
+is "$(rc live)" 0 'live: exit 0'
+cmp_file "$T/live.out" "$G/live.out" 'live: steps (golden)'
+plan live-h -H -l "$F/live-status.jsonl" "$F/live.jsonl"
+cmp_file "$T/live-h.out" "$G/live.human" 'live: -H (golden)'
+is "$(step "$T/live.out" exited reason)" '"deployment has exited state"' \
+    'live: exited'
+is "$(step "$T/live.out" drifted reason)" \
+    '"deployment has drifted: changed (environment differs)"' 'live: drift'
+is "$(step "$T/live.out" unk action)" '' 'live: unknown state: no step'
+is "$(step "$T/live.out" unk-upd action)" '"record"' \
+    'live: unknown state with a config change: record only'
+is "$(step "$T/live.out" run action)" '' 'live: running, unchanged: no step'
+is "$(step "$T/live.out" child-of-unk action)" '' \
+    'live: an unknown parent does not cascade'
+is "$(step "$T/live.out" missing reason)" \
+    '"deployment has not_deployed state"' 'live: no status: not deployed'
+is "$(step "$T/live.out" built reason)" '"build has new version: 1.5.0"' \
+    'live: latest build version differs from the running tag'
+is "$(step "$T/live.out" pinned action)" '' \
+    'live: pinned build version: no build check (Komodo inverts this)'
+is "$(step "$T/live.out" built-same action)" '' \
+    'live: running the build version: no step'
+is "$(step "$T/live.out" st-down reason)" '"stack has down state"' \
+    'live: stack state'
+is "$(step "$T/live.out" st-child reason)" \
+    "\"Deployment parent dependency 'child' is deploying\"" \
+    'live: stack after deployment, transitively'
+is "$(step "$T/live.out" d-after-stack reason)" \
+    "\"Stack parent dependency 'st-down' is deploying\"" \
+    'live: deployment after stack'
+is "$(step "$T/live.out" run-cfg reason)" \
+    '"deployment config has changed: environment"' 'live: config changed'
+is "$(step "$T/live.out" run-upd reason)" \
+    '"update: config.links (no deploy-relevant change)"' \
+    'live: running, no deploy-relevant change: record'
+kom-plan -l - "$F/live.jsonl" <"$F/live-status.jsonl" >"$T/live-stdin.out"
+cmp_file "$T/live-stdin.out" "$G/live.out" 'live: -l - reads status from stdin'
+fails '-l - needs FILE' 64 kom-plan -l - <"$F/live.jsonl"
+
+# The cascade: only the changed root's descendants deploy.
+plan chain -H -l "$F/chain-status.jsonl" "$F/chain.jsonl"
+cmp_file "$T/chain.out" "$G/chain.human" 'cascade: root1 and descendants only'
+
+# Dependencies on resources created in the same sync, across types.
+plan cross -H "$F/cross-create.jsonl"
+cmp_file "$T/cross.out" "$G/cross.human" \
+    'cross-type after on not-yet-created resources: typed by declaration'
+
+# Cycles and bad names: exit 65, golden messages, error records, no steps.
+for f in cycle2 cycle3 cycle-self cycle-many unknown-after ambiguous-after \
+    deleted-after duplicate; do
+	plan "$f" "$F/$f.jsonl"
+	is "$(rc "$f")" 65 "$f: exit 65"
+	cmp_file "$T/$f.err" "$G/$f.err" "$f: message (golden)"
+	is "$(grep -c '"kind":"step"' "$T/$f.out")" 0 "$f: no steps"
+	is "$(tail -n 1 "$T/$f.out")" \
+	    '{"kind":"end","program":"kom-plan","steps":0,"stages":0}' \
+	    "$f: error records, then an end with 0 steps"
+	plan "$f-h" -H "$F/$f.jsonl"
+	is "$(rc "$f-h")$(cat "$T/$f-h.out")" 65 "$f: -H: exit 65, no output"
+done
+cmp_file "$T/cycle2.out" "$G/cycle2.out" 'cycle2: error record (golden)'
+
+# Truncated input: no output at all, one message, 65.
+(cd "$F" && plan trunc truncated.jsonl)
+is "$(rc trunc)" 65 'truncated: exit 65'
+is "$(wc -c <"$T/trunc.out")" 0 'truncated: nothing on stdout'
+cmp_file "$T/trunc.err" "$G/truncated.err" 'truncated: message (golden)'
+head -c 300 "$F/mixed.jsonl" >"$T/cut.jsonl"
+plan cut "$T/cut.jsonl"
+is "$(rc cut)$(wc -c <"$T/cut.out")" 650 'cut mid-line: 65, no output'
+plan strunc -l "$F/live-status-truncated.jsonl" "$F/live.jsonl"
+is "$(rc strunc)$(wc -c <"$T/strunc.out")" 650 \
+    'truncated status stream: 65, no output'
+printf '{"kind":"resource",\n' | kom-plan >"$T/bad.out" 2>"$T/bad.err"
+is "$?$(wc -c <"$T/bad.out")" 650 'invalid JSON: 65, no output'
+
+# Error records are copied through; no steps.
+(cd "$F" && plan err error.jsonl)
+is "$(rc err)" 65 'error record: exit 65'
+cmp_file "$T/err.out" "$G/error.out" 'error record: copied, end (golden)'
+cmp_file "$T/err.err" "$G/error.err" 'error record: message (golden)'
+
+# An empty but complete stream: nothing to do.
+plan empty "$F/empty.jsonl"
+is "$(rc empty)$(cat "$T/empty.out")" \
+    '0{"kind":"end","program":"kom-plan","steps":0,"stages":0}' 'empty stream'
+plan empty-h -H "$F/empty.jsonl"
+cmp_file "$T/empty-h.out" "$G/empty.human" 'empty stream: -H'
+
+# Usage.
+fails 'unknown option' 64 kom-plan -Z
+fails '-H and -g' 64 kom-plan -H -g "$F/mixed.jsonl"
+fails '-l and -p' 64 kom-plan -l x -p y "$F/mixed.jsonl"
+fails 'two files' 64 kom-plan a b
+fails 'missing file' 74 kom-plan "$T/nope.jsonl"
+ok '-h' kom-plan -h
+is "$(kom-plan -h)" "$(printf '%s\n' \
+    'usage: kom-plan [-gHV] [-l status] [file]' \
+    '       kom-plan [-gHV] -p procedure [file]')" 'usage text'
+kom-plan "$F/mixed.jsonl" >/dev/full 2>/dev/null
+is "$?" 74 'write error: 74'
+
+done_testing
