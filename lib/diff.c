@@ -336,7 +336,7 @@ has_all_tags(const json_t *rec, const struct diff_opts *o)
 }
 
 static int
-included(const json_t *rec, const struct diff_opts *o)
+included(const json_t *rec, const struct diff_opts *o, int applied)
 {
 	const char *type = sget(rec, "type"), *srv;
 
@@ -346,11 +346,18 @@ included(const json_t *rec, const struct diff_opts *o)
 		return o->include_user_groups;
 	if (!o->include_resources || !has_all_tags(rec, o))
 		return 0;
-	if (o->server && (!strcmp(type, "deployment") ||
-	    !strcmp(type, "stack") || !strcmp(type, "repo"))) {
-		srv = sget(json_object_get(rec, "config"), "server");
-		if (*srv && strcmp(srv, o->server))
-			return 0;
+	/* Which declared resources are this host's is the resource layer's
+	 * call (pull mode); here only keep other hosts' applied ones from
+	 * being deleted. */
+	if (applied && o->server) {
+		if (!strcmp(type, "server"))
+			return !strcmp(sget(rec, "name"), o->server);
+		if (!strcmp(type, "deployment") || !strcmp(type, "stack") ||
+		    !strcmp(type, "repo")) {
+			srv = sget(json_object_get(rec, "config"), "server");
+			if (*srv && strcmp(srv, o->server))
+				return 0;
+		}
 	}
 	return 1;
 }
@@ -450,7 +457,7 @@ diff_run(const json_t *declared, const json_t *applied,
 		goto fail;
 
 	json_array_foreach(declared, i, rec) {
-		if (!included(rec, o))
+		if (!included(rec, o, 0))
 			continue;
 		arec = json_object_get(json_object_get(applied,
 		    sget(rec, "type")), sget(rec, "name"));
@@ -469,12 +476,12 @@ diff_run(const json_t *declared, const json_t *applied,
 				if (!json_is_object(arec) ||
 				    !json_object_get(arec, "type"))
 					continue;
-				if (!included(arec, o))
+				if (!included(arec, o, 1))
 					continue;
 				k = ikey(type, name);
 				prev = json_object_get(index, k);
 				free(k);
-				declared_here = prev && included(prev, o);
+				declared_here = prev && included(prev, o, 0);
 				if (declared_here)
 					continue;
 				KOM_GROW(v, n + 1, cap);

@@ -31,8 +31,11 @@ struct diff_opts {
 	int include_user_groups;
 	const char *const *match_tags;	/* resources must carry all of them */
 	size_t nmatch_tags;
-	const char *server;	/* NULL, or only deployments, stacks and repos
-				 * whose server is empty or this one */
+	const char *server;	/* this host (pull mode), or NULL: applied
+				 * deployments, stacks and repos of another
+				 * server, and other [[server]]s, are never
+				 * deleted (the declared side is filtered by
+				 * the resource layer) */
 	int check_after;	/* an "after" must name a deployment or stack
 				 * declared or applied (when the resource
 				 * layer did not check it already) */

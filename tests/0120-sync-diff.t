@@ -7,6 +7,8 @@ F=$KOM_TOP/tests/fixtures/diff
 G=$KOM_TOP/tests/golden/diff
 cp -R "$F/state" "$KOM_HOME/state"
 D=$F/declared.jsonl
+# pull mode: this host is host1, the server of every fixture resource
+printf 'server = "host1"\n' >"$KOM_HOME/kom.toml"
 
 kom-sync diff -j "$D" >"$T/plain.jsonl" 2>"$T/err"
 is "$?" 0 'diff exits 0'
@@ -43,6 +45,8 @@ ok '-d never deletes another sync'"'"'s resource' \
 
 # sync options from kom.toml
 cat >"$KOM_HOME/kom.toml" <<'TOML'
+server = "host1"
+
 [[resource_sync]]
 name = "elsewhere"
 managed = true
@@ -117,6 +121,78 @@ is "$(cat "$T/end")" \
     '{"kind":"end","program":"kom-sync","counts":{"create":13,"update":0,"delete":0,"keep":0,"total":13}}' \
     'empty state: 13 creates'
 mv "$KOM_HOME/state.ok" "$KOM_HOME/state"
+
+kom-sync diff -d -n other -j "$D" >"$T/other.jsonl"
+ok 'another host does not delete host1'"'"'s resources' \
+    sh -c "! grep -q '\"name\":\"old\",\"op\":\"delete\"' '$T/other.jsonl'"
+
+# From TOML files through the resource layer: "apply" v1 by storing what
+# show printed as the state, then edit the file.
+mkdir -p "$T/syncs" "$T/st2/resources/deployment"
+cat >"$T/syncs/web.toml" <<'TOML'
+[[deployment]]
+name = "web"
+deploy = true
+after = ["db"]
+[deployment.config]
+server = "host1"
+image = { type = "Image", params = { image = "nginx:1" } }
+restart = "unless-stopped"
+environment = """
+A=1
+B=2
+"""
+
+[[deployment]]
+name = "db"
+[deployment.config]
+server = "host1"
+image.params.image = "postgres:16"
+
+[[variable]]
+name = "PW"
+value = "planted-toml-secret"
+is_secret = true
+TOML
+kom-sync show -n host1 "$T/syncs" >"$T/show.jsonl" 2>/dev/null
+for n in web db; do
+	grep "\"type\":\"deployment\",\"name\":\"$n\"" "$T/show.jsonl" \
+	    >"$T/st2/resources/deployment/$n.json"
+done
+KOM_STATE_DIR=$T/st2 kom-sync diff -n host1 "$T/syncs" >"$T/t1" 2>"$T/t1.err"
+is "$?" 0 'toml: diff exits 0'
+is "$(grep -c '"op":"keep"' "$T/t1")" 2 'toml: applied deployments are kept'
+sed -e '/^restart = /d' -e 's/^A=1$/A=9/' "$T/syncs/web.toml" >"$T/web2"
+mv "$T/web2" "$T/syncs/web.toml"
+KOM_STATE_DIR=$T/st2 kom-sync diff -n host1 "$T/syncs" >"$T/t2" 2>>"$T/t1.err"
+ok 'toml: a removed line is a change back to the default' \
+    grep -q '"name":"web","op":"update".*{"path":"config.restart","from":"unless-stopped","to":"no"}' "$T/t2"
+ok 'toml: environment change, both need a deploy' \
+    grep -q '"name":"web".*"deploy_changes":\["environment","restart"\]' "$T/t2"
+# db leaves the files but web still runs after it: it was applied, fine
+cat >"$T/syncs/web.toml" <<'TOML'
+[[deployment]]
+name = "web"
+deploy = true
+after = ["db"]
+[deployment.config]
+server = "host1"
+image = { type = "Image", params = { image = "nginx:1" } }
+TOML
+KOM_STATE_DIR=$T/st2 kom-sync diff -n host1 "$T/syncs" >"$T/t3" 2>>"$T/t1.err"
+is "$?" 0 'toml: after naming an applied, undeclared deployment is fine'
+ok 'toml: undeclared db not mentioned without delete' \
+    sh -c "! grep -q '\"name\":\"db\"' '$T/t3'"
+KOM_STATE_DIR=$T/st2 kom-sync diff -d -n host1 "$T/syncs" >"$T/t4" 2>>"$T/t1.err"
+ok 'toml: -d deletes db' grep -q '"name":"db","op":"delete"' "$T/t4"
+sed 's/^after = .*/after = ["nope"]/' "$T/syncs/web.toml" >"$T/web4"
+mv "$T/web4" "$T/syncs/web.toml"
+KOM_STATE_DIR=$T/st2 kom-sync diff -n host1 "$T/syncs" >"$T/t5" 2>"$T/t5.err"
+is "$?" 65 'toml: after naming nothing: 65'
+is "$(wc -c <"$T/t5" | tr -d ' ')" 0 'toml: nothing on stdout'
+ok 'toml: the error names the file' grep -q 'web.toml:4' "$T/t5.err"
+ok 'toml: no secret value anywhere' \
+    sh -c "! cat '$T/t1' '$T/t2' '$T/t3' '$T/t4' '$T/t1.err' '$T/t5.err' | grep -q 'planted-'"
 
 fails 'no path, no -j, no -y: usage' 64 kom-sync diff
 fails 'unknown flag: usage' 64 kom-sync diff -Z

@@ -6,6 +6,8 @@ F=$KOM_TOP/tests/fixtures/diff
 G=$KOM_TOP/tests/golden/diff
 cp -R "$F/state" "$KOM_HOME/state"
 D=$F/declared.jsonl
+# pull mode: this host is host1, the server of every fixture resource
+printf 'server = "host1"\n' >"$KOM_HOME/kom.toml"
 ESC=$(printf '\033')
 
 # not a terminal: no colour even without NO_COLOR

@@ -374,25 +374,27 @@ test_run(void)
 	free(s);
 	json_decref(out);
 
-	/* server filter */
+	/* server: applied resources of other hosts are never deleted */
 	{
 		json_t *d2 = json_array(), *a2 = json_object();
 		struct diff_opts o2 = { NULL, 1, 1, 1, 1, NULL, 0, "h1", 1 };
 
 		json_array_append_new(d2, J("{\"type\":\"deployment\",\"name\":"
 		    "\"a\",\"config\":{\"server\":\"h1\"}}"));
-		json_array_append_new(d2, J("{\"type\":\"deployment\",\"name\":"
-		    "\"b\",\"config\":{\"server\":\"h2\"}}"));
-		json_array_append_new(d2, J("{\"type\":\"stack\",\"name\":"
-		    "\"c\",\"config\":{\"server\":\"\"}}"));
 		json_object_set_new(a2, "deployment", J("{\"b\":{\"type\":"
 		    "\"deployment\",\"name\":\"b\",\"config\":{\"server\":"
-		    "\"h1\"}}}"));
+		    "\"h1\"}},\"e\":{\"type\":\"deployment\",\"name\":\"e\","
+		    "\"config\":{\"server\":\"h2\"}},\"f\":{\"type\":"
+		    "\"deployment\",\"name\":\"f\",\"config\":{\"server\":"
+		    "\"\"}}}"));
+		json_object_set_new(a2, "server", J("{\"h1\":{\"type\":"
+		    "\"server\",\"name\":\"h1\"},\"h2\":{\"type\":\"server\","
+		    "\"name\":\"h2\"}}"));
 		ok(diff_run(d2, a2, &o2, &out, &c) == 0, "diff_run -n h1");
 		s = summary(out);
-		is_str(s, "create stack/c\ncreate deployment/a\n"
-		    "delete deployment/b\n", "only this server's resources; "
-		    "one moved away is deleted here");
+		is_str(s, "delete server/h1\ncreate deployment/a\n"
+		    "delete deployment/b\ndelete deployment/f\n",
+		    "other hosts' applied resources are not deleted here");
 		free(s);
 		json_decref(out);
 		json_decref(d2);
