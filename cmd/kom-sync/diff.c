@@ -24,8 +24,9 @@
 #include "jsonl.h"
 #include "paths.h"
 #include "state.h"
-#include "sync-diff.h"
+#include "sync.h"
 #include "util.h"
+#include "resource.h"
 #include "banned.h"
 
 static const char usage[] = "usage: kom-sync diff [-dHsv] [-j file] "
@@ -73,33 +74,36 @@ read_records(const char *file, json_t **out)
 	return 0;
 }
 
-#ifdef HAVE_RESOURCE
+/* The resource layer asks before reporting a reference to an undeclared
+ * resource: one applied earlier (in the state dir) is fine. */
+static int
+known_applied(void *ctx, const char *type, const char *name)
+{
+	return json_object_get(json_object_get((json_t *)ctx, type), name) !=
+	    NULL;
+}
+
 static int
 load_declared(char **paths, size_t npaths, int strict, const json_t *applied,
-    json_t **out)
+    const struct diff_opts *o, const char *secrets_dir, json_t **out)
 {
 	struct resource_opts ro;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.strict = strict;
-	(void)applied;
-	return resource_load((const char *const *)paths, npaths, &ro, out);
+	ro.server = o->server;
+	ro.match_tags = o->match_tags;
+	ro.nmatch_tags = o->nmatch_tags;
+	ro.secrets_dir = secrets_dir;
+	ro.known = known_applied;
+	ro.known_ctx = (void *)applied;
+	if (resource_load((const char *const *)paths, npaths, &ro, out)) {
+		json_decref(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
-#else
-static int
-load_declared(char **paths, size_t npaths, int strict, const json_t *applied,
-    json_t **out)
-{
-	(void)paths;
-	(void)npaths;
-	(void)strict;
-	(void)applied;
-	*out = NULL;
-	kom_warn("reading TOML needs the resource layer, not built in yet; "
-	    "use -j");
-	return -1;
-}
-#endif
 
 int
 sync_diff_main(int argc, char **argv)
@@ -112,7 +116,7 @@ sync_diff_main(int argc, char **argv)
 	const char *yname = NULL, *jfile = NULL, *server = NULL;
 	const char **tags = NULL;
 	size_t ntags = 0, tcap = 0, i, npaths = 0;
-	char **paths = NULL;
+	char **paths = NULL, host[256];
 	int c, human = 0, strict = 0, del = 0, verbose = 0, rc;
 	json_t *declared = NULL, *applied = NULL, *out = NULL, *r;
 
@@ -191,7 +195,16 @@ sync_diff_main(int argc, char **argv)
 		o.match_tags = tags;
 		o.nmatch_tags = ntags;
 	}
-	o.server = server ? server : cfg.server;
+	/* pull mode, as show: this host is -n, kom.toml's server or the
+	 * hostname */
+	if (server)
+		o.server = server;
+	else if (cfg.server)
+		o.server = cfg.server;
+	else if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		o.server = host;
+	}
 
 	if (argc) {
 		paths = xreallocarray(NULL, (size_t)argc, sizeof(*paths));
@@ -218,10 +231,14 @@ sync_diff_main(int argc, char **argv)
 		rc = KOM_EX_IOERR;
 		goto out;
 	}
+	/* records from kom-sync show had their references checked there, but
+	 * not against this state dir */
+	o.check_after = jfile != NULL;
 	if (jfile)
 		rc = read_records(jfile, &declared);
 	else
-		rc = load_declared(paths, npaths, strict, applied, &declared);
+		rc = load_declared(paths, npaths, strict, applied, &o,
+		    cfg.secrets_dir, &declared);
 	if (rc < 0) {
 		rc = KOM_EX_DATAERR;
 		goto out;
