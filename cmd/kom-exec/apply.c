@@ -642,8 +642,10 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	for (i = 0; i < p.n; i++)
 		engine |= needs_engine(p.v[i].action, p.v[i].type);
 	if (engine) {
-		if (engine_open(x, &d) < 0) {
-			kom_warn("nothing applied");
+		struct docker_error de;
+
+		if (!(d = docker_open(&de))) {
+			kom_warn("%s; nothing applied", de.msg);
 			plan_free(&p);
 			if (lock >= 0)
 				close(lock);

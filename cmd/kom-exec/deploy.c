@@ -580,7 +580,7 @@ deploy_deployment(struct job *j, int ensure)
 	const char *image, *prev_id = NULL, *image_id = NULL;
 	struct docker_error e;
 	struct found f;
-	struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT, drift_why = BUF_INIT;
 	json_t *imgin = NULL;
 	int pulled = 0, prev_running = 0, explicit_reg, same;
 
@@ -604,6 +604,21 @@ deploy_deployment(struct job *j, int ensure)
 	explicit_reg = has_registry(image);
 	same = f.prev && f.prev == f.cur && prev_running &&
 	    strcmp(label_of(f.prev, "kom.config-hash"), hash) == 0;
+	if (same && !j->force) {
+		/* The label says unchanged; a hand change (docker update)
+		 * shows only in the container itself. */
+		json_t *in = NULL;
+		char why2[512];
+
+		if (docker_container_inspect(j->d, prev_id, &in, &e) == 0 &&
+		    container_drift(in, body, why2, sizeof(why2)) !=
+		    CONTAINER_DRIFT_NONE) {
+			same = 0;
+			buf_printf(&drift_why, "deployment has drifted: %s",
+			    why2);
+		}
+		json_decref(in);
+	}
 	if (same && !j->force && !explicit_reg) {
 		j->status = JOB_NOOP;
 		json_object_set_new(j->detail, "container",
@@ -659,6 +674,7 @@ deploy_deployment(struct job *j, int ensure)
 	if (ensure && !j->note.len) {
 		buf_adds(&j->note, !f.prev ? "deployment has not_deployed state"
 		    : !prev_running ? "deployment is not running" :
+		    drift_why.len ? drift_why.s :
 		    "deployment has drifted from what was applied");
 	}
 
@@ -743,6 +759,7 @@ out:
 	json_decref(imgin);
 	json_decref(f.list);
 	buf_free(&why);
+	buf_free(&drift_why);
 	free(cname);
 	free(oldname);
 	free(tmpname);
