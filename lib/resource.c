@@ -1962,16 +1962,25 @@ check_refs(struct ctx *c)
 		int is_error = 1;
 
 		switch (r->kind) {
-		case REF_AFTER:
-			if (declared(c, "deployment", r->name, &norm) ||
-			    declared(c, "stack", r->name, &norm)) {
+		case REF_AFTER: {
+			const char *as = "deployment";
+			char *self;
+
+			if (declared(c, as, r->name, &norm) ||
+			    declared(c, as = "stack", r->name, &norm)) {
 				json_string_set(r->slot, norm);
+				self = xasprintf("%s '%s'", as, norm);
+				if (!strcmp(self, r->what))
+					msg = xasprintf("%s is after itself",
+					    r->what);
+				free(self);
 				break;
 			}
 			msg = xasprintf("%s is after '%s', which is not "
 			    "declared (no deployment or stack of that name)",
 			    r->what, r->name);
 			break;
+		}
 		case REF_EXEC:
 			if (declared(c, r->type, r->name, &norm))
 				break;
