@@ -3,7 +3,8 @@
  * line and column where it was defined.
  *
  * toml_parse() reads a whole document held in memory and returns its root
- * table, owned by the caller and released with toml_free().  On error it
+ * table, owned by the caller and released with toml_free().  The tree does
+ * not point into the input, which may be freed right after parsing.  On error it
  * returns NULL and fills *err with the 1-based line and column of the
  * problem and a message saying what was expected; nothing needs freeing.
  * The input need not be NUL-terminated; it may start with a UTF-8 BOM and
@@ -81,7 +82,9 @@ struct toml_error {
 struct toml_value *toml_parse(const char *data, size_t len,
     struct toml_error *err);
 
-/* Free a value and everything under it.  NULL is fine. */
+/* Free a document: the root returned by toml_parse() and every value,
+ * key and string in it (they share one arena).  NULL is fine.  A value
+ * inside a document belongs to it: passing one frees nothing. */
 void toml_free(struct toml_value *v);
 
 /* The value of key in table t, or NULL when t is not a table or lacks it. */
