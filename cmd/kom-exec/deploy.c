@@ -728,6 +728,15 @@ deploy_deployment(struct job *j, int ensure)
 rollback:
 	{
 		json_t *log = last_logs(j, newid);
+		int tries;
+
+		/* The engine copies output asynchronously: a container that
+		 * died at once may not have its lines in the log yet. */
+		for (tries = 0; tries < 5 && !json_array_size(log); tries++) {
+			sleep_ms(100);
+			json_decref(log);
+			log = last_logs(j, newid);
+		}
 		const char *from = f.prev ? json_string_value(json_object_get(
 		    f.prev, "Image")) : "";
 		int back = 0;
