@@ -109,40 +109,61 @@ add_change(json_t *changes, const char *path, const json_t *from,
 	    "to", to ? (json_t *)to : json_null()));
 }
 
-/* Compare values at path; objects of the same variant are walked into. */
+/* Both untagged, or tagged {type, params} with the same type. */
+static int
+same_variant(const json_t *a, const json_t *b)
+{
+	json_t *ta = json_object_get(a, "type"), *tb = json_object_get(b, "type");
+
+	if (!ta && !tb)
+		return 1;
+	return ta && tb && json_equal(ta, tb);
+}
+
+/*
+ * Compare values at path (a buf the walk extends and restores, so that
+ * only changes allocate); objects of the same variant are walked into.
+ */
 static void
-compare(json_t *changes, const char *path, const json_t *from,
+compare_at(json_t *changes, struct buf *path, const json_t *from,
     const json_t *to)
 {
 	const char *k;
 	json_t *v;
-	char *sub;
+	size_t len = path->len;
 
 	if (from && to && json_equal((json_t *)from, (json_t *)to))
 		return;
 	if (!json_is_object(from) || !json_is_object(to) ||
-	    !json_equal(json_object_get(from, "type"),
-	    json_object_get(to, "type"))) {
-		if (json_is_object(from) && json_is_object(to) &&
-		    json_object_get(from, "type") == NULL &&
-		    json_object_get(to, "type") == NULL)
-			goto walk;
-		add_change(changes, path, from, to);
+	    !same_variant(from, to)) {
+		add_change(changes, path->s, from, to);
 		return;
 	}
-walk:
 	json_object_foreach((json_t *)to, k, v) {
-		sub = xasprintf("%s.%s", path, k);
-		compare(changes, sub, json_object_get(from, k), v);
-		free(sub);
+		buf_addc(path, '.');
+		buf_adds(path, k);
+		compare_at(changes, path, json_object_get(from, k), v);
+		buf_truncate(path, len);
 	}
 	json_object_foreach((json_t *)from, k, v) {
 		if (json_object_get(to, k))
 			continue;
-		sub = xasprintf("%s.%s", path, k);
-		compare(changes, sub, v, NULL);
-		free(sub);
+		buf_addc(path, '.');
+		buf_adds(path, k);
+		compare_at(changes, path, v, NULL);
+		buf_truncate(path, len);
 	}
+}
+
+static void
+compare(json_t *changes, const char *path, const json_t *from,
+    const json_t *to)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, path);
+	compare_at(changes, &b, from, to);
+	buf_free(&b);
 }
 
 static void

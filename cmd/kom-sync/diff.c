@@ -253,9 +253,17 @@ sync_diff_main(int argc, char **argv)
 		diff_render_human(stdout, out, &counts, kom_use_color(1),
 		    verbose);
 	else {
-		json_array_foreach(out, i, r)
-			if (jsonl_write(stdout, r) < 0)
-				break;
+		/* one fwrite per record: json_dumpf writes token by token */
+		json_array_foreach(out, i, r) {
+			char *line = json_dumps(r, JSON_COMPACT |
+			    JSON_PRESERVE_ORDER);
+
+			if (!line)
+				kom_die(KOM_EX_SOFTWARE, "cannot encode a record");
+			fputs(line, stdout);
+			putchar('\n');
+			free(line);
+		}
 		jsonl_write_steal(stdout, diff_end_record(&counts));
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
