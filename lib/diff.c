@@ -246,8 +246,11 @@ mask_record(json_t *rec, json_t *changes)
 	json_t *cfg = json_object_get(rec, "config"), *c;
 	size_t i;
 
-	if (json_is_object(cfg) && json_object_get(cfg, "value"))
+	if (json_is_object(cfg) && json_object_get(cfg, "value")) {
+		cfg = json_deep_copy(cfg);	/* shared with the input */
 		json_object_set_new(cfg, "value", mask(name));
+		json_object_set_new(rec, "config", cfg);
+	}
 	json_object_set_new(rec, "secret", json_true());
 	json_array_foreach(changes, i, c) {
 		if (strcmp(sget(c, "path"), "config.value"))
@@ -285,14 +288,18 @@ diff_resource(const json_t *decl, const json_t *appl, const char *sync)
 	json_t *av;
 	size_t i;
 
-	cfg = json_deep_copy(json_object_get(base, "config"));
-	if (!cfg)
-		cfg = json_object();
+	/* The record shares the input's config unless it must change it. */
+	cfg = json_object_get(base, "config");
+	cfg = cfg ? json_incref(cfg) : json_object();
 	/* Build: a declared version 0.0.0 never overwrites the applied one. */
 	if (decl && appl && !strcmp(type, "build") &&
 	    !strcmp(sget(cfg, "version"), "0.0.0") &&
-	    (av = json_object_get(json_object_get(appl, "config"), "version")))
+	    (av = json_object_get(json_object_get(appl, "config"), "version"))) {
+		v = json_deep_copy(cfg);
+		json_decref(cfg);
+		cfg = v;
 		json_object_set(cfg, "version", av);
+	}
 
 	if (!appl)
 		op = "create";
