@@ -93,26 +93,27 @@ state_path(const char *statedir, const char *type, const char *name)
 	return path;
 }
 
-/* Parse the object in path; NULL with errno ENOENT (silent) or a message. */
+/*
+ * Parse the object in path, reading through b (reused between files);
+ * NULL with errno ENOENT (silent) or a message.
+ */
 static json_t *
-load_file(const char *path)
+load_file_buf(const char *path, struct buf *b)
 {
-	struct buf b = BUF_INIT;
 	json_error_t jerr;
 	json_t *rec;
 
-	if (file_read(path, &b, STATE_MAX_FILE) < 0) {
+	buf_reset(b);
+	if (file_read(path, b, STATE_MAX_FILE) < 0) {
 		int e = errno;
 
-		buf_free(&b);
 		if (e != ENOENT)
 			kom_warn("%s: %s", path, e == EFBIG ?
 			    "larger than the state file limit" : strerror(e));
 		errno = e;
 		return NULL;
 	}
-	rec = json_loadb(b.s, b.len, JSON_REJECT_DUPLICATES, &jerr);
-	buf_free(&b);
+	rec = json_loadb(b->s, b->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!rec) {
 		kom_warn("%s:%d:%d: %s", path, jerr.line, jerr.column,
 		    jerr.text);
@@ -125,6 +126,18 @@ load_file(const char *path)
 		errno = EINVAL;
 		return NULL;
 	}
+	return rec;
+}
+
+static json_t *
+load_file(const char *path)
+{
+	struct buf b = BUF_INIT;
+	json_t *rec = load_file_buf(path, &b);
+	int e = errno;
+
+	buf_free(&b);
+	errno = e;
 	return rec;
 }
 
@@ -217,6 +230,7 @@ load_type(const char *tdir, json_t *byname)
 	char **files, *path, *enc, *name;
 	size_t n, i;
 	json_t *rec, *jn;
+	struct buf b = BUF_INIT;
 
 	if (!(files = list_dir(tdir, &n))) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -228,11 +242,12 @@ load_type(const char *tdir, json_t *byname)
 		if (!ends_with(files[i], ".json") || files[i][0] == '.')
 			continue;
 		path = xasprintf("%s/%s", tdir, files[i]);
-		rec = load_file(path);
+		rec = load_file_buf(path, &b);
 		if (!rec) {
 			if (errno != ENOENT) {
 				free(path);
 				free_list(files, n);
+				buf_free(&b);
 				return -1;
 			}
 			free(path);	/* removed while we read: gone */
@@ -251,6 +266,7 @@ load_type(const char *tdir, json_t *byname)
 		free(name);
 	}
 	free_list(files, n);
+	buf_free(&b);
 	return 0;
 }
 
