@@ -97,8 +97,9 @@ expand_json(struct vars *v, json_t *val, struct buf *err)
  * volumes, labels, command, extra_args; not image), or NULL after
  * job_fail.  Secrets used are remembered in j->vars for masking.
  */
-static json_t *
-interpolated(struct job *j, const json_t *config, const char *const *fields)
+json_t *
+config_interpolated(struct job *j, const json_t *config,
+    const char *const *fields)
 {
 	json_t *cfg = json_deep_copy(config);
 	struct buf err = BUF_INIT;
@@ -152,7 +153,7 @@ build_spec(struct job *j, json_t **body, char hash[CONTAINER_HASH_LEN])
 		job_fail(j, "step has no resource config");
 		return -1;
 	}
-	if (!(cfg = interpolated(j, config, dep_fields)))
+	if (!(cfg = config_interpolated(j, config, dep_fields)))
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.name = j->name;

@@ -78,6 +78,13 @@ char *deployment_container_name(const json_t *resource);
 void alert_rollback(struct job *j, const char *from, const char *to,
     const char *error, json_t *log);
 
+/*
+ * A copy of config with [[VAR]] expanded in the listed fields (unless
+ * skip_secret_interp), or NULL after job_fail.  Secrets used go to j->vars.
+ */
+json_t *config_interpolated(struct job *j, const json_t *config,
+    const char *const *fields);
+
 /* The status record of an applied deployment (j->resource, j->d). */
 json_t *deployment_status(struct job *j);
 

@@ -1,29 +1,636 @@
-/* stack.c: stacks through the compose CLI (lib/compose). */
+/*
+ * stack.c: stacks through the compose CLI (lib/compose,
+ * komodo-behaviour.md 5.1-5.3).
+ *
+ * Run directory: with file_contents, STATE/stacks/NAME/ (the contents are
+ * written there as the first file path, compose.yaml by default); else
+ * run_directory, absolute as is, relative to the directory of the
+ * resource's source file (the sync's checkout).  The environment goes
+ * into env_file_path (mode 0600) and is passed as the last --env-file.
+ * pre_deploy/post_deploy are the user's own shell commands: /bin/sh -c in
+ * RUN_DIR/path.  The applied hash covers the compose files, the env file
+ * and the config, so an unchanged stack whose services all run is a noop
+ * without running compose at all.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "compose.h"
+#include "docker.h"
 #include "exec.h"
+#include "file.h"
+#include "proc.h"
+#include "state.h"
+#include "util.h"
 #include "banned.h"
+
+#define OUT_LINES 20
+
+static const char *const stack_fields[] = {
+	"file_contents", "environment", "pre_deploy", "post_deploy",
+	"extra_args", "build_extra_args", "compose_cmd_wrapper", NULL,
+};
+
+struct stk {
+	json_t *cfg;		/* interpolated config */
+	char *project;
+	char *dir;		/* run directory */
+	char **files;		/* NULL-terminated */
+	char **envs;		/* NULL-terminated */
+	char hash[65];
+	struct compose cli;
+	int have_cli;
+};
+
+static const char *
+cstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static void
+stk_free(struct stk *s)
+{
+	size_t i;
+
+	json_decref(s->cfg);
+	free(s->project);
+	free(s->dir);
+	for (i = 0; s->files && s->files[i]; i++)
+		free(s->files[i]);
+	free(s->files);
+	for (i = 0; s->envs && s->envs[i]; i++)
+		free(s->envs[i]);
+	free(s->envs);
+	if (s->have_cli)
+		compose_free(&s->cli);
+}
+
+static void
+add_line(void *ctx, const char *line, size_t len)
+{
+	json_array_append_new(ctx, json_stringn(line, len));
+}
+
+/* Record a command's output tail in the detail, under key. */
+static void
+keep_output(struct job *j, const char *key, const char *text)
+{
+	json_t *a = json_array();
+
+	compose_last_lines(text, OUT_LINES, add_line, a);
+	json_object_set_new(j->detail, key, a);
+}
+
+/* Resolve the run directory and the files; -1 after job_fail. */
+static int
+stk_setup(struct job *j, struct stk *s, int write)
+{
+	json_t *fp, *v;
+	const char *rd, *contents, *src;
+	size_t i, n = 0, cap = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!(s->cfg = config_interpolated(j, json_object_get(j->resource,
+	    "config"), stack_fields)))
+		return -1;
+	s->project = xstrdup(*cstr(s->cfg, "project_name") ?
+	    cstr(s->cfg, "project_name") : j->name);
+	rd = cstr(s->cfg, "run_directory");
+	contents = cstr(s->cfg, "file_contents");
+	src = cstr(j->resource, "source");
+	if (*contents) {
+		char *enc = state_name_encode(j->name);
+
+		s->dir = xasprintf("%s/stacks/%s", j->x->paths.state, enc);
+		free(enc);
+	} else if (*rd == '/') {
+		s->dir = xstrdup(rd);
+	} else {
+		char *f = xstrndup(src, strcspn(src, ":"));
+		char *base = *f ? file_dirname(f) : xstrdup(".");
+
+		s->dir = *rd ? xasprintf("%s/%s", base, rd) : xstrdup(base);
+		free(base);
+		free(f);
+	}
+	{
+		char real[PATH_MAX];
+
+		if (!*contents && !realpath(s->dir, real)) {
+			job_fail(j, "run directory %s: %s", s->dir,
+			    strerror(errno));
+			return -1;
+		}
+		if (!*contents) {
+			free(s->dir);
+			s->dir = xstrdup(real);
+		}
+	}
+	fp = json_object_get(s->cfg, "file_paths");
+	json_array_foreach(fp, i, v) {
+		if (!json_is_string(v) || !*json_string_value(v))
+			continue;
+		KOM_GROW(s->files, n + 2, cap);
+		s->files[n++] = xstrdup(json_string_value(v));
+	}
+	if (!n) {
+		KOM_GROW(s->files, 2, cap);
+		s->files[n++] = xstrdup("compose.yaml");
+	}
+	s->files[n] = NULL;
+	if (*contents && write) {
+		char *path = xasprintf("%s/%s", s->dir, s->files[0]);
+		char *pdir = file_dirname(path);
+
+		if (file_mkdir_p(pdir, 0700) < 0 ||
+		    file_write_atomic(path, contents, strlen(contents),
+		    0600) < 0) {
+			job_fail(j, "%s: %s", path, strerror(errno));
+			free(pdir);
+			free(path);
+			return -1;
+		}
+		free(pdir);
+		free(path);
+	}
+	/* Env files: the additional ones, then ours last. */
+	n = 0;
+	cap = 0;
+	json_array_foreach(json_object_get(s->cfg, "additional_env_files"),
+	    i, v) {
+		const char *p = json_is_string(v) ? json_string_value(v) :
+		    cstr(v, "path");
+
+		if (!*p || strcmp(p, cstr(s->cfg, "env_file_path")) == 0)
+			continue;
+		KOM_GROW(s->envs, n + 2, cap);
+		s->envs[n++] = xstrdup(p);
+	}
+	if (json_array_size(json_object_get(s->cfg, "environment"))) {
+		const char *ef = *cstr(s->cfg, "env_file_path") ?
+		    cstr(s->cfg, "env_file_path") : ".env";
+		struct buf b = BUF_INIT;
+
+		json_array_foreach(json_object_get(s->cfg, "environment"), i,
+		    v)
+			buf_printf(&b, "%s=%s\n", cstr(v, "key"),
+			    cstr(v, "value"));
+		if (write) {
+			char *path = xasprintf("%s/%s", s->dir, ef);
+
+			if (file_write_atomic(path, b.s, b.len, 0600) < 0) {
+				job_fail(j, "%s: %s", path, strerror(errno));
+				free(path);
+				explicit_bzero(b.s, b.len);
+				buf_free(&b);
+				return -1;
+			}
+			free(path);
+		}
+		explicit_bzero(b.s, b.len);
+		buf_free(&b);
+		KOM_GROW(s->envs, n + 2, cap);
+		s->envs[n++] = xstrdup(ef);
+	}
+	if (s->envs)
+		s->envs[n] = NULL;
+	return 0;
+}
+
+/* sha256 over the files as they are, the env and the config. */
+static int
+stk_hash(struct job *j, struct stk *s)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0, i;
+	char *cfg;
+	size_t k;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	cfg = json_dumps(s->cfg, JSON_SORT_KEYS | JSON_COMPACT);
+	EVP_DigestUpdate(md, cfg, strlen(cfg));
+	free(cfg);
+	for (k = 0; s->files[k]; k++) {
+		struct buf b = BUF_INIT;
+		char *path = s->files[k][0] == '/' ? xstrdup(s->files[k]) :
+		    xasprintf("%s/%s", s->dir, s->files[k]);
+
+		if (file_read(path, &b, 16u << 20) < 0) {
+			if (!*cstr(s->cfg, "file_contents")) {
+				job_fail(j, "%s: %s", path, strerror(errno));
+				free(path);
+				buf_free(&b);
+				EVP_MD_CTX_free(md);
+				return -1;
+			}
+		}
+		EVP_DigestUpdate(md, path, strlen(path) + 1);
+		EVP_DigestUpdate(md, b.s, b.len + 1);
+		free(path);
+		buf_free(&b);
+	}
+	EVP_DigestFinal_ex(md, dig, &dlen);
+	EVP_MD_CTX_free(md);
+	for (i = 0; i < dlen && i < 32; i++)
+		snprintf(s->hash + 2 * i, 3, "%02x", dig[i]);
+	return 0;
+}
+
+/* The project's containers from the engine, by compose's own label. */
+static json_t *
+project_containers(struct docker *d, const char *project,
+    struct docker_error *e)
+{
+	char *l = xasprintf("com.docker.compose.project=%s", project);
+	const char *labels[] = { l, NULL };
+	json_t *out = NULL;
+
+	if (docker_container_list(d, labels, 1, &out, e) < 0)
+		out = NULL;
+	free(l);
+	return out;
+}
+
+static int
+ignored(const json_t *cfg, const char *svc)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(cfg, "ignore_services"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), svc) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * komodo-behaviour.md 5.3: down, unhealthy (fewer containers than
+ * services, or mixed), running, paused, stopped, restarting, dead.
+ */
+static const char *
+live_state(json_t *list, const json_t *cfg, size_t nservices)
+{
+	static const char *const same[] = {
+		"running", "paused", "exited", "restarting", "dead", "removing",
+	};
+	size_t i, n = 0, k, counts[6] = { 0 };
+	json_t *c;
+
+	json_array_foreach(list, i, c) {
+		const char *svc = json_string_value(json_object_get(
+		    json_object_get(c, "Labels"), "com.docker.compose.service"));
+		const char *st = cstr(c, "State");
+
+		if (svc && ignored(cfg, svc))
+			continue;
+		n++;
+		for (k = 0; k < KOM_NELEM(same); k++)
+			if (strcmp(st, same[k]) == 0)
+				counts[k]++;
+	}
+	if (!n)
+		return "down";
+	if (n < nservices)
+		return "unhealthy";
+	for (k = 0; k < KOM_NELEM(same); k++)
+		if (counts[k] == n)
+			return k == 2 ? "stopped" : same[k];
+	return "unhealthy";
+}
+
+/* Run one compose command; -1 after job_fail (output kept in detail). */
+static int
+run_compose(struct job *j, struct stk *s, const char *key,
+    const char *const *args, const char *project, int files)
+{
+	struct compose_project p;
+	struct buf out = BUF_INIT;
+	char *cmd;
+	int st, r;
+
+	if (!s->have_cli) {
+		if (compose_detect(&s->cli) < 0) {
+			job_fail(j, "no compose CLI: neither 'docker compose' "
+			    "nor 'docker-compose' works");
+			return -1;
+		}
+		s->have_cli = 1;
+	}
+	memset(&p, 0, sizeof(p));
+	p.project = project ? project : s->project;
+	p.dir = s->dir;
+	if (files) {
+		p.files = (const char *const *)s->files;
+		p.env_files = (const char *const *)s->envs;
+	}
+	p.timeout_ms = 30 * 60 * 1000;
+	cmd = compose_cmdline(&s->cli, &p, args);
+	r = compose_run(&s->cli, &p, args, &out, &st);
+	keep_output(j, key, out.s);
+	if (r < 0 || st != 0) {
+		job_fail(j, "%s: %s", cmd, r < 0 ? strerror(errno) :
+		    st == 127 ? "cannot be run" : "failed");
+		r = -1;
+	}
+	free(cmd);
+	buf_free(&out);
+	return r;
+}
+
+/* pre_deploy / post_deploy: the user's shell command in RUN_DIR/path. */
+static int
+run_hook(struct job *j, struct stk *s, const char *key)
+{
+	json_t *h = json_object_get(s->cfg, key);
+	const char *cmd = cstr(h, "command"), *path = cstr(h, "path");
+	char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+	struct proc_opts o;
+	struct buf out = BUF_INIT;
+	char *dir;
+	int st, r;
+
+	if (!*cmd)
+		return 0;
+	dir = *path == '/' ? xstrdup(path) : xasprintf("%s/%s", s->dir, path);
+	argv[2] = (char *)cmd;
+	memset(&o, 0, sizeof(o));
+	o.cwd = dir;
+	o.out = &out;
+	o.err = &out;
+	o.max = 1u << 20;
+	o.timeout_ms = 30 * 60 * 1000;
+	r = proc_run(argv, &o, &st);
+	keep_output(j, key, out.s);
+	if (r < 0 || st != 0) {
+		job_fail(j, "%s failed (exit %d)", key, r < 0 ? -1 : st);
+		r = -1;
+	}
+	buf_free(&out);
+	free(dir);
+	return r;
+}
+
+/* Take a project down through the engine: no compose file needed. */
+static int
+down_by_api(struct job *j, const char *project)
+{
+	struct docker_error e;
+	json_t *list = project_containers(j->d, project, &e), *c, *nets = NULL;
+	size_t i;
+	char *path, *flt, *esc;
+
+	if (!list) {
+		job_fail(j, "cannot list containers: %s", e.msg);
+		return -1;
+	}
+	json_array_foreach(list, i, c) {
+		const char *id = cstr(c, "Id");
+
+		if (docker_container_remove(j->d, id, 1, 0, &e) < 0 &&
+		    e.code != DOCKER_ENOTFOUND) {
+			job_fail(j, "cannot remove a container of project "
+			    "'%s': %s", project, e.msg);
+			json_decref(list);
+			return -1;
+		}
+	}
+	json_decref(list);
+	flt = xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}",
+	    project);
+	esc = curl_easy_escape(NULL, flt, 0);
+	path = xasprintf("/networks?filters=%s", esc ? esc : "");
+	if (docker_request(j->d, "GET", path, NULL, &nets, &e) == 0) {
+		json_array_foreach(nets, i, c) {
+			char *np = xasprintf("/networks/%s", cstr(c, "Id"));
+
+			docker_request(j->d, "DELETE", np, NULL, NULL, &e);
+			free(np);
+		}
+	}
+	json_decref(nets);
+	free(path);
+	curl_free(esc);
+	free(flt);
+	return 0;
+}
+
+static void
+save_stack(struct job *j, struct stk *s, json_t *services)
+{
+	json_t *rec = json_deep_copy(j->resource);
+
+	json_object_del(rec, "kind");
+	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:O}",
+	    "project", s->project, "config_hash", s->hash, "run_directory",
+	    s->dir, "services", services));
+	if (state_save(j->x->paths.state, rec) < 0)
+		job_fail(j, "deployed, but not recorded in %s",
+		    j->x->paths.state);
+	json_decref(rec);
+}
 
 void
 deploy_stack(struct job *j, int ensure)
 {
-	(void)ensure;
-	job_fail(j, "stacks are not supported yet");
+	json_t *old = state_load(j->x->paths.state, "stack", j->name);
+	json_t *oex = json_object_get(old, "exec"), *services, *list;
+	const char *last = cstr(oex, "project");
+	struct docker_error e;
+	struct stk s;
+	struct buf out = BUF_INIT;
+	const char *state;
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	if (stk_setup(j, &s, !j->x->dry_run) < 0 || stk_hash(j, &s) < 0)
+		goto out;
+	json_object_set_new(j->detail, "project", json_string(s.project));
+	/* Unchanged and all services running: nothing to do. */
+	list = project_containers(j->d, s.project, &e);
+	state = list ? live_state(list, s.cfg, json_array_size(
+	    json_object_get(oex, "services"))) : "unknown";
+	json_decref(list);
+	json_object_set_new(j->detail, "state", json_string(state));
+	if (!j->force && strcmp(cstr(oex, "config_hash"), s.hash) == 0 &&
+	    strcmp(last, s.project) == 0 && strcmp(state, "running") == 0) {
+		j->status = JOB_NOOP;
+		goto out;
+	}
+	if (ensure && !j->note.len)
+		buf_printf(&j->note, strcmp(state, "running") ?
+		    "stack has %s state" : "stack has changed since it was "
+		    "applied", state);
+	if (j->x->dry_run) {
+		json_object_set_new(j->detail, "would", json_string("up"));
+		goto out;
+	}
+	if (run_hook(j, &s, "pre_deploy") < 0)
+		goto out;
+	{
+		const char *a[] = { "config", "--services", NULL };
+
+		if (run_compose(j, &s, "config", a, NULL, 1) < 0)
+			goto out;
+	}
+	services = json_object_get(j->detail, "config");
+	json_incref(services);
+	json_object_del(j->detail, "config");
+	if (json_is_true(json_object_get(s.cfg, "auto_pull"))) {
+		const char *a[] = { "pull", NULL };
+
+		if (run_compose(j, &s, "pull", a, NULL, 1) < 0) {
+			json_decref(services);
+			goto out;
+		}
+	}
+	if (json_is_true(json_object_get(s.cfg, "run_build"))) {
+		const char *a[] = { "build", NULL };
+
+		if (run_compose(j, &s, "build", a, NULL, 1) < 0) {
+			json_decref(services);
+			goto out;
+		}
+	}
+	if (*last && strcmp(last, s.project) != 0) {
+		/* Renamed: the old project goes first. */
+		if (down_by_api(j, last) < 0) {
+			json_decref(services);
+			goto out;
+		}
+		json_object_set_new(j->detail, "down", json_string(last));
+	} else if (json_is_true(json_object_get(s.cfg,
+	    "destroy_before_deploy"))) {
+		const char *a[] = { "down", NULL };
+
+		if (run_compose(j, &s, "down", a, NULL, 1) < 0) {
+			json_decref(services);
+			goto out;
+		}
+	}
+	{
+		const char **a = xcalloc(json_array_size(json_object_get(s.cfg,
+		    "extra_args")) + 3, sizeof(char *));
+		size_t n = 0;
+		json_t *v;
+		int r;
+
+		a[n++] = "up";
+		a[n++] = "-d";
+		json_array_foreach(json_object_get(s.cfg, "extra_args"), i, v)
+			if (json_is_string(v) && *json_string_value(v))
+				a[n++] = json_string_value(v);
+		r = run_compose(j, &s, "up", a, NULL, 1);
+		free(a);
+		if (r < 0) {
+			json_decref(services);
+			goto out;
+		}
+	}
+	j->deployed = 1;
+	save_stack(j, &s, services);
+	json_decref(services);
+	if (j->status == JOB_OK && run_hook(j, &s, "post_deploy") < 0) {
+		/* Komodo only logs a failed post_deploy. */
+		json_object_set_new(j->detail, "post_deploy_error",
+		    json_string(j->err.s));
+		buf_reset(&j->err);
+		j->status = JOB_OK;
+	}
+out:
+	buf_free(&out);
+	stk_free(&s);
+	json_decref(old);
 }
 
 void
 destroy_stack(struct job *j)
 {
-	job_fail(j, "stacks are not supported yet");
+	json_t *ex = json_object_get(j->resource, "exec");
+	json_t *old = NULL;
+	const char *project;
+
+	if (!ex) {
+		old = state_load(j->x->paths.state, "stack", j->name);
+		ex = json_object_get(old, "exec");
+	}
+	project = *cstr(ex, "project") ? cstr(ex, "project") : j->name;
+	json_object_set_new(j->detail, "project", json_string(project));
+	if (!j->x->dry_run) {
+		/* compose down needs the files, which may be gone: the engine
+		 * knows the project by its label. */
+		if (down_by_api(j, project) == 0 &&
+		    state_remove(j->x->paths.state, "stack", j->name) < 0)
+			job_fail(j, "cannot remove '%s' from %s", j->name,
+			    j->x->paths.state);
+	}
+	json_decref(old);
 }
 
 void
 lifecycle_stack(struct job *j)
 {
-	job_fail(j, "stacks are not supported yet");
+	struct stk s;
+	const char *a[] = { j->action, NULL };
+
+	if (stk_setup(j, &s, 0) < 0)
+		goto out;
+	if (!j->x->dry_run)
+		run_compose(j, &s, "output", a, NULL, 1);
+out:
+	stk_free(&s);
 }
 
 json_t *
 stack_status(struct job *j)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:n}", "kind", "status", "type",
-	    "stack", "name", j->name, "state", "unknown", "drift");
+	json_t *ex = json_object_get(j->resource, "exec"), *list, *st;
+	const char *project = *cstr(ex, "project") ? cstr(ex, "project") :
+	    j->name;
+	const char *state, *drift = NULL;
+	struct docker_error e;
+	struct stk s;
+
+	memset(&s, 0, sizeof(s));
+	st = json_pack("{s:s, s:s, s:s, s:s}", "kind", "status", "type",
+	    "stack", "name", j->name, "project", project);
+	if (!j->d || !(list = project_containers(j->d, project, &e))) {
+		json_object_set_new(st, "state", json_string("unknown"));
+		json_object_set_new(st, "drift", json_null());
+		return st;
+	}
+	state = live_state(list, json_object_get(j->resource, "config"),
+	    json_array_size(json_object_get(ex, "services")));
+	json_object_set_new(st, "state", json_string(state));
+	json_object_set_new(st, "containers", json_integer(
+	    (json_int_t)json_array_size(list)));
+	json_object_set_new(st, "health", json_string("none"));
+	json_object_set(st, "config_hash", json_object_get(ex, "config_hash"));
+	json_decref(list);
+	if (strcmp(state, "down") == 0)
+		drift = "removed";
+	else if (strcmp(state, "stopped") == 0)
+		drift = "stopped";
+	else if (stk_setup(j, &s, 0) == 0 && stk_hash(j, &s) == 0 &&
+	    strcmp(s.hash, cstr(ex, "config_hash")) != 0)
+		drift = "changed";
+	stk_free(&s);
+	j->status = JOB_OK;
+	json_object_set_new(st, "drift", drift ? json_string(drift) :
+	    json_null());
+	if (drift)
+		json_object_set_new(st, "drift_detail", json_string(
+		    strcmp(drift, "changed") == 0 ? "compose files, env or "
+		    "config differ from what was applied" : state));
+	return st;
 }

@@ -1,0 +1,103 @@
+#!/bin/sh
+# kom-exec: a stack through the compose CLI: up, noop, changed, renamed,
+# inline file contents, status, destroyed.
+. "$(dirname "$0")/lib.sh"
+. "$KOM_TOP/tests/fixtures/exec/lib.sh"
+
+exec_images
+P=$(port 21)
+S=$T/stk
+mkdir -p "$S"
+cat >"$S/compose.yaml" <<EOD
+version: "3"
+services:
+  web:
+    image: $IMG:1
+    network_mode: host
+    command: ["httpd", "-f", "-p", "$P", "-h", "/www"]
+    environment:
+      - GREETING=\${GREETING}
+EOD
+
+stack() {	# stack NAME PROJECT GREETING [FILE-CONTENTS]
+	jq -nc --arg n "$1" --arg p "$2" --arg g "$3" --arg src "$S/stack.toml:1" \
+	    --arg fc "${4:-}" '{
+	    type: "stack", name: $n, sync: "test", source: $src,
+	    description: "", tags: [], template: false, deploy: true, after: [],
+	    config: { server: "", swarm: "", links: [], project_name: $p,
+		auto_pull: false, run_build: false, destroy_before_deploy: false,
+		skip_secret_interp: false, files_on_host: true,
+		run_directory: "", file_paths: [], env_file_path: ".env",
+		additional_env_files: [], config_files: [], ignore_services: [],
+		pre_deploy: { path: "", command: "echo pre >pre.txt", shell_mode: false },
+		post_deploy: { path: "", command: "", shell_mode: false },
+		extra_args: [], build_extra_args: [], file_contents: $fc,
+		environment: [{ key: "GREETING", value: $g }] } }'
+}
+proj_ids() {
+	docker ps -q --filter "label=com.docker.compose.project=$1" | sort | tr '\n' ' '
+}
+greeting() {
+	docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' $(proj_ids "$1") |
+	    sed -n 's/^GREETING=//p'
+}
+
+A=$(stack "$PFX-s" "" hello)
+{ step 1 1 deploy "$A"; plan_end; } >"$T/p1"
+kom-exec "$T/p1" >"$T/out" 2>"$T/err"
+is "$?" 0 'stack up'
+is "$(res "$T/out" 1 .status)" ok 'result ok'
+is "$(proj_ids "$PFX-s" | wc -w | tr -d ' ')" 1 'one container in the project'
+is "$(greeting "$PFX-s")" hello 'the env file reached the service'
+is "$(stat -c %a "$S/.env")" 600 'env file mode 0600'
+is "$(cat "$S/pre.txt")" pre 'pre_deploy ran in the run directory'
+is "$(fetch "$P")" v1 'the service answers'
+is "$(jq -r .exec.project "$KOM_HOME/state/resources/stack/$PFX-s.json")" "$PFX-s" 'state has the project'
+
+ids=$(proj_ids "$PFX-s")
+{ step 1 1 ensure "$A"; plan_end; } >"$T/p2"
+kom-exec "$T/p2" >"$T/out" 2>"$T/err"
+is "$(res "$T/out" 1 .status)" noop 'unchanged and running: noop'
+is "$(proj_ids "$PFX-s")" "$ids" 'nothing touched'
+kom-exec status >"$T/st"
+is "$(jq -r --arg n "$PFX-s" 'select(.name==$n) | "\(.type) \(.state) \(.drift)"' "$T/st")" \
+    'stack running null' 'status: running, no drift'
+
+B=$(stack "$PFX-s" "" bye)
+{ step 1 1 deploy "$B"; plan_end; } >"$T/p3"
+kom-exec "$T/p3" >"$T/out" 2>"$T/err"
+is "$(res "$T/out" 1 .status)" ok 'changed env: redeployed'
+is "$(greeting "$PFX-s")" bye 'the new value is in the service'
+
+docker stop -t 1 $(proj_ids "$PFX-s") >/dev/null
+kom-exec status >"$T/st"
+is "$(jq -r --arg n "$PFX-s" 'select(.name==$n) | "\(.state) \(.drift)"' "$T/st")" \
+    'stopped stopped' 'stopped by hand shows as drift'
+{ step 1 1 ensure "$B"; plan_end; } >"$T/p4"
+kom-exec "$T/p4" >"$T/out" 2>"$T/err"
+is "$(res "$T/out" 1 '"\(.status) \(.reason)"')" 'ok stack has stopped state' 'ensure brings it up'
+
+C=$(stack "$PFX-s" "$PFX-s2" bye)
+{ step 1 1 deploy "$C"; plan_end; } >"$T/p5"
+kom-exec "$T/p5" >"$T/out" 2>"$T/err"
+is "$(res "$T/out" 1 '"\(.status) \(.detail.down)"')" "ok $PFX-s" 'renamed project: old one taken down'
+is "$(proj_ids "$PFX-s")" '' 'no container of the old project'
+is "$(proj_ids "$PFX-s2" | wc -w | tr -d ' ')" 1 'the new project runs'
+
+{ step 1 1 destroy "$C"; plan_end; } >"$T/p6"
+ok 'destroy' kom-exec "$T/p6"
+is "$(proj_ids "$PFX-s2")" '' 'no container left'
+ok 'forgotten' test ! -e "$KOM_HOME/state/resources/stack/$PFX-s.json"
+
+# inline file_contents: written under STATE/stacks/NAME
+FC=$(sed "s/$P/$(port 22)/" "$S/compose.yaml")
+D=$(stack "$PFX-i" "" inline "$FC")
+{ step 1 1 deploy "$D"; plan_end; } >"$T/p7"
+kom-exec "$T/p7" >"$T/out" 2>"$T/err"
+is "$(res "$T/out" 1 .status)" ok 'inline stack up'
+ok 'its file is in the state dir' test -f "$KOM_HOME/state/stacks/$PFX-i/compose.yaml"
+is "$(greeting "$PFX-i")" inline 'with its env'
+{ step 1 1 destroy "$D"; plan_end; } >"$T/p8"
+ok 'destroy the inline stack' kom-exec "$T/p8"
+is "$(proj_ids "$PFX-i")" '' 'gone'
+done_testing
