@@ -40,8 +40,10 @@ struct ref {
 	enum ref_kind kind;
 	const char *type;	/* record type of the target */
 	char *name;
-	char *loc;		/* "PATH:LINE:COL" */
-	char *what;		/* "deployment 'web'" */
+	const char *path;	/* where: borrowed until the end of the load */
+	int line, col;
+	const char *rtype;	/* who: borrowed, as above */
+	const char *rname;
 	json_t *slot;		/* after: the array element to rewrite */
 };
 
@@ -231,8 +233,11 @@ add_ref(struct ctx *c, enum ref_kind kind, const char *type,
 	r->kind = kind;
 	r->type = type;
 	r->name = xstrndup(name, namelen);
-	r->loc = loc_str(c, line, col);
-	r->what = xasprintf("%s '%s'", c->rtype, c->rname ? c->rname : "");
+	r->path = c->f->path;
+	r->line = line;
+	r->col = file_col(c->f, line, col);
+	r->rtype = c->rtype;
+	r->rname = c->rname ? c->rname : "";
 	r->slot = slot;
 }
 
@@ -1958,8 +1963,10 @@ check_refs(struct ctx *c)
 
 	for (i = 0; i < c->nrefs; i++) {
 		struct ref *r = &c->refs[i];
-		char *norm = NULL, *msg = NULL;
+		char *norm = NULL, *msg = NULL, *what, *loc;
 		int is_error = 1;
+
+		what = xasprintf("%s '%s'", r->rtype, r->rname);
 
 		switch (r->kind) {
 		case REF_AFTER: {
@@ -1970,15 +1977,15 @@ check_refs(struct ctx *c)
 			    declared(c, as = "stack", r->name, &norm)) {
 				json_string_set(r->slot, norm);
 				self = xasprintf("%s '%s'", as, norm);
-				if (!strcmp(self, r->what))
+				if (!strcmp(self, what))
 					msg = xasprintf("%s is after itself",
-					    r->what);
+					    what);
 				free(self);
 				break;
 			}
 			msg = xasprintf("%s is after '%s', which is not "
 			    "declared (no deployment or stack of that name)",
-			    r->what, r->name);
+			    what, r->name);
 			break;
 		}
 		case REF_EXEC:
@@ -1987,14 +1994,14 @@ check_refs(struct ctx *c)
 			if (!strcmp(r->type, "server") && !any_server)
 				break;
 			msg = xasprintf("%s runs an execution on %s '%s', "
-			    "which is not declared", r->what, r->type, r->name);
+			    "which is not declared", what, r->type, r->name);
 			break;
 		case REF_SERVER:
 			if (!any_server || declared(c, r->type, r->name, &norm))
 				break;
 			is_error = 0;
 			msg = xasprintf("%s is on %s '%s', which is not "
-			    "declared", r->what, r->type, r->name);
+			    "declared", what, r->type, r->name);
 			break;
 		case REF_SOFT:
 		case REF_DISABLED:
@@ -2002,7 +2009,7 @@ check_refs(struct ctx *c)
 				break;
 			is_error = 0;
 			msg = xasprintf("%s %s %s '%s', which is not "
-			    "declared", r->what, r->kind == REF_SOFT ? "uses" :
+			    "declared", what, r->kind == REF_SOFT ? "uses" :
 			    "has a disabled execution on", r->type, r->name);
 			break;
 		case REF_VAR:
@@ -2019,13 +2026,17 @@ check_refs(struct ctx *c)
 			is_error = 0;
 			msg = xasprintf("%s uses [[%s]], but no variable '%s' "
 			    "is declared and no secret file has that name",
-			    r->what, r->name, r->name);
+			    what, r->name, r->name);
 			break;
 		}
-		if (msg)
-			emit(c, is_error, r->loc, msg);
+		if (msg) {
+			loc = xasprintf("%s:%d:%d", r->path, r->line, r->col);
+			emit(c, is_error, loc, msg);
+			free(loc);
+		}
 		free(msg);
 		free(norm);
+		free(what);
 	}
 	json_decref(vars_ok);
 }
@@ -2108,7 +2119,8 @@ resource_load(const char *const *paths, size_t npaths,
 		} else
 			add_path(&ps, paths[i], paths[i]);
 	}
-	qsort(ps.v, ps.n, sizeof(*ps.v), path_cmp);
+	if (ps.n)
+		qsort(ps.v, ps.n, sizeof(*ps.v), path_cmp);
 	for (i = 0, w = 0; i < ps.n; i++) {
 		if (w > 0 && !strcmp(ps.v[w - 1].path, ps.v[i].path)) {
 			free(ps.v[i].path);
@@ -2122,7 +2134,8 @@ resource_load(const char *const *paths, size_t npaths,
 		load_file(&c, ps.v[i].path, ps.v[i].source);
 	check_refs(&c);
 
-	qsort(c.res, c.nres, sizeof(*c.res), res_cmp);
+	if (c.nres)
+		qsort(c.res, c.nres, sizeof(*c.res), res_cmp);
 	for (i = 0; i < c.nres; i++) {
 		json_t *rec = c.res[i].rec, *cfg = json_object_get(rec, "config");
 		const char *type = json_string_value(json_object_get(rec,
@@ -2156,8 +2169,6 @@ resource_load(const char *const *paths, size_t npaths,
 	free(c.res);
 	for (i = 0; i < c.nrefs; i++) {
 		free(c.refs[i].name);
-		free(c.refs[i].loc);
-		free(c.refs[i].what);
 	}
 	free(c.refs);
 	for (i = 0; i < MAX_TYPES; i++)
