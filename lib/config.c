@@ -352,6 +352,7 @@ config_load(const char *path, int strict, struct config *cfg)
 			return 0;
 		kom_warn("%s: %s", path, e == EFBIG ?
 		    "larger than 1 MiB" : strerror(e));
+		config_free(cfg);
 		return -1;
 	}
 	cfg->found = 1;
@@ -359,6 +360,7 @@ config_load(const char *path, int strict, struct config *cfg)
 	buf_free(&b);
 	if (!root) {
 		kom_warn("%s:%d:%d: %s", path, err.line, err.col, err.msg);
+		config_free(cfg);
 		return -1;
 	}
 	confdir = file_dirname(path);
@@ -384,7 +386,11 @@ config_load(const char *path, int strict, struct config *cfg)
 	}
 	free(confdir);
 	toml_free(root);
-	return c.failed ? -1 : 0;
+	if (c.failed) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -15,8 +15,9 @@
  * config_free().  A missing file is no error: the defaults.  Any other
  * problem (unreadable, bad TOML, a value of the wrong type, a sync without
  * a name or declared twice) prints one "PATH:LINE:COL: message" diagnostic
- * and returns -1.  Unknown keys print a warning with their position (an
- * error when strict).
+ * and returns -1 with *cfg emptied (config_free() is then harmless but not
+ * needed).  Unknown keys print a warning with their position (an error
+ * when strict).
  */
 #ifndef KOM_CONFIG_H
 #define KOM_CONFIG_H
