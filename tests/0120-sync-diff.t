@@ -194,6 +194,25 @@ ok 'toml: the error names the file' grep -q 'web.toml:4' "$T/t5.err"
 ok 'toml: no secret value anywhere' \
     sh -c "! cat '$T/t1' '$T/t2' '$T/t3' '$T/t4' '$T/t1.err' '$T/t5.err' | grep -q 'planted-'"
 
+# -y without operands reads the sync's resource_path under its directory
+mkdir -p "$T/ys/stacks"
+printf '[[stack]]\nname = "s1"\n[stack.config]\nserver = "host1"\n' \
+    >"$T/ys/stacks/s.toml"
+printf '[[stack]]\nname = "ignored"\n' >"$T/ys/elsewhere.toml"
+cat >"$KOM_HOME/kom.toml" <<TOML
+server = "host1"
+[[resource_sync]]
+name = "ys"
+directory = "$T/ys"
+resource_path = "stacks"
+TOML
+KOM_STATE_DIR=$T/empty-state kom-sync diff -y ys >"$T/ys.out"
+is "$?" 0 '-y without paths: exit 0'
+is "$(grep -c '"kind":"resource"' "$T/ys.out")" 1 '-y reads only resource_path'
+ok '-y: the record carries the sync' \
+    grep -q '"type":"stack","name":"s1","op":"create","sync":"ys","source":"s.toml:1"' "$T/ys.out"
+rm "$KOM_HOME/kom.toml"
+
 fails 'no path, no -j, no -y: usage' 64 kom-sync diff
 fails 'unknown flag: usage' 64 kom-sync diff -Z
 done_testing
