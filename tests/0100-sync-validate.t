@@ -42,6 +42,10 @@ fails 'types fixture is valid' 0 kom-sync validate types
 fails 'types fixture is not strict-clean (renames)' 65 \
     kom-sync validate -s types
 
+# the bundled example is clean even in strict mode
+fails 'share/examples/homelab is strict-clean' 0 \
+    kom-sync validate -s "$KOM_TOP/share/examples/homelab"
+
 # a secret file satisfies [[NAME]]
 echo x >"$KOM_SECRETS_DIR/UNDEFINED"
 kom-sync validate bad/interp.toml 2>"$T/interp2.err"
