@@ -761,7 +761,8 @@ needs_array(long *ids, size_t n)
 	json_t *a = json_array();
 	size_t i;
 
-	qsort(ids, n, sizeof(*ids), long_cmp);
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), long_cmp);
 	for (i = 0; i < n; i++)
 		if (i == 0 || ids[i] != ids[i - 1])
 			json_array_append_new(a, json_integer(ids[i]));
@@ -1283,7 +1284,8 @@ add_batch(struct pctx *c, const char *sname, const struct batch *b,
 		}
 	}
 	pattern_free(pat);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
 	{
 		struct buf t = BUF_INIT;
 		char **items;
@@ -1422,7 +1424,8 @@ plan_procedure(struct plan *p, const char *name, const char *statedir,
 		free(c.steps);
 		return -1;
 	}
-	qsort(c.steps, c.n, sizeof(*c.steps), pstep_cmp);
+	if (c.n > 1)
+		qsort(c.steps, c.n, sizeof(*c.steps), pstep_cmp);
 	stage = 0;
 	for (i = 0; i < c.n; i++) {
 		struct pstep *s = &c.steps[i];

@@ -28,7 +28,7 @@
  * costs more than planning them, so main leaves it to the kernel.  The
  * static keeps it reachable for valgrind and LeakSanitizer (git's UNLEAK).
  */
-static struct plan *plan_at_exit;
+static struct plan *volatile plan_at_exit;
 
 static const char usage[] =
     "usage: kom-plan [-gHV] [-l status] [file]\n"
