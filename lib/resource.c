@@ -1413,7 +1413,8 @@ parse_fields_skip(struct ctx *c, const struct schema_table *t,
 			continue;
 		if (!f) {
 			struct suggest s;
-			char *where = xasprintf("[%s]", t->what);
+			char *where = t->what[0] == '[' ? xstrdup(t->what) :
+			    xasprintf("[%s]", t->what);
 
 			suggest_init(&s, kv->key);
 			suggest_table(&s, kv->key, t);
@@ -1437,7 +1438,8 @@ parse_fields_skip(struct ctx *c, const struct schema_table *t,
 		if (given[i])
 			v = convert(c, f, given[i]->val, given[i]->key);
 		else if (f->flags & SCHEMA_REQUIRED)
-			ERR(c, tbl, "[%s] needs '%s'", t->what, f->name);
+			ERR(c, tbl, t->what[0] == '[' ? "%s needs '%s'" :
+			    "[%s] needs '%s'", t->what, f->name);
 		if (!v)
 			v = field_default(f);
 		json_object_set_new(out, f->name, v);
@@ -1572,8 +1574,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			struct suggest s;
 			char *where;
 
-			if (t->flags & SCHEMA_TOPLEVEL &&
-			    schema_field(t->config, kv->key))
+			/* parse_fields_skip() reports these */
+			if (t->flags & SCHEMA_TOPLEVEL)
 				continue;
 			if (t->config && !(t->flags & SCHEMA_TOPLEVEL) &&
 			    schema_field(t->config, kv->key)) {

@@ -370,7 +370,7 @@ static const struct schema_field variable_f[] = {
 	B("is_secret", "false"),
 	S("value", ""),
 };
-TABLE0(variable_t, "variable", variable_f);
+TABLE0(variable_t, "[[variable]]", variable_f);
 
 /* 1.13: beside name */
 static const struct schema_field user_group_f[] = {
@@ -382,7 +382,7 @@ static const struct schema_field user_group_f[] = {
 static const struct schema_alias user_group_a[] = {
 	{ "permission", "permissions" },
 };
-TABLE(user_group_t, "user_group", user_group_f, user_group_a);
+TABLE(user_group_t, "[[user_group]]", user_group_f, user_group_a);
 
 /* MaintenanceWindow (section 0) */
 static const struct schema_field mwindow_f[] = {
