@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -211,6 +214,24 @@ test_version(void)
 	unsetenv("DOCKER_API_VERSION");
 }
 
+/* A port nobody listens on now (the kernel's pick). */
+static int
+free_port(void)
+{
+	struct sockaddr_in a = { 0 };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		bail("cannot find a free port");
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
 static void
 test_lifecycle(struct docker *d, const char *image)
 {
@@ -221,8 +242,7 @@ test_lifecycle(struct docker *d, const char *image)
 	const char *labels[3];
 	struct buf out = BUF_INIT;
 	long status = -1;
-	char *cmd = xasprintf("httpd -f -p 127.0.0.1:%d -h /www",
-	    18000 + (int)(getpid() % 1000));
+	char *cmd = xasprintf("httpd -f -p 127.0.0.1:%d -h /www", free_port());
 
 	body = make_spec(image, cmd, "\"--memory=256m\",\"--init\"", hash);
 	free(cmd);
