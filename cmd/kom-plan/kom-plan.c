@@ -113,6 +113,23 @@ open_input(const char *path)
 	return fp;
 }
 
+/*
+ * jsonl_write, but through one string: json_dumpf writes token by token,
+ * which costs a third of the run on 100,000 steps.
+ */
+static int
+write_step(FILE *fp, const json_t *step)
+{
+	char *s = json_dumps(step, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int rc;
+
+	if (!s)
+		kom_die(KOM_EX_SOFTWARE, "out of memory writing a step");
+	rc = fputs(s, fp) == EOF || putc('\n', fp) == EOF ? -1 : 0;
+	free(s);
+	return rc;
+}
+
 static int
 write_end(FILE *fp, size_t steps, int stages)
 {
@@ -215,7 +232,7 @@ main(int argc, char **argv)
 		wrc |= render_dot(stdout, steps, n, plan_stages(p));
 	else {
 		for (i = 0; i < n; i++)
-			wrc |= jsonl_write(stdout, steps[i]);
+			wrc |= write_step(stdout, steps[i]);
 		wrc |= write_end(stdout, n, plan_stages(p));
 	}
 out:
