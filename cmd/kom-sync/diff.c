@@ -253,17 +253,26 @@ sync_diff_main(int argc, char **argv)
 		diff_render_human(stdout, out, &counts, kom_use_color(1),
 		    verbose);
 	else {
-		/* one fwrite per record: json_dumpf writes token by token */
-		json_array_foreach(out, i, r) {
-			char *line = json_dumps(r, JSON_COMPACT |
-			    JSON_PRESERVE_ORDER);
+		/* One reused buffer, one fwrite per record: json_dumpf
+		 * writes token by token, json_dumps allocates per record. */
+		char *line = NULL;
+		size_t cap = 0, need;
+		const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
 
-			if (!line)
+		json_array_foreach(out, i, r) {
+			need = json_dumpb(r, line, cap, flags);
+			if (need >= cap) {
+				cap = st_add(need, need / 2 + 64);
+				line = xrealloc(line, cap);
+				need = json_dumpb(r, line, cap, flags);
+			}
+			if (!need)
 				kom_die(KOM_EX_SOFTWARE, "cannot encode a record");
-			fputs(line, stdout);
-			putchar('\n');
-			free(line);
+			line[need] = '\n';
+			if (fwrite(line, 1, need + 1, stdout) != need + 1)
+				break;
 		}
+		free(line);
 		jsonl_write_steal(stdout, diff_end_record(&counts));
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
