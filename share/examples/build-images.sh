@@ -33,4 +33,4 @@ EOD
 # The classic builder: Debian's docker.io has no buildx.
 DOCKER_BUILDKIT=0 docker build -q -t kom-example/db:1 -t kom-example/api:1 \
     -t kom-example/web:1 "$ctx" >/dev/null
-docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' kom-example/*
+docker image ls --format '{{.Repository}}:{{.Tag}} {{.ID}}' 'kom-example/*'
