@@ -25,9 +25,11 @@ KOM_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 KOM_LDFLAGS += -fsanitize=address,undefined
 OBJ = obj-san
+LIBKOM = obj-san/libkom.a
 else
 KOM_CFLAGS += -D_FORTIFY_SOURCE=2
 OBJ = obj
+LIBKOM = lib/libkom.a
 endif
 
 ALL_CFLAGS = $(KOM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
@@ -35,44 +37,46 @@ ALL_LDFLAGS = $(KOM_LDFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(OBJ)/lib/%.o)
-LIBKOM = lib/libkom.a
 PROGS := $(sort $(notdir $(wildcard cmd/kom-*)))
 BINS := $(PROGS:%=bin/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=tests/unit/%.t)
 MANS := $(sort $(wildcard man/*.[1-8]))
 
-# Objects of the unsanitized and sanitized builds live apart; a stamp file
-# makes the final artefacts relink when the flavour changes.
-FLAVOUR := $(OBJ)
+# Objects of the unsanitized and sanitized builds live apart, each with a
+# stamp of its flags; the programs and test binaries are shared, so a stamp
+# of the flavour last linked makes them relink when it changes.
+FLAVOUR = $(OBJ) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 
 all: $(BINS) $(LIBKOM)
 
+$(OBJ)/.cflags: FORCE
+	@mkdir -p $(OBJ)
+	@echo '$(FLAVOUR)' | cmp -s - $@ || echo '$(FLAVOUR)' >$@
 .flavour: FORCE
-	@echo '$(FLAVOUR) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || \
-		echo '$(FLAVOUR) $(ALL_CFLAGS) $(ALL_LDFLAGS)' >$@
+	@echo '$(FLAVOUR)' | cmp -s - $@ || echo '$(FLAVOUR)' >$@
 
-$(OBJ)/%.o: %.c .flavour
+$(OBJ)/%.o: %.c $(OBJ)/.cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBKOM): $(LIB_OBJ) .flavour
+$(LIBKOM): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
 define PROG_template
 $(1)_SRC := $$(sort $$(wildcard cmd/$(1)/*.c))
 $(1)_OBJ := $$($(1)_SRC:%.c=$$(OBJ)/%.o)
-bin/$(1): $$($(1)_OBJ) $$(LIBKOM)
+bin/$(1): $$($(1)_OBJ) $$(LIBKOM) .flavour
 	@mkdir -p bin
 	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $$(LIBKOM) $$(PKG_LIBS) -lm
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_template,$(p))))
 
-tests/unit/%.t: $(OBJ)/tests/unit/%.o $(LIBKOM)
+tests/unit/%.t: $(OBJ)/tests/unit/%.o $(LIBKOM) .flavour
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBKOM) $(PKG_LIBS) -lm
 
-$(OBJ)/tests/unit/%.o: tests/unit/%.c tests/unit/tap.h .flavour
+$(OBJ)/tests/unit/%.o: tests/unit/%.c tests/unit/tap.h $(OBJ)/.cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
 
