@@ -502,18 +502,6 @@ end_of_line(struct parser *p, const char *what)
 
 /* ---- strings ---- */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void
 add_utf8(struct buf *b, uint32_t cp)
 {
@@ -552,7 +540,7 @@ unicode_escape(struct parser *p, struct buf *out, int ndig)
 	if (p->end - p->p < 2 + ndig)
 		return perr(p, "\\%c escape needs %d hex digits", p->p[1], ndig);
 	for (i = 0; i < ndig; i++) {
-		if ((h = hexval((unsigned char)p->p[2 + i])) < 0)
+		if ((h = kom_hexval((unsigned char)p->p[2 + i])) < 0)
 			return perr(p, "\\%c escape needs %d hex digits",
 			    p->p[1], ndig);
 		cp = cp << 4 | (uint32_t)h;
@@ -1093,7 +1081,7 @@ int_digits(const char *s, const char *e, int base, uint64_t limit,
 			prev_digit = 0;
 			continue;
 		}
-		d = hexval((unsigned char)*s);
+		d = kom_hexval((unsigned char)*s);
 		if (d < 0 || d >= base) {
 			*why = "invalid digit in number";
 			return -1;

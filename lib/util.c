@@ -26,17 +26,24 @@ kom_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "PROG: fmt: strerror(e)\n" */
+static void
+vwarne(int e, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, ": %s\n", strerror(e));
+}
+
 void
 kom_warne(const char *fmt, ...)
 {
 	va_list ap;
 	int e = errno;
 
-	fprintf(stderr, "%s: ", program_invocation_short_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarne(e, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(e));
 	errno = e;
 }
 
@@ -55,14 +62,23 @@ void
 kom_diee(int status, const char *fmt, ...)
 {
 	va_list ap;
-	int e = errno;
 
-	fprintf(stderr, "%s: ", program_invocation_short_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarne(errno, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(e));
 	exit(status);
+}
+
+int
+kom_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 static noreturn void

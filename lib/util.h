@@ -68,6 +68,9 @@ size_t st_mul(size_t a, size_t b);
 
 #define KOM_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The value of hex digit c, or -1. */
+int kom_hexval(int c);
+
 /* 1 when colour may be used on fd: a terminal, and NO_COLOR unset. */
 int kom_use_color(int fd);
 
