@@ -2,6 +2,7 @@
  * state: the state directory (see state.h).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,11 +14,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "buf.h"
 #include "file.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
+
+#define HASH_KEY "kom_hash"
+#define SUM_KEY "kom_sum"
+/* {"kom_hash":"<64 hex>","kom_sum":"<64 hex>", */
+#define HDR_HASH 13
+#define HDR_SUM (HDR_HASH + 64 + 13)
+#define HDR_LEN (HDR_SUM + 64 + 2)
 
 static int
 valid_type(const char *type)
@@ -126,6 +136,8 @@ load_file_buf(const char *path, struct buf *b)
 		errno = EINVAL;
 		return NULL;
 	}
+	json_object_del(rec, HASH_KEY);
+	json_object_del(rec, SUM_KEY);
 	return rec;
 }
 
@@ -224,13 +236,173 @@ ends_with(const char *s, const char *suffix)
 	return ls > lx && !strcmp(s + ls - lx, suffix);
 }
 
-static int
-load_type(const char *tdir, json_t *byname)
+/* One applied resource of a state_set. */
+struct state_ent {
+	char *type;
+	char *name;
+	char *path;		/* for messages */
+	char *text;		/* a trusted file, until parsed */
+	size_t len;
+	unsigned char hash[32];
+	int has_hash;
+	json_t *rec;		/* the record, once parsed */
+};
+
+struct state_set {
+	struct state_ent *v;
+	size_t n, cap;
+	json_t *index;		/* type -> name -> position in v */
+};
+
+static int trusted_hash(const char *type, const char *name, const char *text,
+    size_t len, unsigned char hash[32]);
+
+static struct state_set *
+set_new(void)
 {
-	char **files, *path, *enc, *name;
-	size_t n, i;
-	json_t *rec, *jn;
-	struct buf b = BUF_INIT;
+	struct state_set *set = xcalloc(1, sizeof(*set));
+
+	set->index = json_object();
+	return set;
+}
+
+static void
+ent_clear(struct state_ent *e)
+{
+	free(e->type);
+	free(e->name);
+	free(e->path);
+	free(e->text);
+	json_decref(e->rec);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Add e (moved in); a later file of the same name replaces the earlier,
+ * in its place, as json_object_set_new() did. */
+static void
+set_add(struct state_set *set, struct state_ent *e)
+{
+	json_t *byname = json_object_get(set->index, e->type), *at;
+
+	if (!byname) {
+		byname = json_object();
+		json_object_set_new(set->index, e->type, byname);
+	}
+	if ((at = json_object_get(byname, e->name))) {
+		struct state_ent *old = &set->v[json_integer_value(at)];
+
+		ent_clear(old);
+		*old = *e;
+		return;
+	}
+	KOM_GROW(set->v, set->n + 1, set->cap);
+	json_object_set_new(byname, e->name, json_integer((json_int_t)set->n));
+	set->v[set->n++] = *e;
+}
+
+static struct state_ent *
+set_find(const struct state_set *set, const char *type, const char *name)
+{
+	json_t *at;
+
+	if (!type || !name)
+		return NULL;
+	at = json_object_get(json_object_get(set->index, type), name);
+	return at ? &set->v[json_integer_value(at)] : NULL;
+}
+
+/*
+ * The whole of fname in dirfd into *text (malloc'd, NUL-terminated),
+ * with one read for a file that does not grow.  -1 with errno (EFBIG
+ * over the cap).
+ */
+static int
+read_at(int dirfd, const char *fname, char **text, size_t *len)
+{
+	struct stat st;
+	size_t cap, n = 0;
+	ssize_t r;
+	char *p;
+	int fd, e;
+
+	if ((fd = openat(dirfd, fname, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	cap = st.st_size > 0 && (uintmax_t)st.st_size <= STATE_MAX_FILE ?
+	    (size_t)st.st_size + 1 : 4096;
+	p = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap > STATE_MAX_FILE) {
+				free(p);
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = st_mul(cap, 2);
+			p = xrealloc(p, cap + 1);
+		}
+		r = read(fd, p + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(p);
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n > STATE_MAX_FILE) {
+		free(p);
+		errno = EFBIG;
+		return -1;
+	}
+	p[n] = '\0';
+	*text = p;
+	*len = n;
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* Parse a file's text as a record, as load_file_buf() does. */
+static json_t *
+parse_record(const char *path, const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *rec;
+
+	rec = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!rec) {
+		kom_warn("%s:%d:%d: %s", path, jerr.line, jerr.column,
+		    jerr.text);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!json_is_object(rec)) {
+		kom_warn("%s: not a json object", path);
+		json_decref(rec);
+		errno = EINVAL;
+		return NULL;
+	}
+	json_object_del(rec, HASH_KEY);
+	json_object_del(rec, SUM_KEY);
+	return rec;
+}
+
+static int
+load_type(struct state_set *set, const char *type, const char *tdir)
+{
+	char **files, *enc, *text;
+	const char *jn;
+	size_t n, i, len;
+	struct state_ent e;
+	int dfd;
 
 	if (!(files = list_dir(tdir, &n))) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -238,81 +410,368 @@ load_type(const char *tdir, json_t *byname)
 		kom_warne("%s", tdir);
 		return -1;
 	}
+	if ((dfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		kom_warne("%s", tdir);
+		free_list(files, n);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		if (!ends_with(files[i], ".json") || files[i][0] == '.')
 			continue;
-		path = xasprintf("%s/%s", tdir, files[i]);
-		rec = load_file_buf(path, &b);
-		if (!rec) {
-			if (errno != ENOENT) {
-				free(path);
+		if (read_at(dfd, files[i], &text, &len) < 0) {
+			int err = errno;
+
+			if (err == ENOENT)
+				continue;	/* removed while we read: gone */
+			kom_warn("%s/%s: %s", tdir, files[i], err == EFBIG ?
+			    "larger than the state file limit" :
+			    strerror(err));
+			close(dfd);
+			free_list(files, n);
+			return -1;
+		}
+		memset(&e, 0, sizeof(e));
+		e.type = xstrdup(type);
+		e.path = xasprintf("%s/%s", tdir, files[i]);
+		enc = xstrndup(files[i], strlen(files[i]) - 5);
+		e.name = state_name_decode(enc);
+		free(enc);
+		if (trusted_hash(type, e.name, text, len, e.hash)) {
+			e.has_hash = 1;
+			e.text = text;
+			e.len = len;
+		} else {
+			e.rec = parse_record(e.path, text, len);
+			free(text);
+			if (!e.rec) {
+				ent_clear(&e);
+				close(dfd);
 				free_list(files, n);
-				buf_free(&b);
 				return -1;
 			}
-			free(path);	/* removed while we read: gone */
-			continue;
+			jn = json_string_value(json_object_get(e.rec, "name"));
+			if (jn && *jn) {
+				free(e.name);
+				e.name = xstrdup(jn);
+			}
 		}
-		free(path);
-		jn = json_object_get(rec, "name");
-		if (json_is_string(jn) && *json_string_value(jn))
-			name = xstrdup(json_string_value(jn));
-		else {
-			enc = xstrndup(files[i], strlen(files[i]) - 5);
-			name = state_name_decode(enc);
-			free(enc);
-		}
-		json_object_set_new(byname, name, rec);
-		free(name);
+		set_add(set, &e);
 	}
+	close(dfd);
 	free_list(files, n);
-	buf_free(&b);
 	return 0;
+}
+
+struct state_set *
+state_set_load(const char *statedir)
+{
+	char *rdir, *tdir, **types;
+	size_t n, i;
+	struct state_set *set;
+
+	rdir = xasprintf("%s/resources", statedir);
+	if (!(types = list_dir(rdir, &n))) {
+		if (errno == ENOENT) {
+			free(rdir);
+			return set_new();
+		}
+		kom_warne("%s", rdir);
+		free(rdir);
+		return NULL;
+	}
+	set = set_new();
+	for (i = 0; i < n; i++) {
+		if (!valid_type(types[i]))
+			continue;
+		tdir = xasprintf("%s/%s", rdir, types[i]);
+		if (load_type(set, types[i], tdir) < 0) {
+			free(tdir);
+			state_set_free(set);
+			free_list(types, n);
+			free(rdir);
+			return NULL;
+		}
+		free(tdir);
+	}
+	free_list(types, n);
+	free(rdir);
+	return set;
+}
+
+struct state_set *
+state_set_wrap(json_t *all)
+{
+	struct state_set *set = set_new();
+	const char *type, *name;
+	json_t *byname, *rec;
+	struct state_ent e;
+
+	json_object_foreach(all, type, byname) {
+		json_object_foreach(byname, name, rec) {
+			memset(&e, 0, sizeof(e));
+			e.type = xstrdup(type);
+			e.name = xstrdup(name);
+			e.rec = json_incref(rec);
+			set_add(set, &e);
+		}
+	}
+	return set;
+}
+
+void
+state_set_free(struct state_set *set)
+{
+	size_t i;
+
+	if (!set)
+		return;
+	for (i = 0; i < set->n; i++)
+		ent_clear(&set->v[i]);
+	free(set->v);
+	json_decref(set->index);
+	free(set);
+}
+
+int
+state_set_has(const struct state_set *set, const char *type,
+    const char *name)
+{
+	return set_find(set, type, name) != NULL;
+}
+
+const unsigned char *
+state_set_hash(const struct state_set *set, const char *type,
+    const char *name)
+{
+	struct state_ent *e = set_find(set, type, name);
+
+	return e && e->has_hash ? e->hash : NULL;
+}
+
+json_t *
+state_set_get(struct state_set *set, const char *type, const char *name)
+{
+	struct state_ent *e = set_find(set, type, name);
+
+	if (!e) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (!e->rec) {
+		if (!(e->rec = parse_record(e->path, e->text, e->len)))
+			return NULL;
+		free(e->text);
+		e->text = NULL;
+	}
+	return e->rec;
+}
+
+size_t
+state_set_count(const struct state_set *set)
+{
+	return set->n;
+}
+
+void
+state_set_at(const struct state_set *set, size_t i, const char **type,
+    const char **name)
+{
+	*type = set->v[i].type;
+	*name = set->v[i].name;
 }
 
 int
 state_load_all(const char *statedir, json_t **out)
 {
-	char *rdir, *tdir, **types;
-	size_t n, i;
-	json_t *all, *byname;
+	struct state_set *set;
+	json_t *all, *byname, *rec;
+	size_t i;
 
 	*out = NULL;
-	rdir = xasprintf("%s/resources", statedir);
-	if (!(types = list_dir(rdir, &n))) {
-		if (errno == ENOENT) {
-			free(rdir);
-			*out = json_object();
-			return 0;
-		}
-		kom_warne("%s", rdir);
-		free(rdir);
+	if (!(set = state_set_load(statedir)))
 		return -1;
-	}
 	all = json_object();
-	for (i = 0; i < n; i++) {
-		if (!valid_type(types[i]))
-			continue;
-		tdir = xasprintf("%s/%s", rdir, types[i]);
-		byname = json_object();
-		if (load_type(tdir, byname) < 0) {
-			free(tdir);
-			json_decref(byname);
+	for (i = 0; i < set->n; i++) {
+		if (!(rec = state_set_get(set, set->v[i].type,
+		    set->v[i].name))) {
 			json_decref(all);
-			free_list(types, n);
-			free(rdir);
+			state_set_free(set);
 			return -1;
 		}
-		free(tdir);
-		if (json_object_size(byname))
-			json_object_set_new(all, types[i], byname);
-		else
-			json_decref(byname);
+		if (!(byname = json_object_get(all, set->v[i].type))) {
+			byname = json_object();
+			json_object_set_new(all, set->v[i].type, byname);
+		}
+		json_object_set(byname, set->v[i].name, rec);
 	}
-	free_list(types, n);
-	free(rdir);
+	state_set_free(set);
 	*out = all;
 	return 0;
+}
+
+/* ---- hashes ---- */
+
+static void
+enc_len(struct buf *b, size_t n)
+{
+	uint64_t v = n;
+
+	buf_add(b, &v, sizeof(v));
+}
+
+/*
+ * An injective byte form of v: a tag, lengths before contents, numbers
+ * as their bytes.  Equal forms are equal values (json_equal).
+ */
+static void
+enc_value(struct buf *b, const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	json_int_t n;
+	double d;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		buf_addc(b, 'o');
+		enc_len(b, json_object_size(v));
+		json_object_foreach((json_t *)v, k, x) {
+			enc_len(b, strlen(k));
+			buf_add(b, k, strlen(k));
+			enc_value(b, x);
+		}
+		break;
+	case JSON_ARRAY:
+		buf_addc(b, 'a');
+		enc_len(b, json_array_size(v));
+		json_array_foreach(v, i, x)
+			enc_value(b, x);
+		break;
+	case JSON_STRING:
+		buf_addc(b, 's');
+		enc_len(b, json_string_length(v));
+		buf_add(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		buf_addc(b, 'i');
+		n = json_integer_value(v);
+		buf_add(b, &n, sizeof(n));
+		break;
+	case JSON_REAL:
+		buf_addc(b, 'r');
+		d = json_real_value(v);
+		buf_add(b, &d, sizeof(d));
+		break;
+	case JSON_TRUE:
+		buf_addc(b, 't');
+		break;
+	case JSON_FALSE:
+		buf_addc(b, 'f');
+		break;
+	default:
+		buf_addc(b, 'n');
+		break;
+	}
+}
+
+static void
+sha256(const void *p, size_t n, unsigned char out[32])
+{
+	unsigned int len = 32;
+
+	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+}
+
+void
+state_record_hash(const json_t *record, unsigned char out[32])
+{
+	static const char *const fields[] = { "type", "name", "description",
+	    "tags", "template", "deploy", "after", "config", "secret" };
+	struct buf b = BUF_INIT;
+	const json_t *v;
+	size_t i;
+
+	buf_grow(&b, 4096);
+	for (i = 0; i < KOM_NELEM(fields); i++) {
+		if ((v = json_object_get(record, fields[i])))
+			enc_value(&b, v);
+		else
+			buf_addc(&b, 'x');
+	}
+	sha256(b.s, b.len, out);
+	buf_free(&b);
+}
+
+/* kom_sum: SHA-256 of type NUL name NUL body tail. */
+static void
+body_sum(const char *type, const char *name, const char *body, size_t len,
+    const char *tail, unsigned char out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int n = 32;
+
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, type, strlen(type) + 1) != 1 ||
+	    EVP_DigestUpdate(md, name, strlen(name) + 1) != 1 ||
+	    EVP_DigestUpdate(md, body, len) != 1 ||
+	    EVP_DigestUpdate(md, tail, strlen(tail)) != 1 ||
+	    EVP_DigestFinal_ex(md, out, &n) != 1 || n != 32)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	EVP_MD_CTX_free(md);
+}
+
+static void
+add_hex(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		buf_addc(b, hex[p[i] >> 4]);
+		buf_addc(b, hex[p[i] & 15]);
+	}
+}
+
+static int
+parse_hex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		/* lowercase only: the one form state_save() writes */
+		if ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
+		    (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
+			return -1;
+		if ((hi = hexval(s[2 * i])) < 0 ||
+		    (lo = hexval(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi * 16 + lo);
+	}
+	return 0;
+}
+
+/*
+ * When text (a whole file of type/name) starts with a header whose
+ * kom_sum matches, its kom_hash into hash and 1; else 0.
+ */
+static int
+trusted_hash(const char *type, const char *name, const char *text,
+    size_t len, unsigned char hash[32])
+{
+	unsigned char sum[32], got[32];
+
+	if (len <= HDR_LEN || memcmp(text, "{\"" HASH_KEY "\":\"", HDR_HASH) ||
+	    memcmp(text + HDR_HASH + 64, "\",\"" SUM_KEY "\":\"",
+	    HDR_SUM - HDR_HASH - 64) || memcmp(text + HDR_SUM + 64, "\",", 2))
+		return 0;
+	if (parse_hex(text + HDR_HASH, hash, 32) < 0 ||
+	    parse_hex(text + HDR_SUM, sum, 32) < 0)
+		return 0;
+	body_sum(type, name, text + HDR_LEN, len - HDR_LEN, "", got);
+	return !memcmp(sum, got, 32);
 }
 
 int
@@ -320,7 +779,9 @@ state_save(const char *statedir, const json_t *record)
 {
 	const char *type, *name;
 	char *path, *dir, *text;
+	unsigned char hash[32], sum[32];
 	struct buf b = BUF_INIT;
+	json_t *copy = NULL;
 	int rc = -1;
 
 	type = json_string_value(json_object_get(record, "type"));
@@ -335,11 +796,30 @@ state_save(const char *statedir, const json_t *record)
 		kom_warne("%s", dir);
 		goto out;
 	}
-	if (!(text = json_dumps(record, JSON_COMPACT))) {
+	/* a record read back from the state carries no header keys, but
+	 * one from elsewhere might: never write them twice */
+	if (json_object_get(record, HASH_KEY) ||
+	    json_object_get(record, SUM_KEY)) {
+		copy = json_copy((json_t *)record);
+		json_object_del(copy, HASH_KEY);
+		json_object_del(copy, SUM_KEY);
+		record = copy;
+	}
+	if (!(text = json_dumps(record, JSON_COMPACT)) || text[0] != '{' ||
+	    text[1] == '}') {
+		free(text);
 		kom_warn("%s: cannot encode the record", path);
 		goto out;
 	}
-	buf_adds(&b, text);
+	/* the header, then the record without its opening brace */
+	state_record_hash(record, hash);
+	body_sum(type, name, text + 1, strlen(text + 1), "\n", sum);
+	buf_adds(&b, "{\"" HASH_KEY "\":\"");
+	add_hex(&b, hash, 32);
+	buf_adds(&b, "\",\"" SUM_KEY "\":\"");
+	add_hex(&b, sum, 32);
+	buf_adds(&b, "\",");
+	buf_adds(&b, text + 1);
 	buf_addc(&b, '\n');
 	free(text);
 	if (file_write_atomic(path, b.s, b.len, 0644) < 0)
@@ -347,6 +827,7 @@ state_save(const char *statedir, const json_t *record)
 	else
 		rc = 0;
 out:
+	json_decref(copy);
 	buf_free(&b);
 	free(dir);
 	free(path);

@@ -16,6 +16,18 @@
  * as %2E and control bytes as %XX; state_name_decode() reverses it.
  * Types must match [a-z_]+ so that no type can leave STATE/resources.
  *
+ * Hashes: state_save() starts each file with two keys of its own,
+ *
+ *	{"kom_hash":"<hex>","kom_sum":"<hex>",...the record...}
+ *
+ * kom_hash is state_record_hash() of the record: kom-sync diff compares it
+ * with the declared record's and, when equal, knows the resource is kept
+ * without parsing the file.  kom_sum is the SHA-256 of the type, the name
+ * and every byte after the two keys, so that a file edited, renamed or
+ * moved by hand is no longer trusted and is read in full as before.  The
+ * loaders drop both keys: no record returned here carries them.  Files
+ * without them (older kom-exec, hand-written) are read in full.
+ *
  * Errors: every function that can fail prints one diagnostic on stderr
  * naming the file ("kom-X: PATH: message") and returns -1 or NULL, except
  * where said otherwise.  Results are owned by the caller (free / json_decref);
@@ -64,6 +76,45 @@ int state_history_append(const char *statedir, const json_t *entry);
  * name is empty.
  */
 char *state_path(const char *statedir, const char *type, const char *name);
+
+/*
+ * The hash kom-sync diff compares (SHA-256, 32 bytes into out): of the
+ * record's type, name, description, tags, template, deploy, after, config
+ * and secret, in that order, each absent or as its JSON value, objects in
+ * their key order.  Equal hashes mean those fields are equal JSON values;
+ * different hashes mean nothing (e.g. keys in another order).
+ */
+void state_record_hash(const json_t *record, unsigned char out[32]);
+
+/*
+ * A state dir read for a diff: every resource file read, the trusted ones
+ * (see Hashes above) parsed only when asked for.  state_set_load() returns
+ * NULL after a diagnostic when state_load_all() would fail, for the same
+ * reasons; a missing state dir is an empty set.  Not thread-safe: one
+ * thread at a time may use a set (it may be loaded in another).
+ */
+struct state_set;
+struct state_set *state_set_load(const char *statedir);
+/* A set over {type: {name: record}} (borrowed; kept referenced): no hashes. */
+struct state_set *state_set_wrap(json_t *all);
+void state_set_free(struct state_set *set);
+/* Whether type/name was applied. */
+int state_set_has(const struct state_set *set, const char *type,
+    const char *name);
+/* The trusted kom_hash of type/name (32 bytes), or NULL: absent or unknown. */
+const unsigned char *state_set_hash(const struct state_set *set,
+    const char *type, const char *name);
+/*
+ * The record of type/name, borrowed from the set (parsed on first use), or
+ * NULL: errno ENOENT when not applied; otherwise after a diagnostic.
+ */
+json_t *state_set_get(struct state_set *set, const char *type,
+    const char *name);
+/* The number of applied resources, and the i-th (in type then name
+ * order of the files; type and name borrowed). */
+size_t state_set_count(const struct state_set *set);
+void state_set_at(const struct state_set *set, size_t i, const char **type,
+    const char **name);
 
 /* The file-name form of name (see above) and back, in fresh strings. */
 char *state_name_encode(const char *name);
