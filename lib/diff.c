@@ -6,11 +6,13 @@
  * declarative per resource: a line removed from a file shows as a change
  * back to the default, as in Komodo (komodo-behaviour.md 0, 2.3).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "diff.h"
+#include "state.h"
 #include "util.h"
 #include "banned.h"
 
@@ -279,8 +281,14 @@ is_own_key(const char *k)
 	return !strcmp(k, "applied_at") || !strcmp(k, "exec");
 }
 
-json_t *
-diff_resource(const json_t *decl, const json_t *appl, const char *sync)
+/*
+ * same: decl is known to equal the applied record in every compared field
+ * (their state hashes match), appl is NULL and the op is keep: what the
+ * full comparison would give, without it.
+ */
+static json_t *
+make_record(const json_t *decl, const json_t *appl, const char *sync,
+    int same)
 {
 	const json_t *base = decl ? decl : appl;
 	const char *type = sget(base, "type"), *op, *k;
@@ -292,7 +300,7 @@ diff_resource(const json_t *decl, const json_t *appl, const char *sync)
 	cfg = json_object_get(base, "config");
 	cfg = cfg ? json_incref(cfg) : json_object();
 	/* Build: a declared version 0.0.0 never overwrites the applied one. */
-	if (decl && appl && !strcmp(type, "build") &&
+	if (!same && decl && appl && !strcmp(type, "build") &&
 	    !strcmp(sget(cfg, "version"), "0.0.0") &&
 	    (av = json_object_get(json_object_get(appl, "config"), "version"))) {
 		v = json_deep_copy(cfg);
@@ -301,7 +309,9 @@ diff_resource(const json_t *decl, const json_t *appl, const char *sync)
 		json_object_set(cfg, "version", av);
 	}
 
-	if (!appl)
+	if (same)
+		op = "keep";
+	else if (!appl)
 		op = "create";
 	else if (!decl)
 		op = "delete";
@@ -335,6 +345,12 @@ diff_resource(const json_t *decl, const json_t *appl, const char *sync)
 	if (!strcmp(type, "variable") && (is_secret(decl) || is_secret(appl)))
 		mask_record(out, changes);
 	return out;
+}
+
+json_t *
+diff_resource(const json_t *decl, const json_t *appl, const char *sync)
+{
+	return make_record(decl, appl, sync, 0);
 }
 
 /* "type\037name": an index key no real name can collide with. */
@@ -393,7 +409,7 @@ included(const json_t *rec, const struct diff_opts *o, int applied)
 /* An after name must be a deployment or stack, declared or applied. */
 static int
 check_after(const json_t *declared, const json_t *index,
-    const json_t *applied)
+    const struct state_set *applied)
 {
 	const json_t *rec, *n;
 	size_t i, j;
@@ -410,10 +426,8 @@ check_after(const json_t *declared, const json_t *index,
 			k2 = ikey("stack", name);
 			found = json_object_get(index, k1) ||
 			    json_object_get(index, k2) ||
-			    json_object_get(json_object_get(applied,
-			    "deployment"), name) ||
-			    json_object_get(json_object_get(applied, "stack"),
-			    name);
+			    state_set_has(applied, "deployment", name) ||
+			    state_set_has(applied, "stack", name);
 			free(k1);
 			free(k2);
 			if (found)
@@ -449,13 +463,25 @@ cmp_rec(const void *a, const void *b)
 	return strcmp(sget(x, "name"), sget(y, "name"));
 }
 
+/* The same as the applied record, by the state hash? */
+static int
+same_hash(const json_t *rec, const unsigned char *h)
+{
+	unsigned char mine[32];
+
+	if (!h)
+		return 0;
+	state_record_hash(rec, mine);
+	return !memcmp(mine, h, sizeof(mine));
+}
+
 int
-diff_run(const json_t *declared, const json_t *applied,
+diff_run_set(const json_t *declared, struct state_set *applied,
     const struct diff_opts *o, json_t **out, struct diff_counts *c)
 {
-	json_t *index = json_object(), *rec, *prev, *byname, *arec, *r;
+	json_t *index = json_object(), *rec, *prev, *arec, *r;
 	json_t **v = NULL;
-	size_t i, n = 0, cap = 0;
+	size_t i, n = 0, cap = 0, na;
 	const char *type, *name, *op;
 	char *k;
 
@@ -487,35 +513,40 @@ diff_run(const json_t *declared, const json_t *applied,
 	json_array_foreach(declared, i, rec) {
 		if (!included(rec, o, 0))
 			continue;
-		arec = json_object_get(json_object_get(applied,
-		    sget(rec, "type")), sget(rec, "name"));
+		type = sget(rec, "type");
+		name = sget(rec, "name");
 		KOM_GROW(v, n + 1, cap);
+		if (same_hash(rec, state_set_hash(applied, type, name))) {
+			v[n++] = make_record(rec, NULL, o->sync, 1);
+			continue;
+		}
+		if (!(arec = state_set_get(applied, type, name)) &&
+		    errno != ENOENT)
+			goto fail;
 		v[n++] = diff_resource(rec, arec, o->sync);
 	}
-	if (o->delete) {
-		json_object_foreach((json_t *)applied, type, byname) {
-			json_object_foreach(byname, name, arec) {
-				const char *as = json_string_value(
-				    json_object_get(arec, "sync"));
-				int declared_here;
+	na = o->delete ? state_set_count(applied) : 0;
+	for (i = 0; i < na; i++) {
+		const char *as;
 
-				if (as && (!o->sync || strcmp(as, o->sync)))
-					continue;
-				if (!json_is_object(arec) ||
-				    !json_object_get(arec, "type"))
-					continue;
-				if (!included(arec, o, 1))
-					continue;
-				k = ikey(type, name);
-				prev = json_object_get(index, k);
-				free(k);
-				declared_here = prev && included(prev, o, 0);
-				if (declared_here)
-					continue;
-				KOM_GROW(v, n + 1, cap);
-				v[n++] = diff_resource(NULL, arec, o->sync);
-			}
-		}
+		state_set_at(applied, i, &type, &name);
+		/* declared (and taking part) here: not a delete */
+		k = ikey(type, name);
+		prev = json_object_get(index, k);
+		free(k);
+		if (prev && included(prev, o, 0))
+			continue;
+		if (!(arec = state_set_get(applied, type, name)))
+			goto fail;
+		as = json_string_value(json_object_get(arec, "sync"));
+		if (as && (!o->sync || strcmp(as, o->sync)))
+			continue;
+		if (!json_is_object(arec) || !json_object_get(arec, "type"))
+			continue;
+		if (!included(arec, o, 1))
+			continue;
+		KOM_GROW(v, n + 1, cap);
+		v[n++] = diff_resource(NULL, arec, o->sync);
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_rec);
@@ -538,8 +569,199 @@ diff_run(const json_t *declared, const json_t *applied,
 	json_decref(index);
 	return 0;
 fail:
+	for (i = 0; i < n; i++)
+		json_decref(v[i]);
+	free(v);
 	json_decref(index);
 	return -1;
+}
+
+int
+diff_run(const json_t *declared, const json_t *applied,
+    const struct diff_opts *o, json_t **out, struct diff_counts *c)
+{
+	struct state_set *set = state_set_wrap((json_t *)applied);
+	int rc = diff_run_set(declared, set, o, out, c);
+
+	state_set_free(set);
+	return rc;
+}
+
+/*
+ * JSON text as jansson writes it with JSON_COMPACT (its order of keys, no
+ * spaces, UTF-8 kept, only '"', '\\' and control characters escaped, as
+ * \b \f \n \r \t or \u00XX), straight into one buffer: json_dumpb()
+ * calls back per token and walks strings a code point at a time, which
+ * made writing the records as slow as computing them.  Reals, and strings
+ * that are not valid UTF-8 (json_dumpb() refuses those), go through
+ * jansson.  Returns -1 when jansson cannot encode a value.
+ */
+static int
+utf8_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+	unsigned int c;
+
+	while (i < n) {
+		c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, c &= 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, c &= 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, c &= 0x07;
+		else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (s[i + k] & 0x3f);
+		}
+		/* overlong, surrogates, beyond U+10FFFF */
+		if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static int
+put_string(struct buf *b, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str, *run;
+	size_t i;
+	int hi = 0;
+
+	for (i = 0; i < n; i++)
+		hi |= s[i] & 0x80;
+	if (hi && !utf8_ok(s, n))
+		return -1;
+	buf_grow(b, n + 2);
+	buf_addc(b, '"');
+	run = s;
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, run, (size_t)(s + i - run));
+		run = s + i + 1;
+		switch (c) {
+		case '"': buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\b': buf_add(b, "\\b", 2); break;
+		case '\f': buf_add(b, "\\f", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4],
+			    hex[c & 15] };
+
+			buf_add(b, u, 6);
+		}
+		}
+	}
+	buf_add(b, run, (size_t)(s + n - run));
+	buf_addc(b, '"');
+	return 0;
+}
+
+static int
+put_json(struct buf *b, const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i, klen, need;
+	char num[32];
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		buf_addc(b, '{');
+		i = 0;
+		json_object_keylen_foreach((json_t *)v, k, klen, x) {
+			if (i++)
+				buf_addc(b, ',');
+			if (put_string(b, k, klen) < 0)
+				return -1;
+			buf_addc(b, ':');
+			if (put_json(b, x) < 0)
+				return -1;
+		}
+		buf_addc(b, '}');
+		return 0;
+	case JSON_ARRAY:
+		buf_addc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				buf_addc(b, ',');
+			if (put_json(b, x) < 0)
+				return -1;
+		}
+		buf_addc(b, ']');
+		return 0;
+	case JSON_STRING:
+		return put_string(b, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return 0;
+	case JSON_TRUE:
+		buf_add(b, "true", 4);
+		return 0;
+	case JSON_FALSE:
+		buf_add(b, "false", 5);
+		return 0;
+	case JSON_NULL:
+		buf_add(b, "null", 4);
+		return 0;
+	default:	/* a real: jansson's own formatting */
+		need = json_dumpb(v, num, sizeof(num), JSON_COMPACT |
+		    JSON_ENCODE_ANY);
+		if (!need || need > sizeof(num))
+			return -1;
+		buf_add(b, num, need);
+		return 0;
+	}
+}
+
+void
+diff_write_records(FILE *fp, const json_t *records)
+{
+	struct buf b = BUF_INIT;
+	size_t i, mark;
+	json_t *r;
+
+	buf_grow(&b, 1 << 20);
+	json_array_foreach(records, i, r) {
+		mark = b.len;
+		if (put_json(&b, r) < 0) {
+			/* what jansson makes of it, or the error it gives */
+			char *s = json_dumps(r, JSON_COMPACT);
+
+			if (!s)
+				kom_die(KOM_EX_SOFTWARE, "cannot encode a record");
+			buf_truncate(&b, mark);
+			buf_adds(&b, s);
+			free(s);
+		}
+		buf_addc(&b, '\n');
+		if (b.len >= (1 << 20)) {
+			if (fwrite(b.s, 1, b.len, fp) != b.len)
+				break;
+			buf_reset(&b);
+		}
+	}
+	if (b.len)
+		fwrite(b.s, 1, b.len, fp);
+	buf_free(&b);
 }
 
 json_t *

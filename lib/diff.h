@@ -74,6 +74,24 @@ json_t *diff_resource(const json_t *declared, const json_t *applied,
 int diff_run(const json_t *declared, const json_t *applied,
     const struct diff_opts *o, json_t **out, struct diff_counts *c);
 
+/*
+ * The same over a state dir read by state_set_load() (state.h): a declared
+ * record whose state hash equals the applied one's is kept without parsing
+ * or comparing the applied record; any other is compared in full.  Applied
+ * records are parsed only as needed.  The result is the one diff_run()
+ * gives on state_load_all()'s records.
+ */
+struct state_set;
+int diff_run_set(const json_t *declared, struct state_set *applied,
+    const struct diff_opts *o, json_t **out, struct diff_counts *c);
+
+/*
+ * The records as JSON lines, compact, keys in their order: the bytes
+ * json_dumpf(JSON_COMPACT) and a newline give.  Write errors are left in
+ * ferror(fp); a record that cannot be encoded is fatal (exit 70).
+ */
+void diff_write_records(FILE *fp, const json_t *records);
+
 /* {"kind":"end","program":"kom-sync","counts":{...}} */
 json_t *diff_end_record(const struct diff_counts *c);
 

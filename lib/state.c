@@ -611,12 +611,45 @@ state_load_all(const char *statedir, json_t **out)
 
 /* ---- hashes ---- */
 
-static void
-enc_len(struct buf *b, size_t n)
-{
-	uint64_t v = n;
+/* The bytes to hash go through a small buffer into the digest. */
+struct hasher {
+	EVP_MD_CTX *md;
+	size_t n;
+	unsigned char buf[4096];
+};
 
-	buf_add(b, &v, sizeof(v));
+static void
+h_flush(struct hasher *h)
+{
+	if (h->n && EVP_DigestUpdate(h->md, h->buf, h->n) != 1)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	h->n = 0;
+}
+
+static void
+h_add(struct hasher *h, const void *p, size_t n)
+{
+	if (n > sizeof(h->buf) - h->n) {
+		h_flush(h);
+		if (n > sizeof(h->buf)) {
+			if (EVP_DigestUpdate(h->md, p, n) != 1)
+				kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+			return;
+		}
+	}
+	memcpy(h->buf + h->n, p, n);
+	h->n += n;
+}
+
+/* A tag byte and a length or number (8 bytes). */
+static void
+h_tag(struct hasher *h, int tag, const void *p8)
+{
+	if (9 > sizeof(h->buf) - h->n)
+		h_flush(h);
+	h->buf[h->n] = (unsigned char)tag;
+	memcpy(h->buf + h->n + 1, p8, 8);
+	h->n += 9;
 }
 
 /*
@@ -624,64 +657,53 @@ enc_len(struct buf *b, size_t n)
  * as their bytes.  Equal forms are equal values (json_equal).
  */
 static void
-enc_value(struct buf *b, const json_t *v)
+enc_value(struct hasher *h, const json_t *v)
 {
 	const char *k;
 	json_t *x;
-	size_t i;
-	json_int_t n;
+	size_t i, klen;
+	uint64_t n;
+	json_int_t in;
 	double d;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		buf_addc(b, 'o');
-		enc_len(b, json_object_size(v));
-		json_object_foreach((json_t *)v, k, x) {
-			enc_len(b, strlen(k));
-			buf_add(b, k, strlen(k));
-			enc_value(b, x);
+		n = json_object_size(v);
+		h_tag(h, 'o', &n);
+		/* keys with their length: a key may hold a NUL */
+		json_object_keylen_foreach((json_t *)v, k, klen, x) {
+			n = klen;
+			h_tag(h, 'k', &n);
+			h_add(h, k, n);
+			enc_value(h, x);
 		}
 		break;
 	case JSON_ARRAY:
-		buf_addc(b, 'a');
-		enc_len(b, json_array_size(v));
+		n = json_array_size(v);
+		h_tag(h, 'a', &n);
 		json_array_foreach(v, i, x)
-			enc_value(b, x);
+			enc_value(h, x);
 		break;
 	case JSON_STRING:
-		buf_addc(b, 's');
-		enc_len(b, json_string_length(v));
-		buf_add(b, json_string_value(v), json_string_length(v));
+		n = json_string_length(v);
+		h_tag(h, 's', &n);
+		h_add(h, json_string_value(v), n);
 		break;
 	case JSON_INTEGER:
-		buf_addc(b, 'i');
-		n = json_integer_value(v);
-		buf_add(b, &n, sizeof(n));
+		in = json_integer_value(v);
+		h_tag(h, 'i', &in);
 		break;
 	case JSON_REAL:
-		buf_addc(b, 'r');
 		d = json_real_value(v);
-		buf_add(b, &d, sizeof(d));
-		break;
-	case JSON_TRUE:
-		buf_addc(b, 't');
-		break;
-	case JSON_FALSE:
-		buf_addc(b, 'f');
+		h_tag(h, 'r', &d);
 		break;
 	default:
-		buf_addc(b, 'n');
+		/* true, false, null */
+		n = 0;
+		h_tag(h, json_is_true(v) ? 't' : json_is_false(v) ? 'f' : 'n',
+		    &n);
 		break;
 	}
-}
-
-static void
-sha256(const void *p, size_t n, unsigned char out[32])
-{
-	unsigned int len = 32;
-
-	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
-		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
 }
 
 void
@@ -689,19 +711,26 @@ state_record_hash(const json_t *record, unsigned char out[32])
 {
 	static const char *const fields[] = { "type", "name", "description",
 	    "tags", "template", "deploy", "after", "config", "secret" };
-	struct buf b = BUF_INIT;
+	struct hasher h;
 	const json_t *v;
+	unsigned int len = 32;
+	uint64_t zero = 0;
 	size_t i;
 
-	buf_grow(&b, 4096);
+	h.n = 0;
+	if (!(h.md = EVP_MD_CTX_new()) ||
+	    EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) != 1)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
 	for (i = 0; i < KOM_NELEM(fields); i++) {
 		if ((v = json_object_get(record, fields[i])))
-			enc_value(&b, v);
+			enc_value(&h, v);
 		else
-			buf_addc(&b, 'x');
+			h_tag(&h, 'x', &zero);
 	}
-	sha256(b.s, b.len, out);
-	buf_free(&b);
+	h_flush(&h);
+	if (EVP_DigestFinal_ex(h.md, out, &len) != 1 || len != 32)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	EVP_MD_CTX_free(h.md);
 }
 
 /* kom_sum: SHA-256 of type NUL name NUL body tail. */

@@ -12,6 +12,7 @@
  * stream is computed before the first line goes out.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,18 +75,101 @@ read_records(const char *file, json_t **out)
 	return 0;
 }
 
+/*
+ * The state dir is read in a second thread while the resource layer parses
+ * the files (two cores); the first question about it waits for it.
+ */
+struct state_job {
+	const char *dir;
+	pthread_t thread;
+	int running;
+	struct state_set *set;	/* NULL: the load failed (reported) */
+};
+
+static void *
+state_thread(void *arg)
+{
+	struct state_job *j = arg;
+
+	j->set = state_set_load(j->dir);
+	return NULL;
+}
+
+static void
+state_start(struct state_job *j, const char *dir)
+{
+	j->dir = dir;
+	j->set = NULL;
+	j->running = pthread_create(&j->thread, NULL, state_thread, j) == 0;
+	if (!j->running)	/* no thread: load it here */
+		j->set = state_set_load(dir);
+}
+
+static struct state_set *
+state_wait(struct state_job *j)
+{
+	if (j->running) {
+		pthread_join(j->thread, NULL);
+		j->running = 0;
+	}
+	return j->set;
+}
+
 /* The resource layer asks before reporting a reference to an undeclared
  * resource: one applied earlier (in the state dir) is fine. */
 static int
 known_applied(void *ctx, const char *type, const char *name)
 {
-	return json_object_get(json_object_get((json_t *)ctx, type), name) !=
-	    NULL;
+	struct state_set *set = state_wait(ctx);
+
+	return set && state_set_has(set, type, name);
 }
 
+/* Diagnostics wait until the state dir is known to be readable: a bad
+ * state dir is reported alone, as when it was read first. */
+struct held {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+hold_diag(void *ctx, int is_error, const char *line)
+{
+	struct held *h = ctx;
+
+	KOM_GROW(h->v, h->n + 1, h->cap);
+	h->v[h->n++] = xstrdup(line);
+}
+
+/* Print (when print) and forget the held diagnostics. */
+static void
+held_flush(struct held *h, int print)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		if (print)
+			kom_warn("%s", h->v[i]);
+		free(h->v[i]);
+	}
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+/*
+ * What the diff holds at the end stays reachable until exit instead of
+ * being freed piece by piece: freeing some million jansson values took
+ * longer than computing the diff.
+ */
+static struct {
+	json_t *declared, *out;
+	struct state_set *applied;
+} kept;
+
 static int
-load_declared(char **paths, size_t npaths, int strict, const json_t *applied,
-    const struct diff_opts *o, const char *secrets_dir, json_t **out)
+load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
+    const struct diff_opts *o, const char *secrets_dir, struct held *diags,
+    json_t **out)
 {
 	struct resource_opts ro;
 
@@ -96,7 +180,9 @@ load_declared(char **paths, size_t npaths, int strict, const json_t *applied,
 	ro.nmatch_tags = o->nmatch_tags;
 	ro.secrets_dir = secrets_dir;
 	ro.known = known_applied;
-	ro.known_ctx = (void *)applied;
+	ro.known_ctx = sj;
+	ro.diag = hold_diag;
+	ro.diag_ctx = diags;
 	if (resource_load((const char *const *)paths, npaths, &ro, out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -118,7 +204,10 @@ sync_diff_main(int argc, char **argv)
 	size_t ntags = 0, tcap = 0, i, npaths = 0;
 	char **paths = NULL, host[256];
 	int c, human = 0, strict = 0, del = 0, verbose = 0, rc;
-	json_t *declared = NULL, *applied = NULL, *out = NULL, *r;
+	json_t *declared = NULL, *out = NULL;
+	struct state_set *applied = NULL;
+	struct state_job sj;
+	struct held diags = { NULL, 0, 0 };
 
 	while ((c = getopt(argc, argv, "dHhj:n:st:vy:")) != -1) {
 		switch (c) {
@@ -227,23 +316,31 @@ sync_diff_main(int argc, char **argv)
 		goto out;
 	}
 
-	if (state_load_all(p.state, &applied) < 0) {
-		rc = KOM_EX_IOERR;
-		goto out;
-	}
 	/* records from kom-sync show had their references checked there, but
 	 * not against this state dir */
 	o.check_after = jfile != NULL;
-	if (jfile)
+	if (jfile) {
+		if (!(applied = state_set_load(p.state))) {
+			rc = KOM_EX_IOERR;
+			goto out;
+		}
 		rc = read_records(jfile, &declared);
-	else
-		rc = load_declared(paths, npaths, strict, applied, &o,
-		    cfg.secrets_dir, &declared);
+	} else {
+		state_start(&sj, p.state);
+		rc = load_declared(paths, npaths, strict, &sj, &o,
+		    cfg.secrets_dir, &diags, &declared);
+		applied = state_wait(&sj);
+		held_flush(&diags, applied != NULL);
+		if (!applied) {
+			rc = KOM_EX_IOERR;
+			goto out;
+		}
+	}
 	if (rc < 0) {
 		rc = KOM_EX_DATAERR;
 		goto out;
 	}
-	if (diff_run(declared, applied, &o, &out, &counts) < 0) {
+	if (diff_run_set(declared, applied, &o, &out, &counts) < 0) {
 		rc = KOM_EX_DATAERR;
 		goto out;
 	}
@@ -253,26 +350,7 @@ sync_diff_main(int argc, char **argv)
 		diff_render_human(stdout, out, &counts, kom_use_color(1),
 		    verbose);
 	else {
-		/* One reused buffer, one fwrite per record: json_dumpf
-		 * writes token by token, json_dumps allocates per record. */
-		char *line = NULL;
-		size_t cap = 0, need;
-		const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-
-		json_array_foreach(out, i, r) {
-			need = json_dumpb(r, line, cap, flags);
-			if (need >= cap) {
-				cap = st_add(need, need / 2 + 64);
-				line = xrealloc(line, cap);
-				need = json_dumpb(r, line, cap, flags);
-			}
-			if (!need)
-				kom_die(KOM_EX_SOFTWARE, "cannot encode a record");
-			line[need] = '\n';
-			if (fwrite(line, 1, need + 1, stdout) != need + 1)
-				break;
-		}
-		free(line);
+		diff_write_records(stdout, out);
 		jsonl_write_steal(stdout, diff_end_record(&counts));
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
@@ -283,9 +361,9 @@ out:
 	for (i = 0; i < npaths; i++)
 		free(paths[i]);
 	free(paths);
-	json_decref(out);
-	json_decref(declared);
-	json_decref(applied);
+	kept.declared = declared;
+	kept.out = out;
+	kept.applied = applied;
 	free(tags);
 	config_free(&cfg);
 	paths_free(&p);
