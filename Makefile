@@ -94,6 +94,7 @@ lint-man:
 check-valgrind: $(UNIT_BINS)
 	for t in $(UNIT_BINS); do \
 		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		    --child-silent-after-fork=yes \
 		    --error-exitcode=99 ./$$t >/dev/null || exit 1; \
 	done
 
