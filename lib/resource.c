@@ -1717,15 +1717,13 @@ resource_escape_triple(const char *in, size_t len, struct buf *out)
 	return n;
 }
 
+static void load_text(struct ctx *c, const char *path, const char *source,
+    const char *data, size_t len);
+
 static void
 load_file(struct ctx *c, const char *path, const char *source)
 {
 	struct buf raw = BUF_INIT;
-	struct file f = { path, source, BUF_INIT, NULL, 0, NULL, 0 };
-	struct toml_error terr;
-	struct toml_value *root;
-	size_t i, j, cap = 0, icap = 0;
-	int inside = 0;
 
 	if (file_read(path, &raw, RESOURCE_MAX_FILE) < 0) {
 		struct buf m = BUF_INIT;
@@ -1737,7 +1735,21 @@ load_file(struct ctx *c, const char *path, const char *source)
 		buf_free(&raw);
 		return;
 	}
-	resource_escape_triple(raw.s, raw.len, &f.text);
+	load_text(c, path, source, raw.s, raw.len);
+	buf_free(&raw);
+}
+
+static void
+load_text(struct ctx *c, const char *path, const char *source,
+    const char *data, size_t len)
+{
+	struct file f = { path, source, BUF_INIT, NULL, 0, NULL, 0 };
+	struct toml_error terr;
+	struct toml_value *root;
+	size_t i, j, cap = 0, icap = 0;
+	int inside = 0;
+
+	resource_escape_triple(data, len, &f.text);
 	/* line starts, and where backslashes were inserted */
 	KOM_GROW(f.lines, 1, cap);
 	f.lines[f.nlines++] = 0;
@@ -1758,7 +1770,6 @@ load_file(struct ctx *c, const char *path, const char *source)
 		}
 	}
 	(void)j;
-	buf_free(&raw);
 	c->f = &f;
 	root = toml_parse(f.text.s, f.text.len, &terr);
 	if (!root) {
@@ -2086,16 +2097,17 @@ keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
 	return !strcmp(srv, c->opts->server);
 }
 
+static long finish(struct ctx *c, json_t **records_out);
+
 long
 resource_load(const char *const *paths, size_t npaths,
     const struct resource_opts *opts, json_t **records_out)
 {
 	struct ctx c;
 	struct paths ps = { NULL, 0, 0 };
-	json_t *out = json_array(), *swarm_first = json_object();
 	struct stat st;
 	size_t i, w;
-	int active = 0;
+	long errors;
 
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
@@ -2134,6 +2146,41 @@ resource_load(const char *const *paths, size_t npaths,
 	ps.n = w;
 	for (i = 0; i < ps.n; i++)
 		load_file(&c, ps.v[i].path, ps.v[i].source);
+	errors = finish(&c, records_out);	/* references borrow the paths */
+	for (i = 0; i < ps.n; i++) {
+		free(ps.v[i].path);
+		free(ps.v[i].source);
+	}
+	free(ps.v);
+	return errors;
+}
+
+long
+resource_load_mem(const char *name, const char *data, size_t len,
+    const struct resource_opts *opts, json_t **records_out)
+{
+	struct ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.opts = opts;
+	c.enabled = 1;
+	if (len > RESOURCE_MAX_FILE)
+		emit(&c, 1, name, "file too large (over 16 MiB)");
+	else
+		load_text(&c, name, name, data, len);
+	return finish(&c, records_out);
+}
+
+/* Check the references, order, select: the records of a whole load. */
+static long
+finish(struct ctx *cp, json_t **records_out)
+{
+	struct ctx c = *cp;
+	const struct resource_opts *opts = c.opts;
+	json_t *out = json_array(), *swarm_first = json_object();
+	size_t i;
+	int active = 0;
+
 	check_refs(&c);
 
 	if (c.nres)
@@ -2175,11 +2222,6 @@ resource_load(const char *const *paths, size_t npaths,
 	free(c.refs);
 	for (i = 0; i < MAX_TYPES; i++)
 		json_decref(c.names[i]);
-	for (i = 0; i < ps.n; i++) {
-		free(ps.v[i].path);
-		free(ps.v[i].source);
-	}
-	free(ps.v);
 	json_decref(swarm_first);
 	*records_out = out;
 	return c.errors;

@@ -77,6 +77,13 @@ long resource_load(const char *const *paths, size_t npaths,
     const struct resource_opts *opts, json_t **records_out);
 
 /*
+ * The same for one file's contents in memory (data need not be
+ * NUL-terminated), called name in records and messages.
+ */
+long resource_load_mem(const char *name, const char *data, size_t len,
+    const struct resource_opts *opts, json_t **records_out);
+
+/*
  * Komodo's "double every backslash between \"\"\" and \"\"\"" on raw
  * bytes (section 0), appended to out.  Returns the number of backslashes
  * doubled.

@@ -1,9 +1,12 @@
 /* Unit tests for lib/diff: declared records against applied records. */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diff.h"
+#include "state.h"
+#include "file.h"
 #include "util.h"
 #include "tap.h"
 #include "banned.h"
@@ -509,6 +512,104 @@ test_render(void)
 	free(s);
 }
 
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* With state hashes: the same records as the full comparison. */
+static void
+test_hashed(void)
+{
+	char tmpl[] = "/tmp/kom-diff-test.XXXXXX";
+	char *dir = mkdtemp(tmpl), *a, *b, *p;
+	json_t *decl, *app, *all, *out1, *out2, *r;
+	struct state_set *set;
+	struct diff_counts c1, c2;
+	struct diff_opts o;
+	size_t i;
+
+	if (!dir) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	decl = J("[" DEP("nginx:1", "", "") ","
+	    "{\"type\":\"build\",\"name\":\"b\",\"source\":\"b.toml:1\","
+	    "\"config\":{\"version\":\"0.0.0\"}},"
+	    "{\"type\":\"build\",\"name\":\"c\",\"config\":{\"version\":"
+	    "\"0.0.0\"}},"
+	    "{\"type\":\"variable\",\"name\":\"V\",\"config\":{\"value\":"
+	    "\"<V>\",\"is_secret\":false}},"
+	    "{\"type\":\"server\",\"name\":\"s\",\"tags\":[\"x\",\"y\"],"
+	    "\"config\":{}},"
+	    "{\"type\":\"server\",\"name\":\"t\",\"config\":{\"a\":1}}]");
+	app = J("[" DEP("nginx:1", "", "") ","
+	    "{\"type\":\"build\",\"name\":\"b\",\"config\":{\"version\":"
+	    "\"1.2.3\"}},"
+	    "{\"type\":\"build\",\"name\":\"c\",\"config\":{\"version\":"
+	    "\"0.0.0\"},\"applied_at\":5},"
+	    "{\"type\":\"variable\",\"name\":\"V\",\"secret\":true,"
+	    "\"config\":{\"value\":\"<V>\",\"is_secret\":false}},"
+	    "{\"type\":\"server\",\"name\":\"s\",\"tags\":[\"y\",\"x\"],"
+	    "\"config\":{}},"
+	    "{\"type\":\"server\",\"name\":\"t\",\"config\":{\"a\":1.0}},"
+	    "{\"type\":\"server\",\"name\":\"gone\",\"sync\":\"z\","
+	    "\"config\":{}},"
+	    "{\"type\":\"deployment\",\"name\":\"old\",\"config\":{}}]");
+	json_array_foreach(app, i, r)
+		state_save(dir, r);
+	memset(&o, 0, sizeof(o));
+	o.include_resources = o.include_variables = o.include_user_groups = 1;
+	o.delete = 1;
+	ok(state_load_all(dir, &all) == 0, "load the saved state");
+	ok(diff_run(decl, all, &o, &out1, &c1) == 0, "full diff");
+	set = state_set_load(dir);
+	ok(set && diff_run_set(decl, set, &o, &out2, &c2) == 0,
+	    "diff over hashes");
+	a = dump(out1);
+	b = dump(out2);
+	is_str(b, a, "the same records with and without hashes");
+	/* kept: web, c by hash; b (version rule), V (the secret flag is not
+	 * compared), s (tag order) by comparison; t: 1 is not 1.0 */
+	ok(c1.keep == c2.keep && c1.update == c2.update && c1.delete == c2.delete
+	    && c1.keep == 5 && c1.update == 1 && c1.delete == 1,
+	    "the same counts (5 kept, 1 updated, 1 deleted)");
+	free(a);
+	free(b);
+	json_decref(out1);
+	json_decref(out2);
+	/* a stale hash (the file edited by hand) is not trusted */
+	p = state_path(dir, "deployment", "web");
+	{
+		char *t = NULL;
+		FILE *f = fopen(p, "r");
+		size_t cap = 0;
+		ssize_t n = f ? getline(&t, &cap, f) : -1;
+		char *q = n > 0 ? strstr(t, "nginx:1") : NULL;
+
+		if (f)
+			fclose(f);
+		if (q)
+			q[6] = '7';
+		ok(q && file_write_atomic(p, t, strlen(t), 0644) == 0,
+		    "edit an applied image by hand");
+		free(t);
+	}
+	state_set_free(set);
+	set = state_set_load(dir);
+	ok(set && diff_run_set(decl, set, &o, &out2, &c2) == 0 &&
+	    !strcmp(op_of(json_array_get(out2, json_array_size(out2) - 1)),
+	    "update") && c2.keep == 4, "the hand edit shows as an update");
+	json_decref(out2);
+	state_set_free(set);
+	free(p);
+	json_decref(all);
+	json_decref(decl);
+	json_decref(app);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int
 main(void)
 {
@@ -524,5 +625,6 @@ main(void)
 	test_run();
 	test_errors();
 	test_render();
+	test_hashed();
 	return done_testing();
 }

@@ -15,6 +15,8 @@
 #include "tap.h"
 #include "banned.h"
 
+#define HK "kom_hash"
+
 static char *
 slurp(const char *path)
 {
@@ -202,6 +204,115 @@ main(void)
 	    "history lines appended in the month of ts");
 	free(s);
 	free(p);
+
+	/* state hashes */
+	{
+		unsigned char h1[32], h2[32];
+		struct state_set *set;
+		const unsigned char *h;
+		char *t, *q;
+		json_t *a, *b;
+
+		a = rec("deployment", "h", "nginx:1");
+		b = json_deep_copy(a);
+		state_record_hash(a, h1);
+		state_record_hash(b, h2);
+		ok(!memcmp(h1, h2, 32), "equal records hash equal");
+		json_object_set_new(b, "source", json_string("y.toml:9"));
+		json_object_set_new(b, "applied_at", json_integer(1));
+		state_record_hash(b, h2);
+		ok(!memcmp(h1, h2, 32), "source and applied_at are not hashed");
+		json_object_set_new(json_object_get(b, "config"), "image",
+		    json_string("nginx:2"));
+		state_record_hash(b, h2);
+		ok(memcmp(h1, h2, 32), "a config change changes the hash");
+		json_decref(b);
+		b = json_deep_copy(a);
+		json_object_set_new(b, "secret", json_true());
+		state_record_hash(b, h2);
+		ok(memcmp(h1, h2, 32), "the secret flag is hashed");
+		json_decref(b);
+		b = json_deep_copy(a);
+		json_object_setn_new(json_object_get(b, "config"), "x\0y", 3,
+		    json_string("1"));
+		state_record_hash(b, h1);
+		json_object_deln(json_object_get(b, "config"), "x\0y", 3);
+		json_object_set_new(json_object_get(b, "config"), "x",
+		    json_string("1"));
+		state_record_hash(b, h2);
+		ok(memcmp(h1, h2, 32), "a key with a NUL is not its prefix");
+		json_decref(b);
+		b = json_deep_copy(a);
+		json_object_set_new(json_object_get(b, "config"), "n",
+		    json_integer(1));
+		state_record_hash(b, h1);
+		json_object_set_new(json_object_get(b, "config"), "n",
+		    json_real(1));
+		state_record_hash(b, h2);
+		ok(memcmp(h1, h2, 32), "1 and 1.0 hash apart");
+		json_decref(b);
+
+		/* saved: header first, the loaders drop it */
+		json_object_set_new(a, HK, json_string("stale"));
+		is_int(state_save(sd, a), 0, "save a record with a stale hash key");
+		state_record_hash(a, h1);
+		p = state_path(sd, "deployment", "h");
+		t = slurp(p);
+		ok(t && !strncmp(t, "{\"kom_hash\":\"", 13) &&
+		    strstr(t, "\",\"kom_sum\":\"") == t + 13 + 64 &&
+		    !strstr(t + 20, "kom_hash"), "file starts with the header, "
+		    "once");
+		r = state_load(sd, "deployment", "h");
+		ok(r && !json_object_get(r, HK) && !json_object_get(r, "kom_sum"),
+		    "state_load drops the header keys");
+		json_decref(r);
+
+		set = state_set_load(sd);
+		ok(set != NULL, "state_set_load");
+		h = state_set_hash(set, "deployment", "h");
+		ok(h && !memcmp(h, h1, 32), "the set trusts the saved hash");
+		ok(state_set_has(set, "deployment", "web") &&
+		    !state_set_has(set, "deployment", "nope"), "state_set_has");
+		r = state_set_get(set, "deployment", "h");
+		ok(r && json_equal(json_object_get(r, "config"),
+		    json_object_get(a, "config")) && !json_object_get(r, HK),
+		    "a trusted record parses on demand, without the header");
+		errno = 0;
+		ok(!state_set_get(set, "deployment", "nope") && errno == ENOENT,
+		    "state_set_get of an unknown record: ENOENT");
+		state_set_free(set);
+
+		/* an edited file is no longer trusted, and read in full */
+		q = strstr(t, "nginx:1");
+		ok(q != NULL, "find the image in the file");
+		if (q)
+			q[6] = '9';
+		file_write_atomic(p, t, strlen(t), 0644);
+		set = state_set_load(sd);
+		ok(set && !state_set_hash(set, "deployment", "h"),
+		    "an edited file's hash is not trusted");
+		r = set ? state_set_get(set, "deployment", "h") : NULL;
+		is_str(json_string_value(json_object_get(json_object_get(r,
+		    "config"), "image")), "nginx:9", "the edit is seen");
+		state_set_free(set);
+		if (q)
+			q[6] = '1';
+		/* nor a file renamed by hand */
+		unlink(p);
+		free(p);
+		p = state_path(sd, "deployment", "h2");
+		file_write_atomic(p, t, strlen(t), 0644);
+		set = state_set_load(sd);
+		ok(set && !state_set_hash(set, "deployment", "h") &&
+		    !state_set_hash(set, "deployment", "h2") &&
+		    state_set_has(set, "deployment", "h"),
+		    "a renamed file is not trusted and keyed by its record name");
+		state_set_free(set);
+		unlink(p);
+		free(p);
+		free(t);
+		json_decref(a);
+	}
 
 	/* lock */
 	fd = state_lock(sd, 0);

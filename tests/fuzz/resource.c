@@ -1,0 +1,72 @@
+/*
+ * fuzz/resource: libFuzzer target for the resource layer, the parser of
+ * Komodo resource files (TOML through lib/toml, then schema checks,
+ * normalization, references, [[VARIABLES]]).
+ *
+ *	make fuzz
+ *	mkdir -p tests/fuzz/seeds/resource
+ *	cp tests/fixtures/sync/{bad,seed,types}/*.toml tests/fuzz/seeds/resource/
+ *	sh tests/fuzz/run 300 tests/fuzz/resource
+ *
+ * (tests/fuzz/seeds/ is not committed: .gitignore keeps tests/fuzz/ to
+ * sources); never commit the corpus it grows.  Every document must give
+ * records or diagnostics without crashing, leaking or tripping the
+ * sanitizers, and every record must be an object with a type and a name
+ * that jansson can encode.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "resource.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+quiet(void *ctx, int is_error, const char *line)
+{
+	size_t *n = ctx;
+
+	*n += strlen(line);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const tags[] = { "prod" };
+	struct resource_opts o;
+	json_t *recs, *r;
+	size_t i, nd = 0;
+	char *s;
+	long errs;
+
+	memset(&o, 0, sizeof(o));
+	o.diag = quiet;
+	o.diag_ctx = &nd;
+	o.secrets_dir = "/nonexistent";
+	/* both selections: pull mode and tags, on alternate inputs */
+	if (size && (data[0] & 1)) {
+		o.server = "host1";
+		o.match_tags = tags;
+		o.nmatch_tags = 1;
+	}
+	errs = resource_load_mem("fuzz.toml", (const char *)data, size, &o,
+	    &recs);
+	if (!json_is_array(recs))
+		abort();
+	json_array_foreach(recs, i, r) {
+		if (!json_is_object(r) ||
+		    !json_string_value(json_object_get(r, "type")) ||
+		    !json_string_value(json_object_get(r, "name")))
+			abort();
+		if (!errs && !(s = json_dumps(r, JSON_COMPACT)))
+			abort();	/* a valid file's record must encode */
+		else if (!errs)
+			free(s);
+	}
+	json_decref(recs);
+	return 0;
+}
