@@ -1,10 +1,13 @@
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "file.h"
+#include "jsonskim.h"
 #include "pattern.h"
 #include "plan.h"
 #include "util.h"
@@ -18,16 +21,29 @@ enum { SK_RECORD, SK_DESTROY, SK_DEPLOY };
 
 #define NO_ID (-1L)
 #define STATE_MAX_FILE (16u << 20)
+#define ARENA_BLOCK (1u << 20)
+#define OUT_CHUNK (1u << 20)
 
+/*
+ * A resource.  Its strings live in the plan's arena; its record is kept
+ * as the JSON text a step carries ("resource"), parsed with jansson only
+ * when something in its config is needed (procedures, builds).
+ */
 struct node {
-	json_t *rec;
 	const char *type, *name, *src, *after_src;
+	const char *res;	/* record minus kind/op/changes/deploy_changes */
+	size_t reslen;
+	size_t aoff, alen;	/* the "after" value inside res; alen 0: none */
+	const char *changes;	/* the "changes" text of an update, or NULL */
+	size_t chlen;
+	const char *dchanges;	/* an update's deploy_changes, ", "-joined */
+	json_t *rec;		/* res parsed, on demand (node_rec) */
 	int tix, op, ctype, deploy, from_state;
 	size_t eoff, ecnt;	/* parents (resolved `after`) in p->par */
 	size_t coff, ccnt;	/* children in p->chl */
 	int dec;
-	char *reason;		/* of the deploy/ensure/destroy step */
-	char *rec_reason;	/* of the record/remove step, when one */
+	const char *reason;	/* of the deploy/ensure/destroy step */
+	const char *rec_reason;	/* of the record/remove step, when one */
 	int level;
 	long dep_id, rec_id;
 	long mark;
@@ -55,6 +71,20 @@ struct sstep {
 	size_t node;
 };
 
+/* A step, written out by plan_write (and as jansson by plan_steps). */
+struct step {
+	long id;
+	int stage;
+	const char *action, *type, *name, *reason;	/* arena or static */
+	size_t noff, nneeds;	/* its needs in p->needs */
+	long node;		/* the resource it carries, or -1 */
+	json_t *execution;	/* procedure steps; owned */
+};
+
+struct ablock {
+	struct ablock *next;
+};
+
 struct plan {
 	struct node *nodes;
 	size_t n, cap;
@@ -64,10 +94,18 @@ struct plan {
 	struct hmap stidx;
 	int live;
 	size_t *par, *chl;
-	json_t **steps;
+	struct step *steps;
 	size_t nsteps, capsteps;
+	long *needs;
+	size_t nneeds, capneeds;
+	json_t **jsteps;	/* plan_steps' records, built on demand */
 	int stages;
 	int state_loaded[16];
+	struct ablock *blocks;	/* the arena: strings of nodes and steps */
+	char *ap;
+	size_t aleft;
+	struct jsonskim sk;	/* scratch for plan_add_resource */
+	struct buf b1, b2, b3;	/* scratch */
 };
 
 static const char *const type_names[] = {
@@ -196,6 +234,82 @@ errf(struct buf *err, const char *fmt, ...)
 	buf_addc(err, '\n');
 }
 
+
+/* ---- arena ---- */
+
+/* n bytes that live until plan_free (strings only: no alignment). */
+static char *
+arena_alloc(struct plan *p, size_t n)
+{
+	struct ablock *b;
+	char *r;
+
+	if (n > p->aleft) {
+		size_t sz = n > ARENA_BLOCK / 8 ? n : ARENA_BLOCK;
+
+		b = xmalloc(st_add(sizeof(*b), sz));
+		b->next = p->blocks;
+		p->blocks = b;
+		if (sz != ARENA_BLOCK)
+			return (char *)(b + 1);	/* a big one, on its own */
+		p->ap = (char *)(b + 1);
+		p->aleft = sz;
+	}
+	r = p->ap;
+	p->ap += n;
+	p->aleft -= n;
+	return r;
+}
+
+static const char *
+arena_str(struct plan *p, const char *s, size_t n)
+{
+	char *r = arena_alloc(p, st_add(n, 1));
+
+	memcpy(r, s, n);
+	r[n] = '\0';
+	return r;
+}
+
+/* The concatenation of the strings up to a NULL, in the arena. */
+static const char *
+acat(struct plan *p, ...)
+{
+	va_list ap;
+	const char *s;
+	size_t len = 0, l;
+	char *r, *q;
+
+	va_start(ap, p);
+	while ((s = va_arg(ap, const char *)))
+		len = st_add(len, strlen(s));
+	va_end(ap);
+	q = r = arena_alloc(p, st_add(len, 1));
+	va_start(ap, p);
+	while ((s = va_arg(ap, const char *))) {
+		l = strlen(s);
+		memcpy(q, s, l);
+		q += l;
+	}
+	va_end(ap);
+	*q = '\0';
+	return r;
+}
+
+static void
+buf_addl(struct buf *b, long v)
+{
+	char t[24], *e = t + sizeof(t), *q = e;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*--q = '-';
+	buf_add(b, q, (size_t)(e - q));
+}
+
 static const char *
 jstr(const json_t *o, const char *key)
 {
@@ -205,25 +319,36 @@ jstr(const json_t *o, const char *key)
 struct plan *
 plan_new(void)
 {
-	return xcalloc(1, sizeof(struct plan));
+	struct plan *p = xcalloc(1, sizeof(struct plan));
+
+	jsonskim_init(&p->sk);
+	buf_init(&p->b1);
+	buf_init(&p->b2);
+	buf_init(&p->b3);
+	return p;
 }
 
 void
 plan_free(struct plan *p)
 {
+	struct ablock *b, *next;
 	size_t i;
 
 	if (!p)
 		return;
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; i < p->n; i++)
 		json_decref(p->nodes[i].rec);
-		free(p->nodes[i].reason);
-		free(p->nodes[i].rec_reason);
-	}
 	for (i = 0; i < p->nst; i++)
 		json_decref(p->sts[i].rec);
-	for (i = 0; i < p->nsteps; i++)
-		json_decref(p->steps[i]);
+	for (i = 0; i < p->nsteps; i++) {
+		json_decref(p->steps[i].execution);
+		if (p->jsteps)
+			json_decref(p->jsteps[i]);
+	}
+	for (b = p->blocks; b; b = next) {
+		next = b->next;
+		free(b);
+	}
 	free(p->nodes);
 	free(p->sts);
 	free(p->idx.s);
@@ -231,7 +356,28 @@ plan_free(struct plan *p)
 	free(p->par);
 	free(p->chl);
 	free(p->steps);
+	free(p->needs);
+	free(p->jsteps);
+	jsonskim_free(&p->sk);
+	buf_free(&p->b1);
+	buf_free(&p->b2);
+	buf_free(&p->b3);
 	free(p);
+}
+
+void
+plan_reserve(struct plan *p, size_t n)
+{
+	size_t cap = 64;
+
+	KOM_GROW(p->nodes, n, p->cap);
+	while (cap < st_mul(n, 2) + 2)
+		cap = st_mul(cap, 2);
+	if (cap > p->idx.cap && p->idx.n == 0) {
+		free(p->idx.s);
+		p->idx.s = xcalloc(cap, sizeof(*p->idx.s));
+		p->idx.cap = cap;
+	}
 }
 
 static int
@@ -257,15 +403,164 @@ node_after_src(const struct node *n)
 	return n->after_src ? n->after_src : node_src(n);
 }
 
-static int
-add_node(struct plan *p, json_t *rec, const char *where, int from_state,
-    struct buf *err)
+/* The record of a node as jansson, parsed on first use; owned by the node. */
+static json_t *
+node_rec(const struct plan *p, size_t i)
 {
+	struct node *n = &p->nodes[i];
+
+	if (!n->rec)
+		n->rec = json_loadb(n->res, n->reslen, JSON_REJECT_DUPLICATES,
+		    NULL);
+	return n->rec;
+}
+
+/* The members of a resource record kom-plan reads or leaves out. */
+enum { M_OTHER, M_KIND, M_OP, M_CHANGES, M_DEPLOY_CHANGES, M_TYPE, M_NAME,
+	M_SOURCE, M_AFTER_SOURCE, M_DEPLOY, M_AFTER };
+
+static int
+member_of(const char *k, size_t len)
+{
+	static const struct {
+		const char *key;
+		int m;
+	} keys[] = {
+		{ "kind", M_KIND }, { "op", M_OP }, { "changes", M_CHANGES },
+		{ "deploy_changes", M_DEPLOY_CHANGES }, { "type", M_TYPE },
+		{ "name", M_NAME }, { "source", M_SOURCE },
+		{ "after_source", M_AFTER_SOURCE }, { "deploy", M_DEPLOY },
+		{ "after", M_AFTER },
+	};
+	size_t i;
+
+	for (i = 0; i < KOM_NELEM(keys); i++)
+		if (strlen(keys[i].key) == len && memcmp(keys[i].key, k,
+		    len) == 0)
+			return keys[i].m;
+	return M_OTHER;
+}
+
+/* A string value (v, len) of a skimmed text in the arena, or NULL. */
+static const char *
+skim_str(struct plan *p, const char *v, size_t len)
+{
+	if (v[0] != '"')
+		return NULL;
+	if (!memchr(v, '\\', len))
+		return arena_str(p, v + 1, len - 2);
+	jsonskim_string(v, len, &p->b3);
+	return arena_str(p, p->b3.s, p->b3.len);
+}
+
+/* The deploy_changes strings of an update, ", "-joined, or NULL. */
+static const char *
+join_strings(struct plan *p, const char *a, size_t alen)
+{
+	struct buf *b = &p->b3, one = BUF_INIT;
+	size_t pos = 0, eo, el;
+
+	buf_reset(b);
+	while (jsonskim_next(a, alen, &pos, &eo, &el)) {
+		if (jsonskim_string(a + eo, el, &one) < 0)
+			continue;
+		if (b->len)
+			buf_add(b, ", ", 2);
+		buf_add(b, one.s, one.len);
+	}
+	buf_free(&one);
+	return b->len ? arena_str(p, b->s, b->len) : NULL;
+}
+
+static int
+add_text(struct plan *p, const char *t, const struct jsonskim *sk,
+    const char *where, int from_state, struct buf *err)
+{
+	struct buf *b = &p->b1;
 	struct node *n;
-	const char *type = jstr(rec, "type"), *name = jstr(rec, "name");
-	const char *op = jstr(rec, "op");
+	const char *type = NULL, *name = NULL, *op = NULL, *src = NULL;
+	const char *asrc = NULL, *dc = NULL, *ch = NULL, *k;
+	size_t i, klen, aoff = 0, alen = 0, chlen = 0, dclen = 0;
+	int deploy = 0, o, which;
 	long dup;
-	int o;
+
+	buf_reset(b);
+	buf_addc(b, '{');
+	for (i = 0; i < sk->n; i++) {
+		const struct jsonskim_member *m = &sk->m[i];
+		const char *v = t + m->voff;
+
+		if (m->kplain) {
+			k = t + m->koff;
+			klen = m->klen;
+		} else {
+			jsonskim_string(t + m->koff - 1, m->klen + 2, &p->b2);
+			k = p->b2.s;
+			klen = p->b2.len;
+		}
+		switch ((which = member_of(k, klen))) {
+		case M_KIND:
+			continue;
+		case M_OP:
+			op = skim_str(p, v, m->vlen);
+			continue;
+		case M_CHANGES:
+			ch = v;
+			chlen = m->vlen;
+			continue;
+		case M_DEPLOY_CHANGES:
+			dc = v;
+			dclen = m->vlen;
+			continue;
+		case M_TYPE:
+			type = skim_str(p, v, m->vlen);
+			break;
+		case M_NAME:
+			name = skim_str(p, v, m->vlen);
+			break;
+		case M_SOURCE:
+			src = skim_str(p, v, m->vlen);
+			break;
+		case M_AFTER_SOURCE:
+			asrc = skim_str(p, v, m->vlen);
+			break;
+		case M_DEPLOY:
+			deploy = m->vlen == 4 && memcmp(v, "true", 4) == 0;
+			break;
+		}
+		if (b->len > 1)
+			buf_addc(b, ',');
+		if (m->kcanon) {
+			buf_add(b, t + m->koff - 1, m->klen + 2);
+		} else {
+			if (m->kplain)	/* else decoded above */
+				jsonskim_string(t + m->koff - 1, m->klen + 2,
+				    &p->b2);
+			jsonskim_quote(b, p->b2.s, p->b2.len);
+		}
+		buf_addc(b, ':');
+		if (which == M_AFTER)
+			aoff = b->len;
+		if (m->canon) {
+			buf_add(b, v, m->vlen);
+		} else {
+			/* spaced or escaped otherwise: as jansson writes it */
+			json_t *j = json_loadb(v, m->vlen, JSON_DECODE_ANY |
+			    JSON_REJECT_DUPLICATES, NULL);
+			char *d = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+			    JSON_PRESERVE_ORDER);
+
+			if (!d)
+				kom_die(KOM_EX_SOFTWARE, "%s: cannot re-encode "
+				    "a member", where);
+			buf_adds(b, d);
+			free(d);
+			json_decref(j);
+		}
+		if (which == M_AFTER)
+			alen = b->len - aoff;
+	}
+	buf_addc(b, '}');
 
 	if (!type || !name || !*type || !*name) {
 		errf(err, "%s: resource record without a \"type\" and "
@@ -288,15 +583,24 @@ add_node(struct plan *p, json_t *rec, const char *where, int from_state,
 	KOM_GROW(p->nodes, p->n + 1, p->cap);
 	n = &p->nodes[p->n];
 	memset(n, 0, sizeof(*n));
-	n->rec = json_incref(rec);
 	n->type = type;
 	n->name = name;
-	n->src = jstr(rec, "source") ? jstr(rec, "source") : where;
-	n->after_src = jstr(rec, "after_source");
+	n->src = src ? src : arena_str(p, where, strlen(where));
+	n->after_src = asrc;
+	n->res = arena_str(p, b->s, b->len);
+	n->reslen = b->len;
+	n->aoff = aoff;
+	n->alen = alen;
+	if (o == OP_UPDATE && ch) {
+		n->changes = arena_str(p, ch, chlen);
+		n->chlen = chlen;
+	}
+	if (o == OP_UPDATE && dc)
+		n->dchanges = join_strings(p, dc, dclen);
 	n->tix = plan_type_order(type);
 	n->op = o;
 	n->ctype = ctype_of(type);
-	n->deploy = json_is_true(json_object_get(rec, "deploy"));
+	n->deploy = deploy;
 	n->from_state = from_state;
 	n->dep_id = n->rec_id = NO_ID;
 	dup = hmap_put(p, &p->idx, node_eq, type, name, p->n);
@@ -305,7 +609,6 @@ add_node(struct plan *p, json_t *rec, const char *where, int from_state,
 			errf(err, "%s: duplicate %s '%s' (first at %s)",
 			    node_src(n), type, name,
 			    node_src(&p->nodes[dup]));
-		json_decref(n->rec);
 		return from_state ? 0 : -1;
 	}
 	p->n++;
@@ -313,10 +616,36 @@ add_node(struct plan *p, json_t *rec, const char *where, int from_state,
 }
 
 int
+plan_add_skimmed(struct plan *p, const char *text, const struct jsonskim *sk,
+    const char *where, struct buf *err)
+{
+	return add_text(p, text, sk, where, 0, err);
+}
+
+/* A jansson record: through its compact text, like a skimmed one. */
+static int
+add_json(struct plan *p, const json_t *rec, const char *where, int from_state,
+    struct buf *err)
+{
+	char *s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int rc;
+
+	if (!s || jsonskim_object(&p->sk, s, strlen(s)) < 0) {
+		errf(err, "%s: resource record is not an object of valid "
+		    "strings", where);
+		free(s);
+		return -1;
+	}
+	rc = add_text(p, s, &p->sk, where, from_state, err);
+	free(s);
+	return rc;
+}
+
+int
 plan_add_resource(struct plan *p, json_t *rec, const char *where,
     struct buf *err)
 {
-	return add_node(p, rec, where, 0, err);
+	return add_json(p, rec, where, 0, err);
 }
 
 int
@@ -360,6 +689,9 @@ find(const struct plan *p, const char *type, const char *name)
 
 /* ---- `after` ---- */
 
+
+/* ---- `after` ---- */
+
 /*
  * Resolve the `after` names of node i into p->par (appended).  Live nodes
  * look among declared (not deleted) deployments and stacks; deleted ones
@@ -370,28 +702,29 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
     struct buf *err)
 {
 	struct node *n = &p->nodes[i];
-	json_t *after = json_object_get(n->rec, "after"), *v;
+	const char *after = n->res + n->aoff, *an;
+	struct buf *nb = &p->b3;
 	int deleted = n->op == OP_DELETE, rc = 0;
-	const char *an;
 	long d, s;
-	size_t k;
+	size_t pos = 0, eo, el;
 
 	n->eoff = *npar;
 	n->ecnt = 0;
-	if (!after || json_is_null(after))
+	if (!n->alen || (n->alen == 4 && memcmp(after, "null", 4) == 0))
 		return 0;
-	if (!json_is_array(after)) {
+	if (after[0] != '[') {
 		errf(err, "%s: 'after' of %s '%s' is not a list of names",
 		    node_after_src(n), n->type, n->name);
 		return -1;
 	}
-	json_array_foreach(after, k, v) {
-		if (!(an = json_string_value(v))) {
+	while (jsonskim_next(after, n->alen, &pos, &eo, &el)) {
+		if (jsonskim_string(after + eo, el, nb) < 0) {
 			errf(err, "%s: 'after' of %s '%s' is not a list of "
 			    "names", node_after_src(n), n->type, n->name);
 			rc = -1;
 			continue;
 		}
+		an = nb->s;
 		d = find(p, "deployment", an);
 		s = find(p, "stack", an);
 		if (d >= 0 && (p->nodes[d].op == OP_DELETE) != deleted)
@@ -570,12 +903,15 @@ report_cycles(struct plan *p, const char *left, struct buf *err)
 
 /* Komodo's `changes` paths, for reasons: "description, config.image". */
 static void
-add_paths(struct buf *b, const json_t *rec)
+add_paths(struct buf *b, const struct node *n)
 {
-	json_t *ch = json_object_get(rec, "changes"), *c;
+	json_t *ch, *c;
 	size_t i, shown = 0;
 	const char *path;
 
+	if (!n->changes)
+		return;
+	ch = json_loadb(n->changes, n->chlen, JSON_REJECT_DUPLICATES, NULL);
 	json_array_foreach(ch, i, c) {
 		if (!(path = jstr(c, "path")))
 			continue;
@@ -587,40 +923,24 @@ add_paths(struct buf *b, const json_t *rec)
 		buf_printf(b, "%s%s", shown ? ", " : ": ", path);
 		shown++;
 	}
+	json_decref(ch);
 }
 
-static char *
-record_reason(const struct node *n, const char *why)
+static const char *
+record_reason(struct plan *p, const struct node *n, const char *why)
 {
-	struct buf b = BUF_INIT;
+	struct buf *b = &p->b2;
 
-	buf_adds(&b, n->op == OP_CREATE ? "create" : n->op == OP_UPDATE ?
+	buf_reset(b);
+	buf_adds(b, n->op == OP_CREATE ? "create" : n->op == OP_UPDATE ?
 	    "update" : "deleted from the sync");
 	if (n->op == OP_UPDATE)
-		add_paths(&b, n->rec);
+		add_paths(b, n);
 	if (why)
-		buf_printf(&b, " (%s)", why);
-	return buf_release(&b);
+		buf_printf(b, " (%s)", why);
+	return arena_str(p, b->s, b->len);
 }
 
-/* "environment, image" from deploy_changes, or NULL when it is empty. */
-static char *
-deploy_changes(const struct node *n)
-{
-	json_t *dc = json_object_get(n->rec, "deploy_changes"), *v;
-	struct buf b = BUF_INIT;
-	size_t i;
-
-	json_array_foreach(dc, i, v)
-		if (json_string_value(v))
-			buf_printf(&b, "%s%s", b.len ? ", " : "",
-			    json_string_value(v));
-	if (!b.len)
-		return NULL;
-	return buf_release(&b);
-}
-
-/* The tag of an image reference: after the last ':' past the last '/'. */
 static const char *
 image_tag(const char *image)
 {
@@ -637,11 +957,17 @@ image_tag(const char *image)
  * version differs from the tag of the running image.  A pinned version is
  * part of the config: changing it is a config change.
  */
-static char *
-build_reason(const struct plan *p, const struct node *n, const json_t *st)
+/*
+ * Komodo's build check, the right way round: a deployment that runs the
+ * build's latest version (pinned version 0.0.0) redeploys when the build's
+ * version differs from the tag of the running image.  A pinned version is
+ * part of the config: changing it is a config change.
+ */
+static const char *
+build_reason(struct plan *p, size_t ni, const json_t *st)
 {
-	json_t *img = json_object_get(json_object_get(n->rec, "config"),
-	    "image");
+	json_t *img = json_object_get(json_object_get(node_rec(p, ni),
+	    "config"), "image");
 	json_t *params = json_object_get(img, "params");
 	const char *bname = jstr(params, "build"), *ver = jstr(params,
 	    "version"), *bver, *running = jstr(st, "image");
@@ -654,41 +980,41 @@ build_reason(const struct plan *p, const struct node *n, const json_t *st)
 		return NULL;
 	if ((b = find(p, "build", bname)) < 0 || p->nodes[b].op == OP_DELETE)
 		return NULL;
-	bver = jstr(json_object_get(p->nodes[b].rec, "config"), "version");
+	bver = jstr(json_object_get(node_rec(p, (size_t)b), "config"),
+	    "version");
 	if (!bver || !*bver || strcmp(bver, "0.0.0") == 0)
 		return NULL;	/* never built */
 	if (strcmp(image_tag(running), bver) == 0)
 		return NULL;
-	return xasprintf("build has new version: %s", bver);
+	return acat(p, "build has new version: ", bver, NULL);
 }
 
 /* The decision for a declared deploy=true deployment or stack. */
 static void
-decide(struct plan *p, struct node *n)
+decide(struct plan *p, size_t ni)
 {
+	struct node *n = &p->nodes[ni];
 	const char *t = n->ctype == CT_STACK ? "stack" : "deployment";
-	char *dc, *r;
-	const char *state, *drift, *detail;
+	const char *dc, *r, *state, *drift, *detail;
 	json_t *st = NULL;
 	long si;
 
 	if (n->op == OP_CREATE) {
 		n->dec = DEC_DEPLOY;
-		n->reason = xstrdup("deploy on creation");
+		n->reason = "deploy on creation";
 		return;
 	}
-	dc = n->op == OP_UPDATE ? deploy_changes(n) : NULL;
+	dc = n->op == OP_UPDATE ? n->dchanges : NULL;
 	if (!p->live) {
 		if (dc) {
 			n->dec = DEC_DEPLOY;
-			n->reason = xasprintf("%s config has changed: %s", t,
-			    dc);
+			n->reason = acat(p, t, " config has changed: ", dc,
+			    NULL);
 		} else {
 			n->dec = DEC_ENSURE;
-			n->reason = xstrdup("unchanged: deploy only if not "
-			    "running as applied (no live status given)");
+			n->reason = "unchanged: deploy only if not running as "
+			    "applied (no live status given)";
 		}
-		free(dc);
 		return;
 	}
 	if ((si = hmap_get(p, &p->stidx, status_eq, n->type, n->name)) >= 0)
@@ -697,27 +1023,27 @@ decide(struct plan *p, struct node *n)
 	    "not_deployed";
 	if (strcmp(state, "unknown") == 0) {
 		n->dec = DEC_HOLD;
-		n->reason = xasprintf("not deployed: %s has unknown state", t);
+		n->reason = acat(p, "not deployed: ", t, " has unknown state",
+		    NULL);
 	} else if (strcmp(state, "running") != 0) {
 		n->dec = DEC_DEPLOY;
-		n->reason = xasprintf("%s has %s state", t, state);
+		n->reason = acat(p, t, " has ", state, " state", NULL);
 	} else if (dc) {
 		n->dec = DEC_DEPLOY;
-		n->reason = xasprintf("%s config has changed: %s", t, dc);
+		n->reason = acat(p, t, " config has changed: ", dc, NULL);
 	} else if ((drift = jstr(st, "drift")) != NULL) {
 		detail = jstr(st, "drift_detail");
 		n->dec = DEC_DEPLOY;
-		n->reason = xasprintf("%s has drifted: %s%s%s%s", t, drift,
+		n->reason = acat(p, t, " has drifted: ", drift,
 		    detail && *detail ? " (" : "", detail ? detail : "",
-		    detail && *detail ? ")" : "");
-	} else if (n->ctype == CT_DEPLOYMENT && (r = build_reason(p, n, st))) {
+		    detail && *detail ? ")" : "", NULL);
+	} else if (n->ctype == CT_DEPLOYMENT && (r = build_reason(p, ni, st))) {
 		n->dec = DEC_DEPLOY;
 		n->reason = r;
 	} else {
 		n->dec = DEC_WAIT;
-		n->reason = xasprintf("%s is running and unchanged", t);
+		n->reason = acat(p, t, " is running and unchanged", NULL);
 	}
-	free(dc);
 }
 
 static int
@@ -745,52 +1071,44 @@ long_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The resource record as a step carries it: no kind/op/changes. */
+
+/* A step without needs (add_needs gives them); execution is taken. */
 static void
-strip_record(json_t *rec)
+push_step(struct plan *p, long id, int stage, const char *action,
+    const char *type, const char *name, const char *reason, long node,
+    json_t *execution)
 {
-	json_object_del(rec, "kind");
-	json_object_del(rec, "op");
-	json_object_del(rec, "changes");
-	json_object_del(rec, "deploy_changes");
+	struct step *s;
+
+	KOM_GROW(p->steps, p->nsteps + 1, p->capsteps);
+	s = &p->steps[p->nsteps++];
+	s->id = id;
+	s->stage = stage;
+	s->action = action;
+	s->type = type;
+	s->name = name;
+	s->reason = reason;
+	s->noff = p->nneeds;
+	s->nneeds = 0;
+	s->node = node;
+	s->execution = execution;
 }
 
-static json_t *
-needs_array(long *ids, size_t n)
+/* The needs of the last step: ids, sorted and without repeats. */
+static void
+add_needs(struct plan *p, long *ids, size_t n)
 {
-	json_t *a = json_array();
+	struct step *s = &p->steps[p->nsteps - 1];
 	size_t i;
 
 	if (n > 1)
 		qsort(ids, n, sizeof(*ids), long_cmp);
 	for (i = 0; i < n; i++)
-		if (i == 0 || ids[i] != ids[i - 1])
-			json_array_append_new(a, json_integer(ids[i]));
-	return a;
-}
-
-static void
-push_step(struct plan *p, json_t *step)
-{
-	KOM_GROW(p->steps, p->nsteps + 1, p->capsteps);
-	p->steps[p->nsteps++] = step;
-}
-
-static json_t *
-new_step(long id, int stage, const char *action, const char *type,
-    const char *name, const char *reason, json_t *needs)
-{
-	json_t *s = json_object();
-
-	json_object_set_new(s, "kind", json_string("step"));
-	json_object_set_new(s, "id", json_integer(id));
-	json_object_set_new(s, "stage", json_integer(stage));
-	json_object_set_new(s, "action", json_string(action));
-	json_object_set_new(s, "type", json_string(type));
-	json_object_set_new(s, "name", json_string(name));
-	json_object_set_new(s, "reason", json_string(reason));
-	json_object_set_new(s, "needs", needs);
-	return s;
+		if (i == 0 || ids[i] != ids[i - 1]) {
+			KOM_GROW(p->needs, p->nneeds + 1, p->capneeds);
+			p->needs[p->nneeds++] = ids[i];
+			s->nneeds++;
+		}
 }
 
 int
@@ -867,40 +1185,38 @@ plan_build(struct plan *p, struct buf *err)
 		if (n->op == OP_DELETE) {
 			if (n->ctype != CT_OTHER) {
 				n->dec = DEC_DEPLOY;	/* a destroy */
-				n->reason = xstrdup("deleted from the sync");
+				n->reason = "deleted from the sync";
 			} else {
-				n->rec_reason = record_reason(n, NULL);
+				n->rec_reason = record_reason(p, n, NULL);
 			}
 			continue;
 		}
 		if (n->ctype == CT_OTHER || !n->deploy) {
 			if (n->op != OP_KEEP)
-				n->rec_reason = record_reason(n,
+				n->rec_reason = record_reason(p, n,
 				    n->ctype == CT_OTHER ? NULL :
 				    "deploy = false");
 			continue;
 		}
-		decide(p, n);
+		decide(p, topo[k]);
 		if (n->dec == DEC_WAIT || n->dec == DEC_ENSURE) {
 			for (i = 0; i < n->ecnt; i++) {
 				struct node *par = &p->nodes[p->par[n->eoff +
 				    i]];
 
 				if (par->dec == DEC_DEPLOY) {
-					free(n->reason);
-					n->reason = xasprintf("%s parent "
-					    "dependency '%s' is deploying",
-					    type_title(par), par->name);
+					n->reason = acat(p, type_title(par),
+					    " parent dependency '", par->name,
+					    "' is deploying", NULL);
 					n->dec = DEC_DEPLOY;
 					break;
 				}
 			}
 		}
 		if (n->op == OP_UPDATE && n->dec != DEC_DEPLOY)
-			n->rec_reason = record_reason(n, n->dec == DEC_HOLD ?
+			n->rec_reason = record_reason(p, n, n->dec == DEC_HOLD ?
 			    n->reason : "no deploy-relevant change");
 		if (n->dec == DEC_WAIT || n->dec == DEC_HOLD) {
-			free(n->reason);
 			n->reason = NULL;
 			n->dec = DEC_NONE;
 		}
@@ -967,7 +1283,6 @@ plan_build(struct plan *p, struct buf *err)
 		struct node *n = &p->nodes[ss[k].node];
 		size_t nids = 0;
 		const char *action;
-		json_t *step;
 
 		if (ss[k].kind == SK_DEPLOY) {
 			for (i = 0; i < n->ecnt; i++) {
@@ -993,12 +1308,10 @@ plan_build(struct plan *p, struct buf *err)
 		} else {
 			action = n->op == OP_DELETE ? "remove" : "record";
 		}
-		step = new_step((long)k + 1, ss[k].stage, action, n->type,
+		push_step(p, (long)k + 1, ss[k].stage, action, n->type,
 		    n->name, ss[k].kind == SK_RECORD ? n->rec_reason :
-		    n->reason, needs_array(ids, nids));
-		strip_record(n->rec);
-		json_object_set(step, "resource", n->rec);
-		push_step(p, step);
+		    n->reason, (long)ss[k].node, NULL);
+		add_needs(p, ids, nids);
 		if (ss[k].stage > p->stages)
 			p->stages = ss[k].stage;
 	}
@@ -1007,11 +1320,93 @@ plan_build(struct plan *p, struct buf *err)
 	return 0;
 }
 
-json_t *const *
-plan_steps(const struct plan *p, size_t *n)
+
+/* One step as a JSON line (without the newline), as jansson would write it. */
+static void
+step_text(const struct plan *p, const struct step *s, struct buf *o)
 {
+	const struct node *n;
+	size_t i;
+	char *e;
+
+	buf_adds(o, "{\"kind\":\"step\",\"id\":");
+	buf_addl(o, s->id);
+	buf_adds(o, ",\"stage\":");
+	buf_addl(o, s->stage);
+	buf_adds(o, ",\"action\":");
+	jsonskim_quote(o, s->action, strlen(s->action));
+	buf_adds(o, ",\"type\":");
+	jsonskim_quote(o, s->type, strlen(s->type));
+	buf_adds(o, ",\"name\":");
+	jsonskim_quote(o, s->name, strlen(s->name));
+	buf_adds(o, ",\"reason\":");
+	jsonskim_quote(o, s->reason, strlen(s->reason));
+	buf_adds(o, ",\"needs\":[");
+	for (i = 0; i < s->nneeds; i++) {
+		if (i)
+			buf_addc(o, ',');
+		buf_addl(o, p->needs[s->noff + i]);
+	}
+	buf_addc(o, ']');
+	if (s->node >= 0) {
+		n = &p->nodes[s->node];
+		buf_adds(o, ",\"resource\":");
+		buf_add(o, n->res, n->reslen);
+	}
+	if (s->execution) {
+		if (!(e = json_dumps(s->execution, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER)))
+			kom_die(KOM_EX_SOFTWARE, "out of memory writing a step");
+		buf_adds(o, ",\"execution\":");
+		buf_adds(o, e);
+		free(e);
+	}
+	buf_addc(o, '}');
+}
+
+int
+plan_write(const struct plan *p, FILE *fp, size_t *n)
+{
+	struct buf o = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	buf_grow(&o, OUT_CHUNK + 4096);
+	for (i = 0; i < p->nsteps && !rc; i++) {
+		step_text(p, &p->steps[i], &o);
+		buf_addc(&o, '\n');
+		if (o.len >= OUT_CHUNK) {
+			if (fwrite(o.s, 1, o.len, fp) != o.len)
+				rc = -1;
+			buf_reset(&o);
+		}
+	}
+	if (!rc && o.len && fwrite(o.s, 1, o.len, fp) != o.len)
+		rc = -1;
+	buf_free(&o);
 	*n = p->nsteps;
-	return p->steps;
+	return rc;
+}
+
+json_t *const *
+plan_steps(struct plan *p, size_t *n)
+{
+	struct buf o = BUF_INIT;
+	size_t i;
+
+	if (!p->jsteps && p->nsteps) {
+		p->jsteps = xcalloc(p->nsteps, sizeof(*p->jsteps));
+		for (i = 0; i < p->nsteps; i++) {
+			buf_reset(&o);
+			step_text(p, &p->steps[i], &o);
+			if (!(p->jsteps[i] = json_loadb(o.s, o.len, 0, NULL)))
+				kom_die(KOM_EX_SOFTWARE, "step %zu: invalid "
+				    "JSON", i + 1);
+		}
+		buf_free(&o);
+	}
+	*n = p->nsteps;
+	return p->jsteps;
 }
 
 int
@@ -1023,7 +1418,9 @@ plan_stages(const struct plan *p)
 /* ---- procedures ---- */
 
 struct pstep {
-	json_t *step;
+	const char *action, *type, *name, *reason;	/* arena or static */
+	long node;
+	json_t *execution;
 	int stage;
 	size_t seq;		/* order of expansion, for a stable sort */
 };
@@ -1128,7 +1525,7 @@ load_state_type(struct pctx *c, const char *type)
 			    strcmp(jstr(rec, "type"), type) == 0) {
 				json_object_del(rec, "applied_at");
 				json_object_del(rec, "exec");
-				add_node(p, rec, path, 1, &junk);
+				add_json(p, rec, path, 1, &junk);
 			}
 			json_decref(rec);
 		}
@@ -1181,7 +1578,7 @@ add_execution(struct pctx *c, const char *sname, const char *etype,
 	struct node *t = NULL;
 	const char *action = "execution", *type = NULL, *name = NULL, *v;
 	struct buf r = BUF_INIT;
-	json_t *step, *empty;
+	json_t *empty, *exec;
 	size_t i;
 
 	if (strcmp(etype, "None") == 0)
@@ -1224,29 +1621,26 @@ add_execution(struct pctx *c, const char *sname, const char *etype,
 	if (strcmp(etype, "DeployStackIfChanged") == 0)
 		buf_adds(&r, " (deploys only if the stack changed; kom-exec "
 		    "decides)");
-	step = new_step(0, stage, action, type, name, r.s, json_array());
-	buf_free(&r);
-	if (t) {
-		strip_record(t->rec);
-		json_object_set(step, "resource", t->rec);
-	}
-	empty = json_object();
-	json_object_set_new(step, "execution", json_pack("{s:s,s:O}", "type",
-	    etype, "params", params ? params : empty));
-	json_decref(empty);
 	if (c->n >= PLAN_MAX_PROC_STEPS) {
 		if (!c->failed)
 			errf(c->err, "procedure '%s' expands to more than %d "
 			    "steps", c->p->nodes[c->chain[0]].name,
 			    PLAN_MAX_PROC_STEPS);
 		c->failed = 1;
-		json_decref(step);
+		buf_free(&r);
 		return 0;
 	}
+	empty = json_object();
+	exec = json_pack("{s:s,s:O}", "type", etype, "params", params ?
+	    params : empty);
+	json_decref(empty);
 	KOM_GROW(c->steps, c->n + 1, c->cap);
-	c->steps[c->n].step = step;
-	c->steps[c->n].seq = c->n;
-	c->steps[c->n++].stage = stage;
+	c->steps[c->n] = (struct pstep){ action, arena_str(c->p, type,
+	    strlen(type)), arena_str(c->p, name, strlen(name)),
+	    arena_str(c->p, r.s, r.len), t ? (long)(t - c->p->nodes) : -1,
+	    exec, stage, c->n };
+	c->n++;
+	buf_free(&r);
 	return 1;
 }
 
@@ -1347,8 +1741,8 @@ expand_procedure(struct pctx *c, struct node *proc, int stage)
 		}
 	KOM_GROW(c->chain, c->depth + 1, c->capchain);
 	c->chain[c->depth++] = (size_t)(proc - c->p->nodes);
-	stages = json_object_get(json_object_get(proc->rec, "config"),
-	    "stages");
+	stages = json_object_get(json_object_get(node_rec(c->p,
+	    (size_t)(proc - c->p->nodes)), "config"), "stages");
 	json_array_foreach(stages, i, st) {
 		const char *sname = jstr(st, "name");
 
@@ -1420,7 +1814,7 @@ plan_procedure(struct plan *p, const char *name, const char *statedir,
 	free(c.chain);
 	if (c.failed) {
 		for (i = 0; i < c.n; i++)
-			json_decref(c.steps[i].step);
+			json_decref(c.steps[i].execution);
 		free(c.steps);
 		return -1;
 	}
@@ -1429,7 +1823,6 @@ plan_procedure(struct plan *p, const char *name, const char *statedir,
 	stage = 0;
 	for (i = 0; i < c.n; i++) {
 		struct pstep *s = &c.steps[i];
-		json_t *needs;
 		size_t k;
 
 		if (s->stage != stage) {
@@ -1438,11 +1831,13 @@ plan_procedure(struct plan *p, const char *name, const char *statedir,
 			cur_b = i;
 			stage = s->stage;
 		}
-		needs = json_object_get(s->step, "needs");
-		for (k = prev_b; k < prev_e; k++)
-			json_array_append_new(needs, json_integer((long)k + 1));
-		json_object_set_new(s->step, "id", json_integer((long)i + 1));
-		push_step(p, s->step);
+		push_step(p, (long)i + 1, stage, s->action, s->type, s->name,
+		    s->reason, s->node, s->execution);
+		for (k = prev_b; k < prev_e; k++) {
+			KOM_GROW(p->needs, p->nneeds + 1, p->capneeds);
+			p->needs[p->nneeds++] = (long)k + 1;
+			p->steps[p->nsteps - 1].nneeds++;
+		}
 		p->stages = stage;
 	}
 	free(c.steps);

@@ -29,9 +29,11 @@
 #define KOM_PLAN_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "buf.h"
+#include "jsonskim.h"
 
 struct plan;
 
@@ -48,6 +50,17 @@ void plan_free(struct plan *p);
  */
 int plan_add_resource(struct plan *p, json_t *rec, const char *where,
     struct buf *err);
+
+/*
+ * Add a resource record from its text, skimmed by the caller
+ * (jsonskim_object(sk, text, len) returned 0): the fast way for a whole
+ * stream.  The plan copies what it keeps.  Errors as plan_add_resource.
+ */
+int plan_add_skimmed(struct plan *p, const char *text,
+    const struct jsonskim *sk, const char *where, struct buf *err);
+
+/* Size the plan's tables for n resources (optional, saves regrowing). */
+void plan_reserve(struct plan *p, size_t n);
 
 /*
  * Add a live status record ({"kind":"status","type":..,"name":..,
@@ -80,8 +93,18 @@ int plan_build(struct plan *p, struct buf *err);
 int plan_procedure(struct plan *p, const char *name, const char *statedir,
     struct buf *err);
 
-/* The steps after plan_build or plan_procedure, in id order. */
-json_t *const *plan_steps(const struct plan *p, size_t *n);
+/*
+ * Write the steps after plan_build or plan_procedure, in id order, as JSON
+ * lines on fp (what plan_steps returns, written compactly, in chunks of a
+ * MiB) and set *n to their number.  Returns 0, or -1 on a write error.
+ */
+int plan_write(const struct plan *p, FILE *fp, size_t *n);
+
+/*
+ * The same steps as jansson records (built on the first call; for -H, -g
+ * and tests).
+ */
+json_t *const *plan_steps(struct plan *p, size_t *n);
 
 /* The number of stages (the largest "stage" of any step, 0 for none). */
 int plan_stages(const struct plan *p);

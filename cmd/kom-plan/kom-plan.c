@@ -12,23 +12,18 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "jsonl.h"
+#include "jsonskim.h"
 #include "paths.h"
 #include "plan.h"
 #include "render.h"
 #include "util.h"
 #include "banned.h"
-
-/*
- * The plan lives until exit: freeing 100,000 jansson records one by one
- * costs more than planning them, so main leaves it to the kernel.  The
- * static keeps it reachable for valgrind and LeakSanitizer (git's UNLEAK).
- */
-static struct plan *volatile plan_at_exit;
 
 static const char usage[] =
     "usage: kom-plan [-gHV] [-l status] [file]\n"
@@ -65,40 +60,204 @@ report(const char *lines, FILE *out)
 }
 
 /*
- * Read one stream: resource records (or status records when status is
- * set) go into the plan, error records into errs, messages about bad
- * records into err.  -1 when the stream is malformed or truncated (the
- * reader has said why).
+ * Read the status stream (-l): status records go into the plan, error
+ * records into errs, messages about bad records into err.  -1 when the
+ * stream is malformed or truncated (the reader has said why).
  */
 static int
-read_stream(FILE *fp, const char *name, struct plan *p, int status,
-    struct errors *errs, struct buf *err)
+read_status(FILE *fp, const char *name, struct plan *p, struct errors *errs,
+    struct buf *err)
 {
 	struct jsonl_reader r;
 	json_t *rec;
 	char *where;
 	int n;
-	const char *kind, *want = status ? "status" : "resource";
 
 	jsonl_reader_init(&r, fp, name);
 	while ((n = jsonl_next(&r, &rec)) > 0) {
-		kind = jsonl_kind(rec);
-		if (strcmp(kind, "error") == 0) {
+		if (strcmp(jsonl_kind(rec), "error") == 0) {
 			keep_error(errs, rec);
 			continue;
 		}
-		if (strcmp(kind, want) == 0) {
+		if (strcmp(jsonl_kind(rec), "status") == 0) {
 			where = xasprintf("%s:%ld", name, r.line);
-			if (status)
-				plan_add_status(p, rec, where, err);
-			else
-				plan_add_resource(p, rec, where, err);
+			plan_add_status(p, rec, where, err);
 			free(where);
 		}
 		json_decref(rec);
 	}
 	jsonl_reader_free(&r);
 	return n < 0 ? -1 : 0;
+}
+
+/*
+ * The resource stream, whole in memory: resource records are not parsed
+ * into jansson trees but skimmed (lib/jsonskim.h), and their text goes to
+ * the plan; 100,000 of them plan in a fraction of a second this way.  The
+ * rules and messages are lib/jsonl's: one object with a "kind" a line, an
+ * end record last, lines capped at JSONL_MAX_LINE.
+ */
+struct input {
+	struct buf text;
+	size_t *eol;		/* offset of each '\n' */
+	size_t nl, capl;
+	int rerr;		/* errno of a read error */
+	enum { IN_EOF, IN_IO, IN_LONG, IN_NONL } why;
+};
+
+static void
+slurp(FILE *fp, struct input *in)
+{
+	struct buf *t = &in->text;
+	struct stat sb;
+	size_t got, start, bol = 0;
+	char *q;
+
+	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size > 0)
+		buf_grow(t, (size_t)sb.st_size + 1);
+	for (;;) {
+		buf_grow(t, 1u << 20);
+		start = t->len;
+		got = fread(t->s + t->len, 1, t->cap - t->len - 1, fp);
+		t->len += got;
+		t->s[t->len] = '\0';
+		for (q = t->s + start; (q = memchr(q, '\n', (size_t)(t->s +
+		    t->len - q))); q++) {
+			KOM_GROW(in->eol, in->nl + 1, in->capl);
+			in->eol[in->nl++] = (size_t)(q - t->s);
+			if ((size_t)(q - t->s) - bol > JSONL_MAX_LINE) {
+				in->why = IN_LONG;
+				return;
+			}
+			bol = (size_t)(q - t->s) + 1;
+		}
+		if (t->len - bol > JSONL_MAX_LINE) {
+			in->nl++;	/* the long line, for the message */
+			in->why = IN_LONG;
+			return;
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		in->rerr = errno;
+		in->why = IN_IO;
+	} else if (t->len > bol) {
+		in->why = IN_NONL;
+	}
+}
+
+/* "name:line" into w, without printf (once per record). */
+static const char *
+where_of(struct buf *w, const char *name, size_t line)
+{
+	char t[24], *e = t + sizeof(t), *q = e;
+
+	buf_reset(w);
+	buf_adds(w, name);
+	buf_addc(w, ':');
+	do
+		*--q = (char)('0' + line % 10);
+	while ((line /= 10));
+	buf_add(w, q, (size_t)(e - q));
+	return w->s;
+}
+
+/* A record jsonskim rejected: say why as jansson would, the line's way. */
+static void
+bad_record(const char *name, size_t line, const char *s, size_t len,
+    const struct jsonskim *sk)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!j)
+		kom_warn("%s:%zu:%d: invalid JSON: %s", name, line,
+		    jerr.column, jerr.text);
+	else if (!json_is_object(j))
+		kom_warn("%s:%zu: record is not an object with a \"kind\"",
+		    name, line);
+	else
+		kom_warn("%s:%zu:%zu: invalid JSON: %s", name, line,
+		    sk->err_off + 1, sk->err);
+	json_decref(j);
+}
+
+static int
+read_resources(FILE *fp, const char *name, struct plan *p,
+    struct errors *errs, struct buf *err)
+{
+	struct input in = { .text = BUF_INIT };
+	struct jsonskim sk;
+	struct buf w = BUF_INIT, kind = BUF_INIT;
+	const struct jsonskim_member *km;
+	size_t i, bol = 0, len;
+	const char *s;
+	int end = 0, rc = -1;
+
+	jsonskim_init(&sk);
+	slurp(fp, &in);
+	plan_reserve(p, in.nl);
+	for (i = 0; i < in.nl && in.eol; i++, bol = in.eol[i - 1] + 1) {
+		if (in.why == IN_LONG && i == in.nl - 1)
+			break;
+		s = in.text.s + bol;
+		len = in.eol[i] - bol;
+		if (len == 0)
+			continue;
+		if (end) {
+			kom_warn("%s:%zu: data after the end record", name,
+			    i + 1);
+			goto out;
+		}
+		if (jsonskim_object(&sk, s, len) < 0) {
+			bad_record(name, i + 1, s, len, &sk);
+			goto out;
+		}
+		km = jsonskim_get(&sk, s, "kind");
+		if (!km || jsonskim_string(s + km->voff, km->vlen, &kind) < 0) {
+			kom_warn("%s:%zu: record is not an object with a "
+			    "\"kind\"", name, i + 1);
+			goto out;
+		}
+		if (strcmp(kind.s, "end") == 0) {
+			end = 1;
+		} else if (strcmp(kind.s, "error") == 0) {
+			keep_error(errs, json_loadb(s, len, 0, NULL));
+		} else if (strcmp(kind.s, "resource") == 0) {
+			plan_add_skimmed(p, s, &sk, where_of(&w, name, i + 1),
+			    err);
+		}
+	}
+	switch (in.why) {
+	case IN_IO:
+		errno = in.rerr;
+		kom_warne("%s: read error", name);
+		goto out;
+	case IN_LONG:
+		kom_warn("%s:%zu: record longer than %zu bytes", name, in.nl,
+		    (size_t)JSONL_MAX_LINE);
+		goto out;
+	case IN_NONL:
+		kom_warn("%s:%zu: truncated input: last line has no newline",
+		    name, in.nl + 1);
+		goto out;
+	case IN_EOF:
+		break;
+	}
+	if (!end) {
+		kom_warn("%s:%zu: truncated input: no end record", name, in.nl);
+		goto out;
+	}
+	rc = 0;
+out:
+	jsonskim_free(&sk);
+	buf_free(&w);
+	buf_free(&kind);
+	buf_free(&in.text);
+	free(in.eol);
+	return rc;
 }
 
 static FILE *
@@ -111,23 +270,6 @@ open_input(const char *path)
 	if (!(fp = fopen(path, "re")))
 		kom_diee(KOM_EX_IOERR, "%s", path);
 	return fp;
-}
-
-/*
- * jsonl_write, but through one string: json_dumpf writes token by token,
- * which costs a third of the run on 100,000 steps.
- */
-static int
-write_step(FILE *fp, const json_t *step)
-{
-	char *s = json_dumps(step, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	int rc;
-
-	if (!s)
-		kom_die(KOM_EX_SOFTWARE, "out of memory writing a step");
-	rc = fputs(s, fp) == EOF || putc('\n', fp) == EOF ? -1 : 0;
-	free(s);
-	return rc;
 }
 
 static int
@@ -178,15 +320,15 @@ main(int argc, char **argv)
 
 	p = plan_new();
 	in = open_input(file);
-	if (read_stream(in, fname, p, 0, &errs, &err) < 0)
+	if (read_resources(in, fname, p, &errs, &err) < 0)
 		bad = 1;
 	if (in != stdin)
 		fclose(in);
 	if (!bad && status) {
 		st = open_input(status);
 		plan_set_live(p);
-		if (read_stream(st, strcmp(status, "-") ? status : "<stdin>",
-		    p, 1, &errs, &err) < 0)
+		if (read_status(st, strcmp(status, "-") ? status : "<stdin>",
+		    p, &errs, &err) < 0)
 			bad = 1;
 		if (st != stdin)
 			fclose(st);
@@ -224,15 +366,13 @@ main(int argc, char **argv)
 		rc = KOM_EX_DATAERR;
 		goto out;
 	}
-	steps = plan_steps(p, &n);
-	if (human)
-		wrc |= render_human(stdout, steps, n, plan_stages(p),
-		    kom_use_color(STDOUT_FILENO));
-	else if (graph)
-		wrc |= render_dot(stdout, steps, n, plan_stages(p));
-	else {
-		for (i = 0; i < n; i++)
-			wrc |= write_step(stdout, steps[i]);
+	if (human || graph) {
+		steps = plan_steps(p, &n);
+		wrc |= human ? render_human(stdout, steps, n, plan_stages(p),
+		    kom_use_color(STDOUT_FILENO)) : render_dot(stdout, steps,
+		    n, plan_stages(p));
+	} else {
+		wrc |= plan_write(p, stdout, &n);
 		wrc |= write_end(stdout, n, plan_stages(p));
 	}
 out:
@@ -244,6 +384,6 @@ out:
 		json_decref(errs.v[i]);
 	free(errs.v);
 	buf_free(&err);
-	plan_at_exit = p;
+	plan_free(p);
 	return rc;
 }
