@@ -445,34 +445,40 @@ check_after(const json_t *declared, const json_t *index,
 	return 0;
 }
 
+/* An output record with its sort key, worked out once. */
+struct outrec {
+	json_t *rec;
+	int rank;
+	const char *type, *name;
+};
+
 static int
 cmp_rec(const void *a, const void *b)
 {
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int rx = diff_type_rank(sget(x, "type")), ry = diff_type_rank(
-	    sget(y, "type"));
+	const struct outrec *x = a, *y = b;
 
-	if (rx != ry)
-		return rx < ry ? -1 : 1;
-	if (rx == (int)KOM_NELEM(type_order)) {
-		int c = strcmp(sget(x, "type"), sget(y, "type"));
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->rank == (int)KOM_NELEM(type_order)) {
+		int c = strcmp(x->type, y->type);
 
 		if (c)
 			return c;
 	}
-	return strcmp(sget(x, "name"), sget(y, "name"));
+	return strcmp(x->name, y->name);
 }
 
-/* The same as the applied record, by the state hash? */
-static int
-same_hash(const json_t *rec, const unsigned char *h)
+static void
+add_out(struct outrec **v, size_t *n, size_t *cap, json_t *rec)
 {
-	unsigned char mine[32];
+	struct outrec *o;
 
-	if (!h)
-		return 0;
-	state_record_hash(rec, mine);
-	return !memcmp(mine, h, sizeof(mine));
+	KOM_GROW(*v, *n + 1, *cap);
+	o = &(*v)[(*n)++];
+	o->rec = rec;
+	o->type = sget(rec, "type");
+	o->name = sget(rec, "name");
+	o->rank = diff_type_rank(o->type);
 }
 
 int
@@ -480,7 +486,7 @@ diff_run_set(const json_t *declared, struct state_set *applied,
     const struct diff_opts *o, json_t **out, struct diff_counts *c)
 {
 	json_t *index = json_object(), *rec, *prev, *arec, *r;
-	json_t **v = NULL;
+	struct outrec *v = NULL;
 	size_t i, n = 0, cap = 0, na;
 	const char *type, *name, *op;
 	char *k;
@@ -515,15 +521,15 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 			continue;
 		type = sget(rec, "type");
 		name = sget(rec, "name");
-		KOM_GROW(v, n + 1, cap);
-		if (same_hash(rec, state_set_hash(applied, type, name))) {
-			v[n++] = make_record(rec, NULL, o->sync, 1);
+		if (state_set_same(applied, rec)) {
+			add_out(&v, &n, &cap, make_record(rec, NULL, o->sync,
+			    1));
 			continue;
 		}
 		if (!(arec = state_set_get(applied, type, name)) &&
 		    errno != ENOENT)
 			goto fail;
-		v[n++] = diff_resource(rec, arec, o->sync);
+		add_out(&v, &n, &cap, diff_resource(rec, arec, o->sync));
 	}
 	na = o->delete ? state_set_count(applied) : 0;
 	for (i = 0; i < na; i++) {
@@ -545,14 +551,13 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 			continue;
 		if (!included(arec, o, 1))
 			continue;
-		KOM_GROW(v, n + 1, cap);
-		v[n++] = diff_resource(NULL, arec, o->sync);
+		add_out(&v, &n, &cap, diff_resource(NULL, arec, o->sync));
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_rec);
 	*out = json_array();
 	for (i = 0; i < n; i++) {
-		r = v[i];
+		r = v[i].rec;
 		op = sget(r, "op");
 		if (!strcmp(op, "create"))
 			c->create++;
@@ -570,7 +575,7 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 	return 0;
 fail:
 	for (i = 0; i < n; i++)
-		json_decref(v[i]);
+		json_decref(v[i].rec);
 	free(v);
 	json_decref(index);
 	return -1;
@@ -632,6 +637,31 @@ utf8_ok(const unsigned char *s, size_t n)
 	return 1;
 }
 
+/* Room for n more bytes, then appends that cannot fail. */
+static inline void
+room(struct buf *b, size_t n)
+{
+	if (b->cap - b->len <= n)
+		buf_grow(b, n);
+}
+
+static inline void
+put(struct buf *b, const void *p, size_t n)
+{
+	room(b, n);
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static inline void
+putc1(struct buf *b, char c)
+{
+	room(b, 1);
+	b->s[b->len++] = c;
+	b->s[b->len] = '\0';
+}
+
 static int
 put_string(struct buf *b, const char *str, size_t n)
 {
@@ -644,34 +674,34 @@ put_string(struct buf *b, const char *str, size_t n)
 		hi |= s[i] & 0x80;
 	if (hi && !utf8_ok(s, n))
 		return -1;
-	buf_grow(b, n + 2);
-	buf_addc(b, '"');
+	room(b, n + 2);
+	putc1(b, '"');
 	run = s;
 	for (i = 0; i < n; i++) {
 		unsigned char c = s[i];
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		buf_add(b, run, (size_t)(s + i - run));
+		put(b, run, (size_t)(s + i - run));
 		run = s + i + 1;
 		switch (c) {
-		case '"': buf_add(b, "\\\"", 2); break;
-		case '\\': buf_add(b, "\\\\", 2); break;
-		case '\b': buf_add(b, "\\b", 2); break;
-		case '\f': buf_add(b, "\\f", 2); break;
-		case '\n': buf_add(b, "\\n", 2); break;
-		case '\r': buf_add(b, "\\r", 2); break;
-		case '\t': buf_add(b, "\\t", 2); break;
+		case '"': put(b, "\\\"", 2); break;
+		case '\\': put(b, "\\\\", 2); break;
+		case '\b': put(b, "\\b", 2); break;
+		case '\f': put(b, "\\f", 2); break;
+		case '\n': put(b, "\\n", 2); break;
+		case '\r': put(b, "\\r", 2); break;
+		case '\t': put(b, "\\t", 2); break;
 		default: {
 			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4],
 			    hex[c & 15] };
 
-			buf_add(b, u, 6);
+			put(b, u, 6);
 		}
 		}
 	}
-	buf_add(b, run, (size_t)(s + n - run));
-	buf_addc(b, '"');
+	put(b, run, (size_t)(s + n - run));
+	putc1(b, '"');
 	return 0;
 }
 
@@ -685,28 +715,28 @@ put_json(struct buf *b, const json_t *v)
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		buf_addc(b, '{');
+		putc1(b, '{');
 		i = 0;
 		json_object_keylen_foreach((json_t *)v, k, klen, x) {
 			if (i++)
-				buf_addc(b, ',');
+				putc1(b, ',');
 			if (put_string(b, k, klen) < 0)
 				return -1;
-			buf_addc(b, ':');
+			putc1(b, ':');
 			if (put_json(b, x) < 0)
 				return -1;
 		}
-		buf_addc(b, '}');
+		putc1(b, '}');
 		return 0;
 	case JSON_ARRAY:
-		buf_addc(b, '[');
+		putc1(b, '[');
 		json_array_foreach(v, i, x) {
 			if (i)
-				buf_addc(b, ',');
+				putc1(b, ',');
 			if (put_json(b, x) < 0)
 				return -1;
 		}
-		buf_addc(b, ']');
+		putc1(b, ']');
 		return 0;
 	case JSON_STRING:
 		return put_string(b, json_string_value(v), json_string_length(v));
@@ -714,20 +744,20 @@ put_json(struct buf *b, const json_t *v)
 		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return 0;
 	case JSON_TRUE:
-		buf_add(b, "true", 4);
+		put(b, "true", 4);
 		return 0;
 	case JSON_FALSE:
-		buf_add(b, "false", 5);
+		put(b, "false", 5);
 		return 0;
 	case JSON_NULL:
-		buf_add(b, "null", 4);
+		put(b, "null", 4);
 		return 0;
 	default:	/* a real: jansson's own formatting */
 		need = json_dumpb(v, num, sizeof(num), JSON_COMPACT |
 		    JSON_ENCODE_ANY);
 		if (!need || need > sizeof(num))
 			return -1;
-		buf_add(b, num, need);
+		put(b, num, need);
 		return 0;
 	}
 }

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 #define MAX_TYPES 16
 #define MAX_FIELDS 64
+#define DEF_SLOTS 1024	/* more than all schema fields */
 
 /* A reference to check once everything is read. */
 enum ref_kind {
@@ -78,6 +80,11 @@ struct ctx {
 	int enabled;		/* the current execution is enabled */
 	const char *rtype;	/* the current resource, for messages */
 	const char *rname;
+	/* scalar defaults, made once per load and shared (resource.h) */
+	struct {
+		const struct schema_field *f;
+		json_t *v;
+	} defs[DEF_SLOTS];
 };
 
 /* Diagnostics */
@@ -352,16 +359,37 @@ to_json(const struct toml_value *v)
 }
 
 static json_t *field_default(const struct schema_field *f);
+static json_t *fdefault(struct ctx *c, const struct schema_field *f);
 static void parse_fields(struct ctx *c, const struct schema_table *t,
     const struct toml_value *tbl, json_t *out);
 static json_t *convert(struct ctx *c, const struct schema_field *f,
     const struct toml_value *v, const char *key);
 
+/* {"type":type,"params":{key:val}} (val stolen; NULL: NULL) */
+static json_t *
+tagged1(const char *type, const char *key, json_t *val)
+{
+	json_t *j, *p;
+
+	if (!val)
+		return NULL;
+	j = json_object();
+	p = json_object();
+	json_object_set_new_nocheck(p, key, val);
+	json_object_set_new_nocheck(j, "type", json_string_nocheck(type));
+	json_object_set_new_nocheck(j, "params", p);
+	return j;
+}
+
 static json_t *
 syscmd_default(void)
 {
-	return json_pack("{s:s,s:s,s:b}", "path", "", "command", "",
-	    "shell_mode", 0);
+	json_t *j = json_object();
+
+	json_object_set_new_nocheck(j, "path", json_string_nocheck(""));
+	json_object_set_new_nocheck(j, "command", json_string_nocheck(""));
+	json_object_set_new_nocheck(j, "shell_mode", json_false());
+	return j;
 }
 
 static json_t *
@@ -385,8 +413,7 @@ field_default(const struct schema_field *f)
 	case SK_SYSCMD:
 		return syscmd_default();
 	case SK_IMAGE:
-		return json_pack("{s:s,s:{s:s}}", "type", "Image", "params",
-		    "image", "");
+		return tagged1("Image", "image", json_string_nocheck(""));
 	case SK_ENDPOINT:
 		return json_pack("{s:s,s:{s:s}}", "type", "Custom", "params",
 		    "url", "http://localhost:7000");
@@ -398,6 +425,46 @@ field_default(const struct schema_field *f)
 	default:
 		return json_array();
 	}
+}
+
+/*
+ * f's default, a new reference.  Scalars are made once per load and
+ * shared between records: a deployment has some thirty fields, most of
+ * them defaults, and allocating (then freeing) each one was a good part
+ * of a load.  Containers are always fresh (callers may fill them).
+ */
+static json_t *
+fdefault(struct ctx *c, const struct schema_field *f)
+{
+	size_t h, i;
+	json_t *v;
+
+	switch (f->kind) {
+	case SK_STRING:
+	case SK_ENUM:
+	case SK_REF:
+	case SK_VERSION:
+	case SK_SIGNAL:
+	case SK_FILE:
+	case SK_INT:
+	case SK_FLOAT:
+		break;
+	default:
+		return field_default(f);
+	}
+	h = ((uintptr_t)f >> 3) % DEF_SLOTS;
+	for (i = 0; i < DEF_SLOTS; i++, h = (h + 1) % DEF_SLOTS) {
+		if (c->defs[h].f == f)
+			return json_incref(c->defs[h].v);
+		if (!c->defs[h].f)
+			break;
+	}
+	v = field_default(f);
+	if (i < DEF_SLOTS && v) {
+		c->defs[h].f = f;
+		c->defs[h].v = json_incref(v);
+	}
+	return v;
 }
 
 static int
@@ -592,17 +659,17 @@ syscmd(struct ctx *c, const struct toml_value *v, const char *key)
 		return NULL;
 	j = syscmd_default();
 	if (path)
-		json_object_set_new(j, "path", json_stringn(path->u.str.s,
+		json_object_set_new_nocheck(j, "path", json_stringn(path->u.str.s,
 		    path->u.str.len));
 	if (shell)
-		json_object_set_new(j, "shell_mode", json_boolean(shell->u.b));
+		json_object_set_new_nocheck(j, "shell_mode", json_boolean(shell->u.b));
 	if (cmd) {
 		check_interp(c, cmd, cmd->u.str.s, cmd->u.str.len, key);
 		if (shell && shell->u.b)
 			s = kv_file_contents(cmd->u.str.s, cmd->u.str.len);
 		else
 			s = kv_join_command(cmd->u.str.s, cmd->u.str.len);
-		json_object_set_new(j, "command", json_string(s));
+		json_object_set_new_nocheck(j, "command", json_string(s));
 		free(s);
 	}
 	return j;
@@ -735,8 +802,8 @@ image(struct ctx *c, const struct toml_value *v, const char *key)
 	if (*type == 'I') {
 		if (img && !want_type(c, img, TOML_STRING, "image"))
 			return NULL;
-		return json_pack("{s:s,s:{s:s}}", "type", "Image", "params",
-		    "image", img ? img->u.str.s : "");
+		return tagged1("Image", "image",
+		    json_string(img ? img->u.str.s : ""));
 	}
 	if (build && !want_type(c, build, TOML_STRING, "build"))
 		return NULL;
@@ -897,8 +964,8 @@ endpoint(struct ctx *c, const struct toml_value *v, const char *key)
 		size_t i;
 
 		for (i = 0; i < t->nfields; i++)
-			json_object_set_new(p, t->fields[i].name,
-			    field_default(&t->fields[i]));
+			json_object_set_new_nocheck(p, t->fields[i].name,
+			    fdefault(c, &t->fields[i]));
 	}
 	return json_pack("{s:s,s:o}", "type", type, "params", p);
 }
@@ -923,7 +990,7 @@ path_items(struct ctx *c, const struct toml_value *v, const char *key,
 		    "services", "requires", "None") :
 		    json_pack("{s:s,s:b}", "path", "", "track", 1);
 		if (e->type == TOML_STRING) {
-			json_object_set_new(o, "path", json_string(e->u.str.s));
+			json_object_set_new_nocheck(o, "path", json_string(e->u.str.s));
 			json_array_append_new(arr, o);
 			continue;
 		}
@@ -938,21 +1005,21 @@ path_items(struct ctx *c, const struct toml_value *v, const char *key,
 
 			if (!strcmp(kv->key, "path")) {
 				if (want_type(c, kv->val, TOML_STRING, "path"))
-					json_object_set_new(o, "path",
+					json_object_set_new_nocheck(o, "path",
 					    json_string(kv->val->u.str.s));
 			} else if (!config_files && !strcmp(kv->key, "track")) {
 				if (want_type(c, kv->val, TOML_BOOL, "track"))
-					json_object_set_new(o, "track",
+					json_object_set_new_nocheck(o, "track",
 					    json_boolean(kv->val->u.b));
 			} else if (config_files && (!strcmp(kv->key,
 			    "services") || !strcmp(kv->key, "service"))) {
 				if ((x = string_list(c, kv->val, kv->key, 0)))
-					json_object_set_new(o, "services", x);
+					json_object_set_new_nocheck(o, "services", x);
 			} else if (config_files && (!strcmp(kv->key,
 			    "requires") || !strcmp(kv->key, "req"))) {
 				if ((x = enum_value(c, kv->val, kv->key,
 				    "None|Restart|Redeploy", 1)))
-					json_object_set_new(o, "requires", x);
+					json_object_set_new_nocheck(o, "requires", x);
 			} else {
 				char *where = xasprintf("'%s' item", key);
 
@@ -1285,7 +1352,7 @@ stages(struct ctx *c, const struct toml_value *v, const char *key)
 				    "execution", xj));
 			}
 		}
-		json_object_set_new(o, "executions", execs);
+		json_object_set_new_nocheck(o, "executions", execs);
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -1441,8 +1508,8 @@ parse_fields_skip(struct ctx *c, const struct schema_table *t,
 			ERR(c, tbl, t->what[0] == '[' ? "%s needs '%s'" :
 			    "[%s] needs '%s'", t->what, f->name);
 		if (!v)
-			v = field_default(f);
-		json_object_set_new(out, f->name, v);
+			v = fdefault(c, f);
+		json_object_set_new_nocheck(out, f->name, v);
 	}
 }
 
@@ -1477,8 +1544,8 @@ builder_config(struct ctx *c, const struct toml_value *cfg)
 		parse_fields(c, t, params, p);
 	else
 		for (i = 0; i < t->nfields; i++)
-			json_object_set_new(p, t->fields[i].name,
-			    field_default(&t->fields[i]));
+			json_object_set_new_nocheck(p, t->fields[i].name,
+			    fdefault(c, &t->fields[i]));
 	return json_pack("{s:s,s:o}", "type", type, "params", p);
 }
 
@@ -1513,19 +1580,21 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 	size_t i, k;
 	struct res *r;
 
-	rec = json_pack("{s:s,s:s,s:s}", "kind", "resource", "type", t->name,
-	    "name", "");
+	rec = json_object();
+	json_object_set_new_nocheck(rec, "kind", json_string_nocheck("resource"));
+	json_object_set_new_nocheck(rec, "type", json_string(t->name));
+	json_object_set_new_nocheck(rec, "name", json_string_nocheck(""));
 	{
 		char *src = xasprintf("%s:%d", c->f->source, tbl->line);
 
-		json_object_set_new(rec, "source", json_string(src));
+		json_object_set_new_nocheck(rec, "source", json_string(src));
 		free(src);
 	}
-	json_object_set_new(rec, "description", json_string(""));
-	json_object_set_new(rec, "tags", json_array());
-	json_object_set_new(rec, "template", json_false());
-	json_object_set_new(rec, "deploy", json_false());
-	json_object_set_new(rec, "after", json_array());
+	json_object_set_new_nocheck(rec, "description", json_string(""));
+	json_object_set_new_nocheck(rec, "tags", json_array());
+	json_object_set_new_nocheck(rec, "template", json_false());
+	json_object_set_new_nocheck(rec, "deploy", json_false());
+	json_object_set_new_nocheck(rec, "after", json_array());
 	c->rtype = t->name;
 	c->rname = NULL;
 
@@ -1554,7 +1623,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			json_object_set_new(seen, norm, json_string(at));
 			free(at);
 		}
-		json_object_set_new(rec, "name", json_string(norm));
+		json_object_set_new_nocheck(rec, "name", json_string(norm));
 		c->rname = json_string_value(json_object_get(rec, "name"));
 	}
 	/* is interpolation on for this resource? */
@@ -1598,7 +1667,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		v = kv->val;
 		if (!strcmp(kv->key, "description")) {
 			if (want_type(c, v, TOML_STRING, kv->key))
-				json_object_set_new(rec, "description",
+				json_object_set_new_nocheck(rec, "description",
 				    json_string(v->u.str.s));
 		} else if (!strcmp(kv->key, "template") ||
 		    !strcmp(kv->key, "deploy")) {
@@ -1613,7 +1682,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 				    "stacks");
 		} else if (!strcmp(kv->key, "tags")) {
 			if ((x = string_list(c, v, kv->key, 0)))
-				json_object_set_new(rec, "tags", x);
+				json_object_set_new_nocheck(rec, "tags", x);
 		} else if (!strcmp(kv->key, "after")) {
 			char *src;
 
@@ -1624,7 +1693,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 				    "stacks");
 			if (!(x = string_list(c, v, kv->key, 0)))
 				continue;
-			json_object_set_new(rec, "after", x);
+			json_object_set_new_nocheck(rec, "after", x);
 			for (k = 0; k < json_array_size(x); k++) {
 				json_t *e = json_array_get(x, k);
 
@@ -1636,7 +1705,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 				    v->u.array.v[k]->col : v->col, e);
 			}
 			src = xasprintf("%s:%d", c->f->source, kv->line);
-			json_object_set_new(rec, "after_source",
+			json_object_set_new_nocheck(rec, "after_source",
 			    json_string(src));
 			free(src);
 		} else if (!strcmp(kv->key, "config")) {
@@ -1656,8 +1725,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		parse_fields(c, t->config, cfg, config);
 	} else {
 		for (i = 0; i < t->config->nfields; i++)
-			json_object_set_new(config, t->config->fields[i].name,
-			    field_default(&t->config->fields[i]));
+			json_object_set_new_nocheck(config, t->config->fields[i].name,
+			    fdefault(c, &t->config->fields[i]));
 	}
 	if (!strcmp(t->name, "variable") &&
 	    json_is_true(json_object_get(config, "is_secret"))) {
@@ -1671,11 +1740,11 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			    "instead", c->rname ? c->rname : "",
 			    c->rname ? c->rname : "");
 		mask = xasprintf("<%s>", c->rname ? c->rname : "");
-		json_object_set_new(config, "value", json_string(mask));
+		json_object_set_new_nocheck(config, "value", json_string(mask));
 		free(mask);
-		json_object_set_new(rec, "secret", json_true());
+		json_object_set_new_nocheck(rec, "secret", json_true());
 	}
-	json_object_set_new(rec, "config", config);
+	json_object_set_new_nocheck(rec, "config", config);
 	free(norm);
 	/* kept even without a name: references point into it */
 	KOM_GROW(c->res, c->nres + 1, c->cap);
@@ -2222,6 +2291,8 @@ finish(struct ctx *cp, json_t **records_out)
 	free(c.refs);
 	for (i = 0; i < MAX_TYPES; i++)
 		json_decref(c.names[i]);
+	for (i = 0; i < DEF_SLOTS; i++)
+		json_decref(c.defs[i].v);
 	json_decref(swarm_first);
 	*records_out = out;
 	return c.errors;

@@ -252,10 +252,16 @@ struct state_set {
 	struct state_ent *v;
 	size_t n, cap;
 	json_t *index;		/* type -> name -> position in v */
+	/* SHA-256 fetched once: OpenSSL looks it up (under a lock) on
+	 * every EVP_sha256() init otherwise */
+	EVP_MD *md;
+	EVP_MD_CTX *ctx;
 };
 
-static int trusted_hash(const char *type, const char *name, const char *text,
-    size_t len, unsigned char hash[32]);
+static int trusted_hash(struct state_set *set, const char *type,
+    const char *name, const char *text, size_t len, unsigned char hash[32]);
+static void record_hash(EVP_MD_CTX *ctx, const EVP_MD *md,
+    const json_t *record, unsigned char out[32]);
 
 static struct state_set *
 set_new(void)
@@ -263,6 +269,9 @@ set_new(void)
 	struct state_set *set = xcalloc(1, sizeof(*set));
 
 	set->index = json_object();
+	if (!(set->md = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
+	    !(set->ctx = EVP_MD_CTX_new()))
+		kom_die(KOM_EX_SOFTWARE, "sha256 unavailable");
 	return set;
 }
 
@@ -436,7 +445,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 		enc = xstrndup(files[i], strlen(files[i]) - 5);
 		e.name = state_name_decode(enc);
 		free(enc);
-		if (trusted_hash(type, e.name, text, len, e.hash)) {
+		if (trusted_hash(set, type, e.name, text, len, e.hash)) {
 			e.has_hash = 1;
 			e.text = text;
 			e.len = len;
@@ -529,6 +538,8 @@ state_set_free(struct state_set *set)
 		ent_clear(&set->v[i]);
 	free(set->v);
 	json_decref(set->index);
+	EVP_MD_CTX_free(set->ctx);
+	EVP_MD_free(set->md);
 	free(set);
 }
 
@@ -564,6 +575,20 @@ state_set_get(struct state_set *set, const char *type, const char *name)
 		e->text = NULL;
 	}
 	return e->rec;
+}
+
+int
+state_set_same(struct state_set *set, const json_t *record)
+{
+	struct state_ent *e = set_find(set, json_string_value(
+	    json_object_get(record, "type")), json_string_value(
+	    json_object_get(record, "name")));
+	unsigned char h[32];
+
+	if (!e || !e->has_hash)
+		return 0;
+	record_hash(set->ctx, set->md, record, h);
+	return !memcmp(h, e->hash, 32);
 }
 
 size_t
@@ -706,8 +731,9 @@ enc_value(struct hasher *h, const json_t *v)
 	}
 }
 
-void
-state_record_hash(const json_t *record, unsigned char out[32])
+static void
+record_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const json_t *record,
+    unsigned char out[32])
 {
 	static const char *const fields[] = { "type", "name", "description",
 	    "tags", "template", "deploy", "after", "config", "secret" };
@@ -718,8 +744,8 @@ state_record_hash(const json_t *record, unsigned char out[32])
 	size_t i;
 
 	h.n = 0;
-	if (!(h.md = EVP_MD_CTX_new()) ||
-	    EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) != 1)
+	h.md = ctx;
+	if (EVP_DigestInit_ex(h.md, md, NULL) != 1)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
 	for (i = 0; i < KOM_NELEM(fields); i++) {
 		if ((v = json_object_get(record, fields[i])))
@@ -730,25 +756,34 @@ state_record_hash(const json_t *record, unsigned char out[32])
 	h_flush(&h);
 	if (EVP_DigestFinal_ex(h.md, out, &len) != 1 || len != 32)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
-	EVP_MD_CTX_free(h.md);
+}
+
+void
+state_record_hash(const json_t *record, unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	record_hash(ctx, EVP_sha256(), record, out);
+	EVP_MD_CTX_free(ctx);
 }
 
 /* kom_sum: SHA-256 of type NUL name NUL body tail. */
 static void
-body_sum(const char *type, const char *name, const char *body, size_t len,
-    const char *tail, unsigned char out[32])
+body_sum(EVP_MD_CTX *md, const EVP_MD *sha, const char *type,
+    const char *name, const char *body, size_t len, const char *tail,
+    unsigned char out[32])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned int n = 32;
 
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	if (!md || EVP_DigestInit_ex(md, sha, NULL) != 1 ||
 	    EVP_DigestUpdate(md, type, strlen(type) + 1) != 1 ||
 	    EVP_DigestUpdate(md, name, strlen(name) + 1) != 1 ||
 	    EVP_DigestUpdate(md, body, len) != 1 ||
 	    EVP_DigestUpdate(md, tail, strlen(tail)) != 1 ||
 	    EVP_DigestFinal_ex(md, out, &n) != 1 || n != 32)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
-	EVP_MD_CTX_free(md);
 }
 
 static void
@@ -787,8 +822,8 @@ parse_hex(const char *s, unsigned char *out, size_t n)
  * kom_sum matches, its kom_hash into hash and 1; else 0.
  */
 static int
-trusted_hash(const char *type, const char *name, const char *text,
-    size_t len, unsigned char hash[32])
+trusted_hash(struct state_set *set, const char *type, const char *name,
+    const char *text, size_t len, unsigned char hash[32])
 {
 	unsigned char sum[32], got[32];
 
@@ -799,7 +834,8 @@ trusted_hash(const char *type, const char *name, const char *text,
 	if (parse_hex(text + HDR_HASH, hash, 32) < 0 ||
 	    parse_hex(text + HDR_SUM, sum, 32) < 0)
 		return 0;
-	body_sum(type, name, text + HDR_LEN, len - HDR_LEN, "", got);
+	body_sum(set->ctx, set->md, type, name, text + HDR_LEN,
+	    len - HDR_LEN, "", got);
 	return !memcmp(sum, got, 32);
 }
 
@@ -811,6 +847,7 @@ state_save(const char *statedir, const json_t *record)
 	unsigned char hash[32], sum[32];
 	struct buf b = BUF_INIT;
 	json_t *copy = NULL;
+	EVP_MD_CTX *md;
 	int rc = -1;
 
 	type = json_string_value(json_object_get(record, "type"));
@@ -841,8 +878,11 @@ state_save(const char *statedir, const json_t *record)
 		goto out;
 	}
 	/* the header, then the record without its opening brace */
+	md = EVP_MD_CTX_new();
 	state_record_hash(record, hash);
-	body_sum(type, name, text + 1, strlen(text + 1), "\n", sum);
+	body_sum(md, EVP_sha256(), type, name, text + 1, strlen(text + 1),
+	    "\n", sum);
+	EVP_MD_CTX_free(md);
 	buf_adds(&b, "{\"" HASH_KEY "\":\"");
 	add_hex(&b, hash, 32);
 	buf_adds(&b, "\",\"" SUM_KEY "\":\"");

@@ -105,6 +105,13 @@ int state_set_has(const struct state_set *set, const char *type,
 const unsigned char *state_set_hash(const struct state_set *set,
     const char *type, const char *name);
 /*
+ * Whether record (with string type and name) is known equal, in every
+ * field state_record_hash() covers, to the applied record of its type and
+ * name: 1 when that one's trusted hash equals record's; 0 otherwise
+ * (different, not applied, or no trusted hash: compare them in full).
+ */
+int state_set_same(struct state_set *set, const json_t *record);
+/*
  * The record of type/name, borrowed from the set (parsed on first use), or
  * NULL: errno ENOENT when not applied; otherwise after a diagnostic.
  */
