@@ -71,7 +71,9 @@ struct resource_opts {
  * records (json objects as in kom-json(5), without "op"; the caller
  * json_decref()s it), possibly incomplete when there were errors.
  * Returns the number of errors (warnings included when strict); 0 means
- * the files are valid.  Unreadable paths are errors too.
+ * the files are valid.  Unreadable paths are errors too.  Records may
+ * share scalar values (defaults): replace a value, never change one in
+ * place (json_string_set() and the like).
  */
 long resource_load(const char *const *paths, size_t npaths,
     const struct resource_opts *opts, json_t **records_out);
