@@ -324,24 +324,27 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 	}
 
 	out = json_object();
-	json_object_set_new(out, "kind", json_string("resource"));
-	json_object_set_new(out, "type", json_string(type));
-	json_object_set_new(out, "name", json_string(sget(base, "name")));
-	json_object_set_new(out, "op", json_string(op));
+	/* keys are literals or come from records: no UTF-8 check needed */
+	json_object_set_new_nocheck(out, "kind", json_string_nocheck(
+	    "resource"));
+	json_object_set_new_nocheck(out, "type", json_string(type));
+	json_object_set_new_nocheck(out, "name", json_string(sget(base,
+	    "name")));
+	json_object_set_new_nocheck(out, "op", json_string_nocheck(op));
 	if (decl ? sync != NULL : json_object_get(appl, "sync") != NULL)
 		json_object_set_new(out, "sync", json_string(decl ? sync :
 		    sget(appl, "sync")));
 	for (i = 5; i < KOM_NELEM(record_order) - 3; i++) {
 		k = record_order[i];
 		if ((v = json_object_get(base, k)))
-			json_object_set(out, k, v);
+			json_object_set_nocheck(out, k, v);
 	}
-	json_object_set_new(out, "changes", changes);
-	json_object_set_new(out, "deploy_changes", dc);
-	json_object_set_new(out, "config", cfg);
+	json_object_set_new_nocheck(out, "changes", changes);
+	json_object_set_new_nocheck(out, "deploy_changes", dc);
+	json_object_set_new_nocheck(out, "config", cfg);
 	json_object_foreach((json_t *)base, k, v)
 		if (!is_own_key(k))
-			json_object_set(out, k, v);
+			json_object_set_nocheck(out, k, v);
 	if (!strcmp(type, "variable") && (is_secret(decl) || is_secret(appl)))
 		mask_record(out, changes);
 	return out;
@@ -353,11 +356,23 @@ diff_resource(const json_t *decl, const json_t *appl, const char *sync)
 	return make_record(decl, appl, sync, 0);
 }
 
-/* "type\037name": an index key no real name can collide with. */
-static char *
-ikey(const char *type, const char *name)
+/* The declared records by type, then name. */
+static json_t *
+idx_get(const json_t *index, const char *type, const char *name)
 {
-	return xasprintf("%s\037%s", type, name);
+	return json_object_get(json_object_get(index, type), name);
+}
+
+static void
+idx_set(json_t *index, const char *type, const char *name, json_t *rec)
+{
+	json_t *byname = json_object_get(index, type);
+
+	if (!byname) {
+		byname = json_object();
+		json_object_set_new(index, type, byname);
+	}
+	json_object_set(byname, name, rec);
 }
 
 static int
@@ -414,7 +429,6 @@ check_after(const json_t *declared, const json_t *index,
 	const json_t *rec, *n;
 	size_t i, j;
 	const char *name, *where;
-	char *k1, *k2;
 	int found;
 
 	json_array_foreach(declared, i, rec) {
@@ -422,14 +436,10 @@ check_after(const json_t *declared, const json_t *index,
 			name = json_string_value(n);
 			if (!name)
 				continue;
-			k1 = ikey("deployment", name);
-			k2 = ikey("stack", name);
-			found = json_object_get(index, k1) ||
-			    json_object_get(index, k2) ||
+			found = idx_get(index, "deployment", name) ||
+			    idx_get(index, "stack", name) ||
 			    state_set_has(applied, "deployment", name) ||
 			    state_set_has(applied, "stack", name);
-			free(k1);
-			free(k2);
 			if (found)
 				continue;
 			where = sget(rec, "after_source");
@@ -489,7 +499,6 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 	struct outrec *v = NULL;
 	size_t i, n = 0, cap = 0, na;
 	const char *type, *name, *op;
-	char *k;
 
 	*out = NULL;
 	memset(c, 0, sizeof(*c));
@@ -502,16 +511,13 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 			    "", i + 1);
 			goto fail;
 		}
-		k = ikey(type, name);
-		if ((prev = json_object_get(index, k))) {
+		if ((prev = idx_get(index, type, name))) {
 			kom_warn("%s: duplicate %s '%s' (first declared at %s)",
 			    sget(rec, "source"), type, name,
 			    sget(prev, "source"));
-			free(k);
 			goto fail;
 		}
-		json_object_set(index, k, rec);
-		free(k);
+		idx_set(index, type, name, rec);
 	}
 	if (o->check_after && check_after(declared, index, applied) < 0)
 		goto fail;
@@ -537,9 +543,7 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 
 		state_set_at(applied, i, &type, &name);
 		/* declared (and taking part) here: not a delete */
-		k = ikey(type, name);
-		prev = json_object_get(index, k);
-		free(k);
+		prev = idx_get(index, type, name);
 		if (prev && included(prev, o, 0))
 			continue;
 		if (!(arec = state_set_get(applied, type, name)))
