@@ -4,12 +4,12 @@
  * normalization, references, [[VARIABLES]]).
  *
  *	make fuzz
- *	mkdir -p tests/fuzz/seeds/resource
- *	cp tests/fixtures/sync/{bad,seed,types}/*.toml tests/fuzz/seeds/resource/
  *	sh tests/fuzz/run 300 tests/fuzz/resource
  *
- * (tests/fuzz/seeds/ is not committed: .gitignore keeps tests/fuzz/ to
- * sources); never commit the corpus it grows.  Every document must give
+ * Seed it by copying the .toml files under tests/fixtures/sync into
+ * tests/fuzz/seeds/resource first
+ (tests/fuzz/seeds/ is not committed:
+ * .gitignore keeps tests/fuzz/ to sources); never commit the corpus.  Every document must give
  * records or diagnostics without crashing, leaking or tripping the
  * sanitizers, and every record must be an object with a type and a name
  * that jansson can encode.
