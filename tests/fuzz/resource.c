@@ -7,9 +7,9 @@
  *	sh tests/fuzz/run 300 tests/fuzz/resource
  *
  * Seed it by copying the .toml files under tests/fixtures/sync into
- * tests/fuzz/seeds/resource first
- (tests/fuzz/seeds/ is not committed:
- * .gitignore keeps tests/fuzz/ to sources); never commit the corpus.  Every document must give
+ * tests/fuzz/seeds/resource first (tests/fuzz/seeds/ is not committed:
+ * .gitignore keeps tests/fuzz/ to sources); never commit the corpus.
+ * Every document must give
  * records or diagnostics without crashing, leaking or tripping the
  * sanitizers, and every record must be an object with a type and a name
  * that jansson can encode.
