@@ -159,12 +159,11 @@ held_flush(struct held *h, int print)
 /*
  * What the diff holds at the end stays reachable until exit instead of
  * being freed piece by piece: freeing some million jansson values took
- * longer than computing the diff.
+ * longer than computing the diff.  (volatile: stores the compiler may not
+ * drop, or leak checkers would see leaks.)
  */
-static struct {
-	json_t *declared, *out;
-	struct state_set *applied;
-} kept;
+static json_t *volatile kept_declared, *volatile kept_out;
+static struct state_set *volatile kept_applied;
 
 static int
 load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
@@ -361,9 +360,9 @@ out:
 	for (i = 0; i < npaths; i++)
 		free(paths[i]);
 	free(paths);
-	kept.declared = declared;
-	kept.out = out;
-	kept.applied = applied;
+	kept_declared = declared;
+	kept_out = out;
+	kept_applied = applied;
 	free(tags);
 	config_free(&cfg);
 	paths_free(&p);
