@@ -767,34 +767,41 @@ put_json(struct buf *b, const json_t *v)
 }
 
 void
-diff_write_records(FILE *fp, const json_t *records)
+diff_format_records(const json_t *records, size_t from, size_t to,
+    struct buf *out)
 {
-	struct buf b = BUF_INIT;
 	size_t i, mark;
 	json_t *r;
 
-	buf_grow(&b, 1 << 20);
-	json_array_foreach(records, i, r) {
-		mark = b.len;
-		if (put_json(&b, r) < 0) {
+	for (i = from; i < to && i < json_array_size(records); i++) {
+		r = json_array_get(records, i);
+		mark = out->len;
+		if (put_json(out, r) < 0) {
 			/* what jansson makes of it, or the error it gives */
 			char *s = json_dumps(r, JSON_COMPACT);
 
 			if (!s)
 				kom_die(KOM_EX_SOFTWARE, "cannot encode a record");
-			buf_truncate(&b, mark);
-			buf_adds(&b, s);
+			buf_truncate(out, mark);
+			buf_adds(out, s);
 			free(s);
 		}
-		buf_addc(&b, '\n');
-		if (b.len >= (1 << 20)) {
-			if (fwrite(b.s, 1, b.len, fp) != b.len)
-				break;
-			buf_reset(&b);
-		}
+		putc1(out, '\n');
 	}
-	if (b.len)
-		fwrite(b.s, 1, b.len, fp);
+}
+
+void
+diff_write_records(FILE *fp, const json_t *records)
+{
+	struct buf b = BUF_INIT;
+	size_t i, n = json_array_size(records);
+
+	for (i = 0; i < n; i += 1024) {
+		diff_format_records(records, i, i + 1024, &b);
+		if (fwrite(b.s, 1, b.len, fp) != b.len)
+			break;
+		buf_reset(&b);
+	}
 	buf_free(&b);
 }
 

@@ -91,6 +91,14 @@ int diff_run_set(const json_t *declared, struct state_set *applied,
  * ferror(fp); a record that cannot be encoded is fatal (exit 70).
  */
 void diff_write_records(FILE *fp, const json_t *records);
+/*
+ * Records from..to-1 (to past the end: all the rest) the same way,
+ * appended to out.  Reads records only: two threads may format parts of
+ * one array at once.
+ */
+struct buf;
+void diff_format_records(const json_t *records, size_t from, size_t to,
+    struct buf *out);
 
 /* {"kind":"end","program":"kom-sync","counts":{...}} */
 json_t *diff_end_record(const struct diff_counts *c);

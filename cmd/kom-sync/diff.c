@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "config.h"
 #include "diff.h"
 #include "jsonl.h"
@@ -154,6 +155,41 @@ held_flush(struct held *h, int print)
 	}
 	free(h->v);
 	memset(h, 0, sizeof(*h));
+}
+
+/* The second half of the records is formatted in a second thread. */
+struct fmt_job {
+	const json_t *records;
+	size_t from;
+	struct buf out;
+};
+
+static void *
+fmt_thread(void *arg)
+{
+	struct fmt_job *j = arg;
+
+	diff_format_records(j->records, j->from, (size_t)-1, &j->out);
+	return NULL;
+}
+
+static void
+write_records(FILE *fp, const json_t *records)
+{
+	struct fmt_job j = { records, json_array_size(records) / 2, BUF_INIT };
+	struct buf b = BUF_INIT;
+	pthread_t t;
+
+	if (j.from < 512 || pthread_create(&t, NULL, fmt_thread, &j) != 0) {
+		diff_write_records(fp, records);
+		return;
+	}
+	diff_format_records(records, 0, j.from, &b);
+	fwrite(b.s, 1, b.len, fp);
+	pthread_join(t, NULL);
+	fwrite(j.out.s, 1, j.out.len, fp);
+	buf_free(&b);
+	buf_free(&j.out);
 }
 
 /*
@@ -349,7 +385,7 @@ sync_diff_main(int argc, char **argv)
 		diff_render_human(stdout, out, &counts, kom_use_color(1),
 		    verbose);
 	else {
-		diff_write_records(stdout, out);
+		write_records(stdout, out);
 		jsonl_write_steal(stdout, diff_end_record(&counts));
 	}
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
