@@ -20,8 +20,8 @@ chain() {	# chain ACTION-DB ACTION-API ACTION-WEB
 
 # 1. first deploy
 chain deploy deploy deploy >"$T/plan1"
-ok 'deploy a three-service chain' kom-exec "$T/plan1"
-kom-exec "$T/plan1" >"$T/out1" 2>"$T/err1"   # second run: all noop
+ok 'deploy a three-service chain' kexec "$T/plan1"
+kexec_to "$T/out1" "$T/err1" "$T/plan1"   # second run: all noop
 is "$(jq -r 'select(.kind=="result") | "\(.id) \(.status)"' "$T/out1" | tr '\n' ' ')" \
     '1 noop 2 noop 3 noop ' 'a deploy of an unchanged running container is a noop'
 for n in db api web; do
@@ -38,7 +38,7 @@ ids1=$(cid "$PFX-db")$(cid "$PFX-api")$(cid "$PFX-web")
 # 2. rerun with ensure: nothing touched, not even a mutating API call
 chain ensure ensure ensure >"$T/plan2"
 since=$(date +%s.%N)
-kom-exec "$T/plan2" >"$T/out2" 2>"$T/err2"
+kexec_to "$T/out2" "$T/err2" "$T/plan2"
 rc=$?
 sleep 1
 until=$(date +%s.%N)
@@ -57,7 +57,7 @@ is "$(grep "$PFX" "$T/events" | grep -E '^(create|start|stop|kill|die|destroy|re
 API2=$(dep "$PFX-api" "$IMG:1" "httpd -f -p $P2 -h /www" '[{"key":"FOO","value":"2"}]')
 { step 1 1 ensure "$DB"; step 2 2 deploy "$API2" '[1]'; step 3 3 ensure "$WEB" '[2]'; plan_end; } >"$T/plan3"
 dbid=$(cid "$PFX-db") apiid=$(cid "$PFX-api") webid=$(cid "$PFX-web")
-ok 'apply an env change' kom-exec "$T/plan3"
+ok 'apply an env change' kexec "$T/plan3"
 kom-exec "$T/plan3" >/dev/null 2>&1   # converged already: noop
 is "$(cid "$PFX-db")" "$dbid" 'db untouched'
 ok 'api replaced' test "$(cid "$PFX-api")" != "$apiid"
@@ -68,7 +68,7 @@ apiid=$(cid "$PFX-api") webid=$(cid "$PFX-web")
 step 2 1 deploy "$API" >"$T/plan3b"
 step 3 2 ensure "$WEB" '[2]' >>"$T/plan3b"
 plan_end >>"$T/plan3b"
-kom-exec "$T/plan3b" >"$T/out3" 2>"$T/err3"
+kexec_to "$T/out3" "$T/err3" "$T/plan3b"
 is "$(res "$T/out3" 3 .reason)" "Deployment parent dependency '$PFX-api' is deploying" \
     'the cascade says why'
 is "$(res "$T/out3" 3 .status)" ok 'the cascaded ensure deployed'

@@ -72,7 +72,7 @@ kill $lockpid
 wait $lockpid 2>/dev/null
 
 # apply, then status
-ok 'apply' kom-exec "$T/plan"
+ok 'apply' kexec "$T/plan"
 kom-exec status >"$T/st"
 is "$(jq -c --arg n "$PFX-a" 'select(.name==$n) | {type,state,health,drift,image}' "$T/st")" \
     "{\"type\":\"deployment\",\"state\":\"running\",\"health\":\"none\",\"drift\":null,\"image\":\"$IMG:1\"}" \
@@ -109,10 +109,10 @@ is "$(fetch "$P1")" v1 'serving again'
 # record, remove, sleep, execution, lifecycle
 V=$(jq -nc '{type:"variable",name:"GREETING",config:{value:"hi",is_secret:false}}')
 { step 1 1 record "$V"; plan_end; } >"$T/rec"
-ok 'record a variable' kom-exec "$T/rec"
+ok 'record a variable' kexec "$T/rec"
 is "$(jq -r .config.value "$KOM_HOME/state/resources/variable/GREETING.json")" hi 'recorded'
 { step 1 1 remove "$V"; plan_end; } >"$T/rm"
-ok 'remove it' kom-exec "$T/rm"
+ok 'remove it' kexec "$T/rm"
 ok 'removed' test ! -e "$KOM_HOME/state/resources/variable/GREETING.json"
 printf '%s\n' '{"kind":"step","id":1,"stage":1,"action":"sleep","type":"procedure","name":"p","execution":{"type":"Sleep","params":{"duration_ms":10}}}' \
     '{"kind":"step","id":2,"stage":2,"action":"execution","type":"procedure","name":"p","execution":{"type":"RunBuild","params":{}}}' \

@@ -34,7 +34,7 @@ done
 diag "$(docker ps -a --filter "name=$PFX" --format '{{.Names}} {{.State}}' | sort | tr '\n' ' ')"
 
 plan final >"$T/plan.final"
-ok 'a rerun after the kills succeeds' kom-exec "$T/plan.final"
+ok 'a rerun after the kills succeeds' kexec "$T/plan.final"
 for n in $names; do
 	all=$(docker ps -aq --filter "label=kom.name=$PFX-$n")
 	is "$(echo "$all" | grep -c .)" 1 "$n: exactly one container with its labels"

@@ -44,7 +44,7 @@ greeting() {
 
 A=$(stack "$PFX-s" "" hello)
 { step 1 1 deploy "$A"; plan_end; } >"$T/p1"
-kom-exec "$T/p1" >"$T/out" 2>"$T/err"
+kexec "$T/p1"
 is "$?" 0 'stack up'
 is "$(res "$T/out" 1 .status)" ok 'result ok'
 is "$(proj_ids "$PFX-s" | wc -w | tr -d ' ')" 1 'one container in the project'
@@ -56,7 +56,7 @@ is "$(jq -r .exec.project "$KOM_HOME/state/resources/stack/$PFX-s.json")" "$PFX-
 
 ids=$(proj_ids "$PFX-s")
 { step 1 1 ensure "$A"; plan_end; } >"$T/p2"
-kom-exec "$T/p2" >"$T/out" 2>"$T/err"
+kexec "$T/p2"
 is "$(res "$T/out" 1 .status)" noop 'unchanged and running: noop'
 is "$(proj_ids "$PFX-s")" "$ids" 'nothing touched'
 kom-exec status >"$T/st"
@@ -65,7 +65,7 @@ is "$(jq -r --arg n "$PFX-s" 'select(.name==$n) | "\(.type) \(.state) \(.drift)"
 
 B=$(stack "$PFX-s" "" bye)
 { step 1 1 deploy "$B"; plan_end; } >"$T/p3"
-kom-exec "$T/p3" >"$T/out" 2>"$T/err"
+kexec "$T/p3"
 is "$(res "$T/out" 1 .status)" ok 'changed env: redeployed'
 is "$(greeting "$PFX-s")" bye 'the new value is in the service'
 
@@ -74,18 +74,18 @@ kom-exec status >"$T/st"
 is "$(jq -r --arg n "$PFX-s" 'select(.name==$n) | "\(.state) \(.drift)"' "$T/st")" \
     'stopped stopped' 'stopped by hand shows as drift'
 { step 1 1 ensure "$B"; plan_end; } >"$T/p4"
-kom-exec "$T/p4" >"$T/out" 2>"$T/err"
+kexec "$T/p4"
 is "$(res "$T/out" 1 '"\(.status) \(.reason)"')" 'ok stack has stopped state' 'ensure brings it up'
 
 C=$(stack "$PFX-s" "$PFX-s2" bye)
 { step 1 1 deploy "$C"; plan_end; } >"$T/p5"
-kom-exec "$T/p5" >"$T/out" 2>"$T/err"
+kexec "$T/p5"
 is "$(res "$T/out" 1 '"\(.status) \(.detail.down)"')" "ok $PFX-s" 'renamed project: old one taken down'
 is "$(proj_ids "$PFX-s")" '' 'no container of the old project'
 is "$(proj_ids "$PFX-s2" | wc -w | tr -d ' ')" 1 'the new project runs'
 
 { step 1 1 destroy "$C"; plan_end; } >"$T/p6"
-ok 'destroy' kom-exec "$T/p6"
+ok 'destroy' kexec "$T/p6"
 is "$(proj_ids "$PFX-s2")" '' 'no container left'
 ok 'forgotten' test ! -e "$KOM_HOME/state/resources/stack/$PFX-s.json"
 
@@ -93,11 +93,11 @@ ok 'forgotten' test ! -e "$KOM_HOME/state/resources/stack/$PFX-s.json"
 FC=$(sed "s/$P/$(port 22)/" "$S/compose.yaml")
 D=$(stack "$PFX-i" "" inline "$FC")
 { step 1 1 deploy "$D"; plan_end; } >"$T/p7"
-kom-exec "$T/p7" >"$T/out" 2>"$T/err"
+kexec "$T/p7"
 is "$(res "$T/out" 1 .status)" ok 'inline stack up'
 ok 'its file is in the state dir' test -f "$KOM_HOME/state/stacks/$PFX-i/compose.yaml"
 is "$(greeting "$PFX-i")" inline 'with its env'
 { step 1 1 destroy "$D"; plan_end; } >"$T/p8"
-ok 'destroy the inline stack' kom-exec "$T/p8"
+ok 'destroy the inline stack' kexec "$T/p8"
 is "$(proj_ids "$PFX-i")" '' 'gone'
 done_testing
