@@ -47,6 +47,8 @@ ws(struct sk *k)
 {
 	size_t i0 = k->i;
 
+	if (i0 < k->n && k->s[i0] > ' ')
+		return;		/* the common case: compact JSON */
 	while (k->i < k->n && (k->s[k->i] == ' ' || k->s[k->i] == '\t' ||
 	    k->s[k->i] == '\n' || k->s[k->i] == '\r'))
 		k->i++;
@@ -113,6 +115,16 @@ utf8_len(const unsigned char *p, size_t avail)
 	return len;
 }
 
+/* Bytes a string may hold as they are: printable ASCII but '"' and '\\'. */
+static const unsigned char plain_byte[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x20: not the quote */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,   /* 0x50-: not backslash */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* A string at k->i (its opening quote); *plain: no backslash in it. */
 static int
 string(struct sk *k, int *plain)
@@ -123,8 +135,7 @@ string(struct sk *k, int *plain)
 	int pl = 1;
 
 	for (;;) {
-		while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' &&
-		    s[i] != '\\')
+		while (i < n && plain_byte[s[i]])
 			i++;
 		if (i >= n)
 			return fail(k, i, "premature end of input in a string");

@@ -120,7 +120,8 @@ plan_type_order(const char *type)
 	size_t i;
 
 	for (i = 0; i < KOM_NELEM(type_names); i++)
-		if (strcmp(type, type_names[i]) == 0)
+		if (type[0] == type_names[i][0] &&
+		    strcmp(type, type_names[i]) == 0)
 			return (int)i;
 	return (int)KOM_NELEM(type_names);
 }
@@ -422,21 +423,24 @@ enum { M_OTHER, M_KIND, M_OP, M_CHANGES, M_DEPLOY_CHANGES, M_TYPE, M_NAME,
 static int
 member_of(const char *k, size_t len)
 {
+#define KEY(s, m) { s, sizeof(s) - 1, m }
 	static const struct {
 		const char *key;
+		size_t len;
 		int m;
 	} keys[] = {
-		{ "kind", M_KIND }, { "op", M_OP }, { "changes", M_CHANGES },
-		{ "deploy_changes", M_DEPLOY_CHANGES }, { "type", M_TYPE },
-		{ "name", M_NAME }, { "source", M_SOURCE },
-		{ "after_source", M_AFTER_SOURCE }, { "deploy", M_DEPLOY },
-		{ "after", M_AFTER },
+		KEY("kind", M_KIND), KEY("op", M_OP), KEY("changes", M_CHANGES),
+		KEY("deploy_changes", M_DEPLOY_CHANGES), KEY("type", M_TYPE),
+		KEY("name", M_NAME), KEY("source", M_SOURCE),
+		KEY("after_source", M_AFTER_SOURCE), KEY("deploy", M_DEPLOY),
+		KEY("after", M_AFTER),
 	};
+#undef KEY
 	size_t i;
 
 	for (i = 0; i < KOM_NELEM(keys); i++)
-		if (strlen(keys[i].key) == len && memcmp(keys[i].key, k,
-		    len) == 0)
+		if (keys[i].len == len && keys[i].key[0] == k[0] &&
+		    memcmp(keys[i].key, k, len) == 0)
 			return keys[i].m;
 	return M_OTHER;
 }
@@ -1321,6 +1325,8 @@ plan_build(struct plan *p, struct buf *err)
 }
 
 
+#define buf_lit(b, s) buf_add((b), (s), sizeof(s) - 1)
+
 /* One step as a JSON line (without the newline), as jansson would write it. */
 static void
 step_text(const struct plan *p, const struct step *s, struct buf *o)
@@ -1329,19 +1335,19 @@ step_text(const struct plan *p, const struct step *s, struct buf *o)
 	size_t i;
 	char *e;
 
-	buf_adds(o, "{\"kind\":\"step\",\"id\":");
+	buf_lit(o, "{\"kind\":\"step\",\"id\":");
 	buf_addl(o, s->id);
-	buf_adds(o, ",\"stage\":");
+	buf_lit(o, ",\"stage\":");
 	buf_addl(o, s->stage);
-	buf_adds(o, ",\"action\":");
+	buf_lit(o, ",\"action\":");
 	jsonskim_quote(o, s->action, strlen(s->action));
-	buf_adds(o, ",\"type\":");
+	buf_lit(o, ",\"type\":");
 	jsonskim_quote(o, s->type, strlen(s->type));
-	buf_adds(o, ",\"name\":");
+	buf_lit(o, ",\"name\":");
 	jsonskim_quote(o, s->name, strlen(s->name));
-	buf_adds(o, ",\"reason\":");
+	buf_lit(o, ",\"reason\":");
 	jsonskim_quote(o, s->reason, strlen(s->reason));
-	buf_adds(o, ",\"needs\":[");
+	buf_lit(o, ",\"needs\":[");
 	for (i = 0; i < s->nneeds; i++) {
 		if (i)
 			buf_addc(o, ',');
@@ -1350,14 +1356,14 @@ step_text(const struct plan *p, const struct step *s, struct buf *o)
 	buf_addc(o, ']');
 	if (s->node >= 0) {
 		n = &p->nodes[s->node];
-		buf_adds(o, ",\"resource\":");
+		buf_lit(o, ",\"resource\":");
 		buf_add(o, n->res, n->reslen);
 	}
 	if (s->execution) {
 		if (!(e = json_dumps(s->execution, JSON_COMPACT |
 		    JSON_PRESERVE_ORDER)))
 			kom_die(KOM_EX_SOFTWARE, "out of memory writing a step");
-		buf_adds(o, ",\"execution\":");
+		buf_lit(o, ",\"execution\":");
 		buf_adds(o, e);
 		free(e);
 	}

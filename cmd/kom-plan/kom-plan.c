@@ -117,7 +117,8 @@ slurp(FILE *fp, struct input *in)
 	    sb.st_size > 0)
 		buf_grow(t, (size_t)sb.st_size + 1);
 	for (;;) {
-		buf_grow(t, 1u << 20);
+		if (t->cap - t->len < 65536)
+			buf_grow(t, 1u << 20);
 		start = t->len;
 		got = fread(t->s + t->len, 1, t->cap - t->len - 1, fp);
 		t->len += got;
