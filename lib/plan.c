@@ -67,6 +67,7 @@ struct hmap {
 
 struct sstep {
 	int stage, tix, sub, kind;
+	uint64_t pfx;		/* the name's first 8 bytes, big-endian */
 	const char *name;
 	size_t node;
 };
@@ -1050,6 +1051,21 @@ decide(struct plan *p, size_t ni)
 	}
 }
 
+/* Ordered as strcmp orders the names (which hold no NUL) when different. */
+static uint64_t
+name_prefix(const char *s)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		v <<= 8;
+		if (*s)
+			v |= (unsigned char)*s++;
+	}
+	return v;
+}
+
 static int
 sstep_cmp(const void *a, const void *b)
 {
@@ -1062,6 +1078,8 @@ sstep_cmp(const void *a, const void *b)
 		return x->tix < y->tix ? -1 : 1;
 	if (x->sub != y->sub)
 		return x->sub < y->sub ? -1 : 1;
+	if (x->pfx != y->pfx)	/* as strcmp, without visiting the names */
+		return x->pfx < y->pfx ? -1 : 1;
 	if ((c = strcmp(x->name, y->name)) != 0)
 		return c;
 	return x->kind < y->kind ? -1 : x->kind > y->kind;
@@ -1266,13 +1284,15 @@ plan_build(struct plan *p, struct buf *err)
 
 		if (n->rec_reason)
 			ss[nss++] = (struct sstep){ 1, n->tix, n->op, SK_RECORD,
-			    n->name, i };
+			    name_prefix(n->name), n->name, i };
 		if (n->op == OP_DELETE && n->ctype != CT_OTHER)
 			ss[nss++] = (struct sstep){ dbase + 1 + n->level,
-			    n->tix, 0, SK_DESTROY, n->name, i };
+			    n->tix, 0, SK_DESTROY, name_prefix(n->name),
+			    n->name, i };
 		else if (n->dec >= DEC_ENSURE)
 			ss[nss++] = (struct sstep){ base + 1 + n->level,
-			    n->tix, 0, SK_DEPLOY, n->name, i };
+			    n->tix, 0, SK_DEPLOY, name_prefix(n->name),
+			    n->name, i };
 	}
 	qsort(ss, nss, sizeof(*ss), sstep_cmp);
 	for (k = 0; k < nss; k++) {
