@@ -20,10 +20,17 @@
  * line ("FILE:LINE: message" where a place is known, newline-terminated)
  * to err; the caller prints them.  Nothing is printed by this module.
  *
- * Ownership: plan_add_resource and plan_add_status take a new reference
- * to the record (the caller keeps its own).  plan_steps returns records
- * owned by the plan, valid until plan_free.  No globals: plans are
- * independent.
+ * Resources are kept as text, not jansson trees: each record's members
+ * other than kind/op/changes/deploy_changes are copied (compact, in input
+ * order) into the plan's arena and spliced into the steps that carry it;
+ * a record is parsed with jansson only when its config is read (builds,
+ * procedures).  This is what makes 100,000 resources plan in well under a
+ * second (bench/plan).
+ *
+ * Ownership: plan_add_resource and plan_add_skimmed copy what they keep
+ * (the caller keeps the record or text); plan_add_status takes a new
+ * reference to the record.  plan_steps returns records owned by the plan,
+ * valid until plan_free.  No globals: plans are independent.
  */
 #ifndef KOM_PLAN_H
 #define KOM_PLAN_H
