@@ -132,6 +132,23 @@ is "$(rc strunc)$(wc -c <"$T/strunc.out")" 650 \
     'truncated status stream: 65, no output'
 printf '{"kind":"resource",\n' | kom-plan >"$T/bad.out" 2>"$T/bad.err"
 is "$?$(wc -c <"$T/bad.out")" 650 'invalid JSON: 65, no output'
+printf '{"kind":"resource","a":[1\000]}\n{"kind":"end"}\n' | kom-plan \
+    >"$T/nul.out" 2>"$T/nul.err"
+is "$?$(wc -c <"$T/nul.out")" 650 'a NUL byte in a record: 65, no output'
+is "$(cat "$T/nul.err")" "kom-plan: <stdin>:1:26: invalid JSON: ',' or ']' expected" \
+    'a NUL byte: line:col'
+
+# The resources pass through as jansson writes them, whatever the spacing
+# and escaping of the input: the same steps from a respelled stream.
+python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    j = json.dumps(json.loads(l), separators=(", ", " : "))
+    print(j.replace("/", "\\/"))
+' "$F/mixed.jsonl" >"$T/spaced.jsonl"
+ok 'respelled input differs' sh -c "! cmp -s '$T/spaced.jsonl' '$F/mixed.jsonl'"
+plan spaced "$T/spaced.jsonl"
+cmp_file "$T/spaced.out" "$G/mixed.out" 'spaced and escaped input: same steps'
 
 # Error records are copied through; no steps.
 (cd "$F" && plan err error.jsonl)
