@@ -191,6 +191,15 @@ KOM_STATE_DIR=$T/st2 kom-sync diff -n host1 "$T/syncs" >"$T/t5" 2>"$T/t5.err"
 is "$?" 65 'toml: after naming nothing: 65'
 is "$(wc -c <"$T/t5" | tr -d ' ')" 0 'toml: nothing on stdout'
 ok 'toml: the error names the file' grep -q 'web.toml:4' "$T/t5.err"
+# the state dir is read while the files are parsed: a bad state dir is
+# still reported alone, before any diagnostic of the files
+mkdir -p "$T/st3/resources/deployment"
+echo '{bad' >"$T/st3/resources/deployment/x.json"
+KOM_STATE_DIR=$T/st3 kom-sync diff -n host1 "$T/syncs" >"$T/t6" 2>"$T/t6.err"
+is "$?" 74 'toml: bad state dir and bad files: 74'
+is "$(sed "s|$T|T|" "$T/t6.err")" \
+    "kom-sync: T/st3/resources/deployment/x.json:1:4: string or '}' expected near 'bad'" \
+    'toml: only the state dir is reported'
 ok 'toml: no secret value anywhere' \
     sh -c "! cat '$T/t1' '$T/t2' '$T/t3' '$T/t4' '$T/t1.err' '$T/t5.err' | grep -q 'planted-'"
 
