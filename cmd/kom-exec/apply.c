@@ -3,8 +3,9 @@
  *
  * Nothing is applied until the end record has been read: a truncated plan
  * or one that carries an error record changes nothing (exit 65).  Steps of
- * a stage run concurrently, at most -j at once, each thread with its own
- * engine handle.  A failed step skips every step that needs it, and no
+ * a stage run concurrently, each on its own thread; at most -j of them
+ * hold an engine slot (and a pooled engine handle) at once, and a step
+ * that only waits (grace period, healthcheck, sleep) holds none.  A failed step skips every step that needs it, and no
  * later stage starts (Komodo stops after the first failing round).
  */
 #include <errno.h>
@@ -33,6 +34,7 @@ struct step {
 	int done;
 	int status;
 	int deployed;
+	int alone;		/* no other step of its stage on its resource */
 };
 
 struct plan {
@@ -137,12 +139,57 @@ job_history(struct job *j, long id, const char *reason, long ms)
 	if (j->detail && json_object_get(j->detail, "rolled_back"))
 		json_object_set(e, "rolled_back",
 		    json_object_get(j->detail, "rolled_back"));
-	pthread_mutex_lock(&j->x->mu);
-	if (state_history_append(j->x->paths.state, e) < 0)
+	/* Not under mu: the fsync must not hold up slots and results. */
+	pthread_mutex_lock(&j->x->hist_mu);
+	if (j->status == JOB_NOOP && j->x->noops)
+		json_array_append(j->x->noops, e);
+	else if (state_history_append(j->x->paths.state, e) < 0)
 		kom_warn("history not written for step %ld", id);
-	pthread_mutex_unlock(&j->x->mu);
+	pthread_mutex_unlock(&j->x->hist_mu);
 	json_decref(e);
 	free(err);
+}
+
+/*
+ * The noops of a stage changed nothing, so nothing is lost if a kill
+ * comes before their history lines: they are appended at the end of the
+ * stage with one write and one fsync, not one each (200 fsyncs in a
+ * row were most of a no-change rerun).  Same file as
+ * state_history_append: STATE/history/YYYY-MM.jsonl (UTC, the time of
+ * the first entry).
+ */
+static void
+flush_noops(struct exec_ctx *x)
+{
+	struct buf b = BUF_INIT;
+	json_t *e;
+	size_t i;
+	time_t t;
+	struct tm tm;
+	char *dir, *path, *text;
+
+	if (!x->noops || !json_array_size(x->noops))
+		return;
+	t = (time_t)(json_integer_value(json_object_get(json_array_get(
+	    x->noops, 0), "ts")) / 1000);
+	json_array_foreach(x->noops, i, e) {
+		if ((text = json_dumps(e, JSON_COMPACT))) {
+			buf_adds(&b, text);
+			buf_addc(&b, '\n');
+			free(text);
+		}
+	}
+	json_array_clear(x->noops);
+	dir = xasprintf("%s/history", x->paths.state);
+	gmtime_r(&t, &tm);
+	path = xasprintf("%s/%04d-%02d.jsonl", dir, tm.tm_year + 1900,
+	    tm.tm_mon + 1);
+	if (file_mkdir_p(dir, 0755) < 0 ||
+	    file_append_sync(path, b.s, b.len, 0644) < 0)
+		kom_warne("%s", path);
+	free(path);
+	free(dir);
+	buf_free(&b);
 }
 
 /* Write the step's result record; the caller holds no lock. */
@@ -304,6 +351,49 @@ engine_open(struct exec_ctx *x, struct docker **d)
 	return 0;
 }
 
+int
+job_engine_get(struct job *j)
+{
+	struct exec_ctx *x = j->x;
+	struct docker *d = NULL;
+
+	if (!x->pooled)
+		return j->d ? 0 : -1;
+	if (j->d)
+		return 0;
+	pthread_mutex_lock(&x->mu);
+	while (x->slots == 0)
+		pthread_cond_wait(&x->slot_cv, &x->mu);
+	x->slots--;
+	if (x->nidle)
+		d = x->idle[--x->nidle];
+	pthread_mutex_unlock(&x->mu);
+	if (!d && engine_open(x, &d) < 0) {
+		pthread_mutex_lock(&x->mu);
+		x->slots++;
+		pthread_cond_signal(&x->slot_cv);
+		pthread_mutex_unlock(&x->mu);
+		return -1;
+	}
+	j->d = d;
+	return 0;
+}
+
+void
+job_engine_put(struct job *j)
+{
+	struct exec_ctx *x = j->x;
+
+	if (!x->pooled || !j->d)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->idle[x->nidle++] = j->d;	/* room for -j: one per slot */
+	x->slots++;
+	pthread_cond_signal(&x->slot_cv);
+	pthread_mutex_unlock(&x->mu);
+	j->d = NULL;
+}
+
 static size_t
 find_id(struct plan *p, long id)
 {
@@ -321,9 +411,9 @@ type_title(const char *type)
 	return strcmp(type, "stack") == 0 ? "Stack" : "Deployment";
 }
 
-/* Run step i of the plan on a worker thread with engine handle *d. */
+/* Run step i of the plan (on a worker thread). */
 static void
-run_step(struct plan *p, size_t i, struct docker **d)
+run_step(struct plan *p, size_t i)
 {
 	struct step *s = &p->v[i];
 	struct job j;
@@ -356,13 +446,13 @@ run_step(struct plan *p, size_t i, struct docker **d)
 	pthread_mutex_unlock(&p->x->mu);
 	if (j.status != JOB_SKIPPED) {
 		j.force = force;
-		if (needs_engine(s->action, s->type) && !*d &&
-		    engine_open(p->x, d) < 0)
+		j.alone = s->alone;
+		if (needs_engine(s->action, s->type) &&
+		    job_engine_get(&j) < 0)
 			job_fail(&j, "cannot reach the docker engine");
-		j.d = *d;
 		if (j.status == JOB_OK)
 			job_run(&j);
-		j.d = NULL;
+		job_engine_put(&j);
 	}
 	if (j.status != JOB_SKIPPED)
 		job_history(&j, s->id, j.note.len ? j.note.s : s->reason,
@@ -381,7 +471,6 @@ static void *
 worker(void *arg)
 {
 	struct plan *p = arg;
-	struct docker *d = NULL;
 	size_t i;
 
 	for (;;) {
@@ -390,10 +479,8 @@ worker(void *arg)
 		pthread_mutex_unlock(&p->x->mu);
 		if (i == (size_t)-1)
 			break;
-		run_step(p, i, &d);
+		run_step(p, i);
 	}
-	if (d)
-		docker_close(d);
 	return NULL;
 }
 
@@ -425,28 +512,110 @@ skip_rest(struct plan *p, size_t i, long failed_stage)
 	job_free(&j);
 }
 
+/* Threads of one stage at most; more steps queue for a free thread. */
+#define MAX_THREADS 256
+
+static int
+is_deploy(const struct step *s)
+{
+	return strcmp(s->type, "deployment") == 0 &&
+	    (strcmp(s->action, "deploy") == 0 ||
+	    strcmp(s->action, "ensure") == 0);
+}
+
+/*
+ * Before a stage with deploy or ensure steps: mark the steps that are
+ * alone on their resource and list the deployment containers once
+ * (x->snapshot).  Without the list (an engine error) every step asks
+ * for its own.
+ */
+static void
+take_snapshot(struct plan *p)
+{
+	struct exec_ctx *x = p->x;
+	const char *labels[] = { "kom.managed=true", "kom.type=deployment",
+	    NULL };
+	json_t *seen = json_object(), *list = NULL, *c;
+	struct docker_error e;
+	struct job j;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->ncur; i++) {
+		struct step *s = &p->v[p->cur[i]];
+		json_t *k = json_object_get(seen, s->name);
+
+		if (strcmp(s->type, "deployment") != 0)
+			continue;
+		json_object_set_new(seen, s->name, json_integer(
+		    k ? json_integer_value(k) + 1 : 1));
+		n += is_deploy(s);
+	}
+	for (i = 0; i < p->ncur; i++) {
+		struct step *s = &p->v[p->cur[i]];
+
+		s->alone = is_deploy(s) && json_integer_value(
+		    json_object_get(seen, s->name)) == 1;
+	}
+	json_decref(seen);
+	json_decref(x->snapshot);
+	x->snapshot = NULL;
+	if (n < 2 || x->dry_run || !x->pooled)
+		return;
+	job_init(&j, x, "list", "deployment", "", NULL, NULL);
+	if (job_engine_get(&j) == 0) {
+		if (docker_container_list(j.d, labels, 1, &list, &e) == 0) {
+			x->snapshot = json_object();
+			json_array_foreach(list, i, c) {
+				const char *name = json_string_value(
+				    json_object_get(json_object_get(c,
+				    "Labels"), "kom.name"));
+				json_t *a;
+
+				if (!name)
+					continue;
+				if (!(a = json_object_get(x->snapshot, name))) {
+					a = json_array();
+					json_object_set_new(x->snapshot, name,
+					    a);
+				}
+				json_array_append(a, c);
+			}
+			json_decref(list);
+		}
+		job_engine_put(&j);
+	}
+	job_free(&j);
+}
+
 static void
 run_stage(struct plan *p)
 {
-	pthread_t th[64];
+	pthread_t *th;
+	pthread_attr_t at;
 	size_t nth, i;
-	struct docker *d = NULL;
 
+	take_snapshot(p);
 	p->next = 0;
-	nth = p->ncur < (size_t)p->x->jobs ? p->ncur : (size_t)p->x->jobs;
+	/* -j 1: strictly one step after another, waits included. */
+	nth = p->x->jobs == 1 ? 1 : p->ncur < MAX_THREADS ? p->ncur :
+	    MAX_THREADS;
 	if (nth <= 1) {
-		/* One at a time: no thread needed. */
 		for (i = 0; i < p->ncur; i++)
-			run_step(p, p->cur[i], &d);
-		if (d)
-			docker_close(d);
+			run_step(p, p->cur[i]);
+		flush_noops(p->x);
 		return;
 	}
+	th = xcalloc(nth, sizeof(*th));
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 1u << 20);
 	for (i = 0; i < nth; i++)
-		if (pthread_create(&th[i], NULL, worker, p) != 0)
+		if (pthread_create(&th[i], &at, worker, p) != 0)
 			kom_die(KOM_EX_SOFTWARE, "cannot start a thread");
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
+	pthread_attr_destroy(&at);
+	free(th);
+	flush_noops(p->x);
 }
 
 /* Check one step record; returns 0 or -1 with a message in err. */
@@ -651,8 +820,15 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 				close(lock);
 			return KOM_EX_UNAVAILABLE;
 		}
-		docker_close(d);
 	}
+	x->idle = xcalloc((size_t)x->jobs, sizeof(*x->idle));
+	if (d)
+		x->idle[x->nidle++] = d;
+	x->slots = x->jobs;
+	x->pooled = 1;
+	pthread_cond_init(&x->slot_cv, NULL);
+	x->images = json_object();
+	x->noops = json_array();
 	p.cur = xcalloc(p.n + 1, sizeof(size_t));
 	for (start = 0; start < p.n; ) {
 		long stage = p.v[start].stage;
@@ -680,6 +856,18 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	jsonl_write_steal(stdout, end);
 	rc = p.counts[JOB_FAILED] ? KOM_EX_NO : KOM_EX_OK;
 	plan_free(&p);
+	while (x->nidle)
+		docker_close(x->idle[--x->nidle]);
+	free(x->idle);
+	x->idle = NULL;
+	x->pooled = 0;
+	pthread_cond_destroy(&x->slot_cv);
+	json_decref(x->images);
+	x->images = NULL;
+	json_decref(x->snapshot);
+	x->snapshot = NULL;
+	json_decref(x->noops);
+	x->noops = NULL;
 	if (lock >= 0)
 		close(lock);
 	return rc;

@@ -202,6 +202,14 @@ list_managed(struct job *j, const char *type, const char *name)
 	struct docker_error e;
 	json_t *out = NULL;
 
+	if (j->alone && j->x->snapshot && strcmp(type, "deployment") == 0) {
+		json_t *v = json_object_get(j->x->snapshot, name);
+
+		free(l1);
+		free(l2);
+		/* A copy: converge edits what it finds. */
+		return v ? json_deep_copy(v) : json_array();
+	}
 	if (docker_container_list(j->d, labels, 1, &out, &e) < 0)
 		dfail(j, "cannot list containers", &e);
 	free(l1);
@@ -266,18 +274,25 @@ last_logs(struct job *j, const char *id)
 }
 
 /*
- * Wait until the new container is ready.  Returns 0, or -1 with a reason
- * in why: it exited, turned unhealthy or did not get healthy in time.
+ * Wait until the new container is ready.  Returns 0 with its last
+ * inspect in *last (the caller's), or -1 with a reason in why: it exited
+ * or restarted, turned unhealthy or did not get healthy in time.  Between
+ * looks it gives its engine slot back: waiting is not engine work, and
+ * the grace period must not cap how many steps run at once.  Without a
+ * healthcheck it looks at 100, 300, 700, 1500 ms... and at the end of the
+ * grace period; a restart in between shows in RestartCount.
  */
 static int
-wait_ready(struct job *j, const char *id, struct buf *why)
+wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 {
 	long grace = env_ms("KOM_GRACE_MS", 2000);
 	long timeout = env_ms("KOM_HEALTH_TIMEOUT_MS", 60000);
 	long long t0 = now_ms(), el;
+	long gap = 100, nap;
 	struct docker_error e;
 	int computed = 0;
 
+	*last = NULL;
 	for (;;) {
 		json_t *in = NULL, *st, *h;
 		const char *hs = NULL;
@@ -323,8 +338,16 @@ wait_ready(struct job *j, const char *id, struct buf *why)
 			json_decref(in);
 			return -1;
 		}
-		if (hs && strcmp(hs, "healthy") == 0) {
+		if (json_integer_value(json_object_get(in, "RestartCount"))) {
+			buf_printf(why, "the new container restarted (%lld "
+			    "times, last exit status %lld)", json_integer_value(
+			    json_object_get(in, "RestartCount")),
+			    json_integer_value(json_object_get(st, "ExitCode")));
 			json_decref(in);
+			return -1;
+		}
+		if (hs && strcmp(hs, "healthy") == 0) {
+			*last = in;
 			return 0;
 		}
 		if (hs && strcmp(hs, "unhealthy") == 0) {
@@ -343,15 +366,28 @@ wait_ready(struct job *j, const char *id, struct buf *why)
 			json_decref(in);
 			return -1;
 		}
-		json_decref(in);
-		if (!hs && el >= grace)
+		if (!hs && el >= grace) {
+			*last = in;
 			return 0;
+		}
+		json_decref(in);
 		if (el >= timeout) {
 			buf_printf(why, "the new container was not healthy after "
 			    "%ld ms", timeout);
 			return -1;
 		}
-		sleep_ms(hs ? 250 : (grace - el < 100 ? (grace - el) + 1 : 100));
+		if (hs)
+			nap = 250;
+		else {
+			nap = gap < grace - el + 1 ? gap : grace - el + 1;
+			gap *= 2;
+		}
+		job_engine_put(j);
+		sleep_ms(nap);
+		if (job_engine_get(j) < 0) {
+			buf_adds(why, "cannot reach the docker engine");
+			return -1;
+		}
 	}
 }
 
@@ -455,7 +491,9 @@ converge(struct job *j, const char *cname, struct found *f)
 		else if (strcmp(n, oldn) == 0)
 			f->oldc = c;
 	}
-	if (!f->cur) {
+	/* A fresh deployment is created under its name at once, and a
+	 * name in use shows as a conflict then; -n must say it now. */
+	if (!f->cur && (json_array_size(f->list) || j->x->dry_run)) {
 		json_t *in = NULL;
 
 		if (docker_container_inspect(j->d, cname, &in, &e) == 0) {
@@ -571,6 +609,36 @@ image_resolvable(struct job *j, const char *image)
 	return r;
 }
 
+/*
+ * The image ids this run has learned, so that 50 deployments of one
+ * image cost one inspect, not 50 (explicit registries are pulled anyway).
+ * Returns {"Id": ...} (the caller's) or NULL.
+ */
+static json_t *
+image_known(struct job *j, const char *image)
+{
+	json_t *r = NULL, *v;
+
+	if (!j->x->images)
+		return NULL;
+	pthread_mutex_lock(&j->x->mu);
+	v = json_object_get(j->x->images, image);
+	if (v)
+		r = json_pack("{s:O}", "Id", v);
+	pthread_mutex_unlock(&j->x->mu);
+	return r;
+}
+
+static void
+image_learn(struct job *j, const char *image, const char *id)
+{
+	if (!j->x->images || !id)
+		return;
+	pthread_mutex_lock(&j->x->mu);
+	json_object_set_new(j->x->images, image, json_string(id));
+	pthread_mutex_unlock(&j->x->mu);
+}
+
 void
 deploy_deployment(struct job *j, int ensure)
 {
@@ -640,7 +708,10 @@ deploy_deployment(struct job *j, int ensure)
 	}
 	/* Pull: when absent, and always from an explicit registry, whose
 	 * tags move. */
-	if (explicit_reg || docker_image_inspect(j->d, image, &imgin, &e) < 0) {
+	if (!explicit_reg)
+		imgin = image_known(j, image);
+	if (!imgin && (explicit_reg || docker_image_inspect(j->d, image,
+	    &imgin, &e) < 0)) {
 		if (docker_image_pull(j->d, image, &e) < 0) {
 			if (same && ensure) {
 				j->status = JOB_NOOP;
@@ -660,6 +731,8 @@ deploy_deployment(struct job *j, int ensure)
 		}
 	}
 	image_id = json_string_value(json_object_get(imgin, "Id"));
+	if (!explicit_reg)
+		image_learn(j, image, image_id);
 	if (same && !j->force && image_id && strcmp(image_id,
 	    json_string_value(json_object_get(f.prev, "ImageID")) ?
 	    json_string_value(json_object_get(f.prev, "ImageID")) : "") == 0) {
@@ -679,10 +752,15 @@ deploy_deployment(struct job *j, int ensure)
 		    "deployment has drifted from what was applied");
 	}
 
-	/* 1. the new container beside the old one */
-	tmpname = xasprintf("%s-kom-new", cname);
+	/* 1. the new container beside the old one (a first one takes its
+	 * name at once: nothing to rename, nothing to roll back to) */
+	tmpname = f.prev ? xasprintf("%s-kom-new", cname) : xstrdup(cname);
 	if (docker_container_create(j->d, tmpname, body, newid, &e) < 0) {
-		dfail(j, "cannot create the container", &e);
+		if (!f.prev && e.code == DOCKER_ECONFLICT)
+			job_fail(j, "container name '%s' is in use by a "
+			    "container kom does not manage", cname);
+		else
+			dfail(j, "cannot create the container", &e);
 		goto out;
 	}
 	json_object_set_new(j->detail, "container", json_string(newid));
@@ -709,19 +787,26 @@ deploy_deployment(struct job *j, int ensure)
 			goto rollback;
 		}
 	}
-	if (docker_container_rename(j->d, newid, cname, &e) < 0) {
+	if (f.prev && docker_container_rename(j->d, newid, cname, &e) < 0) {
 		buf_printf(&why, "cannot rename the new container: %s", e.msg);
 		goto rollback;
 	}
-	if (wait_ready(j, newid, &why) < 0)
+	if (wait_ready(j, newid, &why, &newin) < 0) {
+		if (!j->d) {
+			/* The engine went away while we waited. */
+			job_fail(j, "%s; the new container %s is left as it is",
+			    why.s, cname);
+			goto out;
+		}
 		goto rollback;
+	}
 	/* 6. done: the old one goes */
 	if (f.prev && docker_container_remove(j->d, prev_id, 1, 0, &e) < 0 &&
 	    e.code != DOCKER_ENOTFOUND)
 		json_object_set_new(j->detail, "warning", json_sprintf(
 		    "old container not removed: %s", e.msg));
 	j->deployed = 1;
-	if (docker_container_inspect(j->d, newid, &newin, &e) == 0)
+	if (json_string_value(json_object_get(newin, "Image")))
 		image_id = json_string_value(json_object_get(newin, "Image"));
 	save_applied(j, newid, hash, cname, image, image_id);
 	goto out;

@@ -26,7 +26,31 @@ struct exec_ctx {
 	char *server;		/* this host's name, for alerts */
 	const char *stop_signal;/* -s override, or NULL */
 	int stop_timeout;	/* -t override, or -1 */
-	pthread_mutex_t mu;	/* stdout and history */
+	pthread_mutex_t mu;	/* stdout, history, slots, images */
+	/*
+	 * Engine slots (an apply): every step of a stage has a thread, but
+	 * at most -j of them talk to the engine (or run compose) at once.
+	 * A slot comes with an engine handle from a pool, so the handles
+	 * (and their version negotiation) number at most -j.  A step that
+	 * waits (a new container's grace period or healthcheck, a sleep)
+	 * holds no slot while it waits.
+	 */
+	int pooled;		/* slots in use: apply, not the one-step commands */
+	int slots;		/* free slots */
+	pthread_cond_t slot_cv;
+	struct docker **idle;	/* open handles not in use */
+	size_t nidle;
+	json_t *images;		/* image name -> id, learned this run */
+	/*
+	 * The stage's deployment containers, from one list taken before the
+	 * stage starts: kom.name -> array of container summaries.  A deploy
+	 * or ensure step whose deployment no other step of the stage touches
+	 * reads its containers here instead of asking the engine (200
+	 * filtered lists cost the engine a scan of every container each).
+	 */
+	json_t *snapshot;
+	pthread_mutex_t hist_mu;	/* history appends (fsync), noops */
+	json_t *noops;		/* the stage's noop history entries */
 };
 
 /* One step's execution: what a handler reads and fills in. */
@@ -39,6 +63,7 @@ struct job {
 	json_t *step;		/* the step record (borrowed) */
 	json_t *resource;	/* step.resource (borrowed), may be NULL */
 	int force;		/* a parent really deployed: deploy even if fine */
+	int alone;		/* the only step of its stage on this resource */
 	/* out */
 	int status;		/* JOB_OK ... */
 	int deployed;		/* something was really (re)deployed */
@@ -52,8 +77,16 @@ enum { JOB_OK, JOB_FAILED, JOB_SKIPPED, JOB_NOOP };
 
 /* apply.c */
 int apply_main(struct exec_ctx *x, const char *file, int nowait);
-/* Open this thread's engine handle; -1 after a message. */
+/* Open an engine handle; -1 after a message. */
 int engine_open(struct exec_ctx *x, struct docker **d);
+/*
+ * Take an engine slot and a handle into j->d (blocks while -j steps hold
+ * one); -1 after a message when no handle can be opened.  Without a pool
+ * (x->pooled 0) j->d is the job's own handle: 0 when it has one.
+ */
+int job_engine_get(struct job *j);
+/* Give the slot and the handle back (j->d becomes NULL); no-op unpooled. */
+void job_engine_put(struct job *j);
 /* Write the step's result record (masked). */
 int write_result(struct exec_ctx *x, struct job *j, long id,
     const char *reason, long ms);

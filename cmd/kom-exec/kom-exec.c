@@ -120,6 +120,7 @@ main(int argc, char **argv)
 	x.jobs = 4;
 	x.stop_timeout = -1;
 	pthread_mutex_init(&x.mu, NULL);
+	pthread_mutex_init(&x.hist_mu, NULL);
 	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
 	    is_lifecycle(argv[1]))) {
 		const char *sub = argv[1];
