@@ -138,4 +138,50 @@ is "$(cid "$PFX-a")" '' 'container gone'
 ok 'and forgotten' test ! -e "$KOM_HOME/state/resources/deployment/$PFX-a.json"
 fails 'an unknown name exits 1' 1 kom-exec start "$PFX-nothing"
 fails 'usage' 64 kom-exec -j 0
+
+# a name taken by a container kom does not manage: -n says so, and so
+# does the apply (which creates a first container under its name at once)
+docker run -d --network none --name "$PFX-x" "$IMG:1" >/dev/null
+xid=$(cid "$PFX-x")
+X=$(dep "$PFX-x" "$IMG:1" "")
+{ step 1 1 deploy "$X"; plan_end; } >"$T/taken"
+kom-exec -n "$T/taken" >"$T/out" 2>"$T/err"
+is "$(res "$T/out" 1 '"\(.status): \(.error)"')" \
+    "failed: container name '$PFX-x' is in use by a container kom does not manage" \
+    '-n: a name taken by an unmanaged container'
+kom-exec "$T/taken" >"$T/out" 2>"$T/err"
+is "$(res "$T/out" 1 '"\(.status): \(.error)"')" \
+    "failed: container name '$PFX-x' is in use by a container kom does not manage" \
+    'apply: the same'
+is "$(cid "$PFX-x")" "$xid" 'the unmanaged container is left alone'
+
+# one stage of six deployments with -j 2: every slot is given back
+six() {	# six VALUE
+	_i=1
+	while [ $_i -le 6 ]; do
+		step $_i 1 deploy "$(dep "$PFX-j$_i" "$IMG:1" "sleep 3600" \
+		    "[{\"key\":\"V\",\"value\":\"$1\"}]")"
+		_i=$((_i + 1))
+	done
+	plan_end
+}
+six 1 >"$T/six"
+ok 'six deploys at -j 2' kexec -j 2 "$T/six"
+is "$(jq -r 'select(.kind=="end") | .counts.ok' "$T/out")" 6 'all six ok'
+is "$(docker ps -q --filter "name=^$PFX-j[1-6]\$" | wc -l | tr -d ' ')" 6 'all six run'
+ok 'rerun at -j 2' kexec -j 2 "$T/six"
+is "$(jq -r 'select(.kind=="end") | .counts.noop' "$T/out")" 6 'all six noop'
+is "$(jq -r 'select(.status=="noop") | .name' "$KOM_HOME"/state/history/*.jsonl |
+    grep -c "^$PFX-j")" 6 'their noops are in the history'
+
+# -n on a changed deployment: would replace, touches nothing
+ids=$(docker ps -q --filter "name=^$PFX-j[1-6]\$" | sort | tr '\n' ' ')
+six 2 >"$T/six2"
+kom-exec -n -j 2 "$T/six2" >"$T/out" 2>"$T/err"
+is "$(jq -r 'select(.kind=="result") | .detail.would' "$T/out" | sort -u)" replace \
+    '-n: would replace'
+is "$(docker ps -q --filter "name=^$PFX-j[1-6]\$" | sort | tr '\n' ' ')" "$ids" \
+    '-n: the same containers'
+is "$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$PFX-j1" | grep '^V=')" \
+    V=1 '-n: the old value'
 done_testing

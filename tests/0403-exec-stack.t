@@ -1,6 +1,6 @@
 #!/bin/sh
 # kom-exec: a stack through the compose CLI: up, noop, changed, renamed,
-# inline file contents, status, destroyed.
+# -n, lifecycle by hand, inline file contents, status, destroyed.
 . "$(dirname "$0")/lib.sh"
 . "$KOM_TOP/tests/fixtures/exec/lib.sh"
 
@@ -84,10 +84,36 @@ is "$(res "$T/out" 1 '"\(.status) \(.detail.down)"')" "ok $PFX-s" 'renamed proje
 is "$(proj_ids "$PFX-s")" '' 'no container of the old project'
 is "$(proj_ids "$PFX-s2" | wc -w | tr -d ' ')" 1 'the new project runs'
 
-{ step 1 1 destroy "$C"; plan_end; } >"$T/p6"
-ok 'destroy' kexec "$T/p6"
-is "$(proj_ids "$PFX-s2")" '' 'no container left'
+# -n on a changed stack: would bring it up, touches nothing
+ids=$(proj_ids "$PFX-s2")
+E=$(stack "$PFX-s" "$PFX-s2" changed)
+{ step 1 1 deploy "$E"; plan_end; } >"$T/pn"
+kom-exec -n "$T/pn" >"$T/out" 2>"$T/err"
+is "$(res "$T/out" 1 '"\(.status) \(.detail.would) \(.dry_run)"')" 'ok up true' \
+    '-n: would bring the stack up'
+is "$(proj_ids "$PFX-s2")" "$ids" '-n: the same containers'
+is "$(greeting "$PFX-s2")" bye '-n: the old value'
+
+# lifecycle by hand on the stack's name
+st() {	# the stack's state in kom-exec status
+	kom-exec status | jq -r --arg n "$PFX-s" 'select(.name==$n) | .state'
+}
+ok 'stop the stack by hand' kexec stop "$PFX-s"
+is "$(proj_ids "$PFX-s2")" '' 'none of its containers runs'
+is "$(st)" stopped 'status: stopped'
+ok 'start it' kexec start "$PFX-s"
+is "$(st)" running 'status: running'
+ok 'pause it' kexec pause "$PFX-s"
+is "$(st)" paused 'status: paused'
+ok 'unpause it' kexec unpause "$PFX-s"
+is "$(st)" running 'status: running again'
+ok 'restart it' kexec restart "$PFX-s"
+is "$(proj_ids "$PFX-s2" | wc -w | tr -d ' ')" 1 'its container runs'
+is "$(fetch "$P")" v1 'and answers'
+ok 'destroy it by hand' kexec destroy "$PFX-s"
+is "$(docker ps -aq --filter "label=com.docker.compose.project=$PFX-s2")" '' 'no container left'
 ok 'forgotten' test ! -e "$KOM_HOME/state/resources/stack/$PFX-s.json"
+fails 'a lifecycle on a destroyed stack exits 1' 1 kom-exec start "$PFX-s"
 
 # inline file_contents: written under STATE/stacks/NAME
 FC=$(sed "s/$P/$(port 22)/" "$S/compose.yaml")
