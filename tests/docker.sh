@@ -75,11 +75,14 @@ docker_up() {
 			echo "docker_up: dockerd is not installed (docker.io)" >&2
 			exit 1
 		}
-		# A stale socket from a dead dockerd blocks a new one.
-		rm -f "$_sock"
-		setsid dockerd --host="unix://$_sock" \
-			>>/var/log/kom-test-dockerd.log 2>&1 </dev/null 9>&- &
-		echo $! >"$KOM_TEST_RUN/dockerd.pid"
+		# A dockerd that runs but answers slowly (a loaded machine) is
+		# waited for, never replaced: only a dead one's socket goes.
+		if ! pgrep -x dockerd >/dev/null; then
+			rm -f "$_sock"
+			setsid dockerd --host="unix://$_sock" \
+				>>/var/log/kom-test-dockerd.log 2>&1 </dev/null 9>&- &
+			echo $! >"$KOM_TEST_RUN/dockerd.pid"
+		fi
 		_i=0
 		while ! _docker_answers; do
 			_i=$((_i + 1))
