@@ -58,18 +58,6 @@ state_name_encode(const char *name)
 	return buf_release(&b);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *
 state_name_decode(const char *enc)
 {
@@ -78,8 +66,8 @@ state_name_decode(const char *enc)
 	int hi, lo;
 
 	for (p = enc; *p; p++) {
-		if (*p == '%' && (hi = hexval(p[1])) >= 0 &&
-		    (lo = hexval(p[2])) >= 0 && (hi || lo)) {
+		if (*p == '%' && (hi = kom_hexval(p[1])) >= 0 &&
+		    (lo = kom_hexval(p[2])) >= 0 && (hi || lo)) {
 			buf_addc(&b, hi * 16 + lo);
 			p += 2;
 		} else
@@ -107,12 +95,11 @@ state_path(const char *statedir, const char *type, const char *name)
  * Parse the object in path, reading through b (reused between files);
  * NULL with errno ENOENT (silent) or a message.
  */
+static json_t *parse_record(const char *, const char *, size_t);
+
 static json_t *
 load_file_buf(const char *path, struct buf *b)
 {
-	json_error_t jerr;
-	json_t *rec;
-
 	buf_reset(b);
 	if (file_read(path, b, STATE_MAX_FILE) < 0) {
 		int e = errno;
@@ -123,22 +110,7 @@ load_file_buf(const char *path, struct buf *b)
 		errno = e;
 		return NULL;
 	}
-	rec = json_loadb(b->s, b->len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!rec) {
-		kom_warn("%s:%d:%d: %s", path, jerr.line, jerr.column,
-		    jerr.text);
-		errno = EINVAL;
-		return NULL;
-	}
-	if (!json_is_object(rec)) {
-		kom_warn("%s: not a json object", path);
-		json_decref(rec);
-		errno = EINVAL;
-		return NULL;
-	}
-	json_object_del(rec, HASH_KEY);
-	json_object_del(rec, SUM_KEY);
-	return rec;
+	return parse_record(path, b->s, b->len);
 }
 
 static json_t *
@@ -809,8 +781,8 @@ parse_hex(const char *s, unsigned char *out, size_t n)
 		if ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
 		    (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
 			return -1;
-		if ((hi = hexval(s[2 * i])) < 0 ||
-		    (lo = hexval(s[2 * i + 1])) < 0)
+		if ((hi = kom_hexval(s[2 * i])) < 0 ||
+		    (lo = kom_hexval(s[2 * i + 1])) < 0)
 			return -1;
 		out[i] = (unsigned char)(hi * 16 + lo);
 	}
