@@ -2,9 +2,11 @@
  * config: kom.toml (see config.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
@@ -416,4 +418,17 @@ config_sync(const struct config *cfg, const char *name)
 		if (!strcmp(cfg->syncs[i].name, name))
 			return &cfg->syncs[i];
 	return NULL;
+}
+
+char *
+config_server(const struct config *cfg)
+{
+	char host[HOST_NAME_MAX + 1];
+
+	if (cfg->server && *cfg->server)
+		return xstrdup(cfg->server);
+	if (gethostname(host, sizeof(host)) < 0 || !*host)
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
 }

@@ -20,6 +20,7 @@
 #include "kv.h"
 #include "resource.h"
 #include "schema.h"
+#include "secrets.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -76,6 +77,7 @@ struct ctx {
 	struct ref *refs;
 	size_t nrefs, refcap;
 	size_t seq;
+	struct secrets sec;	/* where secret files are looked for */
 	int interp;		/* the current resource is interpolated */
 	int enabled;		/* the current execution is enabled */
 	const char *rtype;	/* the current resource, for messages */
@@ -1736,8 +1738,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 
 		if (val && *val && name)
 			WARN(c, toml_get(tbl, "value"), "secret variable '%s' has "
-			    "a value in git; put it in /etc/kom/secrets/%s "
-			    "instead", c->rname ? c->rname : "",
+			    "a value in git; put it in %s/%s instead",
+			    c->rname ? c->rname : "", c->sec.dir,
 			    c->rname ? c->rname : "");
 		mask = xasprintf("<%s>", c->rname ? c->rname : "");
 		json_object_set_new_nocheck(config, "value", json_string(mask));
@@ -2005,34 +2007,17 @@ declared(struct ctx *c, const char *type, const char *name, char **norm)
 	return found;
 }
 
+/* A secret file of that name exists (readable or not: a read error is
+ * the deploy's to report, with the errno). */
 static int
 secret_file(struct ctx *c, const char *name)
 {
-	const char *dirs[3];
-	size_t n = 0, i;
-	struct stat st;
+	char *val, *where;
+	int r = secrets_read(&c->sec, name, &val, &where);
 
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
-	    !strcmp(name, ".."))
-		return 0;
-	if (c->opts->secrets_dir)
-		dirs[n++] = c->opts->secrets_dir;
-	else if (getenv("KOM_SECRETS_DIR"))
-		dirs[n++] = getenv("KOM_SECRETS_DIR");
-	else {
-		if (getenv("CREDENTIALS_DIRECTORY"))
-			dirs[n++] = getenv("CREDENTIALS_DIRECTORY");
-		dirs[n++] = "/etc/kom/secrets";
-	}
-	for (i = 0; i < n; i++) {
-		char *p = xasprintf("%s/%s", dirs[i], name);
-		int ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
-
-		free(p);
-		if (ok)
-			return 1;
-	}
-	return 0;
+	secrets_wipe(val);
+	free(where);
+	return r == 0 || errno != ENOENT;
 }
 
 static void
@@ -2045,7 +2030,7 @@ check_refs(struct ctx *c)
 
 	for (i = 0; i < c->nrefs; i++) {
 		struct ref *r = &c->refs[i];
-		char *norm = NULL, *msg = NULL, *what, *loc;
+		char *norm = NULL, *msg = NULL, *what, *loc, *where;
 		int is_error = 1;
 
 		what = xasprintf("%s '%s'", r->rtype, r->rname);
@@ -2106,9 +2091,11 @@ check_refs(struct ctx *c)
 				break;
 			}
 			is_error = 0;
+			where = secrets_where(&c->sec);
 			msg = xasprintf("%s uses [[%s]], but no variable '%s' "
-			    "is declared and no secret file has that name",
-			    what, r->name, r->name);
+			    "is declared and no secret file in %s has that "
+			    "name", what, r->name, r->name, where);
+			free(where);
 			break;
 		}
 		if (msg) {
@@ -2181,6 +2168,7 @@ resource_load(const char *const *paths, size_t npaths,
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.enabled = 1;
+	secrets_init(&c.sec, opts->secrets_dir);
 	for (i = 0; i < npaths; i++) {
 		if (stat(paths[i], &st) < 0) {
 			struct buf m = BUF_INIT;
@@ -2233,6 +2221,7 @@ resource_load_mem(const char *name, const char *data, size_t len,
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.enabled = 1;
+	secrets_init(&c.sec, opts->secrets_dir);
 	if (len > RESOURCE_MAX_FILE)
 		emit(&c, 1, name, "file too large (over 16 MiB)");
 	else
@@ -2294,6 +2283,7 @@ finish(struct ctx *cp, json_t **records_out)
 	for (i = 0; i < DEF_SLOTS; i++)
 		json_decref(c.defs[i].v);
 	json_decref(swarm_first);
+	secrets_free(&c.sec);
 	*records_out = out;
 	return c.errors;
 }

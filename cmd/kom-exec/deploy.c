@@ -106,7 +106,7 @@ config_interpolated(struct job *j, const json_t *config,
 	size_t i;
 
 	if (!j->vars)
-		j->vars = vars_load(j->x->paths.state);
+		j->vars = vars_load(j->x->paths.state, j->x->secrets_dir);
 	if (json_is_true(json_object_get(cfg, "skip_secret_interp")))
 		return cfg;
 	for (i = 0; fields[i]; i++) {

@@ -23,7 +23,8 @@ struct exec_ctx {
 	struct kom_paths paths;
 	int dry_run;		/* -n */
 	int jobs;		/* -j */
-	char *server;		/* this host's name, for alerts */
+	char *server;		/* this host's name (config_server) */
+	char *secrets_dir;	/* kom.toml's secrets_dir, or NULL */
 	const char *stop_signal;/* -s override, or NULL */
 	int stop_timeout;	/* -t override, or -1 */
 	pthread_mutex_t mu;	/* stdout, history, slots, images */
@@ -135,7 +136,7 @@ int status_main(struct exec_ctx *x, int human);
 
 /* vars.c: interpolation with the state dir's variables and secret files. */
 struct vars;
-struct vars *vars_load(const char *statedir);
+struct vars *vars_load(const char *statedir, const char *secrets_dir);
 void vars_free(struct vars *v);
 /*
  * Expand [[NAME]] in every string of the JSON value in place (the keys of

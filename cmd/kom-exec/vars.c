@@ -4,9 +4,9 @@
  *
  * Names resolve to non-secret variables from the state dir
  * (STATE/resources/variable/NAME.json, config.value), else to secrets: a
- * secret variable's value, or any name at all, read from
- * $KOM_SECRETS_DIR/NAME, $CREDENTIALS_DIRECTORY/NAME or
- * /etc/kom/secrets/NAME (first found; one trailing newline dropped).
+ * secret variable's value, or any name at all, read through lib/secrets
+ * ($CREDENTIALS_DIRECTORY, then $KOM_SECRETS_DIR, kom.toml's secrets_dir
+ * or /etc/kom/secrets).
  * [[[X]]] is the escape for a literal [[X]].  Unlike Komodo, a name that
  * resolves nowhere is an error: kom never starts a container with literal
  * brackets where a value was meant.
@@ -22,11 +22,10 @@
 #include "exec.h"
 #include "file.h"
 #include "interp.h"
+#include "secrets.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
-
-#define SECRET_MAX (1u << 20)
 
 struct kv {
 	char *name, *value;
@@ -38,10 +37,12 @@ struct vars {
 	struct kv *used;	/* secrets read from files (a cache) */
 	size_t nused, capused;
 	struct interp_masks masks;	/* secrets substituted so far */
+	struct secrets sec;	/* where secret files are */
+	struct buf err;		/* why the last secret could not be read */
 };
 
 struct vars *
-vars_load(const char *statedir)
+vars_load(const char *statedir, const char *secrets_dir)
 {
 	struct vars *v = xcalloc(1, sizeof(*v));
 	char *dir = xasprintf("%s/resources/variable", statedir);
@@ -50,6 +51,8 @@ vars_load(const char *statedir)
 
 	v->plain = json_object();
 	v->secret_names = json_object();
+	secrets_init(&v->sec, secrets_dir);
+	buf_init(&v->err);
 	/* Read the variables only: the whole state can be large. */
 	if ((dp = opendir(dir))) {
 		while ((de = readdir(dp))) {
@@ -102,48 +105,31 @@ vars_free(struct vars *v)
 	json_decref(v->plain);
 	json_decref(v->secret_names);
 	for (size_t i = 0; i < v->nused; i++) {
-		explicit_bzero(v->used[i].value, strlen(v->used[i].value));
-		free(v->used[i].value);
+		secrets_wipe(v->used[i].value);
 		free(v->used[i].name);
 	}
 	free(v->used);
+	secrets_free(&v->sec);
+	buf_free(&v->err);
 	interp_masks_free(&v->masks);
 	free(v);
 }
 
-/* A secret's value from the files, or NULL. */
+/* A secret's value from the files, or NULL (v->err says why when a file
+ * exists but could not be read). */
 static char *
-secret_read(const char *name)
+secret_read(struct vars *v, const char *name)
 {
-	const char *dirs[3];
-	struct buf b = BUF_INIT;
-	size_t i;
+	char *val, *where;
 
-	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
-		return NULL;
-	dirs[0] = getenv("KOM_SECRETS_DIR");
-	dirs[1] = getenv("CREDENTIALS_DIRECTORY");
-	dirs[2] = "/etc/kom/secrets";
-	for (i = 0; i < KOM_NELEM(dirs); i++) {
-		char *path;
-		int r;
-
-		if (!dirs[i] || !*dirs[i])
-			continue;
-		path = xasprintf("%s/%s", dirs[i], name);
-		buf_reset(&b);
-		r = file_read(path, &b, SECRET_MAX);
-		free(path);
-		if (r == 0) {
-			if (b.len && b.s[b.len - 1] == '\n')
-				buf_truncate(&b, b.len - 1);
-			if (b.len && b.s[b.len - 1] == '\r')
-				buf_truncate(&b, b.len - 1);
-			return buf_release(&b);
-		}
+	if (secrets_read(&v->sec, name, &val, &where) == 0)
+		return val;
+	if (where) {
+		buf_reset(&v->err);
+		buf_printf(&v->err, "secret '%s': %s: %s", name, where,
+		    strerror(errno));
+		free(where);
 	}
-	buf_free(&b);
 	return NULL;
 }
 
@@ -156,7 +142,7 @@ secret_get(struct vars *v, const char *name)
 	for (i = 0; i < v->nused; i++)
 		if (strcmp(v->used[i].name, name) == 0)
 			return v->used[i].value;
-	if (!(val = secret_read(name)))
+	if (!(val = secret_read(v, name)))
 		return NULL;
 	KOM_GROW(v->used, v->nused + 1, v->capused);
 	v->used[v->nused].name = xstrdup(name);
@@ -205,10 +191,15 @@ vars_expand_str(struct vars *v, const char *in, char **out, struct buf *err)
 	for (i = 0; i < n; i++) {
 		int secret;
 
+		buf_reset(&v->err);
 		if (!lookup(v, in + refs[i].name_off, refs[i].name_len,
 		    &secret)) {
-			buf_printf(err, "undefined variable '%.*s'",
-			    (int)refs[i].name_len, in + refs[i].name_off);
+			if (v->err.len)
+				buf_adds(err, v->err.s);
+			else
+				buf_printf(err, "undefined variable '%.*s'",
+				    (int)refs[i].name_len,
+				    in + refs[i].name_off);
 			free(refs);
 			return -1;
 		}

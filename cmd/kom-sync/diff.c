@@ -237,7 +237,7 @@ sync_diff_main(int argc, char **argv)
 	const char *yname = NULL, *jfile = NULL, *server = NULL;
 	const char **tags = NULL;
 	size_t ntags = 0, tcap = 0, i, npaths = 0;
-	char **paths = NULL, host[256];
+	char **paths = NULL, *host = NULL;
 	int c, human = 0, strict = 0, del = 0, verbose = 0, rc;
 	json_t *declared = NULL, *out = NULL;
 	struct state_set *applied = NULL;
@@ -323,12 +323,8 @@ sync_diff_main(int argc, char **argv)
 	 * hostname */
 	if (server)
 		o.server = server;
-	else if (cfg.server)
-		o.server = cfg.server;
-	else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		o.server = host;
-	}
+	else
+		o.server = host = config_server(&cfg);
 
 	if (argc) {
 		paths = xreallocarray(NULL, (size_t)argc, sizeof(*paths));
@@ -400,6 +396,7 @@ out:
 	kept_out = out;
 	kept_applied = applied;
 	free(tags);
+	free(host);
 	config_free(&cfg);
 	paths_free(&p);
 	return rc;

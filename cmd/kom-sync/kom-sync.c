@@ -39,25 +39,19 @@ usage_error(void)
 	return KOM_EX_USAGE;
 }
 
-/* kom.toml's server and secrets_dir; the hostname when no server. */
+/* kom.toml's server (config_server) and secrets_dir. */
 static int
 host_config(char **server, char **secrets_dir)
 {
 	struct kom_paths p;
 	struct config cfg;
-	char host[256];
 
 	paths_get(&p);
 	if (config_load(p.config, 0, &cfg) < 0) {
 		paths_free(&p);
 		return -1;
 	}
-	if (cfg.server)
-		*server = xstrdup(cfg.server);
-	else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		*server = xstrdup(host);
-	}
+	*server = config_server(&cfg);
 	if (cfg.secrets_dir)
 		*secrets_dir = xstrdup(cfg.secrets_dir);
 	config_free(&cfg);
