@@ -578,6 +578,41 @@ state_set_at(const struct state_set *set, size_t i, const char **type,
 }
 
 int
+state_load_type(const char *statedir, const char *type, json_t **out)
+{
+	struct state_set *set = set_new();
+	char *tdir;
+	json_t *all, *rec;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (!valid_type(type)) {
+		kom_warn("%s: invalid resource type '%s'", statedir, type);
+		state_set_free(set);
+		return -1;
+	}
+	tdir = xasprintf("%s/resources/%s", statedir, type);
+	if (load_type(set, type, tdir) < 0)
+		rc = -1;
+	free(tdir);
+	all = json_array();
+	for (i = 0; rc == 0 && i < set->n; i++) {
+		if (!(rec = state_set_get(set, type, set->v[i].name)))
+			rc = -1;
+		else
+			json_array_append(all, rec);
+	}
+	state_set_free(set);
+	if (rc < 0) {
+		json_decref(all);
+		return -1;
+	}
+	*out = all;
+	return 0;
+}
+
+int
 state_load_all(const char *statedir, json_t **out)
 {
 	struct state_set *set;

@@ -50,6 +50,14 @@
 int state_load_all(const char *statedir, json_t **out);
 
 /*
+ * The applied resources of one type: *out = an array of records in the
+ * order of their file names, read as state_load_all() reads them (hash
+ * keys dropped, the same errors).  A type never applied is an empty
+ * array.  The one reader for programs that need a type, not the state.
+ */
+int state_load_type(const char *statedir, const char *type, json_t **out);
+
+/*
  * One applied resource.  Returns NULL with errno ENOENT and no message
  * when it was never applied; NULL with a message on any other failure.
  */

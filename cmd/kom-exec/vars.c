@@ -14,7 +14,6 @@
  * Every secret value substituted is remembered so that vars_mask() can
  * replace it by <NAME> in messages, results, logs and history.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,55 +44,33 @@ struct vars *
 vars_load(const char *statedir, const char *secrets_dir)
 {
 	struct vars *v = xcalloc(1, sizeof(*v));
-	char *dir = xasprintf("%s/resources/variable", statedir);
-	DIR *dp;
-	struct dirent *de;
+	json_t *recs, *rec, *cfg, *val;
+	const char *name;
+	size_t i;
 
 	v->plain = json_object();
 	v->secret_names = json_object();
 	secrets_init(&v->sec, secrets_dir);
 	buf_init(&v->err);
-	/* Read the variables only: the whole state can be large. */
-	if ((dp = opendir(dir))) {
-		while ((de = readdir(dp))) {
-			size_t n = strlen(de->d_name);
-			json_t *rec, *cfg, *val;
-			const char *name;
-			char *enc;
-
-			if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0 ||
-			    de->d_name[0] == '.')
-				continue;
-			enc = xstrndup(de->d_name, n - 5);
-			name = NULL;
-			{
-				char *dec = state_name_decode(enc);
-
-				rec = dec ? state_load(statedir, "variable",
-				    dec) : NULL;
-				free(dec);
-			}
-			free(enc);
-			if (!rec)
-				continue;
-			name = json_string_value(json_object_get(rec, "name"));
-			cfg = json_object_get(rec, "config");
-			val = json_object_get(cfg, "value");
-			if (!name) {
-				json_decref(rec);
-				continue;
-			}
-			if (json_is_true(json_object_get(cfg, "is_secret")) ||
-			    json_is_true(json_object_get(rec, "secret")))
-				json_object_set_new(v->secret_names, name,
-				    json_true());
-			else if (json_is_string(val))
-				json_object_set(v->plain, name, val);
-			json_decref(rec);
-		}
-		closedir(dp);
+	/* Read the variables only: the whole state can be large.  A state
+	 * dir that cannot be read leaves them undefined (after a message):
+	 * the steps that use one fail naming it. */
+	if (state_load_type(statedir, "variable", &recs) < 0)
+		return v;
+	json_array_foreach(recs, i, rec) {
+		name = json_string_value(json_object_get(rec, "name"));
+		cfg = json_object_get(rec, "config");
+		val = json_object_get(cfg, "value");
+		if (!name)
+			continue;
+		if (json_is_true(json_object_get(cfg, "is_secret")) ||
+		    json_is_true(json_object_get(rec, "secret")))
+			json_object_set_new(v->secret_names, name,
+			    json_true());
+		else if (json_is_string(val))
+			json_object_set(v->plain, name, val);
 	}
-	free(dir);
+	json_decref(recs);
 	return v;
 }
 
