@@ -264,6 +264,31 @@ mask_record(json_t *rec, json_t *changes)
 	}
 }
 
+/*
+ * A secret's value is <NAME> on both sides: its keyed hash tells a change
+ * (secrets.h).  Declared without one (no host key), nothing is known;
+ * applied without one (before kom hashed them), the change shows once.
+ */
+static void
+compare_secret(json_t *changes, const json_t *decl, const json_t *appl)
+{
+	const char *dh = json_string_value(json_object_get(decl,
+	    "secret_hash"));
+	const char *ah = json_string_value(json_object_get(appl,
+	    "secret_hash"));
+	json_t *m, *c;
+	size_t i;
+
+	if (!dh || (ah && !strcmp(dh, ah)))
+		return;
+	json_array_foreach(changes, i, c)
+		if (!strcmp(sget(c, "path"), "config.value"))
+			return;
+	m = mask(sget(decl, "name"));
+	add_change(changes, "config.value", m, m);
+	json_decref(m);
+}
+
 static const char *const record_order[] = {
 	"kind", "type", "name", "op", "sync", "source", "description", "tags",
 	"template", "deploy", "after", "after_source", "changes",
@@ -319,6 +344,8 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 		compare_meta(changes, decl, appl);
 		compare(changes, "config", json_object_get(appl, "config"),
 		    cfg);
+		if (!strcmp(type, "variable"))
+			compare_secret(changes, decl, appl);
 		op = json_array_size(changes) ? "update" : "keep";
 		deploy_changes(dc, type, changes);
 	}

@@ -46,8 +46,8 @@ void secrets_free(struct secrets *s);
  * the caller wipes it, see secrets_wipe).  Returns 0 when found, -1 with
  * errno ENOENT when no directory holds it (or the name is not a file
  * name), -1 with another errno (EACCES, EFBIG, ...) when a file exists
- * but cannot be read; then *where is the path (fresh string) for the
- * message, else *where is NULL.  Nothing is printed.
+ * but cannot be read.  *where is the path of the file found or failing
+ * (a fresh string), NULL when none.  Nothing is printed.
  */
 int secrets_read(const struct secrets *s, const char *name, char **value,
     char **where);
@@ -57,5 +57,54 @@ char *secrets_where(const struct secrets *s);
 
 /* Overwrite and free a secret string (NULL is fine). */
 void secrets_wipe(char *value);
+
+/*
+ * Inline secret values: Komodo lets a sync file hold a secret variable's
+ * value ([[variable]] is_secret = true, value = "...").  kom uses it (a
+ * secret file of the same name still wins) without ever writing it out:
+ * the records carry two members instead of the value,
+ *
+ *	"secret_hash":   "<64 hex>"	HMAC-SHA256 of the name and the value
+ *	"secret_sealed": "<hex>"	AES-256-GCM of the value, the name as
+ *					associated data, a random nonce
+ *
+ * both under keys derived from one host key, STATE/secret.key (32 random
+ * bytes as 64 hex digits, mode 0600, made by the first program that needs
+ * it).  The hash lets kom-sync diff see that a value changed without
+ * showing it; a keyed hash, not a plain or salted one, because a short
+ * secret could be found from a plain hash by trying every value, and a
+ * salt kept next to the hash stops only precomputed tables.  Without the
+ * key, neither member says anything about the value; with it (root, or
+ * whoever can read the state dir) the value can be recovered, as it can
+ * from the git checkout the value came from.
+ */
+#define SECRETS_KEY_LEN 32
+#define SECRETS_HASH_HEX 65	/* 64 hex digits and the NUL */
+
+/*
+ * The host key of statedir into key.  With create, a missing key (and a
+ * missing state dir) is made first; two programs racing get the same key.
+ * Returns 0, or -1 with errno set (ENOENT without create; EINVAL for a
+ * file that is not a key) and *path the file's name (fresh) for the
+ * message.  Nothing is printed.
+ */
+int secrets_key(const char *statedir, int create,
+    unsigned char key[SECRETS_KEY_LEN], char **path);
+
+/* The keyed hash of NAME's value, as 64 hex digits and a NUL. */
+void secrets_hash(const unsigned char key[SECRETS_KEY_LEN], const char *name,
+    const char *value, char out[SECRETS_HASH_HEX]);
+
+/* The sealed form of NAME's value, a fresh hex string. */
+char *secrets_seal(const unsigned char key[SECRETS_KEY_LEN], const char *name,
+    const char *value);
+
+/*
+ * The value sealed for NAME, a fresh string (wipe it), or NULL when sealed
+ * is not a sealed value of NAME under this key (altered, another host's,
+ * another name's).
+ */
+char *secrets_unseal(const unsigned char key[SECRETS_KEY_LEN],
+    const char *name, const char *sealed);
 
 #endif

@@ -760,6 +760,9 @@ record_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const json_t *record,
 		else
 			h_tag(&h, 'x', &zero);
 	}
+	/* only when present: the hashes of records without it stay */
+	if ((v = json_object_get(record, "secret_hash")))
+		enc_value(&h, v);
 	h_flush(&h);
 	if (EVP_DigestFinal_ex(h.md, out, &len) != 1 || len != 32)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");

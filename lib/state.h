@@ -89,7 +89,8 @@ char *state_path(const char *statedir, const char *type, const char *name);
  * The hash kom-sync diff compares (SHA-256, 32 bytes into out): of the
  * record's type, name, description, tags, template, deploy, after, config
  * and secret, in that order, each absent or as its JSON value, objects in
- * their key order.  Equal hashes mean those fields are equal JSON values;
+ * their key order, then secret_hash when present (not secret_sealed: its
+ * nonce differs every time).  Equal hashes mean those fields are equal JSON values;
  * different hashes mean nothing (e.g. keys in another order).
  */
 void state_record_hash(const json_t *record, unsigned char out[32]);

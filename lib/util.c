@@ -81,6 +81,19 @@ kom_hexval(int c)
 	return -1;
 }
 
+void
+kom_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 static noreturn void
 oom(size_t n)
 {

@@ -70,6 +70,8 @@ size_t st_mul(size_t a, size_t b);
 
 /* The value of hex digit c, or -1. */
 int kom_hexval(int c);
+/* n bytes as 2n lowercase hex digits and a NUL into out (2n+1 bytes). */
+void kom_hex(const unsigned char *p, size_t n, char *out);
 
 /* 1 when colour may be used on fd: a terminal, and NO_COLOR unset. */
 int kom_use_color(int fd);

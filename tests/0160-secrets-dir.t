@@ -70,7 +70,7 @@ printf '[[variable]]\nname = "TOKEN"\nvalue = "x"\nis_secret = true\n' \
     >"$T/ingit.toml"
 kom-sync validate "$T/ingit.toml" 2>"$T/ingit.err"
 ok 'the in-git warning names secrets_dir' grep -q \
-    "put it in $SEC/TOKEN instead" "$T/ingit.err"
+    "but it belongs in $SEC/TOKEN" "$T/ingit.err"
 
 # a real deploy reads the value from secrets_dir
 apply

@@ -6,7 +6,8 @@
  * (STATE/resources/variable/NAME.json, config.value), else to secrets: a
  * secret variable's value, or any name at all, read through lib/secrets
  * ($CREDENTIALS_DIRECTORY, then $KOM_SECRETS_DIR, kom.toml's secrets_dir
- * or /etc/kom/secrets).
+ * or /etc/kom/secrets), else to the value a sync file gave the secret
+ * variable, recorded sealed (secrets.h) and opened with the host key.
  * [[[X]]] is the escape for a literal [[X]].  Unlike Komodo, a name that
  * resolves nowhere is an error: kom never starts a container with literal
  * brackets where a value was meant.
@@ -33,6 +34,10 @@ struct kv {
 struct vars {
 	json_t *plain;		/* name -> value (non-secret variables) */
 	json_t *secret_names;	/* name -> true (variables marked secret) */
+	json_t *sealed;		/* name -> inline value, sealed (secrets.h) */
+	char *statedir;		/* where the host key is */
+	unsigned char key[SECRETS_KEY_LEN];
+	int key_state;		/* 0 not read yet, 1 read, -1 none */
 	struct kv *used;	/* secrets read from files (a cache) */
 	size_t nused, capused;
 	struct interp_masks masks;	/* secrets substituted so far */
@@ -50,6 +55,8 @@ vars_load(const char *statedir, const char *secrets_dir)
 
 	v->plain = json_object();
 	v->secret_names = json_object();
+	v->sealed = json_object();
+	v->statedir = xstrdup(statedir);
 	secrets_init(&v->sec, secrets_dir);
 	buf_init(&v->err);
 	/* Read the variables only: the whole state can be large.  A state
@@ -64,10 +71,14 @@ vars_load(const char *statedir, const char *secrets_dir)
 		if (!name)
 			continue;
 		if (json_is_true(json_object_get(cfg, "is_secret")) ||
-		    json_is_true(json_object_get(rec, "secret")))
+		    json_is_true(json_object_get(rec, "secret"))) {
 			json_object_set_new(v->secret_names, name,
 			    json_true());
-		else if (json_is_string(val))
+			if (json_is_string(json_object_get(rec,
+			    "secret_sealed")))
+				json_object_set(v->sealed, name,
+				    json_object_get(rec, "secret_sealed"));
+		} else if (json_is_string(val))
 			json_object_set(v->plain, name, val);
 	}
 	json_decref(recs);
@@ -81,6 +92,9 @@ vars_free(struct vars *v)
 		return;
 	json_decref(v->plain);
 	json_decref(v->secret_names);
+	json_decref(v->sealed);
+	free(v->statedir);
+	explicit_bzero(v->key, sizeof(v->key));
 	for (size_t i = 0; i < v->nused; i++) {
 		secrets_wipe(v->used[i].value);
 		free(v->used[i].name);
@@ -92,22 +106,56 @@ vars_free(struct vars *v)
 	free(v);
 }
 
-/* A secret's value from the files, or NULL (v->err says why when a file
- * exists but could not be read). */
+/* The inline value of a secret variable, unsealed, or NULL. */
+static char *
+secret_unseal(struct vars *v, const char *name)
+{
+	const char *sealed = json_string_value(json_object_get(v->sealed,
+	    name));
+	char *path = NULL, *val;
+
+	if (!sealed)
+		return NULL;
+	if (!v->key_state) {
+		v->key_state = secrets_key(v->statedir, 0, v->key, &path) ?
+		    -1 : 1;
+		if (v->key_state < 0) {
+			buf_reset(&v->err);
+			buf_printf(&v->err, "secret '%s': %s: %s", name, path,
+			    strerror(errno));
+		}
+		free(path);
+	}
+	if (v->key_state < 0)
+		return NULL;
+	if (!(val = secrets_unseal(v->key, name, sealed))) {
+		buf_reset(&v->err);
+		buf_printf(&v->err, "secret '%s': the value recorded from "
+		    "git cannot be unsealed with %s/secret.key", name,
+		    v->statedir);
+	}
+	return val;
+}
+
+/* A secret's value from the files, else the inline value, or NULL (v->err
+ * says why when a file exists but could not be read). */
 static char *
 secret_read(struct vars *v, const char *name)
 {
 	char *val, *where;
 
-	if (secrets_read(&v->sec, name, &val, &where) == 0)
+	if (secrets_read(&v->sec, name, &val, &where) == 0) {
+		free(where);
 		return val;
+	}
 	if (where) {
 		buf_reset(&v->err);
 		buf_printf(&v->err, "secret '%s': %s: %s", name, where,
 		    strerror(errno));
 		free(where);
+		return NULL;
 	}
-	return NULL;
+	return secret_unseal(v, name);
 }
 
 static const char *

@@ -203,8 +203,8 @@ static struct state_set *volatile kept_applied;
 
 static int
 load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
-    const struct diff_opts *o, const char *secrets_dir, struct held *diags,
-    json_t **out)
+    const struct diff_opts *o, const struct config *cfg, const char *statedir,
+    struct held *diags, json_t **out)
 {
 	struct resource_opts ro;
 
@@ -213,7 +213,8 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 	ro.server = o->server;
 	ro.match_tags = o->match_tags;
 	ro.nmatch_tags = o->nmatch_tags;
-	ro.secrets_dir = secrets_dir;
+	ro.secrets_dir = cfg->secrets_dir;
+	ro.statedir = statedir;
 	ro.known = known_applied;
 	ro.known_ctx = sj;
 	ro.diag = hold_diag;
@@ -359,7 +360,7 @@ sync_diff_main(int argc, char **argv)
 	} else {
 		state_start(&sj, p.state);
 		rc = load_declared(paths, npaths, strict, &sj, &o,
-		    cfg.secrets_dir, &diags, &declared);
+		    &cfg, p.state, &diags, &declared);
 		applied = state_wait(&sj);
 		held_flush(&diags, applied != NULL);
 		if (!applied) {

@@ -29,17 +29,6 @@ slurp(const char *path)
 	return buf_release(&b);
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-rm_rf(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static json_t *
 rec(const char *type, const char *name, const char *image)
@@ -346,6 +335,6 @@ main(void)
 	close(fd);
 
 	free(sd);
-	rm_rf(dir);
+	tap_rm_rf(dir);
 	return done_testing();
 }
