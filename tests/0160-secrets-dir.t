@@ -90,6 +90,11 @@ export CREDENTIALS_DIRECTORY
 apply
 is "$?" 0 'a deploy with CREDENTIALS_DIRECTORY set'
 is "$(envof "$PFX-db")" "cred-$VALUE" 'CREDENTIALS_DIRECTORY is read first'
+is "$(jq -r 'select(.type == "variable") | .op' "$T/diff.out")" update \
+    'the diff shows the rotated secret as a changed variable'
+ok 'kom-exec says why it redeploys' grep -q \
+    'the record is unchanged, a value it interpolates changed (\[\[DB_PASSWORD\]\])' \
+    "$T/out"
 unset CREDENTIALS_DIRECTORY
 
 # a secret file that cannot be read fails the step naming it

@@ -746,10 +746,18 @@ deploy_deployment(struct job *j, int ensure)
 	if (pulled)
 		json_object_set_new(j->detail, "pulled", json_true());
 	if (ensure && !j->note.len) {
+		char *used = vars_names_used(j->vars);
+
 		buf_adds(&j->note, !f.prev ? "deployment has not_deployed state"
 		    : !prev_running ? "deployment is not running" :
 		    drift_why.len ? drift_why.s :
 		    "deployment has drifted from what was applied");
+		/* ensure: the record is unchanged, so the hash moved with a
+		 * value it interpolates (a rotated secret, say) */
+		if (f.prev && prev_running && !drift_why.len && used)
+			buf_printf(&j->note, ": the record is unchanged, a "
+			    "value it interpolates changed (%s)", used);
+		free(used);
 	}
 
 	/* 1. the new container beside the old one (a first one takes its

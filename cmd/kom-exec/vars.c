@@ -35,6 +35,7 @@ struct vars {
 	json_t *plain;		/* name -> value (non-secret variables) */
 	json_t *secret_names;	/* name -> true (variables marked secret) */
 	json_t *sealed;		/* name -> inline value, sealed (secrets.h) */
+	json_t *names_used;	/* name -> true, every name substituted */
 	char *statedir;		/* where the host key is */
 	unsigned char key[SECRETS_KEY_LEN];
 	int key_state;		/* 0 not read yet, 1 read, -1 none */
@@ -56,6 +57,7 @@ vars_load(const char *statedir, const char *secrets_dir)
 	v->plain = json_object();
 	v->secret_names = json_object();
 	v->sealed = json_object();
+	v->names_used = json_object();
 	v->statedir = xstrdup(statedir);
 	secrets_init(&v->sec, secrets_dir);
 	buf_init(&v->err);
@@ -93,6 +95,7 @@ vars_free(struct vars *v)
 	json_decref(v->plain);
 	json_decref(v->secret_names);
 	json_decref(v->sealed);
+	json_decref(v->names_used);
 	free(v->statedir);
 	explicit_bzero(v->key, sizeof(v->key));
 	for (size_t i = 0; i < v->nused; i++) {
@@ -191,6 +194,8 @@ lookup(void *ctx, const char *name, size_t namelen, int *secret)
 		*secret = 1;
 		r = secret_get(v, n);
 	}
+	if (r)
+		json_object_set_new(v->names_used, n, json_true());
 	free(n);
 	return r;
 }
@@ -272,4 +277,18 @@ vars_mask_json(struct vars *v, json_t *val)
 		json_object_foreach_safe(val, tmp, k, x)
 			vars_mask_json(v, x);
 	}
+}
+
+char *
+vars_names_used(const struct vars *v)
+{
+	struct buf b = BUF_INIT;
+	const char *k;
+	json_t *x;
+
+	if (!v || !json_object_size(v->names_used))
+		return NULL;
+	json_object_foreach(v->names_used, k, x)
+		buf_printf(&b, "%s[[%s]]", b.len ? ", " : "", k);
+	return buf_release(&b);
 }
