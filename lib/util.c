@@ -81,6 +81,26 @@ kom_hexval(int c)
 	return -1;
 }
 
+int
+kom_close_stdout(int status)
+{
+	int bad = ferror(stdout), e = bad ? EIO : 0;
+
+	if (fflush(stdout) == EOF) {
+		bad = 1;
+		e = errno;
+	}
+	if (fclose(stdout) == EOF && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (!bad)
+		return status;
+	errno = e;
+	kom_warne("stdout");
+	return KOM_EX_IOERR;
+}
+
 void
 kom_hex(const unsigned char *p, size_t n, char *out)
 {

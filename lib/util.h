@@ -73,6 +73,15 @@ int kom_hexval(int c);
 /* n bytes as 2n lowercase hex digits and a NUL into out (2n+1 bytes). */
 void kom_hex(const unsigned char *p, size_t n, char *out);
 
+/*
+ * The end of every main(): flush and close stdout.  When a write failed
+ * (now or earlier: the stream's error flag), print "PROG: stdout:
+ * strerror" and return KOM_EX_IOERR, whatever status was: what went
+ * downstream is cut short, which matters more than why; otherwise return
+ * status.
+ */
+int kom_close_stdout(int status);
+
 /* 1 when colour may be used on fd: a terminal, and NO_COLOR unset. */
 int kom_use_color(int fd);
 

@@ -185,7 +185,7 @@ main(int argc, char **argv)
 				break;
 			case 'V':
 				puts("kom-exec " KOM_VERSION);
-				return KOM_EX_OK;
+				return kom_close_stdout(KOM_EX_OK);
 			default:
 				die_usage();
 			}
@@ -199,10 +199,7 @@ main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		rc = apply_main(&x, argc ? argv[0] : NULL, nowait);
 	}
-	if (fclose(stdout) == EOF && rc == KOM_EX_OK) {
-		kom_warne("stdout");
-		rc = KOM_EX_IOERR;
-	}
+	rc = kom_close_stdout(rc);
 	free(x.server);
 	free(x.secrets_dir);
 	paths_free(&x.paths);

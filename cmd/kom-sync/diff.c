@@ -274,7 +274,7 @@ sync_diff_main(int argc, char **argv)
 			break;
 		case 'h':
 			puts(usage);
-			return KOM_EX_OK;
+			return kom_close_stdout(KOM_EX_OK);
 		default:
 			fprintf(stderr, "%s\n", usage);
 			return KOM_EX_USAGE;
@@ -385,10 +385,7 @@ sync_diff_main(int argc, char **argv)
 		write_records(stdout, out);
 		jsonl_write_steal(stdout, diff_end_record(&counts));
 	}
-	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
-		kom_warne("<stdout>");
-		rc = KOM_EX_IOERR;
-	}
+	rc = kom_close_stdout(rc);
 out:
 	for (i = 0; i < npaths; i++)
 		free(paths[i]);

@@ -90,7 +90,7 @@ sync_resources_main(int argc, char **argv)
 			break;
 		case 'h':
 			puts(usage);
-			return KOM_EX_OK;
+			return kom_close_stdout(KOM_EX_OK);
 		default:
 			free(server);
 			free(tags);
@@ -146,11 +146,7 @@ sync_resources_main(int argc, char **argv)
 	free(secrets_dir);
 	free(statedir);
 	free(tags);
-	if (fclose(stdout) != 0) {
-		kom_warne("stdout");
-		return KOM_EX_IOERR;
-	}
-	return rc;
+	return kom_close_stdout(rc);
 }
 
 int
@@ -163,11 +159,11 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		puts(usage);
-		return KOM_EX_OK;
+		return kom_close_stdout(KOM_EX_OK);
 	}
 	if (!strcmp(cmd, "-V")) {
 		puts("kom-sync " KOM_VERSION);
-		return KOM_EX_OK;
+		return kom_close_stdout(KOM_EX_OK);
 	}
 	if (!strcmp(cmd, "toml"))
 		return sync_toml_main(argc - 1, argv + 1);
