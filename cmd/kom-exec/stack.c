@@ -338,8 +338,11 @@ run_compose(struct job *j, struct stk *s, const char *key,
 	r = compose_run(&s->cli, &p, args, &out, &st);
 	keep_output(j, key, out.s);
 	if (r < 0 || st != 0) {
-		job_fail(j, "%s: %s", cmd, r < 0 ? strerror(errno) :
-		    st == 127 ? "cannot be run" : "failed");
+		if (r < 0)
+			job_fail(j, "%s: %s: %s", cmd, proc_failed_step(st),
+			    strerror(errno));
+		else
+			job_fail(j, "%s: failed", cmd);
 		r = -1;
 	}
 	free(cmd);
@@ -371,8 +374,12 @@ run_hook(struct job *j, struct stk *s, const char *key)
 	o.timeout_ms = 30 * 60 * 1000;
 	r = proc_run(argv, &o, &st);
 	keep_output(j, key, out.s);
+	if (r < 0)
+		job_fail(j, "%s: %s %s: %s", key, proc_failed_step(st), st ==
+		    PROC_CHDIR ? dir : "/bin/sh", strerror(errno));
+	else if (st != 0)
+		job_fail(j, "%s failed (exit %d)", key, st);
 	if (r < 0 || st != 0) {
-		job_fail(j, "%s failed (exit %d)", key, r < 0 ? -1 : st);
 		r = -1;
 	}
 	buf_free(&out);

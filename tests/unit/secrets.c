@@ -113,6 +113,7 @@ main(void)
 	is_int(secrets_key(sd, 1, key2, &path), 0, "and read again");
 	ok(!memcmp(key, key2, sizeof(key)), "the same key");
 	file_write_atomic(path, "short\n", 6, 0600);
+	free(path);
 	ok(secrets_key(sd, 1, key2, &path) < 0 && errno == EINVAL,
 	    "a file that is not a key is an error, not replaced");
 	free(path);
