@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "config.h"
 #include "file.h"
+#include "kv.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -104,47 +105,6 @@ bad_type(struct ctx *c, const struct toml_kv *kv, const char *want)
 	return -1;
 }
 
-static char *
-trim(const char *s, size_t n)
-{
-	while (n && (*s == ' ' || *s == '\t' || *s == '\r'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		n--;
-	return xstrndup(s, n);
-}
-
-void
-config_split_list(const char *s, char ***v, size_t *n)
-{
-	const char *line = s, *nl, *end, *p, *c;
-	char *l, *item;
-	size_t cap = *n;
-
-	while (*line) {
-		nl = strchr(line, '\n');
-		end = nl ? nl : line + strlen(line);
-		l = trim(line, (size_t)(end - line));
-		if ((c = strstr(l, " #")))
-			l[c - l] = '\0';
-		if (*l && *l != '#') {
-			for (p = l; ; p = c + 1) {
-				c = strchr(p, ',');
-				item = trim(p, c ? (size_t)(c - p) : strlen(p));
-				if (*item) {
-					KOM_GROW(*v, *n + 1, cap);
-					(*v)[(*n)++] = item;
-				} else
-					free(item);
-				if (!c)
-					break;
-			}
-		}
-		free(l);
-		line = nl ? nl + 1 : end;
-	}
-}
-
 static int
 set_key(struct ctx *c, struct config_sync *s, const struct key *k,
     const struct toml_kv *kv)
@@ -175,7 +135,7 @@ set_key(struct ctx *c, struct config_sync *s, const struct key *k,
 		*list = NULL;
 		*n = 0;
 		if (v->type == TOML_STRING) {
-			config_split_list(v->u.str.s, list, n);
+			kv_split_list(v->u.str.s, v->u.str.len, list, n);
 			return 0;
 		}
 		if (v->type != TOML_ARRAY)

@@ -79,11 +79,4 @@ const struct config_sync *config_sync(const struct config *cfg,
  */
 char *config_server(const struct config *cfg);
 
-/*
- * Komodo's flexible string list: split on newlines and commas, trim, drop
- * empty items and lines starting with '#', cut a line at " #".  Appends
- * to *v (fresh strings).
- */
-void config_split_list(const char *s, char ***v, size_t *n);
-
 #endif
