@@ -1507,9 +1507,6 @@ container_hash(const json_t *body, char hash[CONTAINER_HASH_LEN])
 	json_t *copy = json_deep_copy(body);
 	json_t *labels;
 	char *s;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int r;
 
 	if (copy == NULL)
 		return -1;
@@ -1520,13 +1517,8 @@ container_hash(const json_t *body, char hash[CONTAINER_HASH_LEN])
 	json_decref(copy);
 	if (s == NULL)
 		return -1;
-	r = EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) == 1 ?
-	    0 : -1;
+	kom_sha256_hex(s, strlen(s), hash);
 	free(s);
-	if (r < 0)
-		return -1;
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
 

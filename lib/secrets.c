@@ -128,20 +128,11 @@ secrets_wipe(char *value)
 static int
 parse_key(const char *s, size_t len, unsigned char key[SECRETS_KEY_LEN])
 {
-	size_t i;
-	int hi, lo;
-
 	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
 		len--;
 	if (len != 2 * SECRETS_KEY_LEN)
 		return -1;
-	for (i = 0; i < SECRETS_KEY_LEN; i++) {
-		if ((hi = kom_hexval(s[2 * i])) < 0 ||
-		    (lo = kom_hexval(s[2 * i + 1])) < 0)
-			return -1;
-		key[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return kom_unhex(s, key, SECRETS_KEY_LEN);
 }
 
 static int
@@ -308,22 +299,17 @@ char *
 secrets_unseal(const unsigned char key[SECRETS_KEY_LEN], const char *name,
     const char *sealed)
 {
-	size_t hl = strlen(sealed), n, len, i;
+	size_t hl = strlen(sealed), n, len;
 	unsigned char k[32], *raw;
 	char *out;
-	int hi, lo;
 
 	if (hl % 2 || hl / 2 < NONCE_LEN + TAG_LEN)
 		return NULL;
 	n = hl / 2;
 	raw = xmalloc(n);
-	for (i = 0; i < n; i++) {
-		if ((hi = kom_hexval(sealed[2 * i])) < 0 ||
-		    (lo = kom_hexval(sealed[2 * i + 1])) < 0) {
-			free(raw);
-			return NULL;
-		}
-		raw[i] = (unsigned char)(hi << 4 | lo);
+	if (kom_unhex(sealed, raw, n) < 0) {
+		free(raw);
+		return NULL;
 	}
 	len = n - NONCE_LEN - TAG_LEN;
 	out = xmalloc(st_add(len, 1));

@@ -799,32 +799,10 @@ body_sum(EVP_MD_CTX *md, const EVP_MD *sha, const char *type,
 static void
 add_hex(struct buf *b, const unsigned char *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	char hex[65];
 
-	for (i = 0; i < n; i++) {
-		buf_addc(b, hex[p[i] >> 4]);
-		buf_addc(b, hex[p[i] & 15]);
-	}
-}
-
-static int
-parse_hex(const char *s, unsigned char *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < n; i++) {
-		/* lowercase only: the one form state_save() writes */
-		if ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
-		    (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
-			return -1;
-		if ((hi = kom_hexval(s[2 * i])) < 0 ||
-		    (lo = kom_hexval(s[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (unsigned char)(hi * 16 + lo);
-	}
-	return 0;
+	kom_hex(p, n, hex);
+	buf_adds(b, hex);
 }
 
 /*
@@ -841,8 +819,8 @@ trusted_hash(struct state_set *set, const char *type, const char *name,
 	    memcmp(text + HDR_HASH + 64, "\",\"" SUM_KEY "\":\"",
 	    HDR_SUM - HDR_HASH - 64) || memcmp(text + HDR_SUM + 64, "\",", 2))
 		return 0;
-	if (parse_hex(text + HDR_HASH, hash, 32) < 0 ||
-	    parse_hex(text + HDR_SUM, sum, 32) < 0)
+	if (kom_unhex(text + HDR_HASH, hash, 32) < 0 ||
+	    kom_unhex(text + HDR_SUM, sum, 32) < 0)
 		return 0;
 	body_sum(set->ctx, set->md, type, name, text + HDR_LEN,
 	    len - HDR_LEN, "", got);

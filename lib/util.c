@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "util.h"
 #include "banned.h"
 
@@ -112,6 +114,36 @@ kom_hex(const unsigned char *p, size_t n, char *out)
 		out[2 * i + 1] = digits[p[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+int
+kom_unhex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
+		    (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
+			return -1;
+		/* a NUL is no digit: the loop never reads past it */
+		if ((hi = kom_hexval(s[2 * i])) < 0 ||
+		    (lo = kom_hexval(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi * 16 + lo);
+	}
+	return 0;
+}
+
+void
+kom_sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	kom_hex(md, sizeof(md), out);
 }
 
 static noreturn void

@@ -72,6 +72,11 @@ size_t st_mul(size_t a, size_t b);
 int kom_hexval(int c);
 /* n bytes as 2n lowercase hex digits and a NUL into out (2n+1 bytes). */
 void kom_hex(const unsigned char *p, size_t n, char *out);
+/* The reverse: the first 2n characters of s, lowercase hex digits only
+ * (the one form kom writes), into n bytes; 0, or -1 when they are not. */
+int kom_unhex(const char *s, unsigned char *out, size_t n);
+/* SHA-256 of n bytes as 64 lowercase hex digits and a NUL. */
+void kom_sha256_hex(const void *p, size_t n, char out[65]);
 
 /*
  * The end of every main(): flush and close stdout.  When a write failed

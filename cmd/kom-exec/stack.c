@@ -212,7 +212,7 @@ stk_hash(struct job *j, struct stk *s)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char dig[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0, i;
+	unsigned int dlen = 0;
 	char *cfg;
 	size_t k;
 
@@ -241,8 +241,9 @@ stk_hash(struct job *j, struct stk *s)
 	}
 	EVP_DigestFinal_ex(md, dig, &dlen);
 	EVP_MD_CTX_free(md);
-	for (i = 0; i < dlen && i < 32; i++)
-		snprintf(s->hash + 2 * i, 3, "%02x", dig[i]);
+	if (dlen != 32)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	kom_hex(dig, 32, s->hash);
 	return 0;
 }
 
