@@ -15,15 +15,6 @@
 
 extern char **environ;
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What the child sends back when it could not run argv[0]. */
 struct child_failure {
 	int step;		/* PROC_* */
@@ -152,7 +143,7 @@ proc_run(char *const argv[], const struct proc_opts *o, int *status)
 	if (errp[1] >= 0) close(errp[1]);
 	if (inp[1] >= 0)
 		fcntl(inp[1], F_SETFL, O_NONBLOCK);
-	deadline = o->timeout_ms ? now_ms() + o->timeout_ms : 0;
+	deadline = o->timeout_ms ? kom_mono_ms() + o->timeout_ms : 0;
 	while (inp[1] >= 0 || outp[0] >= 0 || errp[0] >= 0) {
 		struct pollfd pf[3] = {
 			{ inp[1], POLLOUT, 0 }, { outp[0], POLLIN, 0 },
@@ -162,7 +153,7 @@ proc_run(char *const argv[], const struct proc_opts *o, int *status)
 		ssize_t n;
 
 		if (deadline) {
-			long long left = deadline - now_ms();
+			long long left = deadline - kom_mono_ms();
 			if (left <= 0) {
 				kill(pid, SIGKILL);
 				killed = 1;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -81,6 +82,27 @@ kom_hexval(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+static long long
+clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+kom_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+long long
+kom_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
 }
 
 int

@@ -68,6 +68,11 @@ size_t st_mul(size_t a, size_t b);
 
 #define KOM_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Milliseconds of a monotonic clock (for durations, deadlines) / of the
+ * wall clock (unix ms, for timestamps). */
+long long kom_mono_ms(void);
+long long kom_wall_ms(void);
+
 /* The value of hex digit c, or -1. */
 int kom_hexval(int c);
 /* n bytes as 2n lowercase hex digits and a NUL into out (2n+1 bytes). */

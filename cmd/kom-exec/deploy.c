@@ -287,7 +287,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 {
 	long grace = env_ms("KOM_GRACE_MS", 2000);
 	long timeout = env_ms("KOM_HEALTH_TIMEOUT_MS", 60000);
-	long long t0 = now_ms(), el;
+	long long t0 = kom_mono_ms(), el;
 	long gap = 100, nap;
 	struct docker_error e;
 	int computed = 0;
@@ -329,7 +329,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 				timeout = need;
 			computed = 1;
 		}
-		el = now_ms() - t0;
+		el = kom_mono_ms() - t0;
 		if (!json_is_true(json_object_get(st, "Running")) ||
 		    json_is_true(json_object_get(st, "Restarting"))) {
 			buf_printf(why, "the new container exited with status "
@@ -400,7 +400,7 @@ alert_rollback(struct job *j, const char *from, const char *to,
 
 	a = json_pack("{s:s, s:I, s:s, s:b, s:{s:s, s:s}, s:{s:s, s:{s:s, "
 	    "s:s, s:s, s:s, s:s, s:s, s:O}}}",
-	    "kind", "alert", "ts", (json_int_t)wall_ms(), "level", "WARNING",
+	    "kind", "alert", "ts", (json_int_t)kom_wall_ms(), "level", "WARNING",
 	    "resolved", 0, "target", "type", "Deployment", "id", j->name,
 	    "data", "type", "DeploymentRollback", "data", "id", j->name,
 	    "name", j->name, "server_name", j->x->server, "from", from,
@@ -425,7 +425,7 @@ save_applied(struct job *j, const char *cid, const char *hash,
 	json_t *rec = json_deep_copy(j->resource);
 
 	json_object_del(rec, "kind");
-	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:s, "
 	    "s:s}", "container", cid, "config_hash", hash, "deployed_name",
 	    cname, "image", image, "image_id", image_id ? image_id : ""));

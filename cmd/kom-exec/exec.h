@@ -152,8 +152,4 @@ char *vars_mask(struct vars *v, const char *s);
 /* Mask every string inside a JSON value, in place. */
 void vars_mask_json(struct vars *v, json_t *val);
 
-/* Milliseconds of a monotonic clock / of the wall clock. */
-long long now_ms(void);
-long long wall_ms(void);
-
 #endif

@@ -438,7 +438,7 @@ save_stack(struct job *j, struct stk *s, json_t *services)
 	json_t *rec = json_deep_copy(j->resource);
 
 	json_object_del(rec, "kind");
-	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:O}",
 	    "project", s->project, "config_hash", s->hash, "run_directory",
 	    s->dir, "services", services));
