@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "container.h"
+#include "jsonl.h"
 #include "shellwords.h"
 #include "util.h"
 #include "banned.h"
@@ -83,9 +84,7 @@ arr(json_t *parent, const char *key)
 static const char *
 str(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
+	return jsonl_str(o, key, "");
 }
 
 static int

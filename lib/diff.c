@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "diff.h"
+#include "jsonl.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -49,9 +50,7 @@ diff_type_rank(const char *type)
 static const char *
 sget(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
+	return jsonl_str(o, key, "");
 }
 
 static int

@@ -26,6 +26,7 @@
 #include "container.h"
 #include "docker.h"
 #include "exec.h"
+#include "jsonl.h"
 #include "spool.h"
 #include "state.h"
 #include "util.h"
@@ -178,9 +179,7 @@ cname_of(json_t *summary)
 static const char *
 id_of(json_t *c)
 {
-	const char *s = json_string_value(json_object_get(c, "Id"));
-
-	return s ? s : "";
+	return jsonl_str(c, "Id", "");
 }
 
 static const char *

@@ -25,6 +25,7 @@
 #include "docker.h"
 #include "exec.h"
 #include "file.h"
+#include "jsonl.h"
 #include "proc.h"
 #include "state.h"
 #include "util.h"
@@ -51,9 +52,7 @@ struct stk {
 static const char *
 cstr(const json_t *o, const char *k)
 {
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
+	return jsonl_str(o, k, "");
 }
 
 static void
