@@ -13,15 +13,11 @@
 #include "buf.h"
 #include "diff.h"
 #include "jsonl.h"
+#include "schema.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
 
-static const char *const type_order[] = {
-	"variable", "user_group", "server", "alerter", "action", "swarm",
-	"builder", "repo", "build", "stack", "resource_sync", "deployment",
-	"procedure"
-};
 
 /* The fields of Komodo's redeploy rule (komodo-behaviour.md 2.7). */
 static const char *const deploy_fields_deployment[] = {
@@ -39,12 +35,7 @@ static const char *const deploy_fields_stack[] = {
 int
 diff_type_rank(const char *type)
 {
-	size_t i;
-
-	for (i = 0; type && i < KOM_NELEM(type_order); i++)
-		if (!strcmp(type, type_order[i]))
-			return (int)i;
-	return (int)KOM_NELEM(type_order);
+	return schema_type_rank(type);
 }
 
 static const char *
@@ -495,7 +486,7 @@ cmp_rec(const void *a, const void *b)
 
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
-	if (x->rank == (int)KOM_NELEM(type_order)) {
+	if (x->rank == SCHEMA_NTYPES) {
 		int c = strcmp(x->type, y->type);
 
 		if (c)

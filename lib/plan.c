@@ -8,6 +8,7 @@
 #include "jsonskim.h"
 #include "pattern.h"
 #include "plan.h"
+#include "schema.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -107,22 +108,10 @@ struct plan {
 	struct buf b1, b2, b3;	/* scratch */
 };
 
-static const char *const type_names[] = {
-	"variable", "user_group", "server", "alerter", "action", "swarm",
-	"builder", "repo", "build", "stack", "resource_sync", "deployment",
-	"procedure"
-};
-
 int
 plan_type_order(const char *type)
 {
-	size_t i;
-
-	for (i = 0; i < KOM_NELEM(type_names); i++)
-		if (type[0] == type_names[i][0] &&
-		    strcmp(type, type_names[i]) == 0)
-			return (int)i;
-	return (int)KOM_NELEM(type_names);
+	return schema_type_rank(type);
 }
 
 /* ---- hash ---- */
