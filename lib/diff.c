@@ -625,33 +625,10 @@ diff_run(const json_t *declared, const json_t *applied,
 static int
 utf8_ok(const unsigned char *s, size_t n)
 {
-	size_t i = 0, k, len;
-	unsigned int c;
+	size_t i = 0, len;
 
 	while (i < n) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, c &= 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, c &= 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, c &= 0x07;
-		else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		/* overlong, surrogates, beyond U+10FFFF */
-		if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		if (!(len = kom_utf8_len(s + i, n - i)))
 			return 0;
 		i += len;
 	}

@@ -31,13 +31,9 @@ pattern_split(const char *s, char ***items)
 static size_t
 utf8_len(const char *s)
 {
-	unsigned char c = (unsigned char)*s;
-	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
+	size_t n = kom_utf8_len((const unsigned char *)s, 4);
 
-	for (i = 1; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
+	return n ? n : 1;
 }
 
 /*
