@@ -219,14 +219,7 @@ list_managed(struct job *j, const char *type, const char *name)
 static int
 has_registry(const char *image)
 {
-	const char *slash = strchr(image, '/');
-	size_t n;
-
-	if (!slash)
-		return 0;
-	n = (size_t)(slash - image);
-	return memchr(image, '.', n) || memchr(image, ':', n) ||
-	    (n == 9 && strncmp(image, "localhost", 9) == 0);
+	return docker_registry_len(image) != 0;
 }
 
 /* "SIGTERM" from the config, unless -s overrides it. */
