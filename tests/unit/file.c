@@ -83,6 +83,33 @@ main(void)
 	free(q);
 	free(p);
 	buf_free(&b);
+
+	/* the sorted listing spool and state share */
+	{
+		char **v;
+		size_t n;
+
+		p = xasprintf("%s/list", dir);
+		file_mkdir_p(p, 0755);
+		q = xasprintf("%s/b", p);
+		file_write_atomic(q, "", 0, 0644);
+		free(q);
+		q = xasprintf("%s/.a", p);
+		file_write_atomic(q, "", 0, 0644);
+		free(q);
+		q = xasprintf("%s/a", p);
+		file_mkdir_p(q, 0755);
+		free(q);
+		ok(file_list_dir(p, &v, &n) == 0 && n == 3 &&
+		    !strcmp(v[0], ".a") && !strcmp(v[1], "a") &&
+		    !strcmp(v[2], "b"), "list_dir: sorted, without . and ..");
+		file_list_free(v, n);
+		q = xasprintf("%s/none", p);
+		ok(file_list_dir(q, &v, &n) < 0 && errno == ENOENT && !v &&
+		    n == 0, "list_dir of a missing dir: ENOENT");
+		free(q);
+		free(p);
+	}
 	{
 		char *argv[] = { "rm", "-rf", dir, NULL };
 		int status;
