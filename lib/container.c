@@ -1535,8 +1535,9 @@ container_name(const json_t *config, const char *resource_name)
 	return n ? xstrndup(c, n) : xstrdup(resource_name);
 }
 
+/* environment or labels ([{key, value}]) into Env strings or Labels. */
 static int
-kv_list(const json_t *config, const char *field, json_t *out_env,
+key_value_field(const json_t *config, const char *field, json_t *out_env,
     json_t *out_labels, char *err, size_t errlen)
 {
 	const json_t *list = json_object_get(config, field), *e;
@@ -1661,8 +1662,9 @@ container_spec(const json_t *config, const struct container_spec_opts *o,
 
 	env = json_array();
 	json_object_set_new(body, "Env", env);
-	if (kv_list(config, "environment", env, NULL, err, errlen) < 0 ||
-	    kv_list(config, "labels", NULL, labels, err, errlen) < 0)
+	if (key_value_field(config, "environment", env, NULL, err,
+	    errlen) < 0 ||
+	    key_value_field(config, "labels", NULL, labels, err, errlen) < 0)
 		goto fail;
 
 	net = str(config, "network");
