@@ -50,30 +50,6 @@ struct ctx {
 	int failed;
 };
 
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d[64];
-	size_t prev, tmp;
-
-	if (lb >= KOM_NELEM(d) || la >= KOM_NELEM(d))
-		return 99;
-	for (j = 0; j <= lb; j++)
-		d[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = d[0];
-		d[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = d[j];
-			d[j] = a[i - 1] == b[j - 1] ? prev :
-			    1 + (prev < d[j] ? (prev < d[j - 1] ? prev :
-			    d[j - 1]) : (d[j] < d[j - 1] ? d[j] : d[j - 1]));
-			prev = tmp;
-		}
-	}
-	return d[lb];
-}
-
 static void
 unknown(struct ctx *c, const struct toml_kv *kv, const char *where,
     const char *const *cands, size_t ncands)
@@ -82,7 +58,7 @@ unknown(struct ctx *c, const struct toml_kv *kv, const char *where,
 	size_t i, d, bd = 3;
 
 	for (i = 0; i < ncands; i++)
-		if ((d = edit_distance(kv->key, cands[i])) < bd) {
+		if ((d = (size_t)kv_distance(kv->key, cands[i], 2)) < bd) {
 			bd = d;
 			best = cands[i];
 		}
