@@ -14,6 +14,7 @@
 #include "diff.h"
 #include "jsonl.h"
 #include "schema.h"
+#include "secrets.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -47,11 +48,7 @@ sget(const json_t *o, const char *key)
 static int
 is_secret(const json_t *rec)
 {
-	if (!rec)
-		return 0;
-	return json_is_true(json_object_get(rec, "secret")) ||
-	    json_is_true(json_object_get(json_object_get(rec, "config"),
-	    "is_secret"));
+	return secrets_record_is_secret(rec);
 }
 
 static json_t *

@@ -72,8 +72,7 @@ vars_load(const char *statedir, const char *secrets_dir)
 		val = json_object_get(cfg, "value");
 		if (!name)
 			continue;
-		if (json_is_true(json_object_get(cfg, "is_secret")) ||
-		    json_is_true(json_object_get(rec, "secret"))) {
+		if (secrets_record_is_secret(rec)) {
 			json_object_set_new(v->secret_names, name,
 			    json_true());
 			if (json_is_string(json_object_get(rec,
