@@ -18,22 +18,11 @@ P1=$(port 1)
 VALUE=pw-$$-9f3c1e
 printf '%s\n' "$VALUE" >"$SEC/DB_PASSWORD"
 printf 'secrets_dir = "%s"\n' "$SEC" >"$KOM_HOME/kom.toml"
-cat >"$S/app.toml" <<EOF_APP
-[[variable]]
-name = "DB_PASSWORD"
-is_secret = true
-
-[[deployment]]
-name = "$PFX-db"
-deploy = true
-[deployment.config]
-image.params.image = "$IMG:1"
-command = "httpd -f -p $P1 -h /www"
-termination_timeout = 1
-environment = """
-DB_PASSWORD = [[DB_PASSWORD]]
-"""
-EOF_APP
+{
+	printf '[[variable]]\nname = "DB_PASSWORD"\nis_secret = true\n\n'
+	toml_deployment "$PFX-db" "$IMG:1" "httpd -f -p $P1 -h /www" \
+	    'environment = "DB_PASSWORD = [[DB_PASSWORD]]"'
+} >"$S/app.toml"
 
 envof() {
 	docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$1" |
@@ -41,9 +30,7 @@ envof() {
 }
 
 apply() {
-	kom-sync diff "$S" >"$T/diff.out" 2>"$T/diff.err" &&
-	    kom-plan <"$T/diff.out" >"$T/plan.out" 2>"$T/plan.err" &&
-	    kexec "$T/plan.out"
+	pipeline "$S"
 }
 
 # validate finds the file in secrets_dir: no warning about the name

@@ -23,23 +23,12 @@ printf 'secrets_dir = "%s"\n' "$SEC" >"$KOM_HOME/kom.toml"
 
 # write_sync VALUE
 write_sync() {
-	cat >"$S/app.toml" <<EOF_APP
-[[variable]]
-name = "API_TOKEN"
-value = "$1"
-is_secret = true
-
-[[deployment]]
-name = "$PFX-api"
-deploy = true
-[deployment.config]
-image.params.image = "$IMG:1"
-command = "httpd -f -p $P1 -h /www"
-termination_timeout = 1
-environment = """
-API_TOKEN = [[API_TOKEN]]
-"""
-EOF_APP
+	{
+		printf '[[variable]]\nname = "API_TOKEN"\nvalue = "%s"\n' "$1"
+		printf 'is_secret = true\n\n'
+		toml_deployment "$PFX-api" "$IMG:1" "httpd -f -p $P1 -h /www" \
+		    'environment = "API_TOKEN = [[API_TOKEN]]"'
+	} >"$S/app.toml"
 }
 
 envof() {
