@@ -1594,10 +1594,23 @@ secret_variable(struct ctx *c, const struct toml_value *tbl, json_t *rec,
 	char *fval = NULL, *where = NULL, *mask, hash[SECRETS_HASH_HEX];
 	const char *val = NULL;
 	int found = *name && secrets_read(&c->sec, name, &fval, &where) == 0;
+	int e = errno;
 
 	if (!inl || !*inl)
 		inl = NULL;
-	if (inl && named && found)
+	if (!found && !inl && named) {
+		/* the deploy would fail on it: say so now */
+		const struct toml_value *nv = toml_get(tbl, "name");
+		char *dirs = secrets_where(&c->sec);
+
+		if (where)
+			WARN(c, nv, "secret variable '%s': %s: %s", name, where,
+			    strerror(e));
+		else
+			WARN(c, nv, "secret variable '%s' has no value: no "
+			    "secret file in %s has that name", name, dirs);
+		free(dirs);
+	} else if (inl && named && found)
 		WARN(c, at, "secret variable '%s' has a value in git, "
 		    "unused: %s overrides it", name, where);
 	else if (inl && named)

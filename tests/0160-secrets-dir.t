@@ -38,6 +38,15 @@ kom-sync validate "$S" 2>"$T/validate.err"
 is "$?" 0 'validate passes'
 is "$(cat "$T/validate.err")" "" 'and finds DB_PASSWORD in secrets_dir'
 
+# a declared secret with no value anywhere: validate says so, naming the
+# directory (the deploy would fail on it)
+mv "$SEC/DB_PASSWORD" "$T/DB_PASSWORD.away"
+kom-sync validate "$S" 2>"$T/novalue.err"
+ok 'a secret variable without a value is a warning' grep -q \
+    "secret variable 'DB_PASSWORD' has no value: no secret file in $SEC has that name" \
+    "$T/novalue.err"
+mv "$T/DB_PASSWORD.away" "$SEC/DB_PASSWORD"
+
 # the warning for a missing one names the directory searched
 printf '[[stack]]\nname = "s"\n[stack.config]\nenvironment = "A=[[NOPE]]"\n' \
     >"$T/ref.toml"
