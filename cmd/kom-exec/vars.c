@@ -39,6 +39,7 @@ struct vars {
 	char *statedir;		/* where the host key is */
 	unsigned char key[SECRETS_KEY_LEN];
 	int key_state;		/* 0 not read yet, 1 read, -1 none */
+	int key_errno;		/* why there is none */
 	struct kv *used;	/* secrets read from files (a cache) */
 	size_t nused, capused;
 	struct interp_masks masks;	/* secrets substituted so far */
@@ -121,15 +122,15 @@ secret_unseal(struct vars *v, const char *name)
 	if (!v->key_state) {
 		v->key_state = secrets_key(v->statedir, 0, v->key, &path) ?
 		    -1 : 1;
-		if (v->key_state < 0) {
-			buf_reset(&v->err);
-			buf_printf(&v->err, "secret '%s': %s: %s", name, path,
-			    strerror(errno));
-		}
+		v->key_errno = errno;
 		free(path);
 	}
-	if (v->key_state < 0)
+	if (v->key_state < 0) {
+		buf_reset(&v->err);
+		buf_printf(&v->err, "secret '%s': %s/secret.key: %s", name,
+		    v->statedir, strerror(v->key_errno));
 		return NULL;
+	}
 	if (!(val = secrets_unseal(v->key, name, sealed))) {
 		buf_reset(&v->err);
 		buf_printf(&v->err, "secret '%s': the value recorded from "
