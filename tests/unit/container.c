@@ -6,6 +6,9 @@
 #include <jansson.h>
 
 #include "container.h"
+#include "container_drift.h"
+#include "runflags.h"
+#include "runval.h"
 #include "util.h"
 #include "tap.h"
 #include "banned.h"
@@ -563,21 +566,21 @@ test_units(void)
 
 	for (size_t i = 0; i < KOM_NELEM(sizes); i++) {
 		v = -7;
-		ok(container_parse_size(sizes[i].in, &v) == 0 &&
+		ok(runval_size(sizes[i].in, &v) == 0 &&
 		    v == sizes[i].want, "size %s = %lld (got %lld)",
 		    sizes[i].in, sizes[i].want, (long long)v);
 	}
 	for (size_t i = 0; i < KOM_NELEM(badsizes); i++)
-		ok(container_parse_size(badsizes[i], &v) == -1,
+		ok(runval_size(badsizes[i], &v) == -1,
 		    "size '%s' is refused", badsizes[i]);
 	for (size_t i = 0; i < KOM_NELEM(durs); i++) {
 		v = -7;
-		ok(container_parse_duration(durs[i].in, &v) == 0 &&
+		ok(runval_duration(durs[i].in, &v) == 0 &&
 		    v == durs[i].want, "duration %s = %lld (got %lld)",
 		    durs[i].in, durs[i].want, (long long)v);
 	}
 	for (size_t i = 0; i < KOM_NELEM(baddurs); i++)
-		ok(container_parse_duration(baddurs[i], &v) == -1,
+		ok(runval_duration(baddurs[i], &v) == -1,
 		    "duration '%s' is refused", baddurs[i]);
 }
 
