@@ -81,8 +81,8 @@ int jsonl_check_line(struct jsonl_reader *r, const char *s, size_t len);
  * it, and the lines stay valid until jsonl_reader_free.  With r->limit
  * set, a stream longer than that is refused.  Returns the number of
  * lines that are not empty (a bound on the records), or -1 after a
- * message ("input longer than N bytes").  A read error is reported where the lines
- * read before it run out, as jsonl_next would.
+ * message ("input longer than N bytes").  A read error is reported
+ * where the lines read before it run out, as jsonl_next would.
  */
 long jsonl_slurp(struct jsonl_reader *r);
 
