@@ -59,7 +59,8 @@ read_line(struct jsonl_reader *r)
 	for (;;) {
 		size_t room;
 
-		buf_grow(b, 65536);
+		if (b->cap - b->len < 4096)
+			buf_grow(b, b->cap > 4096 ? b->cap : 4096); /* doubles */
 		room = b->cap - b->len - 1;
 		while (room-- && (c = getc_unlocked(r->fp)) != EOF && c != '\n')
 			b->s[b->len++] = (char)c;
@@ -234,8 +235,8 @@ jsonl_slurp(struct jsonl_reader *r)
 		buf_grow(t, (size_t)sb.st_size < lim ? (size_t)sb.st_size + 1 :
 		    lim + 1);
 	for (;;) {
-		if (t->cap - t->len < 65536)
-			buf_grow(t, 1u << 20);
+		if (t->cap - t->len < 4096)
+			buf_grow(t, t->cap > 4096 ? t->cap : 4096);	/* doubles */
 		want = t->cap - t->len - 1;
 		if (want > lim + 1 - t->len)
 			want = lim + 1 - t->len;
