@@ -3,7 +3,7 @@
  * flag parser behind a deployment's command and extra_args.
  *
  *	make tests/fuzz/extra_args
- *	tests/fuzz/extra_args -max_total_time=300 -timeout=5
+ *	sh tests/fuzz/run 300 tests/fuzz/extra_args
  *
  * The input is split at NUL bytes into extra_args entries; the first
  * entry is also split as a command.  Everything must either succeed or

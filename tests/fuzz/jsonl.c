@@ -3,7 +3,7 @@
  * lines stream, differential between its ways of reading:
  *
  *	make tests/fuzz/jsonl
- *	tests/fuzz/jsonl -max_total_time=300 -timeout=5 tests/fuzz/corpus/jsonl
+ *	sh tests/fuzz/run 300 tests/fuzz/jsonl
  *
  * The first byte picks a line cap (and a stream limit just under the
  * stream's length), the rest is the stream.  jsonl_next line by line,
