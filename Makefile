@@ -101,22 +101,25 @@ check-valgrind: $(UNIT_BINS)
 # libFuzzer targets under ASan+UBSan: make fuzz; FUZZ_SECONDS=600 make
 # fuzz-run.  make fuzz-smoke runs each for FUZZ_SMOKE_SECONDS from its
 # committed seed corpus (tests/fuzz/corpus/NAME/), as CI does: a target
-# that no longer builds, or crashes, leaks or hangs soon, fails it.  The
-# library is compiled once for all of them (obj-fuzz/).
+# that no longer builds, or crashes, leaks or hangs soon, fails it.
+# FUZZ_JOBS targets run at a time.  The library is compiled once for all
+# of them (obj-fuzz/).
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=tests/fuzz/%)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_JOBS ?= 1
 FUZZ_BASE = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
 	-fno-sanitize-recover=undefined
 FUZZ_FLAGS = $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=obj-fuzz/lib/%.o)
 fuzz: $(FUZZ_BINS)
 fuzz-run: $(FUZZ_BINS)
-	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+	FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 fuzz-smoke: $(FUZZ_BINS)
-	sh tests/fuzz/run $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
+	FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run $(FUZZ_SMOKE_SECONDS) \
+		$(FUZZ_BINS)
 obj-fuzz/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined \
