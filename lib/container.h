@@ -25,6 +25,7 @@
  *	ports			HostConfig.PortBindings + ExposedPorts
  *	volumes			HostConfig.Binds (":ro"/":rw" kept)
  *	restart			HostConfig.RestartPolicy (on-failure: 10 tries)
+ *				(these three in docker run's syntax, runval.h)
  *	termination_signal	StopSignal
  *	termination_timeout	StopTimeout
  *	extra_args		docker run flags (runflags.h)
@@ -39,7 +40,6 @@
 #define KOM_CONTAINER_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <jansson.h>
 
 /* sha256 in hex and the NUL. */
