@@ -52,7 +52,7 @@ append(json_t *o, const char *key, const char *val)
 	json_array_append_new(arr(o, key), json_string(val));
 }
 
-/* ---- the flags that need more than one key ---- */
+/* ---- the flags a row of the table cannot describe ---- */
 
 static int
 x_cpus(struct xctx *x, const char *f, const char *v)
@@ -431,6 +431,8 @@ static const struct xflag {
 	xfn *fn;		/* XK_FN */
 	int (*syntax)(json_t *, const char *, char *, size_t); /* XK_SYNTAX */
 } xflags[] = {
+/* S a string, A appended, B a boolean, I an integer, Z a size, D a
+   duration, KV key=value, Y runval's syntax, F a function */
 #define S(n, c, w, k) { .name = n, .shrt = c, .kind = XK_STRING, \
 	.where = w, .key = k }
 #define A(n, w, k) { .name = n, .kind = XK_APPEND, .where = w, .key = k }
