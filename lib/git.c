@@ -354,8 +354,12 @@ cred_cb(git_credential **out, const char *url, const char *user_from_url,
 
 	(void)url;
 	/* a second call means the first answer was refused */
-	if (p->asked++ > 0 && !(allowed & GIT_CREDENTIAL_USERNAME))
+	if (p->asked++ > 0 && !(allowed & GIT_CREDENTIAL_USERNAME)) {
+		git_error_set(GIT_ERROR_NET, "the remote refused the "
+		    "credentials of account '%s'", a->username ? a->username :
+		    "");
 		return GIT_EAUTH;
+	}
 	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && a->ssh_key && user)
 		return git_credential_ssh_key_new(out, user, NULL, a->ssh_key,
 		    NULL);
@@ -604,6 +608,30 @@ kgit_branch_commit(struct kgit_repo *r, const char *branch, char hex[KGIT_HEX],
 		return KGIT_E_NOTFOUND;
 	}
 	git_oid_tostr(hex, KGIT_HEX, &oid);
+	return 0;
+}
+
+int
+kgit_branches(struct kgit_repo *r,
+    void (*fn)(void *ctx, const char *branch, const char *hex), void *ctx)
+{
+	git_reference_iterator *it;
+	git_reference *ref;
+	char hex[KGIT_HEX];
+
+	if (git_reference_iterator_glob_new(&it, r->repo, TRACKING "*") < 0)
+		return -1;
+	while (git_reference_next(&ref, it) == 0) {
+		const char *name = git_reference_name(ref) + strlen(TRACKING);
+
+		if (git_reference_target(ref) && strcmp(name, "HEAD")) {
+			git_oid_tostr(hex, sizeof(hex),
+			    git_reference_target(ref));
+			fn(ctx, name, hex);
+		}
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
 	return 0;
 }
 

@@ -97,6 +97,10 @@ int kgit_fetch(struct kgit_repo *r, const struct kgit_auth *auth,
 int kgit_branch_commit(struct kgit_repo *r, const char *branch,
     char hex[KGIT_HEX], struct buf *err);
 
+/* fn(ctx, BRANCH, HEX) for every branch the cache has; 0, or -1. */
+int kgit_branches(struct kgit_repo *r,
+    void (*fn)(void *ctx, const char *branch, const char *hex), void *ctx);
+
 /*
  * A pinned commit (full or at least 7 hex digits) that one of the remote's
  * branches contains: 0 and its full hex, or KGIT_E_NOTFOUND.

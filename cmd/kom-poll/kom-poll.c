@@ -1,0 +1,641 @@
+/*
+ * kom-poll: the program that notices change, before the pipeline
+ *
+ *	kom-poll fetch && kom-sync diff -y homelab | kom-plan | kom-exec
+ *
+ * "fetch" reads kom.toml's syncs (or the resource files under PATH, as
+ * kom-sync reads them), collects every git repository that the syncs and
+ * their stacks, repos, builds and syncs reference, fetches each remote once
+ * into the state dir's cache (lib/git.h), checks out the commit each
+ * branch or pin resolves to, and writes one JSON line per repository
+ * (kom-json(5) "repo") and an end record.  A remote that fails keeps its
+ * last good checkout; the others are fetched all the same.  See
+ * kom-poll(1).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "config.h"
+#include "git.h"
+#include "gitcfg.h"
+#include "jsonl.h"
+#include "paths.h"
+#include "resource.h"
+#include "util.h"
+#include "banned.h"
+
+static const char usage[] =
+    "usage: kom-poll fetch [-n] [-t seconds] [-y sync] [path ...]";
+
+/* One remote, fetched once per run. */
+struct remote {
+	char *url;		/* without credentials */
+	char *domain;		/* the provider, for its account */
+	char *account;		/* "" none */
+	struct kgit_repo *repo;	/* NULL: not opened (-n, or failed) */
+	json_t *before;		/* branch -> commit, as the cache had them */
+	int done;		/* fetch attempted */
+	int cls;		/* 0, or the fetch's KGIT_E_* */
+	char *err;		/* its message */
+	int moved, downloaded;
+};
+
+/* One repository line: a remote at a branch or a pinned commit. */
+struct want {
+	struct remote *rm;
+	char *branch;
+	char *commit;		/* "" unless pinned */
+	json_t *used_by;	/* ["stack/web", ...] */
+	char *source;		/* where it was first named, for messages */
+};
+
+struct run {
+	struct config cfg;
+	char *reposdir;
+	int dry, timeout_ms;
+	struct remote **rms;
+	size_t nrms, rcap;
+	struct want *w;
+	size_t nw, wcap;
+	long errors;		/* resource file errors */
+	const char *server;
+};
+
+static int
+usage_error(void)
+{
+	fprintf(stderr, "%s\n", usage);
+	return KOM_EX_USAGE;
+}
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* The host[:port] of a URL, for its provider's account. */
+static char *
+url_domain(const char *url)
+{
+	const char *a = strstr(url, "://"), *e, *at;
+
+	a = a ? a + 3 : url;
+	e = a + strcspn(a, "/");
+	at = memchr(a, '@', (size_t)(e - a));
+	if (at)
+		a = at + 1;
+	return xstrndup(a, (size_t)(e - a));
+}
+
+static struct remote *
+remote_get(struct run *r, const char *url, const char *domain,
+    const char *account)
+{
+	struct remote *rm;
+	size_t i;
+
+	for (i = 0; i < r->nrms; i++)
+		if (!strcmp(r->rms[i]->url, url)) {
+			rm = r->rms[i];
+			if (!*rm->account && *account) {
+				free(rm->account);
+				rm->account = xstrdup(account);
+			}
+			return rm;
+		}
+	rm = xcalloc(1, sizeof(*rm));
+	rm->url = xstrdup(url);
+	rm->domain = xstrdup(domain);
+	rm->account = xstrdup(account);
+	KOM_GROW(r->rms, r->nrms + 1, r->rcap);
+	r->rms[r->nrms++] = rm;
+	return rm;
+}
+
+/*
+ * Note that what (TYPE/NAME, declared at source) uses the repository that
+ * cfg (a resource config, or the same fields of a kom.toml sync) names.
+ * Returns the want, or NULL after a diagnostic.
+ */
+static struct want *
+want_add(struct run *r, const char *what, const char *source,
+    const char *provider, int https, const char *repo, const char *account,
+    const char *branch, const char *commit)
+{
+	const struct gitcfg_provider *gp;
+	struct buf url = BUF_INIT, err = BUF_INIT;
+	struct remote *rm;
+	struct want *w;
+	char *domain;
+	size_t i;
+
+	gp = gitcfg_provider(&r->cfg.git, provider);
+	if (gp && !gp->https)
+		https = 0;
+	if (kgit_remote_url(provider, https, repo, &url, &err) < 0) {
+		kom_warn("%s: %s: %s", source, what, err.s);
+		r->errors++;
+		buf_free(&url);
+		buf_free(&err);
+		return NULL;
+	}
+	domain = strstr(repo, "://") ? url_domain(url.s) : xstrdup(provider);
+	rm = remote_get(r, url.s, domain, account);
+	free(domain);
+	buf_free(&url);
+	buf_free(&err);
+	if (!*branch)
+		branch = "main";
+	for (i = 0; i < r->nw; i++) {
+		w = &r->w[i];
+		if (w->rm == rm && !strcmp(w->commit, commit) &&
+		    (*commit || !strcmp(w->branch, branch))) {
+			json_array_append_new(w->used_by, json_string(what));
+			return w;
+		}
+	}
+	KOM_GROW(r->w, r->nw + 1, r->wcap);
+	w = &r->w[r->nw++];
+	w->rm = rm;
+	w->branch = xstrdup(branch);
+	w->commit = xstrdup(commit);
+	w->used_by = json_pack("[s]", what);
+	w->source = xstrdup(source);
+	return w;
+}
+
+/* The credentials of rm's account: 0, or -1 with the reason in err. */
+static int
+auth_for(struct run *r, struct remote *rm, struct kgit_auth *a, char **token,
+    struct buf *err)
+{
+	const struct gitcfg_provider *gp;
+	const struct gitcfg_account *ga;
+
+	memset(a, 0, sizeof(*a));
+	*token = NULL;
+	if (!*rm->account)
+		return 0;
+	gp = gitcfg_provider(&r->cfg.git, rm->domain);
+	if (!(ga = gitcfg_account(gp, rm->account))) {
+		buf_printf(err, "%s: no account '%s' for git_provider '%s' in "
+		    "%s", rm->url, rm->account, rm->domain, r->cfg.path);
+		return -1;
+	}
+	a->username = ga->username;
+	a->ssh_key = ga->ssh_key;
+	a->known_hosts = gp->known_hosts;
+	if (!ga->ssh_key) {
+		if (!(*token = gitcfg_token(gp, ga, r->cfg.secrets_dir))) {
+			buf_printf(err, "%s: account '%s' of git_provider '%s' "
+			    "has no token (kom.toml or the secret file '%s@%s')",
+			    rm->url, rm->account, rm->domain, rm->account,
+			    rm->domain);
+			return -1;
+		}
+		a->token = *token;
+	}
+	return 0;
+}
+
+static void
+snap_one(void *ctx, const char *branch, const char *hex)
+{
+	json_object_set_new(ctx, branch, json_string(hex));
+}
+
+/* The branches the cache has, before the fetch moves them. */
+static json_t *
+snapshot(struct remote *rm)
+{
+	json_t *o = json_object();
+
+	kgit_branches(rm->repo, snap_one, o);
+	return o;
+}
+
+static void
+fetch_remote(struct run *r, struct remote *rm)
+{
+	struct buf err = BUF_INIT;
+	struct kgit_fetch_stats st;
+	struct kgit_auth a;
+	char *token = NULL;
+	struct stat sb;
+
+	if (rm->done)
+		return;
+	rm->done = 1;
+	if (r->dry) {
+		char *key = kgit_cache_key(rm->url), *d;
+
+		/* no network, and nothing made: read a cache that exists */
+		d = xasprintf("%s/%s/repo.git", r->reposdir, key);
+		if (stat(d, &sb) == 0 &&
+		    kgit_open(r->reposdir, rm->url, &rm->repo, &err) < 0)
+			kom_warn("%s", err.s);
+		free(d);
+		free(key);
+		if (rm->repo)
+			rm->before = snapshot(rm);
+		buf_free(&err);
+		return;
+	}
+	if (kgit_open(r->reposdir, rm->url, &rm->repo, &err) < 0) {
+		rm->cls = KGIT_E_OTHER;
+		rm->err = buf_release(&err);
+		return;
+	}
+	rm->before = snapshot(rm);
+	if (auth_for(r, rm, &a, &token, &err) < 0)
+		rm->cls = KGIT_E_AUTH;
+	else
+		rm->cls = kgit_fetch(rm->repo, &a, r->timeout_ms, &st, &err);
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	if (rm->cls) {
+		rm->err = buf_release(&err);
+		kom_warn("%s", rm->err);
+	} else {
+		rm->moved = st.moved;
+		rm->downloaded = st.downloaded;
+	}
+	buf_free(&err);
+}
+
+/* The want of a resource record, when it has a repository. */
+static void
+want_record(struct run *r, json_t *rec, json_t *records)
+{
+	const char *type = str(rec, "type"), *name = str(rec, "name");
+	json_t *c = json_object_get(rec, "config"), *lr = NULL;
+	char *what;
+	size_t i;
+
+	if (strcmp(type, "stack") && strcmp(type, "repo") &&
+	    strcmp(type, "build") && strcmp(type, "resource_sync"))
+		return;
+	if (!c || json_is_true(json_object_get(c, "files_on_host")))
+		return;
+	what = xasprintf("%s/%s", type, name);
+	if (*str(c, "linked_repo")) {
+		for (i = 0; i < json_array_size(records) && !lr; i++) {
+			json_t *o = json_array_get(records, i);
+
+			if (!strcmp(str(o, "type"), "repo") &&
+			    !strcmp(str(o, "name"), str(c, "linked_repo")))
+				lr = json_object_get(o, "config");
+		}
+		if (!lr) {
+			kom_warn("%s: %s: linked_repo '%s' is not declared",
+			    str(rec, "source"), what, str(c, "linked_repo"));
+			r->errors++;
+			free(what);
+			return;
+		}
+		c = lr;
+	}
+	if (*str(c, "repo"))
+		want_add(r, what, str(rec, "source"), str(c, "git_provider"),
+		    !json_is_false(json_object_get(c, "git_https")),
+		    str(c, "repo"), str(c, "git_account"), str(c, "branch"),
+		    str(c, "commit"));
+	free(what);
+}
+
+static void
+read_paths(struct run *r, char **paths, size_t n,
+    const struct config_sync *sy, json_t *all)
+{
+	struct resource_opts o;
+	json_t *recs = NULL;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	o.server = r->server;
+	o.secrets_dir = r->cfg.secrets_dir;
+	if (sy) {
+		o.match_tags = (const char *const *)sy->match_tags;
+		o.nmatch_tags = sy->nmatch_tags;
+	}
+	r->errors += resource_load((const char *const *)paths, n, &o, &recs);
+	for (i = 0; i < json_array_size(recs); i++)
+		json_array_append(all, json_array_get(recs, i));
+	json_decref(recs);
+}
+
+/* The commit a want resolves to in its cache; its checkout too. */
+static int
+resolve(struct run *r, struct want *w, char hex[KGIT_HEX], char **dir,
+    struct buf *err)
+{
+	int rc;
+
+	*dir = NULL;
+	if (!w->rm->repo) {
+		buf_printf(err, "%s: not fetched yet", w->rm->url);
+		return KGIT_E_NOTFOUND;
+	}
+	rc = *w->commit ? kgit_pinned_commit(w->rm->repo, w->commit, hex, err)
+	    : kgit_branch_commit(w->rm->repo, w->branch, hex, err);
+	if (rc == 0 && !r->dry)
+		rc = kgit_checkout(w->rm->repo, hex, dir, err);
+	return rc;
+}
+
+/* The files of a git-backed sync, from its checkout. */
+static void
+read_sync_repo(struct run *r, const struct config_sync *sy, struct want *w,
+    json_t *all)
+{
+	struct buf err = BUF_INIT;
+	char hex[KGIT_HEX], *dir = NULL, **paths;
+	size_t i, n = 0;
+
+	fetch_remote(r, w->rm);
+	if (resolve(r, w, hex, &dir, &err) < 0 || !dir) {
+		if (err.len && !w->rm->cls)
+			kom_warn("%s: resource_sync '%s': %s", r->cfg.path,
+			    sy->name, err.s);
+		buf_free(&err);
+		free(dir);
+		return;
+	}
+	paths = xreallocarray(NULL, sy->nresource_path + 1, sizeof(*paths));
+	for (i = 0; i < sy->nresource_path; i++)
+		paths[n++] = xasprintf("%s/%s", dir, sy->resource_path[i]);
+	if (!n)
+		paths[n++] = xstrdup(dir);
+	read_paths(r, paths, n, sy, all);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(dir);
+	buf_free(&err);
+}
+
+static void
+read_sync(struct run *r, const struct config_sync *sy, json_t *all)
+{
+	char **paths;
+	char *what = xasprintf("resource_sync/%s", sy->name);
+	char *src = xasprintf("%s:%d", r->cfg.path, sy->line);
+	struct want *w = NULL;
+	size_t i, n = 0;
+
+	if (sy->files_on_host || (!*sy->repo && !*sy->linked_repo)) {
+		paths = xreallocarray(NULL, sy->nresource_path + 1,
+		    sizeof(*paths));
+		for (i = 0; i < sy->nresource_path; i++)
+			paths[n++] = sy->resource_path[i][0] == '/' ?
+			    xstrdup(sy->resource_path[i]) :
+			    xasprintf("%s/%s", sy->directory,
+			    sy->resource_path[i]);
+		if (!n)
+			paths[n++] = xstrdup(sy->directory);
+		read_paths(r, paths, n, sy, all);
+		for (i = 0; i < n; i++)
+			free(paths[i]);
+		free(paths);
+	} else if (*sy->repo) {
+		w = want_add(r, what, src, sy->git_provider, sy->git_https,
+		    sy->repo, sy->git_account, sy->branch, sy->commit);
+	} else {
+		kom_warn("%s: resource_sync '%s': linked_repo in kom.toml is "
+		    "not supported: name the repo (repo, git_provider, "
+		    "branch) in the sync", src, sy->name);
+		r->errors++;
+	}
+	if (w)
+		read_sync_repo(r, sy, w, all);
+	free(what);
+	free(src);
+}
+
+/* One JSON line for w; the run's exit status for it. */
+static int
+report(struct run *r, struct want *w, FILE *out, int *wrc)
+{
+	struct remote *rm = w->rm;
+	struct buf err = BUF_INIT;
+	char hex[KGIT_HEX], *dir = NULL, **paths = NULL;
+	const char *before = NULL;
+	json_t *o, *ch;
+	size_t i, n = 0;
+	int rc, st = KOM_EX_OK;
+
+	fetch_remote(r, rm);
+	o = json_pack("{s:s,s:s,s:s}", "kind", "repo", "remote", rm->url,
+	    "branch", w->branch);
+	if (*w->commit)
+		json_object_set_new(o, "commit", json_string(w->commit));
+	if (rm->before && !*w->commit)
+		before = json_string_value(json_object_get(rm->before,
+		    w->branch));
+	rc = resolve(r, w, hex, &dir, &err);
+	if (*w->commit && rc == 0 && rm->before)
+		before = hex;	/* a pin does not move */
+	json_object_set_new(o, "before", before ? json_string(before) :
+	    json_null());
+	if (r->dry) {
+		json_object_set_new(o, "after", json_null());
+		json_object_set_new(o, "dry_run", json_true());
+	} else if (rc == 0) {
+		json_object_set_new(o, "after", json_string(hex));
+		ch = json_array();
+		if ((!before || strcmp(before, hex)) &&
+		    kgit_changed(rm->repo, before, hex, &paths, &n, &err) < 0)
+			json_object_set_new(o, "error", json_string(err.s));
+		for (i = 0; i < n; i++) {
+			json_array_append_new(ch, json_string(paths[i]));
+			free(paths[i]);
+		}
+		free(paths);
+		json_object_set_new(o, "changed", ch);
+		json_object_set_new(o, "checkout", json_string(dir));
+	} else
+		json_object_set_new(o, "after", json_null());
+	json_object_set(o, "used_by", w->used_by);
+	if (!r->dry) {
+		json_object_set_new(o, "fetched", json_boolean(rm->downloaded));
+		if (rm->cls) {
+			json_object_set_new(o, "error", json_string(rm->err));
+			st = rm->cls == KGIT_E_UNAVAILABLE ?
+			    KOM_EX_UNAVAILABLE : rm->cls == KGIT_E_AUTH ?
+			    KOM_EX_CONFIG : rm->cls == KGIT_E_NOTFOUND ?
+			    KOM_EX_DATAERR : KOM_EX_IOERR;
+		} else if (rc < 0) {
+			kom_warn("%s: %s: %s", w->source,
+			    json_string_value(json_array_get(w->used_by, 0)),
+			    err.s);
+			json_object_set_new(o, "error", json_string(err.s));
+			st = rc == KGIT_E_NOTFOUND ? KOM_EX_DATAERR :
+			    KOM_EX_IOERR;
+		}
+	}
+	if (jsonl_write_steal(out, o) < 0)
+		*wrc = -1;
+	free(dir);
+	buf_free(&err);
+	return st;
+}
+
+static int
+fetch_main(int argc, char **argv)
+{
+	struct run r;
+	struct kom_paths p;
+	const struct config_sync *sy = NULL;
+	const char *yname = NULL;
+	json_t *all = json_array(), *end;
+	char host[256], *endp;
+	long secs;
+	size_t i, nok = 0, nerr = 0, nfetched = 0;
+	int ch, rc = KOM_EX_OK, st, wrc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.timeout_ms = 60000;
+	while ((ch = getopt(argc, argv, "hnt:y:")) != -1) {
+		switch (ch) {
+		case 'n':
+			r.dry = 1;
+			break;
+		case 't':
+			errno = 0;
+			secs = strtol(optarg, &endp, 10);
+			if (errno || *endp || secs < 1 || secs > 86400) {
+				kom_warn("-t: '%s' is not a number of seconds "
+				    "(1 to 86400)", optarg);
+				json_decref(all);
+				return usage_error();
+			}
+			r.timeout_ms = (int)secs * 1000;
+			break;
+		case 'y':
+			yname = optarg;
+			break;
+		case 'h':
+			puts(usage);
+			json_decref(all);
+			return KOM_EX_OK;
+		default:
+			json_decref(all);
+			return usage_error();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	paths_get(&p);
+	if (config_load(p.config, 0, &r.cfg) < 0) {
+		paths_free(&p);
+		json_decref(all);
+		return KOM_EX_CONFIG;
+	}
+	r.reposdir = xasprintf("%s/repos", p.state);
+	paths_free(&p);
+	if (r.cfg.server)
+		r.server = r.cfg.server;
+	else if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		r.server = host;
+	}
+	if (yname && !(sy = config_sync(&r.cfg, yname))) {
+		kom_warn("%s: no resource_sync named '%s'", r.cfg.path, yname);
+		rc = KOM_EX_CONFIG;
+		goto out;
+	}
+	if (argc)
+		read_paths(&r, argv, (size_t)argc, sy, all);
+	else if (sy)
+		read_sync(&r, sy, all);
+	else
+		for (i = 0; i < r.cfg.nsyncs; i++)
+			read_sync(&r, &r.cfg.syncs[i], all);
+	for (i = 0; i < json_array_size(all); i++)
+		want_record(&r, json_array_get(all, i), all);
+
+	for (i = 0; i < r.nw; i++) {
+		st = report(&r, &r.w[i], stdout, &wrc);
+		if (st)
+			nerr++;
+		else
+			nok++;
+		if (st && rc == KOM_EX_OK)
+			rc = st;
+	}
+	for (i = 0; i < r.nrms; i++)
+		nfetched += r.rms[i]->downloaded;
+	end = json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I}}", "kind", "end",
+	    "program", "kom-poll", "counts", "repos", (json_int_t)r.nw,
+	    "remotes", (json_int_t)r.nrms, "fetched", (json_int_t)nfetched,
+	    "errors", (json_int_t)nerr);
+	if (r.dry)
+		json_object_set_new(end, "dry_run", json_true());
+	if (jsonl_write_steal(stdout, end) < 0)
+		wrc = -1;
+	(void)nok;
+	if (r.errors) {
+		kom_warn("%ld error%s in the resource files", r.errors,
+		    r.errors == 1 ? "" : "s");
+		if (rc == KOM_EX_OK)
+			rc = KOM_EX_DATAERR;
+	}
+out:
+	for (i = 0; i < r.nw; i++) {
+		free(r.w[i].branch);
+		free(r.w[i].commit);
+		free(r.w[i].source);
+		json_decref(r.w[i].used_by);
+	}
+	free(r.w);
+	for (i = 0; i < r.nrms; i++) {
+		kgit_close(r.rms[i]->repo);
+		json_decref(r.rms[i]->before);
+		free(r.rms[i]->url);
+		free(r.rms[i]->domain);
+		free(r.rms[i]->account);
+		free(r.rms[i]->err);
+		free(r.rms[i]);
+	}
+	free(r.rms);
+	free(r.reposdir);
+	json_decref(all);
+	config_free(&r.cfg);
+	if (fclose(stdout) != 0 || wrc) {
+		kom_warne("stdout");
+		return KOM_EX_IOERR;
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error();
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		puts(usage);
+		return KOM_EX_OK;
+	}
+	if (!strcmp(argv[1], "-V")) {
+		puts("kom-poll " KOM_VERSION);
+		return KOM_EX_OK;
+	}
+	if (!strcmp(argv[1], "fetch"))
+		return fetch_main(argc - 1, argv + 1);
+	kom_warn("unknown subcommand '%s'", argv[1]);
+	return usage_error();
+}
