@@ -18,6 +18,7 @@
 
 #include <git2.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "buf.h"
 #include "file.h"
@@ -340,6 +341,7 @@ kgit_dir(const struct kgit_repo *r)
 
 struct fetch_payload {
 	const struct kgit_auth *auth;
+	const char *url;
 	int asked;		/* times the credential callback ran */
 };
 
@@ -435,24 +437,154 @@ classify(int code, const struct fetch_payload *p)
 	return KGIT_E_OTHER;
 }
 
+#define KNOWN_HOSTS_MAX (1u << 20)
+
+/* The name known_hosts gives url's host: "host", or "[host]:port". */
+static char *
+ssh_host_name(const char *url)
+{
+	const char *a = strstr(url, "://"), *e, *at, *colon;
+
+	a = a ? a + 3 : url;
+	e = a + strcspn(a, "/");
+	if ((at = memchr(a, '@', (size_t)(e - a))))
+		a = at + 1;
+	colon = memchr(a, ':', (size_t)(e - a));
+	if (!colon || (e - colon == 3 && !strncmp(colon, ":22", 3)))
+		return xstrndup(a, (size_t)((colon ? colon : e) - a));
+	return xasprintf("[%.*s]:%.*s", (int)(colon - a), a,
+	    (int)(e - colon - 1), colon + 1);
+}
+
+/* base64 text to bytes; -1 when it is not base64. */
+static int
+b64_decode(const char *in, struct buf *out)
+{
+	size_t n = strlen(in), pad = 0;
+	int len;
+
+	if (!n || n % 4 || n > KNOWN_HOSTS_MAX)
+		return -1;
+	buf_reset(out);
+	buf_grow(out, n / 4 * 3 + 1);
+	len = EVP_DecodeBlock((unsigned char *)out->s,
+	    (const unsigned char *)in, (int)n);
+	if (len < 0)
+		return -1;
+	while (pad < 2 && in[n - 1 - pad] == '=')
+		pad++;
+	out->len = (size_t)len - pad;
+	out->s[out->len] = '\0';
+	return 0;
+}
+
+/* Does one known_hosts pattern (plain, or hashed |1|salt|hash) name host? */
+static int
+host_matches(const char *pat, const char *host)
+{
+	struct buf salt = BUF_INIT, want = BUF_INIT;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char *p, *h;
+	int ok = 0;
+
+	if (strncmp(pat, "|1|", 3))
+		return !strcmp(pat, host);
+	p = xstrdup(pat + 3);
+	if ((h = strchr(p, '|'))) {
+		*h++ = '\0';
+		if (b64_decode(p, &salt) == 0 && b64_decode(h, &want) == 0 &&
+		    HMAC(EVP_sha1(), salt.s, (int)salt.len,
+		    (const unsigned char *)host, strlen(host), md, &mdlen) &&
+		    mdlen == want.len && !memcmp(md, want.s, mdlen))
+			ok = 1;
+	}
+	free(p);
+	buf_free(&salt);
+	buf_free(&want);
+	return ok;
+}
+
+/*
+ * 1 when known_hosts has the raw key for host, 0 when it does not, -1
+ * when the key is revoked there.  Each line is "[@marker] patterns type
+ * base64"; wildcards and certificate authorities are not followed.
+ */
+static int
+known_host(const char *file, const char *host, const char *key, size_t klen)
+{
+	struct buf b = BUF_INIT, raw = BUF_INIT;
+	char *line, *next, *f[4], *sp, *save;
+	int found = 0, nf, revoked;
+
+	if (file_read(file, &b, KNOWN_HOSTS_MAX) < 0) {
+		buf_free(&b);
+		return 0;
+	}
+	for (line = b.s; line && found >= 0; line = next) {
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+		for (nf = 0; nf < 4 && (sp = strsep(&line, " \t")); )
+			if (*sp)
+				f[nf++] = sp;
+		if (nf < 3 || f[0][0] == '#')
+			continue;
+		revoked = !strcmp(f[0], "@revoked");
+		if (f[0][0] == '@') {
+			if (nf < 4 || !revoked)
+				continue;
+			f[0] = f[1];
+			f[2] = f[3];
+		}
+		if (b64_decode(f[2], &raw) < 0 || raw.len != klen ||
+		    memcmp(raw.s, key, klen))
+			continue;
+		for (sp = strtok_r(f[0], ",", &save); sp;
+		    sp = strtok_r(NULL, ",", &save))
+			if (host_matches(sp, host)) {
+				found = revoked ? -1 : 1;
+				break;
+			}
+	}
+	buf_free(&b);
+	buf_free(&raw);
+	return found;
+}
+
 static int
 cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 {
-	(void)payload;
+	struct fetch_payload *p = payload;
+	git_cert_hostkey *hk = (git_cert_hostkey *)cert;
+	char *name, *file;
+	int k;
+
+	(void)valid;
 	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
 		return GIT_PASSTHROUGH;	/* TLS: libgit2 verifies */
-	if (valid)
-		return 0;
-	git_error_set(GIT_ERROR_SSH, "the ssh host key of '%s' is not in "
-	    "known_hosts", host);
-	return GIT_ECERTIFICATE;
+	if (!(hk->type & GIT_CERT_SSH_RAW)) {
+		git_error_set(GIT_ERROR_SSH, "no raw ssh host key to check");
+		return GIT_ECERTIFICATE;
+	}
+	name = ssh_host_name(p->url);
+	file = p->auth->known_hosts ? xstrdup(p->auth->known_hosts) :
+	    xasprintf("%s/.ssh/known_hosts", getenv("HOME") ? getenv("HOME") :
+	    "/");
+	k = known_host(file, name, hk->hostkey, hk->hostkey_len);
+	if (k <= 0)
+		git_error_set(GIT_ERROR_SSH, "the ssh host key of '%s' is %s "
+		    "%s", name, k < 0 ? "revoked in" : "not in", file);
+	free(name);
+	free(file);
+	(void)host;
+	return k > 0 ? 0 : GIT_ECERTIFICATE;
 }
 
 /* The child: one line "CLASS MOVED DOWNLOADED MESSAGE" on fd. */
 static noreturn void
 fetch_child(struct kgit_repo *r, const struct kgit_auth *auth, int fd)
 {
-	struct fetch_payload p = { auth, 0 };
+	struct fetch_payload p = { auth, r->url, 0 };
 	git_remote_callbacks cb;
 	git_fetch_options fo;
 	git_remote *remote = NULL;

@@ -168,3 +168,52 @@ while True:
 	GIT_HANG=127.0.0.1:$(cat "$GIT_ROOT/hang.port")
 	export GIT_HANG
 }
+
+# GIT_SSH: an sshd of the test's own on 127.0.0.2 (host key, authorized
+# keys and known_hosts in $GIT_ROOT/ssh); the repos are reached at
+# ssh://$GIT_SSH_USER@$GIT_SSH$GIT_ROOT/repos/NS/NAME with the key
+# GIT_SSH_KEY.
+git_ssh_up() {
+	_s=$GIT_ROOT/ssh
+	mkdir -p "$_s" /run/sshd
+	chmod 700 "$_s"
+	ssh-keygen -q -t ed25519 -N '' -f "$_s/host_ed25519" -C kom-test-host
+	ssh-keygen -q -t ed25519 -N '' -f "$_s/id_ed25519" -C kom-test-client
+	cp "$_s/id_ed25519.pub" "$_s/authorized_keys"
+	GIT_SSH_USER=$(id -un)
+	_tries=0
+	while :; do
+		_port=$(_git_free_port)
+		cat >"$_s/sshd_config" <<EOF
+ListenAddress 127.0.0.2:$_port
+HostKey $_s/host_ed25519
+AuthorizedKeysFile $_s/authorized_keys
+PidFile $_s/sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+AllowUsers $GIT_SSH_USER
+SetEnv GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=$GIT_CONFIG_GLOBAL
+EOF
+		/usr/sbin/sshd -f "$_s/sshd_config" -E "$_s/log"
+		_i=0
+		until [ -s "$_s/sshd.pid" ] || [ $_i -gt 50 ]; do
+			_i=$((_i + 1))
+			sleep 0.1
+		done
+		[ -s "$_s/sshd.pid" ] && break
+		_tries=$((_tries + 1))
+		[ $_tries -ge 5 ] && bail "git_ssh_up: sshd did not start:" \
+		    "$(tail -3 "$_s/log")"
+	done
+	at_exit 'kill $(cat "$GIT_ROOT/ssh/sshd.pid")'
+	printf '[127.0.0.2]:%s %s\n' "$_port" \
+	    "$(cut -d' ' -f1,2 "$_s/host_ed25519.pub")" >"$_s/known_hosts"
+	GIT_SSH=127.0.0.2:$_port
+	GIT_SSH_KEY=$_s/id_ed25519
+	GIT_KNOWN_HOSTS=$_s/known_hosts
+	export GIT_SSH GIT_SSH_KEY GIT_KNOWN_HOSTS GIT_SSH_USER
+}
