@@ -26,8 +26,15 @@
 #include "util.h"
 #include "banned.h"
 
-#define ORIGIN "origin"
-#define TRACKING "refs/remotes/" ORIGIN "/"
+/*
+ * The remote is anonymous and ignores url.*.insteadOf (libgit2 1.5 leaks
+ * in the regular expressions that named remotes and insteadOf go
+ * through, and a rewrite would make the cache's name lie); its URL is kept
+ * as kom.url in the cache's config, its refspec is this one.
+ */
+#define TRACKING "refs/remotes/origin/"
+#define REFSPEC "+refs/heads/*:" TRACKING "*"
+#define URL_KEY "kom.url"
 #define MSG_MAX 400
 
 struct kgit_repo {
@@ -234,19 +241,21 @@ init_bare(const char *dir, const char *path, const char *url,
     struct buf *err)
 {
 	git_repository *repo = NULL;
-	git_remote *remote = NULL;
+	git_config *cfg = NULL;
 	char *tmp = xasprintf("%s/.tmp-init", dir);
 	int rc = -1;
 
 	if (git_repository_init(&repo, tmp, 1) < 0)
 		git_msg(err, "cannot create the cache repository", NULL);
-	else if (git_remote_create(&remote, repo, ORIGIN, url) < 0)
-		git_msg(err, "cannot set the cache repository's remote", NULL);
+	else if (git_repository_config(&cfg, repo) < 0 ||
+	    git_config_set_string(cfg, URL_KEY, url) < 0)
+		git_msg(err, "cannot record the cache repository's remote",
+		    NULL);
 	else if (rename(tmp, path) < 0 || file_fsync_dir(dir) < 0)
 		buf_printf(err, "%s: %s", path, strerror(errno));
 	else
 		rc = 0;
-	git_remote_free(remote);
+	git_config_free(cfg);
 	git_repository_free(repo);
 	if (rc < 0)
 		rm_rf(tmp);
@@ -259,8 +268,10 @@ kgit_open(const char *reposdir, const char *url, struct kgit_repo **out,
     struct buf *err)
 {
 	struct kgit_repo *r;
-	git_remote *remote = NULL;
+	git_config *cfg = NULL;
+	git_buf have = { NULL, 0, 0 };
 	char *key, *lock, *path;
+	int same;
 	struct stat st;
 
 	buf_reset(err);
@@ -297,17 +308,20 @@ kgit_open(const char *reposdir, const char *url, struct kgit_repo **out,
 	free(path);
 	/* the URL is the cache's name: a second URL hashing the same would
 	 * be a collision worth hearing about */
-	if (git_remote_lookup(&remote, r->repo, ORIGIN) < 0) {
+	if (git_repository_config_snapshot(&cfg, r->repo) < 0 ||
+	    git_config_get_string_buf(&have, cfg, URL_KEY) < 0) {
+		git_config_free(cfg);
 		git_msg(err, "cache repository without its remote", NULL);
 		goto fail;
 	}
-	if (strcmp(git_remote_url(remote), url)) {
+	same = !strcmp(have.ptr, url);
+	git_buf_dispose(&have);
+	git_config_free(cfg);
+	if (!same) {
 		buf_printf(err, "%s: the cache belongs to another remote",
 		    r->dir);
-		git_remote_free(remote);
 		goto fail;
 	}
-	git_remote_free(remote);
 	*out = r;
 	return 0;
 fail:
@@ -586,17 +600,24 @@ fetch_child(struct kgit_repo *r, const struct kgit_auth *auth, int fd)
 {
 	struct fetch_payload p = { auth, r->url, 0 };
 	git_remote_callbacks cb;
+	git_remote_create_options ro;
 	git_fetch_options fo;
 	git_remote *remote = NULL;
 	struct buf out = BUF_INIT, msg = BUF_INIT;
 	int code, cls = 0, moved = 0, down = 0;
+	char *specs[] = { REFSPEC };
+	git_strarray refspecs = { specs, 1 };
 
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	cb.credentials = cred_cb;
 	cb.certificate_check = cert_cb;
 	cb.payload = &p;
-	if ((code = git_remote_lookup(&remote, r->repo, ORIGIN)) < 0 ||
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = r->repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+	    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if ((code = git_remote_create_with_opts(&remote, r->url, &ro)) < 0 ||
 	    (code = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL,
 	    NULL)) < 0) {
 		cls = classify(code, &p);
@@ -607,7 +628,8 @@ fetch_child(struct kgit_repo *r, const struct kgit_auth *auth, int fd)
 		fo.callbacks = cb;
 		fo.prune = GIT_FETCH_PRUNE;
 		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-		if ((code = git_remote_fetch(remote, NULL, &fo, NULL)) < 0) {
+		if ((code = git_remote_fetch(remote, &refspecs, &fo,
+		    NULL)) < 0) {
 			cls = classify(code, &p);
 			git_msg(&msg, r->url, auth->token);
 		}

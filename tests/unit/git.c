@@ -1,0 +1,286 @@
+/*
+ * Unit tests: lib/git (URLs, cache keys, fetch from a file:// remote made
+ * by the git CLI, branches, pins, checkouts, files and changed paths) and
+ * lib/gitcfg (the token from a secret file).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "file.h"
+#include "git.h"
+#include "gitcfg.h"
+#include "proc.h"
+#include "util.h"
+#include "tap.h"
+
+static char tmp[] = "/tmp/kom-unit-git.XXXXXX";
+
+/* git -C dir args...; returns its stdout, trimmed. */
+static char *
+run_git(const char *dir, const char *a1, const char *a2, const char *a3,
+    const char *a4)
+{
+	char *argv[8] = { "git", "-C", (char *)dir, (char *)a1, (char *)a2,
+	    (char *)a3, (char *)a4, NULL };
+	struct buf out = BUF_INIT;
+	struct proc_opts o = { 0 };
+	int status = -1;
+
+	o.out = &out;
+	if (proc_run(argv, &o, &status) < 0 || status != 0)
+		diag("git %s %s: exit %d", a1, a2 ? a2 : "", status);
+	while (out.len && out.s[out.len - 1] == '\n')
+		buf_truncate(&out, out.len - 1);
+	return buf_release(&out);
+}
+
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	char *d = file_dirname(p);
+
+	file_mkdir_p(d, 0755);
+	file_write_atomic(p, text, strlen(text), 0644);
+	free(d);
+	free(p);
+}
+
+static char *
+commit(const char *work, const char *msg)
+{
+	free(run_git(work, "add", "-A", NULL, NULL));
+	free(run_git(work, "commit", "-q", "-m", msg));
+	free(run_git(work, "push", "-q", "origin", "HEAD:refs/heads/main"));
+	return run_git(work, "rev-parse", "HEAD", NULL, NULL);
+}
+
+static void
+test_urls(void)
+{
+	struct buf u = BUF_INIT, e = BUF_INIT;
+	char *k;
+
+	is_int(kgit_remote_url("git.example.com", 1, "me/homelab", &u, &e), 0,
+	    "provider and repo");
+	is_str(u.s, "https://git.example.com/me/homelab", "Komodo's https URL");
+	buf_reset(&u);
+	kgit_remote_url("127.0.0.1:8080", 0, "/me/x", &u, &e);
+	is_str(u.s, "http://127.0.0.1:8080/me/x", "git_https = false; "
+	    "leading slash dropped");
+	buf_reset(&u);
+	is_int(kgit_remote_url("github.com", 1, "ssh://git@h:22/a/b", &u, &e),
+	    0, "an ssh URL with a user");
+	is_str(u.s, "ssh://git@h:22/a/b", "kept as it is");
+	buf_reset(&u);
+	ok(kgit_remote_url("github.com", 1, "https://u:secret@h/a", &u,
+	    &e) < 0, "credentials in a URL are refused");
+	ok(!strstr(e.s, "secret"), "and not repeated in the message");
+	ok(kgit_remote_url("github.com", 1, "ssh://u:pw@h/a", &u, &e) < 0,
+	    "an ssh password in a URL too");
+	ok(kgit_remote_url("user@github.com", 1, "a/b", &u, &e) < 0,
+	    "a provider with credentials");
+	ok(kgit_remote_url("github.com", 1, "gopher://h/a", &u, &e) < 0,
+	    "an unknown scheme");
+	ok(kgit_remote_url("github.com", 1, "a/../b", &u, &e) < 0, "..");
+	k = kgit_cache_key("https://git.example.com/me/homelab.git");
+	is_int(strlen(k), 12 + 1 + 7, "key: 12 hex, dash, tail");
+	is_str(k + 13, "homelab", "readable tail without .git");
+	free(k);
+	k = kgit_cache_key("https://h/a b/c?d");
+	is_str(k + 13, "c_d", "tail made safe for a file name");
+	free(k);
+	buf_free(&u);
+	buf_free(&e);
+}
+
+static void
+test_token(void)
+{
+	struct gitcfg_provider p = { 0 };
+	struct gitcfg_account a = { 0 };
+	char *t, *sd;
+
+	p.domain = "h:1";
+	a.username = "kom";
+	put(tmp, "secrets/kom@h:1", "s3cret\n");
+	sd = xasprintf("%s/secrets", tmp);
+	t = gitcfg_token(&p, &a, sd);
+	free(sd);
+	is_str(t, "s3cret", "token from USERNAME@DOMAIN, newline dropped");
+	free(t);
+	a.token = "inline";
+	t = gitcfg_token(&p, &a, NULL);
+	is_str(t, "inline", "the token in kom.toml comes first");
+	free(t);
+	a.token = NULL;
+	a.username = "nobody";
+	ok(!gitcfg_token(&p, &a, tmp), "no file: no token");
+}
+
+static void
+test_repo(void)
+{
+	char *src = xasprintf("%s/src.git", tmp), *work, *url, *repos;
+	char *c1, *c2, *c3, *dir = NULL, **paths = NULL, hex[KGIT_HEX];
+	char *dir2 = NULL;
+	struct kgit_repo *r = NULL;
+	struct kgit_fetch_stats st;
+	struct buf e = BUF_INIT, f = BUF_INIT;
+	size_t n = 0, i;
+	struct stat sb;
+
+	work = xasprintf("%s/work", tmp);
+	repos = xasprintf("%s/repos", tmp);
+	url = xasprintf("file://%s", src);
+	free(run_git(tmp, "init", "-q", "--bare", src));
+	free(run_git(tmp, "init", "-q", work, NULL));
+	free(run_git(work, "remote", "add", "origin", src));
+	put(work, "web/compose.yaml", "services: {}\n");
+	put(work, "db/compose.yaml", "services: {}\n");
+	c1 = commit(work, "one");
+
+	is_int(kgit_open(repos, url, &r, &e), 0, "open a new cache");
+	if (!r) {
+		diag("%s", e.s);
+		return;
+	}
+	is_int(kgit_branch_commit(r, "main", hex, &e), KGIT_E_NOTFOUND,
+	    "nothing before the first fetch");
+	is_int(kgit_fetch(r, NULL, 30000, &st, &e), 0, "first fetch");
+	if (e.len)
+		diag("%s", e.s);
+	ok(st.moved && st.downloaded, "moved, a pack downloaded");
+	is_int(kgit_branch_commit(r, "main", hex, &e), 0, "main resolves");
+	is_str(hex, c1, "to the pushed commit");
+	is_int(kgit_fetch(r, NULL, 30000, &st, &e), 0, "fetch again");
+	ok(!st.moved && !st.downloaded, "unchanged: no pack");
+
+	is_int(kgit_checkout(r, c1, &dir, &e), 0, "checkout");
+	buf_reset(&f);
+	buf_printf(&f, "%s/web/compose.yaml", dir);
+	ok(stat(f.s, &sb) == 0, "its files are there");
+	is_int(kgit_checkout(r, c1, &dir2, &e), 0, "checkout again");
+	is_str(dir2, dir, "the same directory");
+	free(dir2);
+
+	put(work, "web/compose.yaml", "services: {web: {}}\n");
+	put(work, "new.txt", "x\n");
+	c2 = commit(work, "two");
+	is_int(kgit_fetch(r, NULL, 30000, &st, &e), 0, "fetch a push");
+	kgit_branch_commit(r, "main", hex, &e);
+	is_str(hex, c2, "main moved");
+	is_int(kgit_changed(r, c1, c2, &paths, &n, &e), 0, "changed paths");
+	is_int(n, 2, "two");
+	if (n == 2) {
+		is_str(paths[0], "new.txt", "sorted: new.txt");
+		is_str(paths[1], "web/compose.yaml", "web/compose.yaml");
+	}
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	is_int(kgit_changed(r, NULL, c1, &paths, &n, &e), 0, "from nothing");
+	is_int(n, 2, "every path of the tree");
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+
+	buf_reset(&f);
+	is_int(kgit_read_file(r, c1, "web/compose.yaml", &f, &e), 0,
+	    "read a file at a commit");
+	is_str(f.s, "services: {}\n", "its old contents");
+	buf_reset(&f);
+	is_int(kgit_read_file(r, c1, "nope", &f, &e), KGIT_E_NOTFOUND,
+	    "a missing file");
+
+	is_int(kgit_pinned_commit(r, c1, hex, &e), 0, "pin an older commit");
+	is_str(hex, c1, "resolves to itself");
+	c3 = xstrndup(c1, 9);
+	is_int(kgit_pinned_commit(r, c3, hex, &e), 0, "a short pin");
+	is_str(hex, c1, "full hex");
+	free(c3);
+	is_int(kgit_pinned_commit(r, "0123456789abcdef0123", hex, &e),
+	    KGIT_E_NOTFOUND, "a commit that does not exist");
+	ok(strstr(e.s, "is not on") != NULL, "says so: %s", e.s);
+	is_int(kgit_pinned_commit(r, "xyz", hex, &e), KGIT_E_NOTFOUND,
+	    "not hex");
+
+	/* rewrite history: c2 stays in the cache but leaves the remote */
+	free(run_git(work, "reset", "-q", "--hard", c1));
+	put(work, "other.txt", "y\n");
+	free(run_git(work, "add", "-A", NULL, NULL));
+	free(run_git(work, "commit", "-q", "-m", "three"));
+	free(run_git(work, "push", "-qf", "origin", "HEAD:main"));
+	is_int(kgit_fetch(r, NULL, 30000, &st, &e), 0, "fetch a force push");
+	is_int(kgit_pinned_commit(r, c2, hex, &e), KGIT_E_NOTFOUND,
+	    "a commit no branch holds any more is refused");
+
+	free(run_git(src, "branch", "dev", "main", NULL));
+	kgit_fetch(r, NULL, 30000, &st, &e);
+	is_int(kgit_branch_commit(r, "dev", hex, &e), 0, "a new branch");
+	free(run_git(src, "branch", "-D", "dev", NULL));
+	kgit_fetch(r, NULL, 30000, &st, &e);
+	is_int(kgit_branch_commit(r, "dev", hex, &e), KGIT_E_NOTFOUND,
+	    "a deleted branch is pruned");
+	ok(strstr(e.s, "branch 'dev' is not on") != NULL, "%s", e.s);
+	is_int(kgit_branch_commit(r, "a..b", hex, &e), KGIT_E_NOTFOUND,
+	    "an invalid branch name");
+	kgit_close(r);
+
+	/* a crash mid-checkout: the temporary directory does not count */
+	buf_reset(&f);
+	{
+		char *key = kgit_cache_key(url);
+
+		buf_printf(&f, "%s/%s/.tmp-%s", repos, key, c2);
+		file_mkdir_p(f.s, 0755);
+		free(key);
+	}
+	is_int(kgit_open(repos, url, &r, &e), 0, "reopen");
+	ok(stat(f.s, &sb) < 0, "a stale temporary checkout is removed");
+	kgit_close(r);
+	ok(kgit_open(repos, "file:///nonexistent", &r, &e) == 0,
+	    "a cache for a remote that does not exist");
+	ok(kgit_fetch(r, NULL, 30000, &st, &e) < 0, "cannot be fetched");
+	ok(e.len > 0, "with a message: %s", e.s);
+	kgit_close(r);
+
+	free(dir);
+	free(c1);
+	free(c2);
+	free(src);
+	free(work);
+	free(url);
+	free(repos);
+	buf_free(&e);
+	buf_free(&f);
+}
+
+int
+main(void)
+{
+	char *cfg;
+	char *argv[] = { "rm", "-rf", tmp, NULL };
+	struct proc_opts o = { 0 };
+	int status;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(tmp))
+		return 1;
+	cfg = xasprintf("%s/gitconfig", tmp);
+	put(tmp, "gitconfig", "[user]\n\tname = t\n\temail = t@t\n"
+	    "[init]\n\tdefaultBranch = main\n");
+	setenv("GIT_CONFIG_GLOBAL", cfg, 1);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	test_urls();
+	test_token();
+	test_repo();
+	proc_run(argv, &o, &status);
+	free(cfg);
+	return done_testing();
+}
