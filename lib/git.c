@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -659,7 +660,7 @@ kgit_fetch(struct kgit_repo *r, const struct kgit_auth *auth, int timeout_ms,
 	struct buf got = BUF_INIT;
 	int fds[2], status, cls = 0, moved = 0, down = 0, off = 0, timed = 0;
 	long deadline = now_ms() + timeout_ms;
-	pid_t pid;
+	pid_t pid, parent;
 	char chunk[512];
 	ssize_t n;
 
@@ -672,6 +673,7 @@ kgit_fetch(struct kgit_repo *r, const struct kgit_auth *auth, int timeout_ms,
 		return KGIT_E_OTHER;
 	}
 	fflush(NULL);
+	parent = getpid();
 	if ((pid = fork()) < 0) {
 		buf_printf(err, "fork: %s", strerror(errno));
 		close(fds[0]);
@@ -679,6 +681,9 @@ kgit_fetch(struct kgit_repo *r, const struct kgit_auth *auth, int timeout_ms,
 		return KGIT_E_OTHER;
 	}
 	if (pid == 0) {
+		/* it holds the cache's lock: it must not outlive its parent */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		close(fds[0]);
 		fetch_child(r, auth, fds[1]);
 	}
