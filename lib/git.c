@@ -76,6 +76,11 @@ kgit_remote_url(const char *provider, int https, const char *repo,
 			    "put them in kom.toml [[git_provider]] accounts");
 			return -1;
 		}
+		if (i == 2 && !kgit_has_ssh()) {
+			buf_printf(err, "repo '%s': this libgit2 was built "
+			    "without ssh: use an https remote", repo);
+			return -1;
+		}
 		buf_adds(out, repo);
 		return 0;
 	}
@@ -434,6 +439,8 @@ classify(int code, const struct fetch_payload *p)
 	const git_error *e = git_error_last();
 	const char *m = e ? e->message : "";
 
+	if (code == GIT_ECERTIFICATE)
+		return KGIT_E_AUTH;	/* a host key we do not trust */
 	if (code == GIT_EAUTH || (p->asked && (strstr(m, "401") ||
 	    strstr(m, "403") || strstr(m, "authentication") ||
 	    strstr(m, "credentials"))))
