@@ -275,6 +275,22 @@ fetch_remote(struct run *r, struct remote *rm)
 	buf_free(&err);
 }
 
+/* The config of the [[repo]] called name among records, or NULL. */
+static json_t *
+repo_config(json_t *records, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(records); i++) {
+		json_t *o = json_array_get(records, i);
+
+		if (!strcmp(str(o, "type"), "repo") &&
+		    !strcmp(str(o, "name"), name))
+			return json_object_get(o, "config");
+	}
+	return NULL;
+}
+
 /* The want of a resource record, when it has a repository. */
 static void
 want_record(struct run *r, json_t *rec, json_t *records)
@@ -282,7 +298,6 @@ want_record(struct run *r, json_t *rec, json_t *records)
 	const char *type = str(rec, "type"), *name = str(rec, "name");
 	json_t *c = json_object_get(rec, "config"), *lr = NULL;
 	char *what;
-	size_t i;
 
 	if (strcmp(type, "stack") && strcmp(type, "repo") &&
 	    strcmp(type, "build") && strcmp(type, "resource_sync"))
@@ -291,14 +306,7 @@ want_record(struct run *r, json_t *rec, json_t *records)
 		return;
 	what = xasprintf("%s/%s", type, name);
 	if (*str(c, "linked_repo")) {
-		for (i = 0; i < json_array_size(records) && !lr; i++) {
-			json_t *o = json_array_get(records, i);
-
-			if (!strcmp(str(o, "type"), "repo") &&
-			    !strcmp(str(o, "name"), str(c, "linked_repo")))
-				lr = json_object_get(o, "config");
-		}
-		if (!lr) {
+		if (!(lr = repo_config(records, str(c, "linked_repo")))) {
 			kom_warn("%s: %s: linked_repo '%s' is not declared",
 			    str(rec, "source"), what, str(c, "linked_repo"));
 			r->errors++;
@@ -374,8 +382,21 @@ read_sync_repo(struct run *r, const struct config_sync *sy, struct want *w,
 		return;
 	}
 	paths = xreallocarray(NULL, sy->nresource_path + 1, sizeof(*paths));
-	for (i = 0; i < sy->nresource_path; i++)
-		paths[n++] = xasprintf("%s/%s", dir, sy->resource_path[i]);
+	for (i = 0; i < sy->nresource_path; i++) {
+		const char *rp = sy->resource_path[i];
+
+		/* inside the checkout, whatever the path says */
+		if (rp[0] == '/' || !strcmp(rp, "..") || !strncmp(rp, "../", 3)
+		    || strstr(rp, "/../") || (strlen(rp) >= 3 &&
+		    !strcmp(rp + strlen(rp) - 3, "/.."))) {
+			kom_warn("%s:%d: resource_sync '%s': resource_path "
+			    "'%s' leaves the repository", r->cfg.path,
+			    sy->line, sy->name, rp);
+			r->errors++;
+			continue;
+		}
+		paths[n++] = xasprintf("%s/%s", dir, rp);
+	}
 	if (!n)
 		paths[n++] = xstrdup(dir);
 	read_paths(r, paths, n, sy, all);
@@ -393,6 +414,7 @@ read_sync(struct run *r, const struct config_sync *sy, json_t *all)
 	char *what = xasprintf("resource_sync/%s", sy->name);
 	char *src = xasprintf("%s:%d", r->cfg.path, sy->line);
 	struct want *w = NULL;
+	json_t *lr;
 	size_t i, n = 0;
 
 	if (sy->files_on_host || (!*sy->repo && !*sy->linked_repo)) {
@@ -409,13 +431,19 @@ read_sync(struct run *r, const struct config_sync *sy, json_t *all)
 		for (i = 0; i < n; i++)
 			free(paths[i]);
 		free(paths);
-	} else if (*sy->repo) {
+	} else if (!*sy->linked_repo) {
 		w = want_add(r, what, src, sy->git_provider, sy->git_https,
 		    sy->repo, sy->git_account, sy->branch, sy->commit);
+	} else if ((lr = repo_config(all, sy->linked_repo))) {
+		/* Komodo: a linked repo wins over the sync's own fields */
+		w = want_add(r, what, src, str(lr, "git_provider"),
+		    !json_is_false(json_object_get(lr, "git_https")),
+		    str(lr, "repo"), str(lr, "git_account"), str(lr, "branch"),
+		    str(lr, "commit"));
 	} else {
-		kom_warn("%s: resource_sync '%s': linked_repo in kom.toml is "
-		    "not supported: name the repo (repo, git_provider, "
-		    "branch) in the sync", src, sy->name);
+		kom_warn("%s: resource_sync '%s': linked_repo '%s' is not "
+		    "declared in the files of the other syncs", src, sy->name,
+		    sy->linked_repo);
 		r->errors++;
 	}
 	if (w)
@@ -561,9 +589,17 @@ fetch_main(int argc, char **argv)
 		read_paths(&r, argv, (size_t)argc, sy, all);
 	else if (sy)
 		read_sync(&r, sy, all);
-	else
+	else {
+		/* a sync linked to a [[repo]] needs the others' files first */
 		for (i = 0; i < r.cfg.nsyncs; i++)
-			read_sync(&r, &r.cfg.syncs[i], all);
+			if (!*r.cfg.syncs[i].linked_repo ||
+			    r.cfg.syncs[i].files_on_host)
+				read_sync(&r, &r.cfg.syncs[i], all);
+		for (i = 0; i < r.cfg.nsyncs; i++)
+			if (*r.cfg.syncs[i].linked_repo &&
+			    !r.cfg.syncs[i].files_on_host)
+				read_sync(&r, &r.cfg.syncs[i], all);
+	}
 	for (i = 0; i < json_array_size(all); i++)
 		want_record(&r, json_array_get(all, i), all);
 
