@@ -2,6 +2,7 @@
  * gitcfg: [[git_provider]] in kom.toml (see gitcfg.h).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,14 +21,16 @@ struct gctx {
 	int failed;
 };
 
-static void
-bad(struct gctx *c, const struct toml_value *v, const char *fmt,
-    const char *key)
+static void __attribute__((format(printf, 3, 4)))
+bad(struct gctx *c, const struct toml_value *v, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
+	va_list ap;
 
 	buf_printf(&b, "%s:%d:%d: ", c->path, v->line, v->col);
-	buf_printf(&b, fmt, key);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
 	kom_warn("%s", b.s);
 	buf_free(&b);
 	c->failed = 1;
@@ -67,8 +70,7 @@ read_account(struct gctx *c, struct gitcfg_provider *p,
 	size_t i, j;
 
 	if (t->type != TOML_TABLE) {
-		bad(c, t, "an account must be a table { username, token }%s",
-		    "");
+		bad(c, t, "an account must be a table { username, token }");
 		return;
 	}
 	p->accounts = xreallocarray(p->accounts, p->naccounts + 1,
@@ -89,7 +91,7 @@ read_account(struct gctx *c, struct gitcfg_provider *p,
 			unknown_key(c, kv, "a git_provider account");
 	}
 	if (!a->username && !c->failed) {
-		bad(c, t, "a git_provider account without a username%s", "");
+		bad(c, t, "a git_provider account without a username");
 		return;
 	}
 	for (j = 0; j + 1 < p->naccounts && !c->failed; j++)
@@ -106,7 +108,7 @@ read_provider(struct gctx *c, struct gitcfg *g, const struct toml_value *t)
 	size_t i, j;
 
 	if (t->type != TOML_TABLE) {
-		bad(c, t, "a git_provider must be a table%s", "");
+		bad(c, t, "a git_provider must be a table");
 		return;
 	}
 	g->providers = xreallocarray(g->providers, g->nproviders + 1,
@@ -142,7 +144,7 @@ read_provider(struct gctx *c, struct gitcfg *g, const struct toml_value *t)
 	if (c->failed)
 		return;
 	if (!p->domain) {
-		bad(c, t, "git_provider without a domain%s", "");
+		bad(c, t, "git_provider without a domain");
 		return;
 	}
 	if (strpbrk(p->domain, "/@ \t")) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
 #include "file.h"
 #include "git.h"
 #include "gitcfg.h"
@@ -121,6 +122,69 @@ test_token(void)
 	a.token = NULL;
 	a.username = "nobody";
 	ok(!gitcfg_token(&p, &a, tmp), "no file: no token");
+}
+
+/* config_load() of kom.toml text: its return value. */
+static int
+load(const char *text, struct config *cfg)
+{
+	char *p = xasprintf("%s/kom.toml", tmp);
+	int rc;
+
+	put(tmp, "kom.toml", text);
+	fflush(stdout);
+	rc = config_load(p, 1, cfg);
+	free(p);
+	return rc;
+}
+
+static void
+test_config(void)
+{
+	struct config cfg;
+	const struct gitcfg_provider *p;
+	const struct gitcfg_account *a;
+
+	is_int(load("[[git_provider]]\ndomain = \"git.example.com\"\n"
+	    "accounts = [ { username = \"kom\", token = \"t1\" },\n"
+	    "  { username = \"ci\", ssh_key = \"keys/ci\" } ]\n"
+	    "[[git_provider]]\ndomain = \"127.0.0.1:8080\"\nhttps = false\n"
+	    "known_hosts = \"/etc/kom/known_hosts\"\n", &cfg), 0,
+	    "two providers");
+	is_int(cfg.git.nproviders, 2, "both kept");
+	p = gitcfg_provider(&cfg.git, "GIT.example.com");
+	ok(p && p->https, "found without case; https by default");
+	a = gitcfg_account(p, "kom");
+	is_str(a ? a->token : NULL, "t1", "account token");
+	a = gitcfg_account(p, "ci");
+	ok(a && a->ssh_key && !strcmp(a->ssh_key + strlen(a->ssh_key) - 8,
+	    "/keys/ci") && a->ssh_key[0] == '/',
+	    "a relative ssh_key is made absolute from kom.toml's dir");
+	ok(!gitcfg_account(p, "nobody"), "an unknown account");
+	p = gitcfg_provider(&cfg.git, "127.0.0.1:8080");
+	ok(p && !p->https, "https = false");
+	is_str(p ? p->known_hosts : NULL, "/etc/kom/known_hosts",
+	    "known_hosts");
+	config_free(&cfg);
+
+	diag("the next diagnostics are expected");
+	ok(load("[[git_provider]]\nhttps = true\n", &cfg) < 0,
+	    "a provider without a domain");
+	ok(load("[[git_provider]]\ndomain = \"a\"\n[[git_provider]]\n"
+	    "domain = \"A\"\n", &cfg) < 0, "a provider declared twice");
+	ok(load("[[git_provider]]\ndomain = \"a\"\naccounts = "
+	    "[ { token = \"x\" } ]\n", &cfg) < 0, "an account without a "
+	    "username");
+	ok(load("[[git_provider]]\ndomain = \"a\"\naccounts = "
+	    "[ { username = \"u\" }, { username = \"u\" } ]\n", &cfg) < 0,
+	    "an account declared twice");
+	ok(load("[[git_provider]]\ndomain = \"a\"\nhttps = \"yes\"\n",
+	    &cfg) < 0, "https must be a boolean");
+	ok(load("[[git_provider]]\ndomain = \"u@a\"\n", &cfg) < 0,
+	    "a domain with credentials");
+	ok(load("[[git_provider]]\ndomain = \"a\"\ntokn = 1\n", &cfg) < 0,
+	    "an unknown key (strict)");
+	ok(load("git_provider = 1\n", &cfg) < 0, "not an array of tables");
 }
 
 static void
@@ -279,6 +343,7 @@ main(void)
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
 	test_urls();
 	test_token();
+	test_config();
 	test_repo();
 	proc_run(argv, &o, &status);
 	free(cfg);
