@@ -527,22 +527,15 @@ host_matches(const char *pat, const char *host)
 	return ok;
 }
 
-/*
- * 1 when known_hosts has the raw key for host, 0 when it does not, -1
- * when the key is revoked there.  Each line is "[@marker] patterns type
- * base64"; wildcards and certificate authorities are not followed.
- */
-static int
-known_host(const char *file, const char *host, const char *key, size_t klen)
+int
+kgit_known_host(const char *text, size_t len, const char *host,
+    const void *key, size_t klen)
 {
 	struct buf b = BUF_INIT, raw = BUF_INIT;
 	char *line, *next, *f[4], *sp, *save;
 	int found = 0, nf, revoked;
 
-	if (file_read(file, &b, KNOWN_HOSTS_MAX) < 0) {
-		buf_free(&b);
-		return 0;
-	}
+	buf_add(&b, text, len);
 	for (line = b.s; line && found >= 0; line = next) {
 		if ((next = strchr(line, '\n')))
 			*next++ = '\0';
@@ -571,6 +564,18 @@ known_host(const char *file, const char *host, const char *key, size_t klen)
 	buf_free(&b);
 	buf_free(&raw);
 	return found;
+}
+
+static int
+known_host(const char *file, const char *host, const char *key, size_t klen)
+{
+	struct buf b = BUF_INIT;
+	int k = 0;
+
+	if (file_read(file, &b, KNOWN_HOSTS_MAX) == 0)
+		k = kgit_known_host(b.s, b.len, host, key, klen);
+	buf_free(&b);
+	return k;
 }
 
 static int

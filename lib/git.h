@@ -127,6 +127,15 @@ int kgit_read_file(struct kgit_repo *r, const char *hex, const char *path,
 int kgit_changed(struct kgit_repo *r, const char *from, const char *to,
     char ***paths, size_t *npaths, struct buf *err);
 
+/*
+ * Does OpenSSH known_hosts text (len bytes) hold the raw host key (klen
+ * bytes) for host ("name", or "[name]:port")?  1 yes, 0 no, -1 when the
+ * key is marked @revoked for it.  Plain and hashed (|1|salt|hash) names;
+ * wildcards and @cert-authority lines are not followed.
+ */
+int kgit_known_host(const char *text, size_t len, const char *host,
+    const void *key, size_t klen);
+
 /* "ssh" when libgit2 has its ssh transport here, else NULL. */
 const char *kgit_has_ssh(void);
 

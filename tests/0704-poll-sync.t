@@ -87,6 +87,13 @@ is "$(cat "$T/rc")" 0 '-y fromgit: exit 0'
 is "$(remotes)" "syncs resource_sync/fromgit
 app stack/app" '-y: that sync and what its files use'
 
+git_access_reset
+fetch -n -y fromgit
+is "$(cat "$T/rc")" 0 '-n -y fromgit: exit 0'
+is "$(git_access)" "" '-n: no request'
+is "$(remotes)" "syncs resource_sync/fromgit
+app stack/app" '-n: the files come from the checkout the cache has'
+
 fetch -y local
 is "$(remotes)" "syncs repo/syncsrepo
 web stack/web" '-y local: the directory sync, repos first (apply order)'

@@ -360,6 +360,16 @@ resolve(struct run *r, struct want *w, char hex[KGIT_HEX], char **dir,
 	    : kgit_branch_commit(w->rm->repo, w->branch, hex, err);
 	if (rc == 0 && !r->dry)
 		rc = kgit_checkout(w->rm->repo, hex, dir, err);
+	else if (rc == 0) {
+		/* -n: the checkout a run before made, if any */
+		struct stat sb;
+
+		*dir = xasprintf("%s/%s", kgit_dir(w->rm->repo), hex);
+		if (stat(*dir, &sb) < 0) {
+			free(*dir);
+			*dir = NULL;
+		}
+	}
 	return rc;
 }
 

@@ -101,6 +101,32 @@ test_urls(void)
 }
 
 static void
+test_known_hosts(void)
+{
+	/* "key1" and "key2" in base64 */
+	const char *kh = "# comment\n\nother.example ssh-ed25519 a2V5MQ==\n"
+	    "[h.example]:2222,h.example ssh-ed25519 a2V5MQ== c\n"
+	    "@cert-authority h.example ssh-ed25519 a2V5Mg==\n";
+	const char *rv = "@revoked h.example ssh-ed25519 a2V5MQ==\n"
+	    "h.example ssh-ed25519 a2V5MQ==\n";
+
+	is_int(kgit_known_host(kh, strlen(kh), "h.example", "key1", 4), 1,
+	    "known_hosts: a plain name");
+	is_int(kgit_known_host(kh, strlen(kh), "[h.example]:2222", "key1", 4),
+	    1, "a [name]:port among several");
+	is_int(kgit_known_host(kh, strlen(kh), "[h.example]:2223", "key1", 4),
+	    0, "another port is another host");
+	is_int(kgit_known_host(kh, strlen(kh), "h.example", "key2", 4), 0,
+	    "another key; @cert-authority is not followed");
+	is_int(kgit_known_host(kh, strlen(kh), "h.example", "key", 3), 0,
+	    "a key that is a prefix");
+	is_int(kgit_known_host(rv, strlen(rv), "h.example", "key1", 4), -1,
+	    "@revoked wins over a later line");
+	is_int(kgit_known_host("h.example ssh-ed25519 !!!!\n", 27,
+	    "h.example", "key1", 4), 0, "bad base64 is no match");
+}
+
+static void
 test_token(void)
 {
 	struct gitcfg_provider p = { 0 };
@@ -342,6 +368,7 @@ main(void)
 	setenv("GIT_CONFIG_GLOBAL", cfg, 1);
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
 	test_urls();
+	test_known_hosts();
 	test_token();
 	test_config();
 	test_repo();
