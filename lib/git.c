@@ -461,21 +461,33 @@ classify(int code, const struct fetch_payload *p)
 
 #define KNOWN_HOSTS_MAX (1u << 20)
 
-/* The name known_hosts gives url's host: "host", or "[host]:port". */
-static char *
-ssh_host_name(const char *url)
+char *
+kgit_url_host(const char *url)
 {
-	const char *a = strstr(url, "://"), *e, *at, *colon;
+	const char *a = strstr(url, "://"), *e, *at;
 
 	a = a ? a + 3 : url;
 	e = a + strcspn(a, "/");
 	if ((at = memchr(a, '@', (size_t)(e - a))))
 		a = at + 1;
-	colon = memchr(a, ':', (size_t)(e - a));
-	if (!colon || (e - colon == 3 && !strncmp(colon, ":22", 3)))
-		return xstrndup(a, (size_t)((colon ? colon : e) - a));
-	return xasprintf("[%.*s]:%.*s", (int)(colon - a), a,
-	    (int)(e - colon - 1), colon + 1);
+	return xstrndup(a, (size_t)(e - a));
+}
+
+/* The name known_hosts gives url's host: "host", or "[host]:port". */
+static char *
+ssh_host_name(const char *url)
+{
+	char *h = kgit_url_host(url), *colon = strchr(h, ':'), *n;
+
+	if (!colon || !strcmp(colon, ":22")) {
+		if (colon)
+			*colon = '\0';
+		return h;
+	}
+	*colon = '\0';
+	n = xasprintf("[%s]:%s", h, colon + 1);
+	free(h);
+	return n;
 }
 
 /* base64 text to bytes; -1 when it is not base64. */
@@ -646,6 +658,13 @@ fetch_child(struct kgit_repo *r, const struct kgit_auth *auth, int fd)
 			cls = classify(code, &p);
 			git_msg(&msg, r->url, auth->token);
 		}
+	}
+	if (cls == KGIT_E_NOTFOUND) {
+		buf_reset(&msg);
+		buf_printf(&msg, "%s: no such repository (", r->url);
+		clean_msg(&msg, git_error_last() ? git_error_last()->message :
+		    NULL, auth->token);
+		buf_addc(&msg, ')');
 	}
 	if (remote && git_remote_connected(remote))
 		git_remote_disconnect(remote);

@@ -62,6 +62,9 @@ struct kgit_repo;
 int kgit_remote_url(const char *provider, int https, const char *repo,
     struct buf *out, struct buf *err);
 
+/* The host[:port] of url, without a user name, fresh. */
+char *kgit_url_host(const char *url);
+
 /* The cache directory name of url (see above), fresh. */
 char *kgit_cache_key(const char *url);
 

@@ -275,3 +275,36 @@ gitcfg_token(const struct gitcfg_provider *p, const struct gitcfg_account *a,
 	buf_free(&b);
 	return NULL;
 }
+
+int
+gitcfg_auth(const struct gitcfg *g, const char *cfgpath,
+    const char *secrets_dir, const char *domain, const char *account,
+    const char *url, struct kgit_auth *a, char **token, struct buf *err)
+{
+	const struct gitcfg_provider *gp;
+	const struct gitcfg_account *ga;
+
+	memset(a, 0, sizeof(*a));
+	*token = NULL;
+	if (!*account)
+		return 0;
+	gp = gitcfg_provider(g, domain);
+	if (!(ga = gitcfg_account(gp, account))) {
+		buf_printf(err, "%s: no account '%s' for git_provider '%s' in "
+		    "%s", url, account, domain, cfgpath);
+		return -1;
+	}
+	a->username = ga->username;
+	a->ssh_key = ga->ssh_key;
+	a->known_hosts = gp->known_hosts;
+	if (ga->ssh_key)
+		return 0;
+	if (!(*token = gitcfg_token(gp, ga, secrets_dir))) {
+		buf_printf(err, "%s: account '%s' of git_provider '%s' has no "
+		    "token (kom.toml or the secret file '%s@%s')", url, account,
+		    domain, account, gp->domain);
+		return -1;
+	}
+	a->token = *token;
+	return 0;
+}

@@ -23,6 +23,9 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+#include "git.h"
+
 struct toml_kv;
 
 #define GITCFG_MAX_TOKEN 4096
@@ -67,5 +70,16 @@ const struct gitcfg_account *gitcfg_account(const struct gitcfg_provider *p,
  */
 char *gitcfg_token(const struct gitcfg_provider *p,
     const struct gitcfg_account *a, const char *secrets_dir);
+
+/*
+ * The credentials of account (none when "") at the provider for domain,
+ * for the fetch of url: 0 with *a filled (it points into g and into
+ * *token, a fresh string the caller wipes and frees; NULL when no token),
+ * or -1 with the reason in err ("URL: no account 'x' for git_provider
+ * 'y' in CFGPATH", "... has no token ...").
+ */
+int gitcfg_auth(const struct gitcfg *g, const char *cfgpath,
+    const char *secrets_dir, const char *domain, const char *account,
+    const char *url, struct kgit_auth *a, char **token, struct buf *err);
 
 #endif

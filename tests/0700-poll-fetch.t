@@ -145,6 +145,57 @@ is "$(cat "$T/rc")" 0 '-n on an empty state dir: exit 0'
 ok '-n made no cache' test ! -e "$CACHE"
 is "$(line main | jq -c '.before')" null '-n: nothing before'
 
+# a pinned commit: before is null until its checkout exists
+rm -rf "$KOM_HOME/state"
+cat >"$T/pin.toml" <<EOF
+[[stack]]
+name = "pinned"
+[stack.config]
+git_provider = "$GIT_HTTP"
+git_https = false
+repo = "me/homelab"
+commit = "$C1"
+EOF
+fetch "$T/pin.toml"
+is "$(line main | jq -c '[.commit == .after, .before]')" '[true,null]' \
+    'a pin, first run: after is the pin, nothing before'
+fetch "$T/pin.toml"
+is "$(line main | jq -c '[.before == .after, .changed]')" '[true,[]]' \
+    'second run: the pin did not move'
+
+# two runs at once, naming the remotes in opposite orders: each holds one
+# cache lock at a time, so neither waits for the other forever
+git_repo me/second
+git_work me/second "$T/w2"
+echo x >"$T/w2/x"
+git_commit "$T/w2" x >/dev/null
+for o in "homelab second" "second homelab"; do
+	d=$T/$(echo $o | cut -c1)
+	mkdir -p "$d"
+	for r in $o; do
+		cat <<EOF
+[[stack]]
+name = "$r"
+[stack.config]
+git_provider = "$GIT_HTTP"
+git_https = false
+repo = "me/$r"
+EOF
+	done >"$d/s.toml"
+done
+n=0
+while [ $n -lt 5 ]; do
+	timeout 60 kom-poll fetch "$T/h" >/dev/null 2>&1 &
+	p1=$!
+	timeout 60 kom-poll fetch "$T/s" >/dev/null 2>&1 &
+	p2=$!
+	wait $p1; r1=$?
+	wait $p2; r2=$?
+	[ $r1 -eq 0 ] && [ $r2 -eq 0 ] || break
+	n=$((n + 1))
+done
+is "$n" 5 'concurrent runs in opposite orders all finish with exit 0'
+
 # usage
 fails 'no verb' 64 kom-poll
 fails 'unknown verb' 64 kom-poll frobnicate

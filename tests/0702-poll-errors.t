@@ -87,7 +87,8 @@ git_http_up
 stack nope me/nope >"$R/stacks.toml"
 fetch "$R"
 is "$(cat "$T/rc")" 65 'a repository that does not exist: exit 65'
-ok 'says so' grep -q "^kom-poll: http://$GIT_HTTP/me/nope: .*404" "$T/err"
+is "$(cat "$T/err")" "kom-poll: http://$GIT_HTTP/me/nope: no such repository (unexpected http status code: 404)" \
+    "says so, with the server's answer"
 
 # a branch that is gone
 stack feat me/app feature >"$R/stacks.toml"

@@ -12,6 +12,7 @@
  * last good checkout; the others are fetched all the same.  See
  * kom-poll(1).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +40,8 @@ struct remote {
 	char *url;		/* without credentials */
 	char *domain;		/* the provider, for its account */
 	char *account;		/* "" none */
-	struct kgit_repo *repo;	/* NULL: not opened (-n, or failed) */
 	json_t *before;		/* branch -> commit, as the cache had them */
+	json_t *had;		/* commit -> true: the checkouts it had */
 	int done;		/* fetch attempted */
 	int cls;		/* 0, or the fetch's KGIT_E_* */
 	char *err;		/* its message */
@@ -81,20 +82,6 @@ str(const json_t *o, const char *key)
 	const char *s = json_string_value(json_object_get(o, key));
 
 	return s ? s : "";
-}
-
-/* The host[:port] of a URL, for its provider's account. */
-static char *
-url_domain(const char *url)
-{
-	const char *a = strstr(url, "://"), *e, *at;
-
-	a = a ? a + 3 : url;
-	e = a + strcspn(a, "/");
-	at = memchr(a, '@', (size_t)(e - a));
-	if (at)
-		a = at + 1;
-	return xstrndup(a, (size_t)(e - a));
 }
 
 static struct remote *
@@ -149,7 +136,8 @@ want_add(struct run *r, const char *what, const char *source,
 		buf_free(&err);
 		return NULL;
 	}
-	domain = strstr(repo, "://") ? url_domain(url.s) : xstrdup(provider);
+	domain = strstr(repo, "://") ? kgit_url_host(url.s) :
+	    xstrdup(provider);
 	rm = remote_get(r, url.s, domain, account);
 	free(domain);
 	buf_free(&url);
@@ -174,38 +162,33 @@ want_add(struct run *r, const char *what, const char *source,
 	return w;
 }
 
-/* The credentials of rm's account: 0, or -1 with the reason in err. */
-static int
-auth_for(struct run *r, struct remote *rm, struct kgit_auth *a, char **token,
-    struct buf *err)
+/*
+ * rm's cache, locked: NULL with the reason in err when it cannot be
+ * opened, or with -n when there is none (nothing is made then).  Locks
+ * are held one at a time, so that two runs never wait on each other.
+ */
+static struct kgit_repo *
+cache_open(struct run *r, struct remote *rm, struct buf *err)
 {
-	const struct gitcfg_provider *gp;
-	const struct gitcfg_account *ga;
+	struct kgit_repo *g = NULL;
+	struct stat sb;
+	char *key, *d;
+	int have;
 
-	memset(a, 0, sizeof(*a));
-	*token = NULL;
-	if (!*rm->account)
-		return 0;
-	gp = gitcfg_provider(&r->cfg.git, rm->domain);
-	if (!(ga = gitcfg_account(gp, rm->account))) {
-		buf_printf(err, "%s: no account '%s' for git_provider '%s' in "
-		    "%s", rm->url, rm->account, rm->domain, r->cfg.path);
-		return -1;
-	}
-	a->username = ga->username;
-	a->ssh_key = ga->ssh_key;
-	a->known_hosts = gp->known_hosts;
-	if (!ga->ssh_key) {
-		if (!(*token = gitcfg_token(gp, ga, r->cfg.secrets_dir))) {
-			buf_printf(err, "%s: account '%s' of git_provider '%s' "
-			    "has no token (kom.toml or the secret file '%s@%s')",
-			    rm->url, rm->account, rm->domain, rm->account,
-			    rm->domain);
-			return -1;
+	if (r->dry) {
+		key = kgit_cache_key(rm->url);
+		d = xasprintf("%s/%s/repo.git", r->reposdir, key);
+		have = stat(d, &sb) == 0;
+		free(d);
+		free(key);
+		if (!have) {
+			buf_printf(err, "%s: not fetched yet", rm->url);
+			return NULL;
 		}
-		a->token = *token;
 	}
-	return 0;
+	if (kgit_open(r->reposdir, rm->url, &g, err) < 0)
+		return NULL;
+	return g;
 }
 
 static void
@@ -214,14 +197,23 @@ snap_one(void *ctx, const char *branch, const char *hex)
 	json_object_set_new(ctx, branch, json_string(hex));
 }
 
-/* The branches the cache has, before the fetch moves them. */
-static json_t *
-snapshot(struct remote *rm)
+/* What the cache has before the fetch moves it: branches, checkouts. */
+static void
+snapshot(struct remote *rm, struct kgit_repo *g)
 {
-	json_t *o = json_object();
+	DIR *d;
+	struct dirent *de;
 
-	kgit_branches(rm->repo, snap_one, o);
-	return o;
+	rm->before = json_object();
+	rm->had = json_object();
+	kgit_branches(g, snap_one, rm->before);
+	if (!(d = opendir(kgit_dir(g))))
+		return;
+	while ((de = readdir(d)))
+		if (strlen(de->d_name) == KGIT_HEX - 1 &&
+		    strspn(de->d_name, "0123456789abcdef") == KGIT_HEX - 1)
+			json_object_set_new(rm->had, de->d_name, json_true());
+	closedir(d);
 }
 
 static void
@@ -229,38 +221,31 @@ fetch_remote(struct run *r, struct remote *rm)
 {
 	struct buf err = BUF_INIT;
 	struct kgit_fetch_stats st;
+	struct kgit_repo *g;
 	struct kgit_auth a;
 	char *token = NULL;
-	struct stat sb;
 
 	if (rm->done)
 		return;
 	rm->done = 1;
-	if (r->dry) {
-		char *key = kgit_cache_key(rm->url), *d;
-
-		/* no network, and nothing made: read a cache that exists */
-		d = xasprintf("%s/%s/repo.git", r->reposdir, key);
-		if (stat(d, &sb) == 0 &&
-		    kgit_open(r->reposdir, rm->url, &rm->repo, &err) < 0)
-			kom_warn("%s", err.s);
-		free(d);
-		free(key);
-		if (rm->repo)
-			rm->before = snapshot(rm);
+	if (!(g = cache_open(r, rm, &err))) {
+		if (!r->dry) {
+			rm->cls = KGIT_E_OTHER;
+			rm->err = buf_release(&err);
+			kom_warn("%s", rm->err);
+		}
 		buf_free(&err);
 		return;
 	}
-	if (kgit_open(r->reposdir, rm->url, &rm->repo, &err) < 0) {
-		rm->cls = KGIT_E_OTHER;
-		rm->err = buf_release(&err);
-		return;
-	}
-	rm->before = snapshot(rm);
-	if (auth_for(r, rm, &a, &token, &err) < 0)
+	snapshot(rm, g);
+	if (r->dry)
+		rm->cls = 0;
+	else if (gitcfg_auth(&r->cfg.git, r->cfg.path, r->cfg.secrets_dir,
+	    rm->domain, rm->account, rm->url, &a, &token, &err) < 0)
 		rm->cls = KGIT_E_AUTH;
 	else
-		rm->cls = kgit_fetch(rm->repo, &a, r->timeout_ms, &st, &err);
+		rm->cls = kgit_fetch(g, &a, r->timeout_ms, &st, &err);
+	kgit_close(g);
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);
@@ -268,7 +253,7 @@ fetch_remote(struct run *r, struct remote *rm)
 	if (rm->cls) {
 		rm->err = buf_release(&err);
 		kom_warn("%s", rm->err);
-	} else {
+	} else if (!r->dry) {
 		rm->moved = st.moved;
 		rm->downloaded = st.downloaded;
 	}
@@ -344,27 +329,22 @@ read_paths(struct run *r, char **paths, size_t n,
 	json_decref(recs);
 }
 
-/* The commit a want resolves to in its cache; its checkout too. */
+/* The commit a want resolves to in the cache g; its checkout too. */
 static int
-resolve(struct run *r, struct want *w, char hex[KGIT_HEX], char **dir,
-    struct buf *err)
+resolve(struct run *r, struct kgit_repo *g, struct want *w,
+    char hex[KGIT_HEX], char **dir, struct buf *err)
 {
+	struct stat sb;
 	int rc;
 
 	*dir = NULL;
-	if (!w->rm->repo) {
-		buf_printf(err, "%s: not fetched yet", w->rm->url);
-		return KGIT_E_NOTFOUND;
-	}
-	rc = *w->commit ? kgit_pinned_commit(w->rm->repo, w->commit, hex, err)
-	    : kgit_branch_commit(w->rm->repo, w->branch, hex, err);
+	rc = *w->commit ? kgit_pinned_commit(g, w->commit, hex, err) :
+	    kgit_branch_commit(g, w->branch, hex, err);
 	if (rc == 0 && !r->dry)
-		rc = kgit_checkout(w->rm->repo, hex, dir, err);
+		rc = kgit_checkout(g, hex, dir, err);
 	else if (rc == 0) {
 		/* -n: the checkout a run before made, if any */
-		struct stat sb;
-
-		*dir = xasprintf("%s/%s", kgit_dir(w->rm->repo), hex);
+		*dir = xasprintf("%s/%s", kgit_dir(g), hex);
 		if (stat(*dir, &sb) < 0) {
 			free(*dir);
 			*dir = NULL;
@@ -379,14 +359,20 @@ read_sync_repo(struct run *r, const struct config_sync *sy, struct want *w,
     json_t *all)
 {
 	struct buf err = BUF_INIT;
+	struct kgit_repo *g;
 	char hex[KGIT_HEX], *dir = NULL, **paths;
 	size_t i, n = 0;
+	int rc = -1;
 
 	fetch_remote(r, w->rm);
-	if (resolve(r, w, hex, &dir, &err) < 0 || !dir) {
-		if (err.len && !w->rm->cls)
-			kom_warn("%s: resource_sync '%s': %s", r->cfg.path,
-			    sy->name, err.s);
+	/* its files are read from the checkout after the lock is gone: a
+	 * checkout is never changed once made */
+	if ((g = cache_open(r, w->rm, &err))) {
+		rc = resolve(r, g, w, hex, &dir, &err);
+		kgit_close(g);
+	}
+	if (rc < 0 || !dir) {
+		/* the sync's own line says why */
 		buf_free(&err);
 		free(dir);
 		return;
@@ -468,13 +454,15 @@ report(struct run *r, struct want *w, FILE *out, int *wrc)
 {
 	struct remote *rm = w->rm;
 	struct buf err = BUF_INIT;
+	struct kgit_repo *g;
 	char hex[KGIT_HEX], *dir = NULL, **paths = NULL;
 	const char *before = NULL;
 	json_t *o, *ch;
 	size_t i, n = 0;
-	int rc, st = KOM_EX_OK;
+	int rc = KGIT_E_NOTFOUND, st = KOM_EX_OK;
 
 	fetch_remote(r, rm);
+	g = cache_open(r, rm, &err);
 	o = json_pack("{s:s,s:s,s:s}", "kind", "repo", "remote", rm->url,
 	    "branch", w->branch);
 	if (*w->commit)
@@ -482,9 +470,11 @@ report(struct run *r, struct want *w, FILE *out, int *wrc)
 	if (rm->before && !*w->commit)
 		before = json_string_value(json_object_get(rm->before,
 		    w->branch));
-	rc = resolve(r, w, hex, &dir, &err);
-	if (*w->commit && rc == 0 && rm->before)
-		before = hex;	/* a pin does not move */
+	if (g)
+		rc = resolve(r, g, w, hex, &dir, &err);
+	/* a pin does not move: it was there before when its checkout was */
+	if (*w->commit && rc == 0 && json_object_get(rm->had, hex))
+		before = hex;
 	json_object_set_new(o, "before", before ? json_string(before) :
 	    json_null());
 	if (r->dry) {
@@ -494,7 +484,7 @@ report(struct run *r, struct want *w, FILE *out, int *wrc)
 		json_object_set_new(o, "after", json_string(hex));
 		ch = json_array();
 		if ((!before || strcmp(before, hex)) &&
-		    kgit_changed(rm->repo, before, hex, &paths, &n, &err) < 0)
+		    kgit_changed(g, before, hex, &paths, &n, &err) < 0)
 			json_object_set_new(o, "error", json_string(err.s));
 		for (i = 0; i < n; i++) {
 			json_array_append_new(ch, json_string(paths[i]));
@@ -523,6 +513,7 @@ report(struct run *r, struct want *w, FILE *out, int *wrc)
 			    KOM_EX_IOERR;
 		}
 	}
+	kgit_close(g);
 	if (jsonl_write_steal(out, o) < 0)
 		*wrc = -1;
 	free(dir);
@@ -648,8 +639,8 @@ out:
 	}
 	free(r.w);
 	for (i = 0; i < r.nrms; i++) {
-		kgit_close(r.rms[i]->repo);
 		json_decref(r.rms[i]->before);
+		json_decref(r.rms[i]->had);
 		free(r.rms[i]->url);
 		free(r.rms[i]->domain);
 		free(r.rms[i]->account);
