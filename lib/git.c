@@ -375,8 +375,11 @@ cred_cb(git_credential **out, const char *url, const char *user_from_url,
 	    a->username;
 
 	(void)url;
-	/* a second call means the first answer was refused */
-	if (p->asked++ > 0 && !(allowed & GIT_CREDENTIAL_USERNAME)) {
+	/* ssh asks for the user name alone first when the URL has none */
+	if (allowed == GIT_CREDENTIAL_USERNAME && user)
+		return git_credential_username_new(out, user);
+	/* a second call for a secret means the first one was refused */
+	if (p->asked++ > 0) {
 		git_error_set(GIT_ERROR_NET, "the remote refused the "
 		    "credentials of account '%s'", a->username ? a->username :
 		    "");
@@ -385,11 +388,11 @@ cred_cb(git_credential **out, const char *url, const char *user_from_url,
 	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && a->ssh_key && user)
 		return git_credential_ssh_key_new(out, user, NULL, a->ssh_key,
 		    NULL);
-	if ((allowed & GIT_CREDENTIAL_USERNAME) && user)
-		return git_credential_username_new(out, user);
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && a->token)
 		return git_credential_userpass_plaintext_new(out,
 		    a->username ? a->username : "token", a->token);
+	if ((allowed & GIT_CREDENTIAL_USERNAME) && user)
+		return git_credential_username_new(out, user);
 	git_error_set_str(GIT_ERROR_NET, "the remote asks for credentials "
 	    "and kom.toml has none for it");
 	return GIT_EAUTH;

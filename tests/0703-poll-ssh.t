@@ -65,6 +65,20 @@ provider "$GIT_KNOWN_HOSTS" deploy_key >"$KOM_HOME/kom.toml"
 fetch "$R"
 is "$(cat "$T/rc")" 0 'a relative ssh_key is found next to kom.toml'
 
+# a URL without a user name: the account's is used
+sed "s|ssh://$GIT_SSH_USER@|ssh://|" "$R/stacks.toml" >"$T/nouser.toml"
+cat >"$KOM_HOME/kom.toml" <<EOF
+[[git_provider]]
+domain = "$GIT_SSH"
+known_hosts = "$GIT_KNOWN_HOSTS"
+accounts = [ { username = "$GIT_SSH_USER", ssh_key = "$GIT_SSH_KEY" } ]
+EOF
+sed -i "s/git_account = \"deploy\"/git_account = \"$GIT_SSH_USER\"/" \
+    "$T/nouser.toml"
+fetch "$T/nouser.toml"
+is "$(cat "$T/rc")" 0 'ssh without a user in the URL: the account logs in'
+is "$(field remote)" "ssh://$GIT_SSH$GIT_ROOT/repos/me/app" 'that remote'
+
 # a hashed known_hosts entry
 cp "$GIT_KNOWN_HOSTS" "$T/hashed"
 ssh-keygen -q -H -f "$T/hashed" >/dev/null 2>&1
