@@ -141,7 +141,8 @@ web stack/web,stack/more" \
     'its files come from the repo the other sync declares'
 fetch -y linked
 is "$(cat "$T/rc")" 65 'alone, its [[repo]] is unknown: exit 65'
-ok 'says so' grep -q "resource_sync 'linked': linked_repo 'syncsrepo' is not declared" "$T/err"
+is "$(head -1 "$T/err")" "kom-poll: $KOM_HOME/kom.toml:1: resource_sync/linked: linked_repo 'syncsrepo' is not declared" \
+    'says so, with kom.toml:line'
 
 # a resource_path that leaves the checkout
 cat >"$KOM_HOME/kom.toml" <<EOF

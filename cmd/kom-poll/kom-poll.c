@@ -26,6 +26,7 @@
 #include "config.h"
 #include "git.h"
 #include "gitcfg.h"
+#include "gitsrc.h"
 #include "jsonl.h"
 #include "paths.h"
 #include "resource.h"
@@ -109,45 +110,20 @@ remote_get(struct run *r, const char *url, const char *domain,
 	return rm;
 }
 
-/*
- * Note that what (TYPE/NAME, declared at source) uses the repository that
- * cfg (a resource config, or the same fields of a kom.toml sync) names.
- * Returns the want, or NULL after a diagnostic.
- */
+/* Note that what (TYPE/NAME, declared at source) uses the source src. */
 static struct want *
 want_add(struct run *r, const char *what, const char *source,
-    const char *provider, int https, const char *repo, const char *account,
-    const char *branch, const char *commit)
+    const struct gitsrc *src)
 {
-	const struct gitcfg_provider *gp;
-	struct buf url = BUF_INIT, err = BUF_INIT;
-	struct remote *rm;
+	struct remote *rm = remote_get(r, src->url, src->domain,
+	    src->account);
 	struct want *w;
-	char *domain;
 	size_t i;
 
-	gp = gitcfg_provider(&r->cfg.git, provider);
-	if (gp && !gp->https)
-		https = 0;
-	if (kgit_remote_url(provider, https, repo, &url, &err) < 0) {
-		kom_warn("%s: %s: %s", source, what, err.s);
-		r->errors++;
-		buf_free(&url);
-		buf_free(&err);
-		return NULL;
-	}
-	domain = strstr(repo, "://") ? kgit_url_host(url.s) :
-	    xstrdup(provider);
-	rm = remote_get(r, url.s, domain, account);
-	free(domain);
-	buf_free(&url);
-	buf_free(&err);
-	if (!*branch)
-		branch = "main";
 	for (i = 0; i < r->nw; i++) {
 		w = &r->w[i];
-		if (w->rm == rm && !strcmp(w->commit, commit) &&
-		    (*commit || !strcmp(w->branch, branch))) {
+		if (w->rm == rm && !strcmp(w->commit, src->commit) &&
+		    (*src->commit || !strcmp(w->branch, src->branch))) {
 			json_array_append_new(w->used_by, json_string(what));
 			return w;
 		}
@@ -155,10 +131,34 @@ want_add(struct run *r, const char *what, const char *source,
 	KOM_GROW(r->w, r->nw + 1, r->wcap);
 	w = &r->w[r->nw++];
 	w->rm = rm;
-	w->branch = xstrdup(branch);
-	w->commit = xstrdup(commit);
+	w->branch = xstrdup(src->branch);
+	w->commit = xstrdup(src->commit);
 	w->used_by = json_pack("[s]", what);
 	w->source = xstrdup(source);
+	return w;
+}
+
+/* The want of a resource record (or NULL): its source, or an error. */
+static struct want *
+want_record(struct run *r, const json_t *rec, const json_t *records,
+    const char *source)
+{
+	struct gitsrc src;
+	struct buf err = BUF_INIT;
+	struct want *w = NULL;
+	char *what = xasprintf("%s/%s",
+	    json_string_value(json_object_get(rec, "type")),
+	    json_string_value(json_object_get(rec, "name")));
+	int k;
+
+	if ((k = gitsrc_record(&r->cfg.git, rec, records, &src, &err)) < 0) {
+		kom_warn("%s: %s: %s", source, what, err.s);
+		r->errors++;
+	} else if (k > 0)
+		w = want_add(r, what, source, &src);
+	gitsrc_free(&src);
+	buf_free(&err);
+	free(what);
 	return w;
 }
 
@@ -260,54 +260,6 @@ fetch_remote(struct run *r, struct remote *rm)
 	buf_free(&err);
 }
 
-/* The config of the [[repo]] called name among records, or NULL. */
-static json_t *
-repo_config(json_t *records, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < json_array_size(records); i++) {
-		json_t *o = json_array_get(records, i);
-
-		if (!strcmp(str(o, "type"), "repo") &&
-		    !strcmp(str(o, "name"), name))
-			return json_object_get(o, "config");
-	}
-	return NULL;
-}
-
-/* The want of a resource record, when it has a repository. */
-static void
-want_record(struct run *r, json_t *rec, json_t *records)
-{
-	const char *type = str(rec, "type"), *name = str(rec, "name");
-	json_t *c = json_object_get(rec, "config"), *lr = NULL;
-	char *what;
-
-	if (strcmp(type, "stack") && strcmp(type, "repo") &&
-	    strcmp(type, "build") && strcmp(type, "resource_sync"))
-		return;
-	if (!c || json_is_true(json_object_get(c, "files_on_host")))
-		return;
-	what = xasprintf("%s/%s", type, name);
-	if (*str(c, "linked_repo")) {
-		if (!(lr = repo_config(records, str(c, "linked_repo")))) {
-			kom_warn("%s: %s: linked_repo '%s' is not declared",
-			    str(rec, "source"), what, str(c, "linked_repo"));
-			r->errors++;
-			free(what);
-			return;
-		}
-		c = lr;
-	}
-	if (*str(c, "repo"))
-		want_add(r, what, str(rec, "source"), str(c, "git_provider"),
-		    !json_is_false(json_object_get(c, "git_https")),
-		    str(c, "repo"), str(c, "git_account"), str(c, "branch"),
-		    str(c, "commit"));
-	free(what);
-}
-
 static void
 read_paths(struct run *r, char **paths, size_t n,
     const struct config_sync *sy, json_t *all)
@@ -407,10 +359,9 @@ static void
 read_sync(struct run *r, const struct config_sync *sy, json_t *all)
 {
 	char **paths;
-	char *what = xasprintf("resource_sync/%s", sy->name);
 	char *src = xasprintf("%s:%d", r->cfg.path, sy->line);
 	struct want *w = NULL;
-	json_t *lr;
+	json_t *rec;
 	size_t i, n = 0;
 
 	if (sy->files_on_host || (!*sy->repo && !*sy->linked_repo)) {
@@ -427,24 +378,19 @@ read_sync(struct run *r, const struct config_sync *sy, json_t *all)
 		for (i = 0; i < n; i++)
 			free(paths[i]);
 		free(paths);
-	} else if (!*sy->linked_repo) {
-		w = want_add(r, what, src, sy->git_provider, sy->git_https,
-		    sy->repo, sy->git_account, sy->branch, sy->commit);
-	} else if ((lr = repo_config(all, sy->linked_repo))) {
-		/* Komodo: a linked repo wins over the sync's own fields */
-		w = want_add(r, what, src, str(lr, "git_provider"),
-		    !json_is_false(json_object_get(lr, "git_https")),
-		    str(lr, "repo"), str(lr, "git_account"), str(lr, "branch"),
-		    str(lr, "commit"));
 	} else {
-		kom_warn("%s: resource_sync '%s': linked_repo '%s' is not "
-		    "declared in the files of the other syncs", src, sy->name,
-		    sy->linked_repo);
-		r->errors++;
+		/* the sync as a record, so that one rule reads them all */
+		rec = json_pack("{s:s,s:s,s:{s:s,s:s,s:b,s:s,s:s,s:s,s:s}}",
+		    "type", "resource_sync", "name", sy->name, "config",
+		    "linked_repo", sy->linked_repo, "git_provider",
+		    sy->git_provider, "git_https", sy->git_https, "repo",
+		    sy->repo, "git_account", sy->git_account, "branch",
+		    sy->branch, "commit", sy->commit);
+		w = want_record(r, rec, all, src);
+		json_decref(rec);
 	}
 	if (w)
 		read_sync_repo(r, sy, w, all);
-	free(what);
 	free(src);
 }
 
@@ -602,7 +548,8 @@ fetch_main(int argc, char **argv)
 				read_sync(&r, &r.cfg.syncs[i], all);
 	}
 	for (i = 0; i < json_array_size(all); i++)
-		want_record(&r, json_array_get(all, i), all);
+		want_record(&r, json_array_get(all, i), all,
+		    str(json_array_get(all, i), "source"));
 
 	for (i = 0; i < r.nw; i++) {
 		st = report(&r, &r.w[i], stdout, &wrc);
