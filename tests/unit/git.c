@@ -15,6 +15,7 @@
 #include "file.h"
 #include "git.h"
 #include "gitcfg.h"
+#include "gitsrc.h"
 #include "proc.h"
 #include "util.h"
 #include "tap.h"
@@ -214,6 +215,55 @@ test_config(void)
 }
 
 static void
+test_gitsrc(void)
+{
+	struct gitcfg_provider prov = { 0 };
+	struct gitcfg g = { &prov, 1 };
+	struct gitsrc src;
+	struct buf e = BUF_INIT;
+	json_t *recs = json_loads("["
+	    "{\"type\":\"repo\",\"name\":\"r\",\"config\":{"
+	    "\"repo\":\"me/r\",\"git_provider\":\"lan\","
+	    "\"git_https\":true,\"git_account\":\"kom\","
+	    "\"branch\":\"dev\",\"commit\":\"\"}},"
+	    "{\"type\":\"stack\",\"name\":\"s\",\"config\":{"
+	    "\"linked_repo\":\"r\",\"repo\":\"other/x\"}},"
+	    "{\"type\":\"stack\",\"name\":\"h\",\"config\":{"
+	    "\"files_on_host\":true,\"repo\":\"me/r\"}},"
+	    "{\"type\":\"deployment\",\"name\":\"d\",\"config\":{}},"
+	    "{\"type\":\"build\",\"name\":\"b\",\"config\":{"
+	    "\"linked_repo\":\"nope\"}},"
+	    "{\"type\":\"build\",\"name\":\"ssh\",\"config\":{"
+	    "\"repo\":\"ssh://git@h:2222/x\",\"git_provider\":"
+	    "\"github.com\",\"git_https\":true,\"branch\":\"\"}}]", 0, NULL);
+
+	prov.domain = "lan";
+	prov.https = 0;
+	is_int(gitsrc_record(&g, json_array_get(recs, 1), recs, &src, &e), 1,
+	    "gitsrc: a stack linked to a repo");
+	is_str(src.url, "http://lan/me/r", "the repo's fields win; the "
+	    "provider's https = false");
+	is_str(src.branch, "dev", "its branch");
+	is_str(src.account, "kom", "its account");
+	is_str(src.domain, "lan", "its provider");
+	gitsrc_free(&src);
+	is_int(gitsrc_record(&g, json_array_get(recs, 2), recs, &src, &e), 0,
+	    "files_on_host: no source");
+	is_int(gitsrc_record(&g, json_array_get(recs, 3), recs, &src, &e), 0,
+	    "a deployment: no source");
+	is_int(gitsrc_record(&g, json_array_get(recs, 4), recs, &src, &e), -1,
+	    "an undeclared linked_repo");
+	is_str(e.s, "linked_repo 'nope' is not declared", "says so");
+	is_int(gitsrc_record(&g, json_array_get(recs, 5), recs, &src, &e), 1,
+	    "an ssh URL");
+	is_str(src.domain, "h:2222", "its host is the provider");
+	is_str(src.branch, "main", "branch defaults to main");
+	gitsrc_free(&src);
+	json_decref(recs);
+	buf_free(&e);
+}
+
+static void
 test_repo(void)
 {
 	char *src = xasprintf("%s/src.git", tmp), *work, *url, *repos;
@@ -371,6 +421,7 @@ main(void)
 	test_known_hosts();
 	test_token();
 	test_config();
+	test_gitsrc();
 	test_repo();
 	proc_run(argv, &o, &status);
 	free(cfg);
