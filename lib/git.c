@@ -193,9 +193,9 @@ rm_lock(const char *p, const struct stat *st, int flag, struct FTW *f)
 	size_t n = strlen(p);
 
 	(void)st;
-	(void)f;
-	if (flag == FTW_F && n > 5 && !strcmp(p + n - 5, ".lock"))
-		unlink(p);
+	if (flag == FTW_F && ((n > 5 && !strcmp(p + n - 5, ".lock")) ||
+	    !strncmp(p + f->base, "pack_git2_", 10)))
+		unlink(p);	/* a lock, or a pack half received */
 	return 0;
 }
 

@@ -167,5 +167,7 @@ is "$(ls -a "$(dirname "$BD")" | grep -c '^\.tmp')" 0 \
     'no temporary checkout is left'
 is "$(find "$(dirname "$BD")/repo.git" -name '*.lock' | wc -l)" 0 \
     'no lock file is left'
+is "$(find "$(dirname "$BD")/repo.git" -name 'pack_git2_*' | wc -l)" 0 \
+    'no half-received pack is left'
 
 done_testing
