@@ -1,16 +1,19 @@
 /*
- * git: kom's git repositories (prefix kgit_: libgit2 owns git_), over libgit2 (kom-poll(1), kom(7) "repos/").
+ * git: kom's git repositories over libgit2 (kom-poll(1), kom(7) "repos/").
+ * The prefix is kgit_: libgit2 owns git_.
  *
  * Each remote has one cache directory under REPOS (STATE/repos):
  *
- *	REPOS/KEY/repo.git	a bare repository; its "origin" is the remote
- *				URL without credentials, its remote-tracking
- *				refs (refs/remotes/origin/BRANCH) are what the
- *				last good fetch saw
+ *	REPOS/KEY/repo.git	a bare repository; its config holds the remote
+ *				URL without credentials (kom.url), its
+ *				remote-tracking refs (refs/remotes/origin/BRANCH)
+ *				are what the last good fetch saw
  *	REPOS/KEY/COMMIT/	one checkout per commit, shared by every
  *				resource that uses it, made in a temporary
  *				directory and renamed into place
- *	REPOS/KEY/lock		flock held while the cache is open
+ *	REPOS/KEY/lock		flock held while the cache is open; what a
+ *				killed process left (temporary checkouts, lock
+ *				files, half-received packs) is removed under it
  *
  * KEY is the first 12 hex digits of the SHA-256 of the URL, a dash and the
  * URL's last path element ("3f9a0c61d2e4-homelab").
@@ -21,7 +24,7 @@
  * child process that is killed at its deadline, so a server that hangs
  * costs the timeout and nothing else.
  *
- * Errors come back as -1 (or a negative GIT_E_* class) with one line in
+ * Errors come back as -1 (or a negative KGIT_E_* class) with one line in
  * *err (lowercase, no trailing period, naming the remote); nothing is
  * printed.  Functions that take a struct buf *err reset it first.
  */
