@@ -442,18 +442,16 @@ classify(int code, const struct fetch_payload *p)
 	const git_error *e = git_error_last();
 	const char *m = e ? e->message : "";
 
-	if (code == GIT_ECERTIFICATE)
-		return KGIT_E_AUTH;	/* a host key we do not trust */
-	if (code == GIT_EAUTH || (p->asked && (strstr(m, "401") ||
-	    strstr(m, "403") || strstr(m, "authentication") ||
-	    strstr(m, "credentials"))))
-		return KGIT_E_AUTH;
-	if (strstr(m, "401") || strstr(m, "403") ||
+	(void)p;
+	/* a host key we do not trust; credentials refused or missing */
+	if (code == GIT_ECERTIFICATE || code == GIT_EAUTH ||
+	    strstr(m, "status code: 401") || strstr(m, "status code: 403") ||
 	    strstr(m, "authentication"))
 		return KGIT_E_AUTH;
-	if (strstr(m, "404") || strstr(m, "not found") ||
+	if (strstr(m, "status code: 404") ||
 	    strstr(m, "does not appear to be a git repository") ||
-	    strstr(m, "not appear to be a git"))
+	    strstr(m, "could not find repository") ||
+	    strstr(m, "failed to resolve path"))
 		return KGIT_E_NOTFOUND;
 	if (e && (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_OS ||
 	    e->klass == GIT_ERROR_SSH || e->klass == GIT_ERROR_HTTP ||

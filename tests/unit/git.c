@@ -386,7 +386,8 @@ test_repo(void)
 	kgit_close(r);
 	ok(kgit_open(repos, "file:///nonexistent", &r, &e) == 0,
 	    "a cache for a remote that does not exist");
-	ok(kgit_fetch(r, NULL, 30000, &st, &e) < 0, "cannot be fetched");
+	is_int(kgit_fetch(r, NULL, 30000, &st, &e), KGIT_E_NOTFOUND,
+	    "cannot be fetched: not found");
 	ok(e.len > 0, "with a message: %s", e.s);
 	kgit_close(r);
 
