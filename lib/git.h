@@ -91,7 +91,9 @@ struct kgit_fetch_stats {
  * Bring the remote-tracking refs up to date with the remote's branches
  * (deleted branches are pruned).  One round trip (the ref advertisement)
  * when nothing moved.  timeout_ms bounds the whole fetch.  Returns 0, or
- * a GIT_E_* class with the reason in *err; the cache keeps what it had.
+ * a KGIT_E_* class with the reason in *err; the cache keeps what it had.
+ * The fetch runs in a forked child that dies with its parent: in a
+ * threaded program, no other thread may be inside libgit2 meanwhile.
  */
 int kgit_fetch(struct kgit_repo *r, const struct kgit_auth *auth,
     int timeout_ms, struct kgit_fetch_stats *st, struct buf *err);
