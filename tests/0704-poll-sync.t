@@ -157,4 +157,12 @@ fetch
 is "$(cat "$T/rc")" 65 'a resource_path outside the repository: exit 65'
 ok 'is refused' grep -q "resource_path '../../..' leaves the repository" "$T/err"
 
+# a kom.toml kom-poll cannot use
+printf '[[git_provider]]\nhttps = false\n' >"$KOM_HOME/kom.toml"
+fetch
+is "$(cat "$T/rc")" 78 'a git_provider without a domain: exit 78'
+is "$(cat "$T/err")" "kom-poll: $KOM_HOME/kom.toml:1:1: git_provider without a domain" \
+    'with its position'
+is "$(cat "$T/out")" "" 'and nothing on stdout'
+
 done_testing
