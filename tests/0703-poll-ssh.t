@@ -39,9 +39,6 @@ field() {
 	jq -r "select(.kind == \"repo\") | .$1" "$T/out"
 }
 
-ok "libgit2 has its ssh transport here" sh -c \
-    "pkg-config --libs --static libgit2 | grep -q ssh2"
-
 provider "$GIT_KNOWN_HOSTS" "$GIT_SSH_KEY" >"$KOM_HOME/kom.toml"
 fetch "$R"
 is "$(cat "$T/rc")" 0 'ssh with a deploy key: exit 0'

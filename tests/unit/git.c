@@ -90,6 +90,8 @@ test_urls(void)
 	ok(kgit_remote_url("github.com", 1, "gopher://h/a", &u, &e) < 0,
 	    "an unknown scheme");
 	ok(kgit_remote_url("github.com", 1, "a/../b", &u, &e) < 0, "..");
+	/* Debian 12's libgit2 has it; tests/0703-poll-ssh.t relies on it */
+	is_str(kgit_has_ssh(), "ssh", "libgit2 has its ssh transport here");
 	k = kgit_cache_key("https://git.example.com/me/homelab.git");
 	is_int(strlen(k), 12 + 1 + 7, "key: 12 hex, dash, tail");
 	is_str(k + 13, "homelab", "readable tail without .git");
