@@ -46,7 +46,7 @@ struct remote {
 	int done;		/* fetch attempted */
 	int cls;		/* 0, or the fetch's KGIT_E_* */
 	char *err;		/* its message */
-	int moved, downloaded;
+	int downloaded;		/* a pack came */
 };
 
 /* One repository line: a remote at a branch or a pinned commit. */
@@ -254,7 +254,6 @@ fetch_remote(struct run *r, struct remote *rm)
 		rm->err = buf_release(&err);
 		kom_warn("%s", rm->err);
 	} else if (!r->dry) {
-		rm->moved = st.moved;
 		rm->downloaded = st.downloaded;
 	}
 	buf_free(&err);
@@ -477,7 +476,7 @@ fetch_main(int argc, char **argv)
 	json_t *all = json_array(), *end;
 	char host[256], *endp;
 	long secs;
-	size_t i, nok = 0, nerr = 0, nfetched = 0;
+	size_t i, nerr = 0, nfetched = 0;
 	int ch, rc = KOM_EX_OK, st, wrc = 0;
 
 	memset(&r, 0, sizeof(r));
@@ -553,10 +552,7 @@ fetch_main(int argc, char **argv)
 
 	for (i = 0; i < r.nw; i++) {
 		st = report(&r, &r.w[i], stdout, &wrc);
-		if (st)
-			nerr++;
-		else
-			nok++;
+		nerr += st != KOM_EX_OK;
 		if (st && rc == KOM_EX_OK)
 			rc = st;
 	}
@@ -570,7 +566,6 @@ fetch_main(int argc, char **argv)
 		json_object_set_new(end, "dry_run", json_true());
 	if (jsonl_write_steal(stdout, end) < 0)
 		wrc = -1;
-	(void)nok;
 	if (r.errors) {
 		kom_warn("%ld error%s in the resource files", r.errors,
 		    r.errors == 1 ? "" : "s");
