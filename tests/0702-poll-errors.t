@@ -90,6 +90,13 @@ is "$(cat "$T/rc")" 65 'a repository that does not exist: exit 65'
 is "$(cat "$T/err")" "kom-poll: http://$GIT_HTTP/me/nope: no such repository (unexpected http status code: 404)" \
     "says so, with the server's answer"
 
+# a server error: temporary
+stack err broken/app >"$R/stacks.toml"
+fetch "$R"
+is "$(cat "$T/rc")" 69 'a server that answers 500: exit 69'
+is "$(cat "$T/err")" "kom-poll: http://$GIT_HTTP/broken/app: unexpected http status code: 500" \
+    'with the status'
+
 # a branch that is gone
 stack feat me/app feature >"$R/stacks.toml"
 fetch "$R"

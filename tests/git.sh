@@ -7,7 +7,8 @@
 #	git_repo me/homelab		# a bare repo served at
 #					# http://$GIT_HTTP/me/homelab
 #	git_repo private/secret		# /private/* asks for basic auth:
-#					# GIT_USER and GIT_TOKEN
+#					# GIT_USER and GIT_TOKEN; /broken/*
+#					# answers 500
 #	git_work me/homelab W		# a work clone W that pushes to it
 #	git_commit W 'message' path...	# add, commit and push those paths
 #	git_access			# the access log's request lines
@@ -61,6 +62,8 @@ git_http_up() {
 	{
 		echo '#!/bin/sh'
 		echo 'echo "$REQUEST_METHOD $PATH_INFO${QUERY_STRING:+?$QUERY_STRING}" >>"$GIT_ROOT/access.log"'
+		# /broken/*: a server error, as a failing forge would give
+		echo 'case $PATH_INFO in /broken/*) printf "Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nbroken\n"; exit 0 ;; esac'
 		echo 'exec /usr/lib/git-core/git-http-backend'
 	} >"$GIT_ROOT/backend"
 	chmod +x "$GIT_ROOT/backend"
