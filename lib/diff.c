@@ -265,7 +265,8 @@ mask_record(json_t *rec, json_t *changes)
 }
 
 static const char *const record_order[] = {
-	"kind", "type", "name", "op", "sync", "source", "description", "tags",
+	"kind", "type", "name", "op", "sync", "source", "root", "description",
+	"tags",
 	"template", "deploy", "after", "after_source", "changes",
 	"deploy_changes", "config"
 };

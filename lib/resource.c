@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #define MAX_TYPES 16
 #define MAX_FIELDS 64
 #define DEF_SLOTS 1024	/* more than all schema fields */
+#define WALK_MAX_DEPTH 64
 
 /* A reference to check once everything is read. */
 enum ref_kind {
@@ -59,6 +61,8 @@ struct res {
 struct file {
 	const char *path;	/* for messages */
 	const char *source;	/* for records */
+	const char *root;	/* absolute directory source is relative to,
+				 * or NULL (source absolute, or in memory) */
 	struct buf text;	/* after the """ pre-processing */
 	size_t *lines;		/* offsets of line starts in text */
 	size_t nlines;
@@ -69,6 +73,7 @@ struct file {
 struct ctx {
 	const struct resource_opts *opts;
 	long errors;
+	long read_errors;	/* of errors: paths that could not be read */
 	struct file *f;
 	json_t *names[MAX_TYPES];	/* name -> "PATH:LINE" */
 	struct res *res;
@@ -1589,6 +1594,9 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 
 		json_object_set_new_nocheck(rec, "source", json_string(src));
 		free(src);
+		if (c->f->root)
+			json_object_set_new_nocheck(rec, "root",
+			    json_string(c->f->root));
 	}
 	json_object_set_new_nocheck(rec, "description", json_string(""));
 	json_object_set_new_nocheck(rec, "tags", json_array());
@@ -1786,33 +1794,47 @@ resource_escape_triple(const char *in, size_t len, struct buf *out)
 	return n;
 }
 
-static void load_text(struct ctx *c, const char *path, const char *source,
-    const char *data, size_t len);
+/* A file or directory that cannot be read: an error, counted apart. */
+static void
+path_error(struct ctx *c, const char *path, const char *msg)
+{
+	c->read_errors++;
+	emit(c, 1, path, msg);
+}
 
 static void
-load_file(struct ctx *c, const char *path, const char *source)
+path_errno(struct ctx *c, const char *path, int err)
+{
+	char *m = err == EFBIG ? xstrdup("file too large (over 16 MiB)") :
+	    xasprintf("%s", strerror(err));
+
+	path_error(c, path, m);
+	free(m);
+}
+
+static void load_text(struct ctx *c, const char *path, const char *source,
+    const char *rootdir, const char *data, size_t len);
+
+static void
+load_file(struct ctx *c, const char *path, const char *source,
+    const char *root)
 {
 	struct buf raw = BUF_INIT;
 
 	if (file_read(path, &raw, RESOURCE_MAX_FILE) < 0) {
-		struct buf m = BUF_INIT;
-
-		buf_printf(&m, "%s", strerror(errno == EFBIG ? EFBIG : errno));
-		emit(c, 1, path, errno == EFBIG ?
-		    "file too large (over 16 MiB)" : m.s);
-		buf_free(&m);
+		path_errno(c, path, errno);
 		buf_free(&raw);
 		return;
 	}
-	load_text(c, path, source, raw.s, raw.len);
+	load_text(c, path, source, root, raw.s, raw.len);
 	buf_free(&raw);
 }
 
 static void
 load_text(struct ctx *c, const char *path, const char *source,
-    const char *data, size_t len)
+    const char *rootdir, const char *data, size_t len)
 {
-	struct file f = { path, source, BUF_INIT, NULL, 0, NULL, 0 };
+	struct file f = { path, source, rootdir, BUF_INIT, NULL, 0, NULL, 0 };
 	struct toml_error terr;
 	struct toml_value *root;
 	size_t i, j, cap = 0, icap = 0;
@@ -1900,6 +1922,7 @@ out:
 struct path {
 	char *path;
 	char *source;
+	char *root;	/* see struct file; NULL for none */
 };
 
 struct paths {
@@ -1908,37 +1931,45 @@ struct paths {
 };
 
 static void
-add_path(struct paths *ps, const char *path, const char *source)
+add_path(struct paths *ps, const char *path, const char *source,
+    const char *root)
 {
 	KOM_GROW(ps->v, ps->n + 1, ps->cap);
 	ps->v[ps->n].path = xstrdup(path);
 	ps->v[ps->n].source = xstrdup(source);
+	ps->v[ps->n].root = root ? xstrdup(root) : NULL;
 	ps->n++;
 }
 
-static int
+/* The directories being walked, outermost first: a link back to one of
+ * them is a loop. */
+struct walk_dir {
+	dev_t dev;
+	ino_t ino;
+	const char *path;
+};
+
+static void
 walk(struct ctx *c, struct paths *ps, const char *dir, size_t skip,
-    int depth)
+    const char *root, struct walk_dir *up, int depth)
 {
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
+	int i;
 
-	if (depth > 64) {
+	if (depth >= WALK_MAX_DEPTH) {
 		emit(c, 1, dir, "directories nested too deep");
-		return -1;
+		return;
 	}
 	if (!(d = opendir(dir))) {
-		struct buf m = BUF_INIT;
-
-		buf_adds(&m, strerror(errno));
-		emit(c, 1, dir, m.s);
-		buf_free(&m);
-		return -1;
+		path_errno(c, dir, errno);
+		return;
 	}
 	while ((de = readdir(d))) {
 		char *p;
 		size_t n = strlen(de->d_name);
+		int toml = n > 5 && !strcmp(de->d_name + n - 5, ".toml");
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -1946,18 +1977,76 @@ walk(struct ctx *c, struct paths *ps, const char *dir, size_t skip,
 		p = strcmp(dir, ".") ? xasprintf("%s/%s", dir, de->d_name) :
 		    xstrdup(de->d_name);
 		if (stat(p, &st) < 0) {
+			/* a resource file that is not there: its resources
+			 * would look deleted */
+			if (toml)
+				path_errno(c, p, errno == ENOENT ? ENOENT :
+				    errno);
 			free(p);
 			continue;
 		}
-		if (S_ISDIR(st.st_mode))
-			walk(c, ps, p, skip, depth + 1);
-		else if (S_ISREG(st.st_mode) && n > 5 &&
-		    !strcmp(de->d_name + n - 5, ".toml"))
-			add_path(ps, p, p + skip);
+		if (S_ISDIR(st.st_mode)) {
+			for (i = 0; i <= depth; i++)
+				if (up[i].dev == st.st_dev &&
+				    up[i].ino == st.st_ino)
+					break;
+			if (i <= depth) {
+				char *m = xasprintf("symbolic link loop back "
+				    "to '%s'", up[i].path);
+
+				path_error(c, p, m);
+				free(m);
+			} else {
+				up[depth + 1].dev = st.st_dev;
+				up[depth + 1].ino = st.st_ino;
+				up[depth + 1].path = p;
+				walk(c, ps, p, skip, root, up, depth + 1);
+			}
+		} else if (S_ISREG(st.st_mode) && toml)
+			add_path(ps, p, p + skip, root);
 		free(p);
 	}
 	closedir(d);
-	return 0;
+}
+
+/* Walk the directory PATH dir for *.toml files. */
+static void
+walk_top(struct ctx *c, struct paths *ps, const char *dir,
+    const struct stat *st)
+{
+	struct walk_dir up[WALK_MAX_DEPTH + 1];
+	char real[PATH_MAX];
+	char *d = xstrdup(dir);
+	size_t n = strlen(d);
+
+	while (n > 1 && d[n - 1] == '/')
+		d[--n] = '\0';
+	if (!realpath(d, real)) {
+		path_errno(c, d, errno);
+		free(d);
+		return;
+	}
+	up[0].dev = st->st_dev;
+	up[0].ino = st->st_ino;
+	up[0].path = d;
+	walk(c, ps, d, !strcmp(d, ".") ? 0 : !strcmp(d, "/") ? 1 : n + 1,
+	    real, up, 0);
+	free(d);
+}
+
+/* A file PATH: its source is the path as given, relative to the current
+ * directory when it is not absolute. */
+static void
+add_file(struct ctx *c, struct paths *ps, const char *path)
+{
+	char real[PATH_MAX];
+
+	if (path[0] == '/')
+		add_path(ps, path, path, NULL);
+	else if (!realpath(".", real))
+		path_errno(c, ".", errno);
+	else
+		add_path(ps, path, path, real);
 }
 
 static int
@@ -2182,25 +2271,12 @@ resource_load(const char *const *paths, size_t npaths,
 	c.opts = opts;
 	c.enabled = 1;
 	for (i = 0; i < npaths; i++) {
-		if (stat(paths[i], &st) < 0) {
-			struct buf m = BUF_INIT;
-
-			buf_adds(&m, strerror(errno));
-			emit(&c, 1, paths[i], m.s);
-			buf_free(&m);
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			char *d = xstrdup(paths[i]);
-			size_t n = strlen(d);
-
-			while (n > 1 && d[n - 1] == '/')
-				d[--n] = '\0';
-			walk(&c, &ps, d, !strcmp(d, ".") ? 0 :
-			    !strcmp(d, "/") ? 1 : n + 1, 0);
-			free(d);
-		} else
-			add_path(&ps, paths[i], paths[i]);
+		if (stat(paths[i], &st) < 0)
+			path_errno(&c, paths[i], errno);
+		else if (S_ISDIR(st.st_mode))
+			walk_top(&c, &ps, paths[i], &st);
+		else
+			add_file(&c, &ps, paths[i]);
 	}
 	if (ps.n)
 		qsort(ps.v, ps.n, sizeof(*ps.v), path_cmp);
@@ -2208,17 +2284,19 @@ resource_load(const char *const *paths, size_t npaths,
 		if (w > 0 && !strcmp(ps.v[w - 1].path, ps.v[i].path)) {
 			free(ps.v[i].path);
 			free(ps.v[i].source);
+			free(ps.v[i].root);
 			continue;
 		}
 		ps.v[w++] = ps.v[i];
 	}
 	ps.n = w;
 	for (i = 0; i < ps.n; i++)
-		load_file(&c, ps.v[i].path, ps.v[i].source);
+		load_file(&c, ps.v[i].path, ps.v[i].source, ps.v[i].root);
 	errors = finish(&c, records_out);	/* references borrow the paths */
 	for (i = 0; i < ps.n; i++) {
 		free(ps.v[i].path);
 		free(ps.v[i].source);
+		free(ps.v[i].root);
 	}
 	free(ps.v);
 	return errors;
@@ -2236,7 +2314,7 @@ resource_load_mem(const char *name, const char *data, size_t len,
 	if (len > RESOURCE_MAX_FILE)
 		emit(&c, 1, name, "file too large (over 16 MiB)");
 	else
-		load_text(&c, name, name, data, len);
+		load_text(&c, name, name, NULL, data, len);
 	return finish(&c, records_out);
 }
 
@@ -2295,5 +2373,7 @@ finish(struct ctx *cp, json_t **records_out)
 		json_decref(c.defs[i].v);
 	json_decref(swarm_first);
 	*records_out = out;
+	if (opts->read_errors)
+		*opts->read_errors = c.read_errors;
 	return c.errors;
 }

@@ -34,7 +34,8 @@
 static const char usage[] = "usage: kom-sync diff [-dHsv] [-j file] "
     "[-n server] [-t tag] [-y sync] [path ...]";
 
-/* kom-sync show's records from file ("-": stdin) into *out. */
+/* kom-sync show's records from file ("-": stdin) into *out; -2: the file
+ * cannot be opened, -1: bad records. */
 static int
 read_records(const char *file, json_t **out)
 {
@@ -46,7 +47,7 @@ read_records(const char *file, json_t **out)
 	fp = strcmp(file, "-") ? fopen(file, "re") : stdin;
 	if (!fp) {
 		kom_warne("%s", file);
-		return -1;
+		return -2;
 	}
 	jsonl_reader_init(&r, fp, strcmp(file, "-") ? file : "<stdin>");
 	*out = json_array();
@@ -207,8 +208,10 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
     json_t **out)
 {
 	struct resource_opts ro;
+	long read_errors = 0;
 
 	memset(&ro, 0, sizeof(ro));
+	ro.read_errors = &read_errors;
 	ro.strict = strict;
 	ro.server = o->server;
 	ro.match_tags = o->match_tags;
@@ -221,7 +224,7 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 	if (resource_load((const char *const *)paths, npaths, &ro, out)) {
 		json_decref(*out);
 		*out = NULL;
-		return -1;
+		return read_errors ? -2 : -1;
 	}
 	return 0;
 }
@@ -372,7 +375,7 @@ sync_diff_main(int argc, char **argv)
 		}
 	}
 	if (rc < 0) {
-		rc = KOM_EX_DATAERR;
+		rc = rc == -2 ? KOM_EX_IOERR : KOM_EX_DATAERR;
 		goto out;
 	}
 	if (diff_run_set(declared, applied, &o, &out, &counts) < 0) {

@@ -74,7 +74,7 @@ sync_resources_main(int argc, char **argv)
 	char *server = NULL, *secrets_dir = NULL;
 	int show = !strcmp(argv[0], "show"), all = 0, ch, rc = KOM_EX_OK;
 	json_t *records = NULL;
-	long errors;
+	long errors, read_errors = 0;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt(argc, argv, show ? "ahn:st:" : "hn:s")) != -1) {
@@ -127,11 +127,12 @@ sync_resources_main(int argc, char **argv)
 	o.match_tags = tags;
 	o.nmatch_tags = ntags;
 	o.secrets_dir = secrets_dir;
+	o.read_errors = &read_errors;
 	errors = resource_load((const char *const *)argv, (size_t)argc, &o,
 	    &records);
 	if (errors) {
 		kom_warn("%ld error%s", errors, errors == 1 ? "" : "s");
-		rc = KOM_EX_DATAERR;
+		rc = read_errors ? KOM_EX_IOERR : KOM_EX_DATAERR;
 	} else if (show) {
 		json_t *end;
 
