@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "diff.h"
+#include "interp.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -422,6 +423,100 @@ included(const json_t *rec, const struct diff_opts *o, int applied)
 	return 1;
 }
 
+/* The [[NAME]] references in the strings of v, each name once, as keys
+ * of names (syntax errors were the resource layer's to report). */
+static void
+collect_refs(const json_t *v, json_t *names)
+{
+	struct interp_ref *refs = NULL;
+	struct interp_error err;
+	const char *k;
+	json_t *x;
+	size_t i;
+	long n;
+
+	if (json_is_string(v)) {
+		n = interp_refs(json_string_value(v), json_string_length(v),
+		    &refs, &err);
+		for (i = 0; n > 0 && i < (size_t)n; i++) {
+			char *name = xstrndup(json_string_value(v) +
+			    refs[i].name_off, refs[i].name_len);
+
+			json_object_set_new(names, name, json_true());
+			free(name);
+		}
+		free(refs);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			collect_refs(x, names);
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x)
+			collect_refs(x, names);
+	}
+}
+
+/*
+ * A resource that takes part uses [[NAME]] of a declared variable that the
+ * sync's filters leave out (include_variables false): one warning per
+ * variable, with the number of resources that use it and the first one.
+ * Applied before, the applied value is used; never applied, the deploy
+ * fails with "undefined variable".
+ */
+static void
+warn_left_out_vars(const json_t *declared, const json_t *index,
+    struct state_set *applied, const struct diff_opts *o)
+{
+	json_t *uses = json_object(), *names = json_object(), *u, *x;
+	const json_t *rec;
+	const char *name;
+	size_t i;
+
+	json_array_foreach(declared, i, rec) {
+		if (!strcmp(sget(rec, "type"), "variable") ||
+		    !included(rec, o, 0))
+			continue;
+		json_object_clear(names);
+		collect_refs(json_object_get(rec, "config"), names);
+		json_object_foreach(names, name, x) {
+			if (!idx_get(index, "variable", name))
+				continue;
+			if (!(u = json_object_get(uses, name))) {
+				u = json_pack("{s:I,s:O}", "n", (json_int_t)0,
+				    "first", rec);
+				json_object_set_new(uses, name, u);
+			}
+			json_object_set_new(u, "n", json_integer(
+			    json_integer_value(json_object_get(u, "n")) + 1));
+		}
+	}
+	json_object_foreach(uses, name, u) {
+		const json_t *var = idx_get(index, "variable", name);
+		const json_t *first = json_object_get(u, "first");
+		json_int_t n = json_integer_value(json_object_get(u, "n"));
+		int was = state_set_has(applied, "variable", name);
+
+		struct buf m = BUF_INIT;
+
+		buf_printf(&m, "%s: warning: variable '%s' is used by %s '%s' "
+		    "(%s)", sget(var, "source"), name, sget(first, "type"),
+		    sget(first, "name"), sget(first, "source"));
+		if (n > 1)
+			buf_printf(&m, " and %lld more", (long long)n - 1);
+		if (o->sync)
+			buf_printf(&m, ", but sync '%s'", o->sync);
+		else
+			buf_adds(&m, ", but this diff");
+		buf_printf(&m, " leaves variables out (include_variables = "
+		    "false): %s", was ? "the value applied before is used, "
+		    "not this one" : "it was never applied, so the deploy "
+		    "fails; set include_variables = true in kom.toml(5)");
+		kom_warn("%s", m.s);
+		buf_free(&m);
+	}
+	json_decref(names);
+	json_decref(uses);
+}
+
 /* An after name must be a deployment or stack, declared or applied. */
 static int
 check_after(const json_t *declared, const json_t *index,
@@ -522,6 +617,8 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 	}
 	if (o->check_after && check_after(declared, index, applied) < 0)
 		goto fail;
+	if (!o->include_variables)
+		warn_left_out_vars(declared, index, applied, o);
 
 	json_array_foreach(declared, i, rec) {
 		if (!included(rec, o, 0))

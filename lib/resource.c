@@ -2212,9 +2212,13 @@ check_refs(struct ctx *c)
 	json_decref(vars_ok);
 }
 
-/* Pull mode and match_tags. */
+/*
+ * Pull mode and match_tags.  A resource left out because it is another
+ * server's sets *other to that server's name (borrowed from the records).
+ */
 static int
-keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
+keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first,
+    const char **other)
 {
 	const char *type = json_string_value(json_object_get(rec, "type"));
 	json_t *cfg = json_object_get(rec, "config");
@@ -2236,9 +2240,10 @@ keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
 	}
 	if (!active)
 		return 1;
-	if (!strcmp(type, "server"))
-		return !strcmp(json_string_value(json_object_get(rec, "name")),
-		    c->opts->server);
+	if (!strcmp(type, "server")) {
+		*other = json_string_value(json_object_get(rec, "name"));
+		return !strcmp(*other, c->opts->server);
+	}
 	if (strcmp(type, "deployment") && strcmp(type, "stack") &&
 	    strcmp(type, "repo"))
 		return 1;
@@ -2247,12 +2252,43 @@ keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
 	if (swm && *swm && strcmp(type, "repo")) {
 		json_t *first = json_object_get(swarm_first, swm);
 
+		*other = first ? json_string_value(first) : swm;
 		return first && !strcmp(json_string_value(first),
 		    c->opts->server);
 	}
 	if (!srv || !*srv)
 		return 1;
+	*other = srv;
 	return !strcmp(srv, c->opts->server);
+}
+
+/*
+ * One line for everything pull mode left out: the count and the servers,
+ * so that nothing vanishes without a word.  Not a warning: it is what
+ * pull mode is for (and strict does not make it an error).
+ */
+static void
+note_others(struct ctx *c, json_t *others, size_t n)
+{
+	struct buf b = BUF_INIT;
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	buf_printf(&b, "left out %zu resource%s of other servers (", n,
+	    n == 1 ? "" : "s");
+	json_object_foreach(others, k, v) {
+		buf_printf(&b, "%s'%s': %lld", first ? "" : ", ", k,
+		    (long long)json_integer_value(v));
+		first = 0;
+	}
+	buf_printf(&b, "); this host is '%s', -a includes them",
+	    c->opts->server);
+	if (c->opts->diag)
+		c->opts->diag(c->opts->diag_ctx, 0, b.s);
+	else
+		kom_warn("%s", b.s);
+	buf_free(&b);
 }
 
 static long finish(struct ctx *c, json_t **records_out);
@@ -2324,8 +2360,8 @@ finish(struct ctx *cp, json_t **records_out)
 {
 	struct ctx c = *cp;
 	const struct resource_opts *opts = c.opts;
-	json_t *out = json_array(), *swarm_first = json_object();
-	size_t i;
+	json_t *out = json_array(), *swarm_first = json_object(), *others;
+	size_t i, nother = 0;
 	int active = 0;
 
 	check_refs(&c);
@@ -2356,12 +2392,27 @@ finish(struct ctx *cp, json_t **records_out)
 	}
 	if (!opts->server)
 		active = 0;
+	others = json_object();
 	for (i = 0; i < c.nres; i++) {
-		if (!c.res[i].drop && keep(&c, c.res[i].rec, active,
-		    swarm_first))
+		const char *other = NULL;
+
+		if (c.res[i].drop)
+			;
+		else if (keep(&c, c.res[i].rec, active, swarm_first, &other))
 			json_array_append(out, c.res[i].rec);
-		json_decref(c.res[i].rec);
+		else if (other) {
+			json_t *k = json_object_get(others, other);
+
+			json_object_set_new(others, other, json_integer(
+			    json_integer_value(k) + 1));
+			nother++;
+		}
 	}
+	if (nother)
+		note_others(&c, others, nother);
+	json_decref(others);
+	for (i = 0; i < c.nres; i++)
+		json_decref(c.res[i].rec);
 	free(c.res);
 	for (i = 0; i < c.nrefs; i++) {
 		free(c.refs[i].name);

@@ -31,7 +31,7 @@
 #include "resource.h"
 #include "banned.h"
 
-static const char usage[] = "usage: kom-sync diff [-dHsv] [-j file] "
+static const char usage[] = "usage: kom-sync diff [-adHsv] [-j file] "
     "[-n server] [-t tag] [-y sync] [path ...]";
 
 /* kom-sync show's records from file ("-": stdin) into *out; -2: the file
@@ -241,14 +241,17 @@ sync_diff_main(int argc, char **argv)
 	const char **tags = NULL;
 	size_t ntags = 0, tcap = 0, i, npaths = 0;
 	char **paths = NULL, host[256];
-	int c, human = 0, strict = 0, del = 0, verbose = 0, rc;
+	int c, human = 0, strict = 0, del = 0, verbose = 0, all = 0, rc;
 	json_t *declared = NULL, *out = NULL;
 	struct state_set *applied = NULL;
 	struct state_job sj;
 	struct held diags = { NULL, 0, 0 };
 
-	while ((c = getopt(argc, argv, "dHhj:n:st:vy:")) != -1) {
+	while ((c = getopt(argc, argv, "adHhj:n:st:vy:")) != -1) {
 		switch (c) {
+		case 'a':
+			all = 1;
+			break;
 		case 'd':
 			del = 1;
 			break;
@@ -324,7 +327,9 @@ sync_diff_main(int argc, char **argv)
 	}
 	/* pull mode, as show: this host is -n, kom.toml's server or the
 	 * hostname */
-	if (server)
+	if (all)
+		o.server = NULL;
+	else if (server)
 		o.server = server;
 	else if (cfg.server)
 		o.server = cfg.server;

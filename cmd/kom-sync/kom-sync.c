@@ -29,7 +29,7 @@ static const char usage[] =
     "usage: kom-sync toml [-t] [file]\n"
     "       kom-sync validate [-s] [-n server] path ...\n"
     "       kom-sync show [-as] [-n server] [-t tag] path ...\n"
-    "       kom-sync diff [-dHsv] [-j file] [-n server] [-t tag] "
+    "       kom-sync diff [-adHsv] [-j file] [-n server] [-t tag] "
     "[-y sync] [path ...]";
 
 static int
