@@ -497,6 +497,8 @@ warn_left_out_vars(const json_t *declared, const json_t *index,
 
 		struct buf m = BUF_INIT;
 
+		if (*sget(var, "root") && sget(var, "source")[0] != '/')
+			buf_printf(&m, "%s/", sget(var, "root"));
 		buf_printf(&m, "%s: warning: variable '%s' is used by %s '%s' "
 		    "(%s)", sget(var, "source"), name, sget(first, "type"),
 		    sget(first, "name"), sget(first, "source"));
