@@ -21,6 +21,7 @@
 #include "kv.h"
 #include "resource.h"
 #include "schema.h"
+#include "support.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -109,6 +110,20 @@ emit(struct ctx *c, int is_error, const char *loc, const char *msg)
 	}
 	if (c->opts->diag)
 		c->opts->diag(c->opts->diag_ctx, is_error, b.s);
+	else
+		kom_warn("%s", b.s);
+	buf_free(&b);
+}
+
+/* A note: neither a warning nor an error, whatever strict says. */
+static void
+note(struct ctx *c, const char *loc, const char *msg)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s: note: %s", loc, msg);
+	if (c->opts->diag)
+		c->opts->diag(c->opts->diag_ctx, 0, b.s);
 	else
 		kom_warn("%s", b.s);
 	buf_free(&b);
@@ -1754,6 +1769,20 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 	}
 	json_object_set_new_nocheck(rec, "config", config);
 	free(norm);
+	if (c->rname) {
+		struct buf what = BUF_INIT, m = BUF_INIT;
+		char *at;
+
+		if (support_check(rec, &what, NULL, NULL)) {
+			at = loc_str(c, tbl->line, tbl->col);
+			buf_printf(&m, "%s '%s': kom does not act on these yet: "
+			    "%s", t->name, c->rname, what.s);
+			note(c, at, m.s);
+			free(at);
+		}
+		buf_free(&what);
+		buf_free(&m);
+	}
 	/* kept even without a name: references point into it */
 	KOM_GROW(c->res, c->nres + 1, c->cap);
 	r = &c->res[c->nres++];
@@ -2124,17 +2153,52 @@ secret_file(struct ctx *c, const char *name)
 	return 0;
 }
 
+/*
+ * A warning of check_refs, held until all are known: the same problem
+ * said once.  An undeclared [[NAME]] is one line for the whole load; a
+ * reference to a resource declared elsewhere is one line per file, type,
+ * name and kind.  The line is the first place's, with the count of the
+ * others.
+ */
+struct held_warn {
+	char *loc, *msg;
+	long more;
+	int is_var;
+};
+
+static void
+hold_warn(json_t *groups, struct held_warn **v, size_t *n, size_t *cap,
+    const char *key, char *loc, char *msg)
+{
+	json_t *at = json_object_get(groups, key);
+
+	if (at) {
+		(*v)[json_integer_value(at)].more++;
+		free(loc);
+		free(msg);
+		return;
+	}
+	json_object_set_new(groups, key, json_integer((json_int_t)*n));
+	KOM_GROW(*v, *n + 1, *cap);
+	(*v)[*n].loc = loc;
+	(*v)[*n].msg = msg;
+	(*v)[*n].more = 0;
+	(*v)[*n].is_var = !strncmp(key, "var ", 4);
+	(*n)++;
+}
+
 static void
 check_refs(struct ctx *c)
 {
 	const struct schema_type *server = schema_type("server");
 	int any_server = c->names[schema_rank(server)] != NULL;
-	json_t *vars_ok = json_object();
-	size_t i;
+	json_t *vars_ok = json_object(), *groups = json_object();
+	struct held_warn *held = NULL;
+	size_t i, nheld = 0, capheld = 0;
 
 	for (i = 0; i < c->nrefs; i++) {
 		struct ref *r = &c->refs[i];
-		char *norm = NULL, *msg = NULL, *what, *loc;
+		char *norm = NULL, *msg = NULL, *what, *loc, *key = NULL;
 		int is_error = 1;
 
 		what = xasprintf("%s '%s'", r->rtype, r->rname);
@@ -2160,12 +2224,17 @@ check_refs(struct ctx *c)
 			break;
 		}
 		case REF_EXEC:
+			/* the target may be another sync's, applied, or
+			 * kom.toml's: kom-plan fails the step if it is still
+			 * unknown then */
 			if (declared(c, r->type, r->name, &norm))
 				break;
 			if (!strcmp(r->type, "server") && !any_server)
 				break;
+			is_error = 0;
 			msg = xasprintf("%s runs an execution on %s '%s', "
-			    "which is not declared", what, r->type, r->name);
+			    "which is not declared here", what, r->type,
+			    r->name);
 			break;
 		case REF_SERVER:
 			if (!any_server || declared(c, r->type, r->name, &norm))
@@ -2202,13 +2271,37 @@ check_refs(struct ctx *c)
 		}
 		if (msg) {
 			loc = xasprintf("%s:%d:%d", r->path, r->line, r->col);
-			emit(c, is_error, loc, msg);
-			free(loc);
+			if (is_error) {
+				emit(c, 1, loc, msg);
+				free(loc);
+				free(msg);
+			} else {
+				key = r->kind == REF_VAR ?
+				    xasprintf("var %s", r->name) :
+				    xasprintf("%s\n%d\n%s\n%s", r->path,
+				    (int)r->kind, r->type, r->name);
+				hold_warn(groups, &held, &nheld, &capheld, key,
+				    loc, msg);
+				free(key);
+			}
 		}
-		free(msg);
 		free(norm);
 		free(what);
 	}
+	for (i = 0; i < nheld; i++) {
+		char *m = !held[i].more ? xstrdup(held[i].msg) :
+		    held[i].is_var ? xasprintf("%s (and %ld more use%s)",
+		    held[i].msg, held[i].more, held[i].more == 1 ? "" : "s") :
+		    xasprintf("%s (and %ld more in this file)", held[i].msg,
+		    held[i].more);
+
+		emit(c, 0, held[i].loc, m);
+		free(m);
+		free(held[i].loc);
+		free(held[i].msg);
+	}
+	free(held);
+	json_decref(groups);
 	json_decref(vars_ok);
 }
 

@@ -118,12 +118,22 @@ state_wait(struct state_job *j)
 }
 
 /* The resource layer asks before reporting a reference to an undeclared
- * resource: one applied earlier (in the state dir) is fine. */
+ * resource: one applied earlier (in the state dir) is fine, and so is a
+ * sync that kom.toml declares. */
+struct known_ctx {
+	struct state_job *sj;
+	const struct config *cfg;
+};
+
 static int
 known_applied(void *ctx, const char *type, const char *name)
 {
-	struct state_set *set = state_wait(ctx);
+	struct known_ctx *k = ctx;
+	struct state_set *set;
 
+	if (!strcmp(type, "resource_sync") && config_sync(k->cfg, name))
+		return 1;
+	set = state_wait(k->sj);
 	return set && state_set_has(set, type, name);
 }
 
@@ -204,9 +214,10 @@ static struct state_set *volatile kept_applied;
 
 static int
 load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
-    const struct diff_opts *o, const char *secrets_dir, struct held *diags,
+    const struct config *cfg, const struct diff_opts *o, struct held *diags,
     json_t **out)
 {
+	struct known_ctx k = { sj, cfg };
 	struct resource_opts ro;
 	long read_errors = 0;
 
@@ -216,9 +227,9 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 	ro.server = o->server;
 	ro.match_tags = o->match_tags;
 	ro.nmatch_tags = o->nmatch_tags;
-	ro.secrets_dir = secrets_dir;
+	ro.secrets_dir = cfg->secrets_dir;
 	ro.known = known_applied;
-	ro.known_ctx = sj;
+	ro.known_ctx = &k;
 	ro.diag = hold_diag;
 	ro.diag_ctx = diags;
 	if (resource_load((const char *const *)paths, npaths, &ro, out)) {
@@ -370,8 +381,8 @@ sync_diff_main(int argc, char **argv)
 		rc = read_records(jfile, &declared);
 	} else {
 		state_start(&sj, p.state);
-		rc = load_declared(paths, npaths, strict, &sj, &o,
-		    cfg.secrets_dir, &diags, &declared);
+		rc = load_declared(paths, npaths, strict, &sj, &cfg, &o,
+		    &diags, &declared);
 		applied = state_wait(&sj);
 		held_flush(&diags, applied != NULL);
 		if (!applied) {
