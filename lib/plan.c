@@ -707,7 +707,7 @@ find(const struct plan *p, const char *type, const char *name)
  */
 static int
 resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
-    struct buf *err)
+    int lenient, struct buf *err)
 {
 	struct node *n = &p->nodes[i];
 	const char *after = n->res + n->aoff, *an;
@@ -750,6 +750,8 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 			rc = -1;
 			continue;
 		}
+		if (d < 0 && s < 0 && lenient)
+			continue;	/* the caller's to report */
 		if (d < 0 && s < 0) {
 			d = find(p, "deployment", an);
 			s = find(p, "stack", an);
@@ -1160,16 +1162,18 @@ add_needs(struct plan *p, long *ids, size_t n)
 		}
 }
 
-int
-plan_build(struct plan *p, struct buf *err)
+/*
+ * The `after` graph: parents and children of the deploy=true declared and
+ * the deleted deployments and stacks, in an order where parents come
+ * first (Kahn).  Returns that order (p->n entries, the caller's to free),
+ * or NULL after reporting bad names (unless lenient: unknown ones are then
+ * left out) and every cycle.
+ */
+static size_t *
+after_order(struct plan *p, int lenient, struct buf *err)
 {
 	size_t i, k, npar = 0, cappar = 0, *indeg, *topo, head = 0, tail = 0;
-	size_t nss = 0;
-	struct sstep *ss;
-	long *ids = NULL;
-	size_t capids = 0;
-	int rc = 0, has_rec = 0, max_dl = -1, max_level = -1;
-	int dbase, base, last;
+	int rc = 0;
 
 	/* Edges: deploy=true declared nodes, and deleted ones. */
 	for (i = 0; i < p->n; i++) {
@@ -1177,11 +1181,12 @@ plan_build(struct plan *p, struct buf *err)
 
 		n->eoff = npar;
 		if (n->ctype != CT_OTHER && (n->op == OP_DELETE || n->deploy))
-			if (resolve_after(p, i, &npar, &cappar, err) < 0)
+			if (resolve_after(p, i, &npar, &cappar, lenient,
+			    err) < 0)
 				rc = -1;
 	}
 	if (rc < 0)
-		return -1;
+		return NULL;
 
 	/* Children, for Kahn's algorithm and for destroy needs. */
 	indeg = xcalloc(p->n + 1, sizeof(*indeg));
@@ -1192,6 +1197,7 @@ plan_build(struct plan *p, struct buf *err)
 		p->nodes[i].ccnt = 0;
 		k += indeg[i];
 	}
+	free(p->chl);
 	p->chl = xcalloc(npar + 1, sizeof(*p->chl));
 	for (i = 0; i < p->n; i++)
 		for (k = 0; k < p->nodes[i].ecnt; k++) {
@@ -1224,9 +1230,34 @@ plan_build(struct plan *p, struct buf *err)
 		free(left);
 		free(indeg);
 		free(topo);
-		return -1;
+		return NULL;
 	}
 	free(indeg);
+	return topo;
+}
+
+int
+plan_check_after(struct plan *p, struct buf *err)
+{
+	size_t *topo = after_order(p, 1, err);
+
+	free(topo);
+	return topo ? 0 : -1;
+}
+
+int
+plan_build(struct plan *p, struct buf *err)
+{
+	size_t i, k, *topo;
+	size_t nss = 0;
+	struct sstep *ss;
+	long *ids = NULL;
+	size_t capids = 0;
+	int has_rec = 0, max_dl = -1, max_level = -1;
+	int dbase, base, last;
+
+	if (!(topo = after_order(p, 0, err)))
+		return -1;
 
 	/* Decisions, parents first, then the cascade. */
 	for (k = 0; k < p->n; k++) {

@@ -20,6 +20,7 @@
 #include "interp.h"
 #include "kv.h"
 #include "resource.h"
+#include "plan.h"
 #include "schema.h"
 #include "support.h"
 #include "toml.h"
@@ -75,6 +76,7 @@ struct ctx {
 	const struct resource_opts *opts;
 	long errors;
 	long read_errors;	/* of errors: paths that could not be read */
+	int self_after;		/* "is after itself" was reported */
 	struct file *f;
 	json_t *names[MAX_TYPES];	/* name -> "PATH:LINE" */
 	struct res *res;
@@ -105,7 +107,9 @@ emit(struct ctx *c, int is_error, const char *loc, const char *msg)
 	else if (!is_error)
 		buf_printf(&b, "%s: warning: %s", loc, msg);
 	if (is_error) {
-		buf_printf(&b, "%s: %s", loc, msg);
+		if (loc)
+			buf_printf(&b, "%s: ", loc);
+		buf_adds(&b, msg);
 		c->errors++;
 	}
 	if (c->opts->diag)
@@ -2212,9 +2216,11 @@ check_refs(struct ctx *c)
 			    declared(c, as = "stack", r->name, &norm)) {
 				json_string_set(r->slot, norm);
 				self = xasprintf("%s '%s'", as, norm);
-				if (!strcmp(self, what))
+				if (!strcmp(self, what)) {
 					msg = xasprintf("%s is after itself",
 					    what);
+					c->self_after = 1;
+				}
 				free(self);
 				break;
 			}
@@ -2384,6 +2390,40 @@ note_others(struct ctx *c, json_t *others, size_t n)
 	buf_free(&b);
 }
 
+/*
+ * Cycles in `after`: kom-plan's own check (plan_check_after), so that
+ * validate rejects exactly what kom-plan would.
+ */
+static void
+check_cycles(struct ctx *c)
+{
+	struct plan *p = plan_new();
+	struct buf err = BUF_INIT;
+	size_t i, n = 0;
+	char *line, *nl;
+
+	for (i = 0; i < c->nres; i++) {
+		const char *type = json_string_value(json_object_get(
+		    c->res[i].rec, "type"));
+
+		if (c->res[i].drop || (strcmp(type, "deployment") &&
+		    strcmp(type, "stack")))
+			continue;
+		if (plan_add_resource(p, c->res[i].rec, "", &err) == 0)
+			n++;
+	}
+	/* duplicates were reported already; only the graph counts here */
+	buf_reset(&err);
+	if (n && plan_check_after(p, &err) < 0)
+		for (line = err.s; line && *line; line = nl) {
+			if ((nl = strchr(line, '\n')))
+				*nl++ = '\0';
+			emit(c, 1, NULL, line);
+		}
+	buf_free(&err);
+	plan_free(p);
+}
+
 static long finish(struct ctx *c, json_t **records_out);
 
 long
@@ -2458,6 +2498,8 @@ finish(struct ctx *cp, json_t **records_out)
 	int active = 0;
 
 	check_refs(&c);
+	if (!c.self_after)
+		check_cycles(&c);
 
 	if (c.nres)
 		qsort(c.res, c.nres, sizeof(*c.res), res_cmp);
