@@ -1093,6 +1093,92 @@ render_change(struct buf *out, const json_t *from, const json_t *to,
 #define C_BOLD "\033[1m"
 #define C_RESET "\033[0m"
 
+/* "[[A]], [[B]]" from the keys of names. */
+static void
+add_names(struct buf *b, const json_t *names)
+{
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	json_object_foreach((json_t *)names, k, v) {
+		buf_printf(b, "%s[[%s]]", first ? "" : ", ", k);
+		first = 0;
+	}
+}
+
+/*
+ * An unchanged deployment or stack is still redeployed by kom-exec when a
+ * value it interpolates changes: kom-exec compares the interpolated
+ * container spec (the config hash), which this diff never sees.  Say so:
+ * for variables this diff updates, name the resources; for values it does
+ * not compare (secret files, variables left out of the sync), say which.
+ */
+static void
+explain_unchanged(struct buf *b, const json_t *records)
+{
+	json_t *vars = json_object(), *changed = json_object(),
+	    *unseen = json_object(), *names = json_object(), *x;
+	const json_t *r;
+	const char *k, *first = NULL, *ftype = NULL;
+	size_t i, nchanged = 0, nunseen = 0;
+
+	json_array_foreach(records, i, r)
+		if (!strcmp(sget(r, "type"), "variable"))
+			json_object_set_new(vars, sget(r, "name"),
+			    json_string(sget(r, "op")));
+	json_array_foreach(records, i, r) {
+		int uses_changed = 0, uses_unseen = 0;
+
+		if (strcmp(sget(r, "op"), "keep") ||
+		    (strcmp(sget(r, "type"), "deployment") &&
+		    strcmp(sget(r, "type"), "stack")))
+			continue;
+		json_object_clear(names);
+		collect_refs(json_object_get(r, "config"), names);
+		json_object_foreach(names, k, x) {
+			const char *op = json_string_value(json_object_get(vars,
+			    k));
+
+			if (!op) {
+				json_object_set_new(unseen, k, json_true());
+				uses_unseen = 1;
+			} else if (strcmp(op, "keep")) {
+				json_object_set_new(changed, k, json_true());
+				uses_changed = 1;
+			}
+		}
+		if (uses_changed && !nchanged++) {
+			first = sget(r, "name");
+			ftype = sget(r, "type");
+		}
+		nunseen += uses_unseen;
+	}
+	if (nchanged) {
+		buf_printf(b, "Note: %s '%s'", ftype, first);
+		if (nchanged > 1)
+			buf_printf(b, " and %zu more", nchanged - 1);
+		buf_printf(b, " %s unchanged here but use%s ", nchanged > 1 ?
+		    "are" : "is", nchanged > 1 ? "" : "s");
+		add_names(b, changed);
+		buf_printf(b, ", which this diff changes: kom-exec redeploys "
+		    "%s.\n", nchanged > 1 ? "them" : "it");
+	}
+	if (nunseen) {
+		buf_printf(b, "Note: %zu unchanged %s ", nunseen, nunseen == 1 ?
+		    "deployment or stack uses" : "deployments and stacks use");
+		add_names(b, unseen);
+		buf_printf(b, ", whose values this diff does not compare (secret "
+		    "files, variables left out of the sync): a value changed "
+		    "there redeploys %s at apply time (kom-exec says "
+		    "drifted).\n", nunseen == 1 ? "it" : "them");
+	}
+	json_decref(vars);
+	json_decref(changed);
+	json_decref(unseen);
+	json_decref(names);
+}
+
 void
 diff_render_human(FILE *fp, const json_t *records,
     const struct diff_counts *c, int color, int verbose)
@@ -1144,6 +1230,7 @@ diff_render_human(FILE *fp, const json_t *records,
 	buf_printf(&b, "%sPlan: %ld to create, %ld to update, %ld to delete, "
 	    "%ld unchanged.%s\n", color ? C_BOLD : "", c->create, c->update,
 	    c->delete, c->keep, color ? C_RESET : "");
+	explain_unchanged(&b, records);
 	fwrite(b.s, 1, b.len, fp);
 	buf_free(&b);
 }
