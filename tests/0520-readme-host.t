@@ -3,9 +3,10 @@
 # kom-* command lines, taken from the README text, run against the real
 # engine on the bundled example placed where the README says
 # (/srv/syncs/homelab, in a private mount namespace).  The example's
-# names, published ports and host volume get this test's prefix so that
-# nothing on a shared engine is touched; its variables, order and
-# servers are as shipped.  A first deploy must work (it failed with
+# names, ports and host volume get this test's own, and its bridge network
+# becomes the host's (like every test here: no dependence on the engine's
+# bridge), so that nothing on a shared engine is touched; its variables,
+# order and servers are as shipped.  A first deploy must work (it failed with
 # "undefined variable 'TZ'": the sync left the variables out).
 . "$(dirname "$0")/lib.sh"
 . "$KOM_TOP/tests/fixtures/exec/lib.sh"
@@ -24,12 +25,14 @@ grep '^    kom-' "$T/section" | sed 's/^    //' >"$T/commands"
 ok 'the README has a kom.toml' grep -q '^\[\[resource_sync\]\]$' "$KOM_HOME/kom.toml"
 is "$(wc -l <"$T/commands" | tr -d ' ')" 5 'the README has five kom- commands'
 
+P0=$(port 60)
 P1=$(port 61)
 P2=$(port 62)
 mkdir -p "$T/srv/syncs/homelab" "$T/db"
 sed -e "s/\"db\"/\"$PFX-db\"/g; s/\"api\"/\"$PFX-api\"/g" \
     -e "s/\"web\"/\"$PFX-web\"/g" \
-    -e "s/\"8081:8081\"/\"$P1:8081\"/; s/\"8080:8080\"/\"$P2:8080\"/" \
+    -e 's/^network = "bridge"$/network = "host"/; /^ports = /d' \
+    -e "s/-p 5432 /-p $P0 /; s/-p 8081 /-p $P1 /; s/-p 8080 /-p $P2 /" \
     -e "s|\"/srv/homelab/db:/data\"|\"$T/db:/data\"|" \
     "$KOM_TOP/share/examples/homelab/homelab.toml" \
     >"$T/srv/syncs/homelab/homelab.toml"
@@ -61,7 +64,7 @@ while IFS= read -r cmd; do
 done <"$T/commands"
 
 is "$(grep -c warning: "$T/err.2")" 0 'diff -H: no warning'
-is "$(cat "$T/err.2")" "kom-sync: /srv/syncs/homelab/homelab.toml:77:1: note: procedure 'restart-all': kom does not act on these yet: schedule" \
+is "$(cat "$T/err.2")" "kom-sync: /srv/syncs/homelab/homelab.toml:75:1: note: procedure 'restart-all': kom does not act on these yet: schedule" \
     'diff -H: the one note, on the schedule kom does not run yet'
 ok 'plan -H: db, api, web deploy' grep -q "$PFX-web" "$T/out.3"
 is "$(jq -r 'select(.kind == "result") | "\(.action) \(.name) \(.status)"' \
