@@ -2402,12 +2402,17 @@ check_cycles(struct ctx *c)
 	size_t i, n = 0;
 	char *line, *nl;
 
+	/* only a deploy=true resource with an `after` can be on a cycle (a
+	 * name outside the plan is left alone: lenient) */
 	for (i = 0; i < c->nres; i++) {
-		const char *type = json_string_value(json_object_get(
-		    c->res[i].rec, "type"));
+		const json_t *rec = c->res[i].rec;
+		const char *type = json_string_value(json_object_get(rec,
+		    "type"));
 
 		if (c->res[i].drop || (strcmp(type, "deployment") &&
-		    strcmp(type, "stack")))
+		    strcmp(type, "stack")) ||
+		    !json_is_true(json_object_get(rec, "deploy")) ||
+		    !json_array_size(json_object_get(rec, "after")))
 			continue;
 		if (plan_add_resource(p, c->res[i].rec, "", &err) == 0)
 			n++;
