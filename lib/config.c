@@ -63,12 +63,16 @@ unknown(struct ctx *c, const struct toml_kv *kv, const char *where,
 			bd = d;
 			best = cands[i];
 		}
+	/* a warning, unless strict makes it an error (as the resource
+	 * layer says them) */
 	if (best)
-		kom_warn("%s:%d:%d: unknown key '%s' in %s (did you mean "
-		    "'%s'?)", c->path, kv->line, kv->col, kv->key, where, best);
+		kom_warn("%s:%d:%d: %sunknown key '%s' in %s (did you mean "
+		    "'%s'?)", c->path, kv->line, kv->col, c->strict ? "" :
+		    "warning: ", kv->key, where, best);
 	else
-		kom_warn("%s:%d:%d: unknown key '%s' in %s", c->path, kv->line,
-		    kv->col, kv->key, where);
+		kom_warn("%s:%d:%d: %sunknown key '%s' in %s", c->path,
+		    kv->line, kv->col, c->strict ? "" : "warning: ", kv->key,
+		    where);
 	if (c->strict)
 		c->failed = 1;
 }
