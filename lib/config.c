@@ -41,7 +41,8 @@ static const struct key sync_keys[] = {
 };
 
 static const char *const top_keys[] = {
-	"server", "secrets_dir", "resource_sync", "resource_syncs"
+	"server", "secrets_dir", "resource_sync", "resource_syncs",
+	"git_provider", "git_providers"
 };
 
 struct ctx {
@@ -62,12 +63,16 @@ unknown(struct ctx *c, const struct toml_kv *kv, const char *where,
 			bd = d;
 			best = cands[i];
 		}
+	/* a warning, unless strict makes it an error (as the resource
+	 * layer says them) */
 	if (best)
-		kom_warn("%s:%d:%d: unknown key '%s' in %s (did you mean "
-		    "'%s'?)", c->path, kv->line, kv->col, kv->key, where, best);
+		kom_warn("%s:%d:%d: %sunknown key '%s' in %s (did you mean "
+		    "'%s'?)", c->path, kv->line, kv->col, c->strict ? "" :
+		    "warning: ", kv->key, where, best);
 	else
-		kom_warn("%s:%d:%d: unknown key '%s' in %s", c->path, kv->line,
-		    kv->col, kv->key, where);
+		kom_warn("%s:%d:%d: %sunknown key '%s' in %s", c->path,
+		    kv->line, kv->col, c->strict ? "" : "warning: ", kv->key,
+		    where);
 	if (c->strict)
 		c->failed = 1;
 }
@@ -318,7 +323,12 @@ config_load(const char *path, int strict, struct config *cfg)
 		} else if (!strcmp(kv->key, "resource_sync") ||
 		    !strcmp(kv->key, "resource_syncs"))
 			read_syncs(&c, cfg, kv, confdir);
-		else
+		else if (!strcmp(kv->key, "git_provider") ||
+		    !strcmp(kv->key, "git_providers")) {
+			if (gitcfg_read(&cfg->git, path, confdir, kv,
+			    strict) < 0)
+				c.failed = 1;
+		} else
 			unknown(&c, kv, "kom.toml", top_keys,
 			    KOM_NELEM(top_keys));
 	}
@@ -339,6 +349,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nsyncs; i++)
 		sync_free(&cfg->syncs[i]);
 	free(cfg->syncs);
+	gitcfg_free(&cfg->git);
 	free(cfg->server);
 	free(cfg->secrets_dir);
 	free(cfg->path);

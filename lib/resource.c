@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,8 +20,10 @@
 #include "interp.h"
 #include "kv.h"
 #include "resource.h"
+#include "plan.h"
 #include "schema.h"
 #include "secrets.h"
+#include "support.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -28,6 +31,7 @@
 #define MAX_TYPES 16
 #define MAX_FIELDS 64
 #define DEF_SLOTS 1024	/* more than all schema fields */
+#define WALK_MAX_DEPTH 64
 
 /* A reference to check once everything is read. */
 enum ref_kind {
@@ -60,6 +64,8 @@ struct res {
 struct file {
 	const char *path;	/* for messages */
 	const char *source;	/* for records */
+	const char *root;	/* absolute directory source is relative to,
+				 * or NULL (source absolute, or in memory) */
 	struct buf text;	/* after the """ pre-processing */
 	size_t *lines;		/* offsets of line starts in text */
 	size_t nlines;
@@ -70,6 +76,8 @@ struct file {
 struct ctx {
 	const struct resource_opts *opts;
 	long errors;
+	long read_errors;	/* of errors: paths that could not be read */
+	int self_after;		/* "is after itself" was reported */
 	struct file *f;
 	json_t *names[MAX_TYPES];	/* name -> "PATH:LINE" */
 	struct res *res;
@@ -103,11 +111,27 @@ emit(struct ctx *c, int is_error, const char *loc, const char *msg)
 	else if (!is_error)
 		buf_printf(&b, "%s: warning: %s", loc, msg);
 	if (is_error) {
-		buf_printf(&b, "%s: %s", loc, msg);
+		if (loc)
+			buf_printf(&b, "%s: ", loc);
+		buf_adds(&b, msg);
 		c->errors++;
 	}
 	if (c->opts->diag)
 		c->opts->diag(c->opts->diag_ctx, is_error, b.s);
+	else
+		kom_warn("%s", b.s);
+	buf_free(&b);
+}
+
+/* A note: neither a warning nor an error, whatever strict says. */
+static void
+note(struct ctx *c, const char *loc, const char *msg)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s: note: %s", loc, msg);
+	if (c->opts->diag)
+		c->opts->diag(c->opts->diag_ctx, 0, b.s);
 	else
 		kom_warn("%s", b.s);
 	buf_free(&b);
@@ -1678,6 +1702,9 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 
 		json_object_set_new_nocheck(rec, "source", json_string(src));
 		free(src);
+		if (c->f->root)
+			json_object_set_new_nocheck(rec, "root",
+			    json_string(c->f->root));
 	}
 	json_object_set_new_nocheck(rec, "description", json_string(""));
 	json_object_set_new_nocheck(rec, "tags", json_array());
@@ -1822,6 +1849,20 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		secret_variable(c, tbl, rec, config, name != NULL);
 	json_object_set_new_nocheck(rec, "config", config);
 	free(norm);
+	if (c->rname) {
+		struct buf what = BUF_INIT, m = BUF_INIT;
+		char *at;
+
+		if (support_check(rec, &what, NULL, NULL)) {
+			at = loc_str(c, tbl->line, tbl->col);
+			buf_printf(&m, "%s '%s': kom does not act on these yet: "
+			    "%s", t->name, c->rname, what.s);
+			note(c, at, m.s);
+			free(at);
+		}
+		buf_free(&what);
+		buf_free(&m);
+	}
 	/* kept even without a name: references point into it */
 	KOM_GROW(c->res, c->nres + 1, c->cap);
 	r = &c->res[c->nres++];
@@ -1862,33 +1903,47 @@ resource_escape_triple(const char *in, size_t len, struct buf *out)
 	return n;
 }
 
-static void load_text(struct ctx *c, const char *path, const char *source,
-    const char *data, size_t len);
+/* A file or directory that cannot be read: an error, counted apart. */
+static void
+path_error(struct ctx *c, const char *path, const char *msg)
+{
+	c->read_errors++;
+	emit(c, 1, path, msg);
+}
 
 static void
-load_file(struct ctx *c, const char *path, const char *source)
+path_errno(struct ctx *c, const char *path, int err)
+{
+	char *m = err == EFBIG ? xstrdup("file too large (over 16 MiB)") :
+	    xasprintf("%s", strerror(err));
+
+	path_error(c, path, m);
+	free(m);
+}
+
+static void load_text(struct ctx *c, const char *path, const char *source,
+    const char *rootdir, const char *data, size_t len);
+
+static void
+load_file(struct ctx *c, const char *path, const char *source,
+    const char *root)
 {
 	struct buf raw = BUF_INIT;
 
 	if (file_read(path, &raw, RESOURCE_MAX_FILE) < 0) {
-		struct buf m = BUF_INIT;
-
-		buf_printf(&m, "%s", strerror(errno == EFBIG ? EFBIG : errno));
-		emit(c, 1, path, errno == EFBIG ?
-		    "file too large (over 16 MiB)" : m.s);
-		buf_free(&m);
+		path_errno(c, path, errno);
 		buf_free(&raw);
 		return;
 	}
-	load_text(c, path, source, raw.s, raw.len);
+	load_text(c, path, source, root, raw.s, raw.len);
 	buf_free(&raw);
 }
 
 static void
 load_text(struct ctx *c, const char *path, const char *source,
-    const char *data, size_t len)
+    const char *rootdir, const char *data, size_t len)
 {
-	struct file f = { path, source, BUF_INIT, NULL, 0, NULL, 0 };
+	struct file f = { path, source, rootdir, BUF_INIT, NULL, 0, NULL, 0 };
 	struct toml_error terr;
 	struct toml_value *root;
 	size_t i, j, cap = 0, icap = 0;
@@ -1976,6 +2031,7 @@ out:
 struct path {
 	char *path;
 	char *source;
+	char *root;	/* see struct file; NULL for none */
 };
 
 struct paths {
@@ -1984,37 +2040,45 @@ struct paths {
 };
 
 static void
-add_path(struct paths *ps, const char *path, const char *source)
+add_path(struct paths *ps, const char *path, const char *source,
+    const char *root)
 {
 	KOM_GROW(ps->v, ps->n + 1, ps->cap);
 	ps->v[ps->n].path = xstrdup(path);
 	ps->v[ps->n].source = xstrdup(source);
+	ps->v[ps->n].root = root ? xstrdup(root) : NULL;
 	ps->n++;
 }
 
-static int
+/* The directories being walked, outermost first: a link back to one of
+ * them is a loop. */
+struct walk_dir {
+	dev_t dev;
+	ino_t ino;
+	const char *path;
+};
+
+static void
 walk(struct ctx *c, struct paths *ps, const char *dir, size_t skip,
-    int depth)
+    const char *root, struct walk_dir *up, int depth)
 {
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
+	int i;
 
-	if (depth > 64) {
+	if (depth >= WALK_MAX_DEPTH) {
 		emit(c, 1, dir, "directories nested too deep");
-		return -1;
+		return;
 	}
 	if (!(d = opendir(dir))) {
-		struct buf m = BUF_INIT;
-
-		buf_adds(&m, strerror(errno));
-		emit(c, 1, dir, m.s);
-		buf_free(&m);
-		return -1;
+		path_errno(c, dir, errno);
+		return;
 	}
 	while ((de = readdir(d))) {
 		char *p;
 		size_t n = strlen(de->d_name);
+		int toml = n > 5 && !strcmp(de->d_name + n - 5, ".toml");
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -2022,18 +2086,76 @@ walk(struct ctx *c, struct paths *ps, const char *dir, size_t skip,
 		p = strcmp(dir, ".") ? xasprintf("%s/%s", dir, de->d_name) :
 		    xstrdup(de->d_name);
 		if (stat(p, &st) < 0) {
+			/* a resource file that is not there: its resources
+			 * would look deleted */
+			if (toml)
+				path_errno(c, p, errno == ENOENT ? ENOENT :
+				    errno);
 			free(p);
 			continue;
 		}
-		if (S_ISDIR(st.st_mode))
-			walk(c, ps, p, skip, depth + 1);
-		else if (S_ISREG(st.st_mode) && n > 5 &&
-		    !strcmp(de->d_name + n - 5, ".toml"))
-			add_path(ps, p, p + skip);
+		if (S_ISDIR(st.st_mode)) {
+			for (i = 0; i <= depth; i++)
+				if (up[i].dev == st.st_dev &&
+				    up[i].ino == st.st_ino)
+					break;
+			if (i <= depth) {
+				char *m = xasprintf("symbolic link loop back "
+				    "to '%s'", up[i].path);
+
+				path_error(c, p, m);
+				free(m);
+			} else {
+				up[depth + 1].dev = st.st_dev;
+				up[depth + 1].ino = st.st_ino;
+				up[depth + 1].path = p;
+				walk(c, ps, p, skip, root, up, depth + 1);
+			}
+		} else if (S_ISREG(st.st_mode) && toml)
+			add_path(ps, p, p + skip, root);
 		free(p);
 	}
 	closedir(d);
-	return 0;
+}
+
+/* Walk the directory PATH dir for *.toml files. */
+static void
+walk_top(struct ctx *c, struct paths *ps, const char *dir,
+    const struct stat *st)
+{
+	struct walk_dir up[WALK_MAX_DEPTH + 1];
+	char real[PATH_MAX];
+	char *d = xstrdup(dir);
+	size_t n = strlen(d);
+
+	while (n > 1 && d[n - 1] == '/')
+		d[--n] = '\0';
+	if (!realpath(d, real)) {
+		path_errno(c, d, errno);
+		free(d);
+		return;
+	}
+	up[0].dev = st->st_dev;
+	up[0].ino = st->st_ino;
+	up[0].path = d;
+	walk(c, ps, d, !strcmp(d, ".") ? 0 : !strcmp(d, "/") ? 1 : n + 1,
+	    real, up, 0);
+	free(d);
+}
+
+/* A file PATH: its source is the path as given, relative to the current
+ * directory when it is not absolute. */
+static void
+add_file(struct ctx *c, struct paths *ps, const char *path)
+{
+	char real[PATH_MAX];
+
+	if (path[0] == '/')
+		add_path(ps, path, path, NULL);
+	else if (!realpath(".", real))
+		path_errno(c, ".", errno);
+	else
+		add_path(ps, path, path, real);
 }
 
 static int
@@ -2094,17 +2216,52 @@ secret_file(struct ctx *c, const char *name)
 	return r == 0 || errno != ENOENT;
 }
 
+/*
+ * A warning of check_refs, held until all are known: the same problem
+ * said once.  An undeclared [[NAME]] is one line for the whole load; a
+ * reference to a resource declared elsewhere is one line per file, type,
+ * name and kind.  The line is the first place's, with the count of the
+ * others.
+ */
+struct held_warn {
+	char *loc, *msg;
+	long more;
+	int is_var;
+};
+
+static void
+hold_warn(json_t *groups, struct held_warn **v, size_t *n, size_t *cap,
+    const char *key, char *loc, char *msg)
+{
+	json_t *at = json_object_get(groups, key);
+
+	if (at) {
+		(*v)[json_integer_value(at)].more++;
+		free(loc);
+		free(msg);
+		return;
+	}
+	json_object_set_new(groups, key, json_integer((json_int_t)*n));
+	KOM_GROW(*v, *n + 1, *cap);
+	(*v)[*n].loc = loc;
+	(*v)[*n].msg = msg;
+	(*v)[*n].more = 0;
+	(*v)[*n].is_var = !strncmp(key, "var ", 4);
+	(*n)++;
+}
+
 static void
 check_refs(struct ctx *c)
 {
 	const struct schema_type *server = schema_type("server");
 	int any_server = c->names[schema_rank(server)] != NULL;
-	json_t *vars_ok = json_object();
-	size_t i;
+	json_t *vars_ok = json_object(), *groups = json_object();
+	struct held_warn *held = NULL;
+	size_t i, nheld = 0, capheld = 0;
 
 	for (i = 0; i < c->nrefs; i++) {
 		struct ref *r = &c->refs[i];
-		char *norm = NULL, *msg = NULL, *what, *loc, *where;
+		char *norm = NULL, *msg = NULL, *what, *loc, *where, *key = NULL;
 		int is_error = 1;
 
 		what = xasprintf("%s '%s'", r->rtype, r->rname);
@@ -2118,9 +2275,11 @@ check_refs(struct ctx *c)
 			    declared(c, as = "stack", r->name, &norm)) {
 				json_string_set(r->slot, norm);
 				self = xasprintf("%s '%s'", as, norm);
-				if (!strcmp(self, what))
+				if (!strcmp(self, what)) {
 					msg = xasprintf("%s is after itself",
 					    what);
+					c->self_after = 1;
+				}
 				free(self);
 				break;
 			}
@@ -2130,12 +2289,17 @@ check_refs(struct ctx *c)
 			break;
 		}
 		case REF_EXEC:
+			/* the target may be another sync's, applied, or
+			 * kom.toml's: kom-plan fails the step if it is still
+			 * unknown then */
 			if (declared(c, r->type, r->name, &norm))
 				break;
 			if (!strcmp(r->type, "server") && !any_server)
 				break;
+			is_error = 0;
 			msg = xasprintf("%s runs an execution on %s '%s', "
-			    "which is not declared", what, r->type, r->name);
+			    "which is not declared here", what, r->type,
+			    r->name);
 			break;
 		case REF_SERVER:
 			if (!any_server || declared(c, r->type, r->name, &norm))
@@ -2174,19 +2338,47 @@ check_refs(struct ctx *c)
 		}
 		if (msg) {
 			loc = xasprintf("%s:%d:%d", r->path, r->line, r->col);
-			emit(c, is_error, loc, msg);
-			free(loc);
+			if (is_error) {
+				emit(c, 1, loc, msg);
+				free(loc);
+				free(msg);
+			} else {
+				key = r->kind == REF_VAR ?
+				    xasprintf("var %s", r->name) :
+				    xasprintf("%s\n%d\n%s\n%s", r->path,
+				    (int)r->kind, r->type, r->name);
+				hold_warn(groups, &held, &nheld, &capheld, key,
+				    loc, msg);
+				free(key);
+			}
 		}
-		free(msg);
 		free(norm);
 		free(what);
 	}
+	for (i = 0; i < nheld; i++) {
+		char *m = !held[i].more ? xstrdup(held[i].msg) :
+		    held[i].is_var ? xasprintf("%s (and %ld more use%s)",
+		    held[i].msg, held[i].more, held[i].more == 1 ? "" : "s") :
+		    xasprintf("%s (and %ld more in this file)", held[i].msg,
+		    held[i].more);
+
+		emit(c, 0, held[i].loc, m);
+		free(m);
+		free(held[i].loc);
+		free(held[i].msg);
+	}
+	free(held);
+	json_decref(groups);
 	json_decref(vars_ok);
 }
 
-/* Pull mode and match_tags. */
+/*
+ * Pull mode and match_tags.  A resource left out because it is another
+ * server's sets *other to that server's name (borrowed from the records).
+ */
 static int
-keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
+keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first,
+    const char **other)
 {
 	const char *type = json_string_value(json_object_get(rec, "type"));
 	json_t *cfg = json_object_get(rec, "config");
@@ -2208,9 +2400,10 @@ keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
 	}
 	if (!active)
 		return 1;
-	if (!strcmp(type, "server"))
-		return !strcmp(json_string_value(json_object_get(rec, "name")),
-		    c->opts->server);
+	if (!strcmp(type, "server")) {
+		*other = json_string_value(json_object_get(rec, "name"));
+		return !strcmp(*other, c->opts->server);
+	}
 	if (strcmp(type, "deployment") && strcmp(type, "stack") &&
 	    strcmp(type, "repo"))
 		return 1;
@@ -2219,12 +2412,82 @@ keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
 	if (swm && *swm && strcmp(type, "repo")) {
 		json_t *first = json_object_get(swarm_first, swm);
 
+		*other = first ? json_string_value(first) : swm;
 		return first && !strcmp(json_string_value(first),
 		    c->opts->server);
 	}
 	if (!srv || !*srv)
 		return 1;
+	*other = srv;
 	return !strcmp(srv, c->opts->server);
+}
+
+/*
+ * One line for everything pull mode left out: the count and the servers,
+ * so that nothing vanishes without a word.  Not a warning: it is what
+ * pull mode is for (and strict does not make it an error).
+ */
+static void
+note_others(struct ctx *c, json_t *others, size_t n)
+{
+	struct buf b = BUF_INIT;
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	buf_printf(&b, "left out %zu resource%s of other servers (", n,
+	    n == 1 ? "" : "s");
+	json_object_foreach(others, k, v) {
+		buf_printf(&b, "%s'%s': %lld", first ? "" : ", ", k,
+		    (long long)json_integer_value(v));
+		first = 0;
+	}
+	buf_printf(&b, "); this host is '%s', -a includes them",
+	    c->opts->server);
+	if (c->opts->diag)
+		c->opts->diag(c->opts->diag_ctx, 0, b.s);
+	else
+		kom_warn("%s", b.s);
+	buf_free(&b);
+}
+
+/*
+ * Cycles in `after`: kom-plan's own check (plan_check_after), so that
+ * validate rejects exactly what kom-plan would.
+ */
+static void
+check_cycles(struct ctx *c)
+{
+	struct plan *p = plan_new();
+	struct buf err = BUF_INIT;
+	size_t i, n = 0;
+	char *line, *nl;
+
+	/* only a deploy=true resource with an `after` can be on a cycle (a
+	 * name outside the plan is left alone: lenient) */
+	for (i = 0; i < c->nres; i++) {
+		const json_t *rec = c->res[i].rec;
+		const char *type = json_string_value(json_object_get(rec,
+		    "type"));
+
+		if (c->res[i].drop || (strcmp(type, "deployment") &&
+		    strcmp(type, "stack")) ||
+		    !json_is_true(json_object_get(rec, "deploy")) ||
+		    !json_array_size(json_object_get(rec, "after")))
+			continue;
+		if (plan_add_resource(p, c->res[i].rec, "", &err) == 0)
+			n++;
+	}
+	/* duplicates were reported already; only the graph counts here */
+	buf_reset(&err);
+	if (n && plan_check_after(p, &err) < 0)
+		for (line = err.s; line && *line; line = nl) {
+			if ((nl = strchr(line, '\n')))
+				*nl++ = '\0';
+			emit(c, 1, NULL, line);
+		}
+	buf_free(&err);
+	plan_free(p);
 }
 
 static long finish(struct ctx *c, json_t **records_out);
@@ -2244,25 +2507,12 @@ resource_load(const char *const *paths, size_t npaths,
 	c.enabled = 1;
 	secrets_init(&c.sec, opts->secrets_dir);
 	for (i = 0; i < npaths; i++) {
-		if (stat(paths[i], &st) < 0) {
-			struct buf m = BUF_INIT;
-
-			buf_adds(&m, strerror(errno));
-			emit(&c, 1, paths[i], m.s);
-			buf_free(&m);
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			char *d = xstrdup(paths[i]);
-			size_t n = strlen(d);
-
-			while (n > 1 && d[n - 1] == '/')
-				d[--n] = '\0';
-			walk(&c, &ps, d, !strcmp(d, ".") ? 0 :
-			    !strcmp(d, "/") ? 1 : n + 1, 0);
-			free(d);
-		} else
-			add_path(&ps, paths[i], paths[i]);
+		if (stat(paths[i], &st) < 0)
+			path_errno(&c, paths[i], errno);
+		else if (S_ISDIR(st.st_mode))
+			walk_top(&c, &ps, paths[i], &st);
+		else
+			add_file(&c, &ps, paths[i]);
 	}
 	if (ps.n)
 		qsort(ps.v, ps.n, sizeof(*ps.v), path_cmp);
@@ -2270,17 +2520,19 @@ resource_load(const char *const *paths, size_t npaths,
 		if (w > 0 && !strcmp(ps.v[w - 1].path, ps.v[i].path)) {
 			free(ps.v[i].path);
 			free(ps.v[i].source);
+			free(ps.v[i].root);
 			continue;
 		}
 		ps.v[w++] = ps.v[i];
 	}
 	ps.n = w;
 	for (i = 0; i < ps.n; i++)
-		load_file(&c, ps.v[i].path, ps.v[i].source);
+		load_file(&c, ps.v[i].path, ps.v[i].source, ps.v[i].root);
 	errors = finish(&c, records_out);	/* references borrow the paths */
 	for (i = 0; i < ps.n; i++) {
 		free(ps.v[i].path);
 		free(ps.v[i].source);
+		free(ps.v[i].root);
 	}
 	free(ps.v);
 	return errors;
@@ -2299,7 +2551,7 @@ resource_load_mem(const char *name, const char *data, size_t len,
 	if (len > RESOURCE_MAX_FILE)
 		emit(&c, 1, name, "file too large (over 16 MiB)");
 	else
-		load_text(&c, name, name, data, len);
+		load_text(&c, name, name, NULL, data, len);
 	return finish(&c, records_out);
 }
 
@@ -2309,11 +2561,13 @@ finish(struct ctx *cp, json_t **records_out)
 {
 	struct ctx c = *cp;
 	const struct resource_opts *opts = c.opts;
-	json_t *out = json_array(), *swarm_first = json_object();
-	size_t i;
+	json_t *out = json_array(), *swarm_first = json_object(), *others;
+	size_t i, nother = 0;
 	int active = 0;
 
 	check_refs(&c);
+	if (!c.self_after)
+		check_cycles(&c);
 
 	if (c.nres)
 		qsort(c.res, c.nres, sizeof(*c.res), res_cmp);
@@ -2341,12 +2595,27 @@ finish(struct ctx *cp, json_t **records_out)
 	}
 	if (!opts->server)
 		active = 0;
+	others = json_object();
 	for (i = 0; i < c.nres; i++) {
-		if (!c.res[i].drop && keep(&c, c.res[i].rec, active,
-		    swarm_first))
+		const char *other = NULL;
+
+		if (c.res[i].drop)
+			;
+		else if (keep(&c, c.res[i].rec, active, swarm_first, &other))
 			json_array_append(out, c.res[i].rec);
-		json_decref(c.res[i].rec);
+		else if (other) {
+			json_t *k = json_object_get(others, other);
+
+			json_object_set_new(others, other, json_integer(
+			    json_integer_value(k) + 1));
+			nother++;
+		}
 	}
+	if (nother)
+		note_others(&c, others, nother);
+	json_decref(others);
+	for (i = 0; i < c.nres; i++)
+		json_decref(c.res[i].rec);
 	free(c.res);
 	for (i = 0; i < c.nrefs; i++) {
 		free(c.refs[i].name);
@@ -2359,5 +2628,7 @@ finish(struct ctx *cp, json_t **records_out)
 	json_decref(swarm_first);
 	secrets_free(&c.sec);
 	*records_out = out;
+	if (opts->read_errors)
+		*opts->read_errors = c.read_errors;
 	return c.errors;
 }

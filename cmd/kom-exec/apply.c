@@ -225,7 +225,8 @@ static int
 needs_engine(const char *action, const char *type)
 {
 	if (strcmp(action, "record") == 0 || strcmp(action, "remove") == 0 ||
-	    strcmp(action, "sleep") == 0 || strcmp(action, "execution") == 0)
+	    strcmp(action, "sleep") == 0 || strcmp(action, "execution") == 0 ||
+	    strcmp(action, "refuse") == 0)
 		return 0;
 	return is_container_type(type);
 }
@@ -288,6 +289,12 @@ job_run(struct job *j)
 			    j->name, j->x->paths.state);
 	} else if (strcmp(a, "sleep") == 0) {
 		run_sleep(j);
+	} else if (strcmp(a, "refuse") == 0) {
+		/* kom-plan's verdict, with its reason: nothing is touched */
+		const char *why = json_string_value(json_object_get(j->step,
+		    "reason"));
+
+		job_fail(j, "%s", why ? why : "refused by kom-plan");
 	} else if (strcmp(a, "execution") == 0) {
 		json_t *e = json_object_get(j->step, "execution");
 		const char *t = json_string_value(json_object_get(e, "type"));

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "container.h"
+#include "container_drift.h"
 #include "docker.h"
 #include "exec.h"
 #include "jsonl.h"
@@ -147,7 +148,7 @@ build_spec(struct job *j, json_t **body, char hash[CONTAINER_HASH_LEN])
 {
 	json_t *config = json_object_get(j->resource, "config"), *cfg;
 	struct container_spec_opts o;
-	char err[512];
+	char err[CONTAINER_ERR_MAX];
 	int r;
 
 	if (!json_is_object(config)) {

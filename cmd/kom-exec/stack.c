@@ -5,7 +5,8 @@
  * Run directory: with file_contents, STATE/stacks/NAME/ (the contents are
  * written there as the first file path, compose.yaml by default); else
  * run_directory, absolute as is, relative to the directory of the
- * resource's source file (the sync's checkout).  The environment goes
+ * resource's source file (the sync's checkout: "source" under the
+ * record's absolute "root", so that the current directory never matters).  The environment goes
  * into env_file_path (mode 0600) and is passed as the last --env-file.
  * pre_deploy/post_deploy are the user's own shell commands: /bin/sh -c in
  * RUN_DIR/path.  The applied hash covers the compose files, the env file
@@ -114,10 +115,16 @@ stk_setup(struct job *j, struct stk *s, int write)
 	} else if (*rd == '/') {
 		s->dir = xstrdup(rd);
 	} else {
+		/* the source file's directory: "source" is relative to the
+		 * record's "root" (absolute) when it has one */
+		const char *root = cstr(j->resource, "root");
 		char *f = xstrndup(src, strcspn(src, ":"));
 		char *base = *f ? file_dirname(f) : xstrdup(".");
+		char *dir = *root && base[0] != '/' ?
+		    xasprintf("%s/%s", root, base) : xstrdup(base);
 
-		s->dir = *rd ? xasprintf("%s/%s", base, rd) : xstrdup(base);
+		s->dir = *rd ? xasprintf("%s/%s", dir, rd) : xstrdup(dir);
+		free(dir);
 		free(base);
 		free(f);
 	}
@@ -205,7 +212,8 @@ stk_setup(struct job *j, struct stk *s, int write)
 	return 0;
 }
 
-/* sha256 over the files as they are, the env and the config. */
+/* sha256 over the config and the files (their declared names and their
+ * contents as they are). */
 static int
 stk_hash(struct job *j, struct stk *s)
 {
@@ -233,7 +241,9 @@ stk_hash(struct job *j, struct stk *s)
 				return -1;
 			}
 		}
-		EVP_DigestUpdate(md, path, strlen(path) + 1);
+		/* the name as declared, not the resolved path: a checkout
+		 * that moves (or a new commit's checkout) is no change */
+		EVP_DigestUpdate(md, s->files[k], strlen(s->files[k]) + 1);
 		EVP_DigestUpdate(md, b.s, b.len + 1);
 		free(path);
 		buf_free(&b);
