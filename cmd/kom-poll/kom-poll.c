@@ -30,6 +30,7 @@
 #include "jsonl.h"
 #include "paths.h"
 #include "resource.h"
+#include "secrets.h"
 #include "util.h"
 #include "banned.h"
 
@@ -246,10 +247,7 @@ fetch_remote(struct run *r, struct remote *rm)
 	else
 		rm->cls = kgit_fetch(g, &a, r->timeout_ms, &st, &err);
 	kgit_close(g);
-	if (token) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
+	secrets_wipe(token);
 	if (rm->cls) {
 		rm->err = buf_release(&err);
 		kom_warn("%s", rm->err);
@@ -257,6 +255,18 @@ fetch_remote(struct run *r, struct remote *rm)
 		rm->downloaded = st.downloaded;
 	}
 	buf_free(&err);
+}
+
+/*
+ * The resource files' errors and warnings; not their notes (what kom does
+ * not act on yet): kom-sync gives those, and kom-poll acts on the repos.
+ */
+static void
+diag_line(void *ctx, int is_error, const char *line)
+{
+	(void)ctx;
+	if (is_error || !strstr(line, ": note: "))
+		kom_warn("%s", line);
 }
 
 static void
@@ -268,6 +278,7 @@ read_paths(struct run *r, char **paths, size_t n,
 	size_t i;
 
 	memset(&o, 0, sizeof(o));
+	o.diag = diag_line;
 	o.server = r->server;
 	o.secrets_dir = r->cfg.secrets_dir;
 	if (sy) {
