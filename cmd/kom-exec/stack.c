@@ -18,12 +18,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "compose.h"
 #include "docker.h"
-#include "exec.h"
+#include "stack.h"
 #include "file.h"
 #include "proc.h"
 #include "state.h"
@@ -215,12 +214,14 @@ stk_hash(struct job *j, struct stk *s)
 	unsigned int dlen = 0, i;
 	char *cfg;
 	size_t k;
+	int ok;
 
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	cfg = json_dumps(s->cfg, JSON_SORT_KEYS | JSON_COMPACT);
-	EVP_DigestUpdate(md, cfg, strlen(cfg));
+	ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	if ((cfg = json_dumps(s->cfg, JSON_SORT_KEYS | JSON_COMPACT)) == NULL)
+		ok = 0;
+	ok = ok && EVP_DigestUpdate(md, cfg, strlen(cfg)) == 1;
 	free(cfg);
-	for (k = 0; s->files[k]; k++) {
+	for (k = 0; ok && s->files[k]; k++) {
 		struct buf b = BUF_INIT;
 		char *path = s->files[k][0] == '/' ? xstrdup(s->files[k]) :
 		    xasprintf("%s/%s", s->dir, s->files[k]);
@@ -234,14 +235,18 @@ stk_hash(struct job *j, struct stk *s)
 				return -1;
 			}
 		}
-		EVP_DigestUpdate(md, path, strlen(path) + 1);
-		EVP_DigestUpdate(md, b.s, b.len + 1);
+		ok = EVP_DigestUpdate(md, path, strlen(path) + 1) == 1 &&
+		    EVP_DigestUpdate(md, b.s, b.len + 1) == 1;
 		free(path);
 		buf_free(&b);
 	}
-	EVP_DigestFinal_ex(md, dig, &dlen);
+	ok = ok && EVP_DigestFinal_ex(md, dig, &dlen) == 1 && dlen >= 32;
 	EVP_MD_CTX_free(md);
-	for (i = 0; i < dlen && i < 32; i++)
+	if (!ok) {
+		job_fail(j, "cannot compute the stack's hash (SHA-256)");
+		return -1;
+	}
+	for (i = 0; i < 32; i++)
 		snprintf(s->hash + 2 * i, 3, "%02x", dig[i]);
 	return 0;
 }
@@ -387,7 +392,6 @@ down_by_api(struct job *j, const char *project)
 	struct docker_error e;
 	json_t *list = project_containers(j->d, project, &e), *c, *nets = NULL;
 	size_t i;
-	char *path, *flt, *esc;
 
 	if (!list) {
 		job_fail(j, "cannot list containers: %s", e.msg);
@@ -396,8 +400,7 @@ down_by_api(struct job *j, const char *project)
 	json_array_foreach(list, i, c) {
 		const char *id = cstr(c, "Id");
 
-		if (docker_container_remove(j->d, id, 1, 0, &e) < 0 &&
-		    e.code != DOCKER_ENOTFOUND) {
+		if (job_remove_container(j, id, &e) < 0) {
 			job_fail(j, "cannot remove a container of project "
 			    "'%s': %s", project, e.msg);
 			json_decref(list);
@@ -405,22 +408,16 @@ down_by_api(struct job *j, const char *project)
 		}
 	}
 	json_decref(list);
-	flt = xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}",
-	    project);
-	esc = curl_easy_escape(NULL, flt, 0);
-	path = xasprintf("/networks?filters=%s", esc ? esc : "");
-	if (docker_request(j->d, "GET", path, NULL, &nets, &e) == 0) {
-		json_array_foreach(nets, i, c) {
-			char *np = xasprintf("/networks/%s", cstr(c, "Id"));
+	{
+		char *l = xasprintf("com.docker.compose.project=%s", project);
+		const char *labels[] = { l, NULL };
 
-			docker_request(j->d, "DELETE", np, NULL, NULL, &e);
-			free(np);
-		}
+		if (docker_network_list(j->d, labels, &nets, &e) == 0)
+			json_array_foreach(nets, i, c)
+				docker_network_remove(j->d, cstr(c, "Id"), &e);
+		free(l);
 	}
 	json_decref(nets);
-	free(path);
-	curl_free(esc);
-	free(flt);
 	return 0;
 }
 

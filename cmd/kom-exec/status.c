@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "docker.h"
-#include "exec.h"
+#include "deployment.h"
+#include "stack.h"
+#include "status.h"
 #include "jsonl.h"
 #include "state.h"
 #include "util.h"
@@ -37,7 +39,7 @@ human_row(json_t *st)
 }
 
 int
-status_main(struct exec_ctx *x, int human)
+status_run(struct exec_ctx *x, int human)
 {
 	static const char *const types[] = { "deployment", "stack" };
 	json_t *all = NULL, *bytype, *rec, *st;
@@ -48,8 +50,7 @@ status_main(struct exec_ctx *x, int human)
 
 	if (state_load_all(x->paths.state, &all) < 0)
 		return KOM_EX_IOERR;
-	if (engine_open(x, &d) < 0)
-		rc = KOM_EX_UNAVAILABLE;
+	rc = engine_open(x, &d);
 	if (human)
 		printf("%-10s %-24s %-12s %-9s %-9s %-12s %s\n", "TYPE", "NAME",
 		    "STATE", "HEALTH", "DRIFT", "CONTAINER", "IMAGE");

@@ -1,5 +1,5 @@
 /*
- * apply.c: read kom-plan's whole stream, then run its steps stage by stage.
+ * run.c: the plan runner: read kom-plan's whole stream, then run its steps stage by stage.
  *
  * Nothing is applied until the end record has been read: a truncated plan
  * or one that carries an error record changes nothing (exit 65).  Steps of
@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "docker.h"
-#include "exec.h"
+#include "deployment.h"
+#include "run.h"
+#include "stack.h"
 #include "file.h"
 #include "jsonl.h"
 #include "state.h"
@@ -45,81 +47,10 @@ struct plan {
 	size_t *cur;
 	size_t ncur, next;
 	int counts[4];
+	int tempfail;		/* a step failed for an engine that did not answer */
 };
 
-long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const char *
-job_status_name(int status)
-{
-	static const char *const names[] = { "ok", "failed", "skipped", "noop" };
-
-	return names[status];
-}
-
-void
-job_init(struct job *j, struct exec_ctx *x, const char *action,
-    const char *type, const char *name, json_t *step, json_t *resource)
-{
-	memset(j, 0, sizeof(*j));
-	j->x = x;
-	j->action = action;
-	j->type = type;
-	j->name = name;
-	j->step = step;
-	j->resource = resource;
-	j->status = JOB_OK;
-	buf_init(&j->err);
-	buf_init(&j->note);
-	j->detail = json_object();
-}
-
-void
-job_free(struct job *j)
-{
-	buf_free(&j->err);
-	buf_free(&j->note);
-	json_decref(j->detail);
-	vars_free(j->vars);
-	if (j->d)
-		docker_close(j->d);
-}
-
-void
-job_fail(struct job *j, const char *fmt, ...)
-{
-	va_list ap;
-
-	buf_reset(&j->err);
-	va_start(ap, fmt);
-	buf_vprintf(&j->err, fmt, ap);
-	va_end(ap);
-	j->status = JOB_FAILED;
-}
-
-static char *
-masked(struct job *j, const char *s)
-{
-	return j->vars ? vars_mask(j->vars, s) : xstrdup(s);
-}
-
-void
+static void
 job_history(struct job *j, long id, const char *reason, long ms)
 {
 	json_t *e;
@@ -128,7 +59,7 @@ job_history(struct job *j, long id, const char *reason, long ms)
 	if (j->x->dry_run)
 		return;
 	if (j->status == JOB_FAILED || j->status == JOB_SKIPPED)
-		err = masked(j, j->err.s);
+		err = job_masked(j, j->err.s);
 	e = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
 	    "ts", (json_int_t)wall_ms(), "id", (json_int_t)id,
 	    "action", j->action, "type", j->type, "name", j->name,
@@ -209,7 +140,7 @@ write_result(struct exec_ctx *x, struct job *j, long id, const char *reason,
 	    "type", j->type, "name", j->name, "reason", reason,
 	    "ms", (json_int_t)ms);
 	if (j->status == JOB_FAILED || j->status == JOB_SKIPPED) {
-		err = masked(j, j->err.s);
+		err = job_masked(j, j->err.s);
 		json_object_set_new(r, "error", json_string(err));
 	}
 	if (j->vars)
@@ -338,62 +269,6 @@ job_run(struct job *j)
 	}
 }
 
-int
-engine_open(struct exec_ctx *x, struct docker **d)
-{
-	struct docker_error err;
-
-	*d = docker_open(&err);
-	if (!*d) {
-		kom_warn("%s", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-int
-job_engine_get(struct job *j)
-{
-	struct exec_ctx *x = j->x;
-	struct docker *d = NULL;
-
-	if (!x->pooled)
-		return j->d ? 0 : -1;
-	if (j->d)
-		return 0;
-	pthread_mutex_lock(&x->mu);
-	while (x->slots == 0)
-		pthread_cond_wait(&x->slot_cv, &x->mu);
-	x->slots--;
-	if (x->nidle)
-		d = x->idle[--x->nidle];
-	pthread_mutex_unlock(&x->mu);
-	if (!d && engine_open(x, &d) < 0) {
-		pthread_mutex_lock(&x->mu);
-		x->slots++;
-		pthread_cond_signal(&x->slot_cv);
-		pthread_mutex_unlock(&x->mu);
-		return -1;
-	}
-	j->d = d;
-	return 0;
-}
-
-void
-job_engine_put(struct job *j)
-{
-	struct exec_ctx *x = j->x;
-
-	if (!x->pooled || !j->d)
-		return;
-	pthread_mutex_lock(&x->mu);
-	x->idle[x->nidle++] = j->d;	/* room for -j: one per slot */
-	x->slots++;
-	pthread_cond_signal(&x->slot_cv);
-	pthread_mutex_unlock(&x->mu);
-	j->d = NULL;
-}
-
 static size_t
 find_id(struct plan *p, long id)
 {
@@ -463,6 +338,8 @@ run_step(struct plan *p, size_t i)
 	s->deployed = j.deployed;
 	s->done = 1;
 	p->counts[j.status]++;
+	if (j.status == JOB_FAILED && j.tempfail)
+		p->tempfail = 1;
 	pthread_mutex_unlock(&p->x->mu);
 	job_free(&j);
 }
@@ -818,7 +695,8 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 			plan_free(&p);
 			if (lock >= 0)
 				close(lock);
-			return KOM_EX_UNAVAILABLE;
+			return de.code == DOCKER_ETIMEOUT ? KOM_EX_TEMPFAIL :
+			    KOM_EX_UNAVAILABLE;
 		}
 	}
 	x->idle = xcalloc((size_t)x->jobs, sizeof(*x->idle));
@@ -826,7 +704,6 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 		x->idle[x->nidle++] = d;
 	x->slots = x->jobs;
 	x->pooled = 1;
-	pthread_cond_init(&x->slot_cv, NULL);
 	x->images = json_object();
 	x->noops = json_array();
 	p.cur = xcalloc(p.n + 1, sizeof(size_t));
@@ -854,14 +731,14 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	if (x->dry_run)
 		json_object_set_new(end, "dry_run", json_true());
 	jsonl_write_steal(stdout, end);
-	rc = p.counts[JOB_FAILED] ? KOM_EX_NO : KOM_EX_OK;
+	rc = p.tempfail ? KOM_EX_TEMPFAIL : p.counts[JOB_FAILED] ? KOM_EX_NO :
+	    KOM_EX_OK;
 	plan_free(&p);
 	while (x->nidle)
 		docker_close(x->idle[--x->nidle]);
 	free(x->idle);
 	x->idle = NULL;
 	x->pooled = 0;
-	pthread_cond_destroy(&x->slot_cv);
 	json_decref(x->images);
 	x->images = NULL;
 	json_decref(x->snapshot);
