@@ -853,8 +853,14 @@ resume(struct job *j, const char *cname, const char *hash, struct found *f,
 		if (ph == PH_FINISH) {
 			/* The gate had passed. */
 			finish(&r);
-		} else if (start_and_gate(&r, strcmp(st, "created") != 0,
-		    &newin) < 0) {
+		} else if (ph == PH_ROLLBACK || start_and_gate(&r,
+		    strcmp(st, "created") != 0, &newin) < 0) {
+			if (ph == PH_ROLLBACK) {
+				/* Decided already: finish it. */
+				buf_adds(&r.why, jstr(jr, "error"));
+				rollback(&r);
+				job_fail(j, "%s", r.why.s);
+			}
 			json_object_set_new(j->detail, "resumed", json_pack(
 			    "{s:s, s:s, s:s}", "phase", ph == PH_NONE ? "gate" :
 			    phase_names[ph], "outcome", "rolled back", "error",
@@ -918,7 +924,7 @@ resume(struct job *j, const char *cname, const char *hash, struct found *f,
 			rc = -1;
 			goto out;
 		}
-	} else if (jr && f->cur && ph <= PH_STOP && strcmp(jstr(jr, "old"),
+	} else if (jr && f->cur && ph <= PH_SWAP && strcmp(jstr(jr, "old"),
 	    id_of(f->cur)) == 0 && r.old_running && !is_running(f->cur)) {
 		/* Stopped for a replacement that never got further. */
 		if (f->newc) {
