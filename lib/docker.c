@@ -169,13 +169,15 @@ lower_first(char *s)
 		s[0] = (char)tolower((unsigned char)s[0]);
 }
 
+/* Was there a connection, new or reused, when the call failed? */
 static int
 connected(CURL *c)
 {
-	curl_off_t t = 0;
+	curl_off_t t = 0, p = 0;
 
-	return curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK &&
-	    t > 0;
+	curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &t);
+	curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &p);
+	return t > 0 || p > 0;
 }
 
 /*

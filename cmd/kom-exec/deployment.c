@@ -701,6 +701,24 @@ bad:
 	return -1;
 }
 
+/* Does the container called name carry this deployment's labels? */
+static int
+ours(struct job *j, const char *name)
+{
+	struct docker_error e;
+	json_t *in = NULL, *l;
+	int r;
+
+	if (docker_container_inspect(j->d, name, &in, &e) < 0)
+		return 0;
+	l = json_object_get(json_object_get(in, "Config"), "Labels");
+	r = strcmp(jstr(l, "kom.managed"), "true") == 0 &&
+	    strcmp(jstr(l, "kom.type"), "deployment") == 0 &&
+	    strcmp(jstr(l, "kom.name"), j->name) == 0;
+	json_decref(in);
+	return r;
+}
+
 /*
  * Replace (or create) the deployment's container: create, stop, swap,
  * start, gate, finish or roll back.  *newin gets the new one's last
@@ -711,14 +729,23 @@ replace(struct repl *r, json_t **newin)
 {
 	struct job *j = r->j;
 	struct docker_error e;
-	int first = !*r->oldid;
+	int first = !*r->oldid, retried = 0;
 
 	r->newname = first ? xstrdup(r->cname) : xasprintf("%s-kom-new",
 	    r->cname);
 	if (enter(r, PH_CREATE) < 0)
 		return -1;
+create:
 	if (docker_container_create(j->d, r->newname, r->body, r->newid,
 	    &e) < 0) {
+		if (e.code == DOCKER_ECONFLICT && !retried &&
+		    ours(j, r->newname)) {
+			/* A create of a run that lost its engine, done late:
+			 * a leftover like any other. */
+			retried = 1;
+			if (job_remove_container(j, r->newname, &e) == 0)
+				goto create;
+		}
 		if (first && e.code == DOCKER_ECONFLICT)
 			job_fail(j, "container name '%s' is in use by a "
 			    "container kom does not manage", r->cname);
