@@ -26,6 +26,13 @@
 #include "util.h"
 #include "banned.h"
 
+/*
+ * The whole plan is read, and kept, before anything is applied: a cap on
+ * it.  kom-plan's bench plan of 100,000 steps is about 60 MiB.
+ */
+#define PLAN_MAX_STEPS 100000
+#define PLAN_MAX_BYTES (256 << 20)
+
 struct step {
 	json_t *rec;
 	long id;
@@ -65,6 +72,12 @@ job_history(struct job *j, long id, const char *reason, long ms)
 	    "action", j->action, "type", j->type, "name", j->name,
 	    "reason", reason, "status", job_status_name(j->status),
 	    "ms", (json_int_t)ms);
+	if (!e) {
+		/* A name or reason that is not UTF-8. */
+		kom_warn("history not written for step %ld", id);
+		free(err);
+		return;
+	}
 	if (err)
 		json_object_set_new(e, "error", json_string(err));
 	if (j->detail && json_object_get(j->detail, "rolled_back"))
@@ -104,15 +117,22 @@ flush_noops(struct exec_ctx *x)
 	t = (time_t)(json_integer_value(json_object_get(json_array_get(
 	    x->noops, 0), "ts")) / 1000);
 	json_array_foreach(x->noops, i, e) {
-		if ((text = json_dumps(e, JSON_COMPACT))) {
-			buf_adds(&b, text);
-			buf_addc(&b, '\n');
-			free(text);
+		if (!(text = json_dumps(e, JSON_COMPACT))) {
+			kom_warn("history not written for step %lld",
+			    json_integer_value(json_object_get(e, "id")));
+			continue;
 		}
+		buf_adds(&b, text);
+		buf_addc(&b, '\n');
+		free(text);
 	}
 	json_array_clear(x->noops);
+	if (!gmtime_r(&t, &tm)) {
+		kom_warn("history not written: bad time %lld", (long long)t);
+		buf_free(&b);
+		return;
+	}
 	dir = xasprintf("%s/history", x->paths.state);
-	gmtime_r(&t, &tm);
 	path = xasprintf("%s/%04d-%02d.jsonl", dir, tm.tm_year + 1900,
 	    tm.tm_mon + 1);
 	if (file_mkdir_p(dir, 0755) < 0 ||
@@ -549,7 +569,7 @@ read_plan(const char *file, struct plan *p)
 	json_t *rec;
 	FILE *fp = stdin;
 	const char *name = file ? file : "<stdin>";
-	size_t cap = 0, i, k;
+	size_t cap = 0, i, k, bytes = 0;
 	long *lines = NULL;
 	int rc = 0, got;
 
@@ -567,7 +587,14 @@ read_plan(const char *file, struct plan *p)
 
 			kom_warn("%s:%ld: error from %s: %s", name, r.line,
 			    prog ? prog : "an earlier stage", m ? m : "");
-			jsonl_write(stdout, rec);
+			/* Passed on, so that the last stage fails too. */
+			if (jsonl_write(stdout, rec) < 0 ||
+			    fflush(stdout) == EOF) {
+				kom_warne("stdout");
+				json_decref(rec);
+				rc = KOM_EX_IOERR;
+				break;
+			}
 			json_decref(rec);
 			rc = KOM_EX_DATAERR;
 			continue;
@@ -575,6 +602,16 @@ read_plan(const char *file, struct plan *p)
 		if (strcmp(kind, "step") != 0) {
 			json_decref(rec);
 			continue;
+		}
+		bytes += r.buf.len + 1;
+		if (p->n >= PLAN_MAX_STEPS || bytes > PLAN_MAX_BYTES) {
+			kom_warn("%s:%ld: a plan may have at most %d steps in "
+			    "%d MiB: kom-exec holds it whole before it applies "
+			    "anything", name, r.line, PLAN_MAX_STEPS,
+			    PLAN_MAX_BYTES >> 20);
+			json_decref(rec);
+			rc = KOM_EX_DATAERR;
+			break;
 		}
 		KOM_GROW(p->v, p->n + 1, cap);
 		lines = xreallocarray(lines, cap, sizeof(*lines));

@@ -313,6 +313,41 @@ live_state(json_t *list, const json_t *cfg, size_t nservices)
 	return "unhealthy";
 }
 
+/*
+ * Say which services do not run: "service web2 is exited", "service db
+ * has no container" (services: the names compose listed at deploy).
+ */
+static void
+not_running(json_t *list, const json_t *cfg, const json_t *services,
+    struct buf *why)
+{
+	json_t *c, *v;
+	size_t i, k;
+
+	json_array_foreach(services, k, v) {
+		const char *svc = json_string_value(v), *st = NULL;
+
+		if (!svc || ignored(cfg, svc))
+			continue;
+		json_array_foreach(list, i, c) {
+			const char *cs = json_string_value(json_object_get(
+			    json_object_get(c, "Labels"),
+			    "com.docker.compose.service"));
+
+			if (cs && strcmp(cs, svc) == 0 && (!st ||
+			    strcmp(cstr(c, "State"), "running") != 0))
+				st = cstr(c, "State");
+		}
+		if (st && (strcmp(st, "running") == 0 ||
+		    strcmp(st, "paused") == 0))
+			continue;
+		buf_printf(why, "%sservice %s %s%s", why->len ? ", " : "",
+		    svc, st ? "is " : "has no container", st ? st : "");
+	}
+	if (!why->len)
+		buf_adds(why, "unhealthy");
+}
+
 /* Run one compose command; -1 after job_fail (output kept in detail). */
 static int
 run_compose(struct job *j, struct stk *s, const char *key,
@@ -596,6 +631,7 @@ stack_status(struct job *j)
 	    j->name;
 	const char *state, *drift = NULL;
 	struct docker_error e;
+	struct buf why = BUF_INIT;
 	struct stk s;
 
 	memset(&s, 0, sizeof(s));
@@ -608,6 +644,8 @@ stack_status(struct job *j)
 	}
 	state = live_state(list, json_object_get(j->resource, "config"),
 	    json_array_size(json_object_get(ex, "services")));
+	not_running(list, json_object_get(j->resource, "config"),
+	    json_object_get(ex, "services"), &why);
 	json_object_set_new(st, "state", json_string(state));
 	json_object_set_new(st, "containers", json_integer(
 	    (json_int_t)json_array_size(list)));
@@ -618,6 +656,8 @@ stack_status(struct job *j)
 		drift = "removed";
 	else if (strcmp(state, "stopped") == 0)
 		drift = "stopped";
+	else if (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0)
+		drift = "stopped";	/* some of its services */
 	else if (stk_setup(j, &s, 0) == 0 && stk_hash(j, &s) == 0 &&
 	    strcmp(s.hash, cstr(ex, "config_hash")) != 0)
 		drift = "changed";
@@ -625,9 +665,14 @@ stack_status(struct job *j)
 	j->status = JOB_OK;
 	json_object_set_new(st, "drift", drift ? json_string(drift) :
 	    json_null());
-	if (drift)
+	if (drift && strcmp(drift, "changed") == 0)
 		json_object_set_new(st, "drift_detail", json_string(
-		    strcmp(drift, "changed") == 0 ? "compose files, env or "
-		    "config differ from what was applied" : state));
+		    "compose files, env or config differ from what was "
+		    "applied"));
+	else if (drift && strcmp(state, "unhealthy") == 0)
+		json_object_set_new(st, "drift_detail", json_string(why.s));
+	else if (drift)
+		json_object_set_new(st, "drift_detail", json_string(state));
+	buf_free(&why);
 	return st;
 }

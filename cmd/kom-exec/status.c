@@ -36,6 +36,8 @@ human_row(json_t *st)
 	printf("%-10s %-24s %-12s %-9s %-9s %-12.12s %s\n", str(st, "type", "-"),
 	    str(st, "name", "-"), str(st, "state", "-"), str(st, "health", "-"),
 	    str(st, "drift", "-"), c, str(st, "image", "-"));
+	if (*str(st, "drift_detail", ""))
+		printf("%-10s drift: %s\n", "", str(st, "drift_detail", ""));
 }
 
 int
