@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "docker.h"
+#include "interp.h"
 #include "job.h"
 #include "util.h"
 #include "banned.h"
@@ -224,4 +225,42 @@ job_remove_container(struct job *j, const char *id,
 	if (r < 0 && e->code == DOCKER_ENOTFOUND)
 		r = 0;
 	return r;
+}
+
+static int
+expand_fn(void *ctx, const char *in, char **out, struct buf *err)
+{
+	return vars_expand_str(ctx, in, out, err);
+}
+
+/*
+ * The interpolated config (komodo-behaviour.md 3.2: for a deployment
+ * environment, ports, volumes, labels, command, extra_args; not image),
+ * or NULL after job_fail.  Secrets used are remembered in j->vars for
+ * masking.
+ */
+json_t *
+config_interpolated(struct job *j, const json_t *config,
+    const char *const *fields)
+{
+	json_t *cfg = json_deep_copy(config);
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	if (!j->vars)
+		j->vars = vars_load(j->x->paths.state);
+	if (json_is_true(json_object_get(cfg, "skip_secret_interp")))
+		return cfg;
+	for (i = 0; fields[i]; i++) {
+		json_t *f = json_object_get(cfg, fields[i]);
+
+		if (f && interp_json_strings(f, expand_fn, j->vars, &err) < 0) {
+			job_fail(j, "%s: %s", fields[i], err.s);
+			buf_free(&err);
+			json_decref(cfg);
+			return NULL;
+		}
+	}
+	buf_free(&err);
+	return cfg;
 }

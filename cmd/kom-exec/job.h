@@ -1,11 +1,12 @@
 /*
- * job.h: the job runtime of kom-exec (job.c, vars.c), the bottom layer of
- * the program; not a library interface.  kom-exec reads one way down:
+ * job.h: the job runtime of kom-exec (job.c), the bottom layer of the
+ * program above lib/; not a library interface.  kom-exec reads one way
+ * down:
  *
  *	kom-exec.c, status.c	main and the subcommands
  *	run.c			the plan runner: stages, threads, results, history
  *	deployment.c, stack.c	one file per resource kind
- *	job.c, vars.c		this header: a job, engine slots, [[VAR]]s
+ *	job.c, then vars.c	this header: a job, engine slots; [[VAR]]s
  *	lib/			docker, container, compose, state, alert, ...
  *
  * No file calls up into a file that includes it.
@@ -18,6 +19,7 @@
 
 #include "buf.h"
 #include "paths.h"
+#include "vars.h"
 
 struct docker;
 struct docker_error;
@@ -129,20 +131,7 @@ void exec_ctx_free(struct exec_ctx *x);
 long long now_ms(void);
 long long wall_ms(void);
 
-/* vars.c: interpolation with the state dir's variables and secret files. */
-struct vars;
-struct vars *vars_load(const char *statedir);
-void vars_free(struct vars *v);
-/*
- * Expand [[NAME]] in one string: a fresh *out.  Returns 0, or -1 with
- * err set ("undefined variable 'X'").
- */
-int vars_expand_str(struct vars *v, const char *in, char **out,
-    struct buf *err);
-/* Replace every secret value used so far by <NAME>, in a fresh string. */
-char *vars_mask(struct vars *v, const char *s);
-/* Mask every string inside a JSON value, in place. */
-void vars_mask_json(struct vars *v, json_t *val);
+/* job.c: a job's configs */
 /*
  * A copy of config with [[VAR]] expanded in the listed fields (unless
  * skip_secret_interp), or NULL after job_fail.  Secrets used go to j->vars.
