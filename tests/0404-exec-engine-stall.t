@@ -1,8 +1,10 @@
 #!/bin/sh
 # kom-exec against an engine that stops answering: a private dockerd of
 # this test's own (own data root, exec root, pid file and socket, no
-# bridge, no iptables; never the shared one) is stopped with SIGSTOP in
-# the middle of a plan.  Every engine call has a deadline: the step fails
+# bridge, no iptables, in a network namespace of its own; never the
+# shared one) is stopped with SIGSTOP in the middle of a plan.  The
+# namespace matters: a dockerd with --bridge=none deletes the host's
+# docker0, which the shared dockerd's containers need.  Every engine call has a deadline: the step fails
 # with "no answer from the Docker engine within N s", the run exits 75,
 # the old container still serves.  After SIGCONT a rerun converges, with
 # no duplicates.  The cleanup always continues and stops this dockerd.
@@ -10,6 +12,8 @@
 
 command -v dockerd >/dev/null 2>&1 || bail "no dockerd (docker.io)"
 command -v curl >/dev/null 2>&1 || bail "curl is needed"
+command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 ||
+	bail "unshare and nsenter (util-linux) are needed"
 D=$T/dd
 mkdir -p "$D/root" "$D/exec"
 echo '{}' >"$D/daemon.json"
@@ -48,7 +52,9 @@ private_stop() {
 }
 at_exit private_stop
 
-setsid dockerd --config-file "$D/daemon.json" --data-root "$D/root" \
+had_docker0=$(ip link show docker0 >/dev/null 2>&1 && echo yes)
+setsid unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
+    dockerd --config-file "$D/daemon.json" --data-root "$D/root" \
     --exec-root "$D/exec" --pidfile "$D/pid" -H "unix://$D/sock" \
     --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
     --log-level=error >"$D/log" 2>&1 </dev/null &
@@ -61,6 +67,17 @@ export DOCKER_HOST
 . "$KOM_TOP/tests/fixtures/exec/lib.sh"
 # Runs first: nothing after it may meet a stopped engine.
 at_exit "kill -CONT $DPID"
+
+# Its containers (host network) live in its namespace.
+fetch() {
+	_n=0
+	until _got=$(nsenter -t "$DPID" -n curl -sf -m 2 "http://127.0.0.1:$1/") ||
+	    [ $_n -ge 20 ]; do
+		_n=$((_n + 1))
+		sleep 0.25
+	done
+	printf '%s\n' "$_got"
+}
 
 exec_images
 export KOM_GRACE_MS=500
@@ -107,6 +124,9 @@ is "$?" 75 'status exits 75 too'
 kill -CONT "$DPID"
 ok 'the engine answers again' wait_for 60 private_ping
 ok 'a rerun converges' kexec "$T/p2"
+is "$(fetch "$P1")" v1 'and a serves'
+is "$(ip link show docker0 >/dev/null 2>&1 && echo yes)" "$had_docker0" \
+    "the host's docker0 is as it was"
 for n in a b c; do
 	is "$(docker ps -aq --filter "label=kom.name=$PFX-$n" | grep -c .)" 1 \
 	    "$n: exactly one container"

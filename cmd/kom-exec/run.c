@@ -560,7 +560,10 @@ plan_free(struct plan *p)
 	free(p->cur);
 }
 
-/* Read the whole plan; returns 0 or an exit status after a message. */
+/*
+ * Read the whole plan; returns 0 or an exit status after a message
+ * (negated when the file could not even be opened).
+ */
 static int
 read_plan(const char *file, struct plan *p)
 {
@@ -573,8 +576,10 @@ read_plan(const char *file, struct plan *p)
 	long *lines = NULL;
 	int rc = 0, got;
 
-	if (file && !(fp = fopen(file, "re")))
-		kom_diee(KOM_EX_IOERR, "%s", file);
+	if (file && !(fp = fopen(file, "re"))) {
+		kom_warne("%s", file);
+		return -KOM_EX_IOERR;	/* nothing read: nothing to say */
+	}
 	jsonl_reader_init(&r, fp, name);
 	while ((got = jsonl_next(&r, &rec)) == 1) {
 		const char *kind = jsonl_kind(rec);
@@ -704,13 +709,17 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	p.x = x;
 	rc = read_plan(file, &p);
 	if (rc) {
-		kom_warn("nothing applied");
+		if (rc > 0)
+			kom_warn("nothing applied");
 		plan_free(&p);
-		return rc;
+		return rc > 0 ? rc : -rc;
 	}
 	if (!x->dry_run) {
-		if (file_mkdir_p(x->paths.state, 0755) < 0)
-			kom_diee(KOM_EX_IOERR, "%s", x->paths.state);
+		if (file_mkdir_p(x->paths.state, 0755) < 0) {
+			kom_warne("%s", x->paths.state);
+			plan_free(&p);
+			return KOM_EX_IOERR;
+		}
 		lock = state_lock(x->paths.state, !nowait);
 		if (lock < 0 && errno == EWOULDBLOCK) {
 			kom_warn("another kom-exec is applying (%s/lock)",
@@ -718,8 +727,11 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 			plan_free(&p);
 			return KOM_EX_NO;
 		}
-		if (lock < 0)
-			kom_diee(KOM_EX_IOERR, "%s/lock", x->paths.state);
+		if (lock < 0) {
+			kom_warne("%s/lock", x->paths.state);
+			plan_free(&p);
+			return KOM_EX_IOERR;
+		}
 	}
 	/* Reach the engine before anything changes, not halfway through. */
 	for (i = 0; i < p.n; i++)
