@@ -623,6 +623,26 @@ label_filter(struct docker *d, struct buf *path, char sep,
 	json_decref(f);
 }
 
+/* GET PATH with the label filter: an array in *out. */
+static int
+list_call(struct docker *d, struct buf *path, char sep,
+    const char *const *labels, json_t **out, struct docker_error *err)
+{
+	size_t n = strcspn(path->s, "?");
+	int r;
+
+	label_filter(d, path, sep, labels);
+	r = call(d, "GET", path->s, 1, NULL, NULL, d->request_s, out, NULL,
+	    err);
+	if (r == 0 && !json_is_array(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		r = seterr(err, DOCKER_EPROTO, 200, "GET %.*s: expected an "
+		    "array", (int)n, path->s);
+	}
+	return r;
+}
+
 int
 docker_container_list(struct docker *d, const char *const *labels, int all,
     json_t **out, struct docker_error *err)
@@ -631,14 +651,7 @@ docker_container_list(struct docker *d, const char *const *labels, int all,
 	int r;
 
 	buf_printf(&path, "/containers/json?all=%d", all ? 1 : 0);
-	label_filter(d, &path, '&', labels);
-	r = call(d, "GET", path.s, 1, NULL, NULL, d->request_s, out, NULL, err);
-	if (r == 0 && !json_is_array(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		r = seterr(err, DOCKER_EPROTO, 200, "GET /containers/json: "
-		    "expected an array");
-	}
+	r = list_call(d, &path, '&', labels, out, err);
 	buf_free(&path);
 	return r;
 }
@@ -1278,9 +1291,10 @@ out:
 
 /* ---- networks ---- */
 
-int
-docker_network_inspect(struct docker *d, const char *name, json_t **out,
-    struct docker_error *err)
+/* METHOD /networks/NAME (name or id escaped). */
+static int
+network_call(struct docker *d, const char *method, const char *name,
+    json_t **out, struct docker_error *err)
 {
 	char *e, *p;
 	int r;
@@ -1289,10 +1303,17 @@ docker_network_inspect(struct docker *d, const char *name, json_t **out,
 		return seterr(err, DOCKER_ECONFIG, 0, "empty network name");
 	e = esc(d, name);
 	p = xasprintf("/networks/%s", e);
-	r = call(d, "GET", p, 1, NULL, NULL, d->request_s, out, NULL, err);
+	r = call(d, method, p, 1, NULL, NULL, d->request_s, out, NULL, err);
 	free(p);
 	free(e);
 	return r;
+}
+
+int
+docker_network_inspect(struct docker *d, const char *name, json_t **out,
+    struct docker_error *err)
+{
+	return network_call(d, "GET", name, out, err);
 }
 
 int
@@ -1303,14 +1324,7 @@ docker_network_list(struct docker *d, const char *const *labels,
 	int r;
 
 	buf_adds(&path, "/networks");
-	label_filter(d, &path, '?', labels);
-	r = call(d, "GET", path.s, 1, NULL, NULL, d->request_s, out, NULL, err);
-	if (r == 0 && !json_is_array(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		r = seterr(err, DOCKER_EPROTO, 200, "GET /networks: expected "
-		    "an array");
-	}
+	r = list_call(d, &path, '?', labels, out, err);
 	buf_free(&path);
 	return r;
 }
@@ -1319,17 +1333,7 @@ int
 docker_network_remove(struct docker *d, const char *id,
     struct docker_error *err)
 {
-	char *e, *p;
-	int r;
-
-	if (id == NULL || *id == '\0')
-		return seterr(err, DOCKER_ECONFIG, 0, "empty network id");
-	e = esc(d, id);
-	p = xasprintf("/networks/%s", e);
-	r = call(d, "DELETE", p, 1, NULL, NULL, d->request_s, NULL, NULL, err);
-	free(p);
-	free(e);
-	return r;
+	return network_call(d, "DELETE", id, NULL, err);
 }
 
 int
