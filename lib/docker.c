@@ -994,23 +994,33 @@ docker_image_inspect(struct docker *d, const char *image, json_t **out,
 	return r;
 }
 
+/* A usable image reference and the X-Registry-Auth for its registry. */
+static int
+image_auth(const char *image, char **auth, struct docker_error *err)
+{
+	char domain[256];
+
+	*auth = NULL;
+	if (check_image(image, err) < 0)
+		return -1;
+	if (docker_registry_domain(image, domain, sizeof(domain)) < 0)
+		return seterr(err, DOCKER_ECONFIG, 0, "image '%s': registry "
+		    "name too long", image);
+	return docker_registry_auth(domain, auth, err) < 0 ? -1 : 0;
+}
+
 int
 docker_image_probe(struct docker *d, const char *image, json_t **out,
     struct docker_error *err)
 {
-	char domain[256], *auth = NULL, *e, *p;
+	char *auth = NULL, *e, *p;
 	json_t *o = NULL;
 	int r;
 
 	clearerr_(err);
 	if (out != NULL)
 		*out = NULL;
-	if (check_image(image, err) < 0)
-		return -1;
-	if (docker_registry_domain(image, domain, sizeof(domain)) < 0)
-		return seterr(err, DOCKER_ECONFIG, 0, "image '%s': registry "
-		    "name too long", image);
-	if (docker_registry_auth(domain, &auth, err) < 0)
+	if (image_auth(image, &auth, err) < 0)
 		return -1;
 	e = esc(d, image);
 	p = xasprintf("/distribution/%s/json", e);
@@ -1215,18 +1225,13 @@ docker_image_pull(struct docker *d, const char *image,
     struct docker_error *err)
 {
 	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 1, BUF_INIT, NULL, 0 };
-	char domain[256], *auth = NULL, *repo, *tag, *p, *er, *et;
+	char *auth = NULL, *repo, *tag, *p, *er, *et;
 	const char *slash, *at, *colon;
 	long status = 0;
 	int ret = -1;
 
 	clearerr_(err);
-	if (check_image(image, err) < 0)
-		return -1;
-	if (docker_registry_domain(image, domain, sizeof(domain)) < 0)
-		return seterr(err, DOCKER_ECONFIG, 0, "image '%s': registry "
-		    "name too long", image);
-	if (docker_registry_auth(domain, &auth, err) < 0)
+	if (image_auth(image, &auth, err) < 0)
 		return -1;
 	slash = strrchr(image, '/');
 	at = strchr(image, '@');
