@@ -97,9 +97,15 @@ done >"$T/ps"
 plan_end >>"$T/ps"
 kom-exec -j 8 "$T/ps" >"$T/outs" 2>"$T/errs"
 is "$?" 1 'the rerun of the failing version exits 1 (rolled back)'
-sleep 2	# a healthcheck's first look after a restart
+# a container started again by a rollback is "starting" until its
+# healthcheck's first look: wait for that (30 s at most), not a time
+settled() {
+	[ "$(docker inspect -f '{{.State.Health.Status}}' "$1" 2>/dev/null)" != starting ]
+}
 for c in $cases; do
 	n=$PFX-$c
+	_w=0
+	until settled "$n" || [ $_w -ge 300 ]; do sleep 0.1; _w=$((_w + 1)); done
 	case $c in g*) want=2 out=$T/outg ;; *) want=1 out=$T/outs ;; esac
 	is "$(docker ps -aq --filter "label=kom.name=$n" | grep -c .)" 1 \
 	    "$c: exactly one container"
@@ -141,6 +147,10 @@ done
 kill -9 $pid 2>/dev/null
 wait $pid
 is "$?" 137 'ext: killed in the gate'
+kom-exec status >"$T/st"
+is "$(jq -r --arg n "$PFX-ext" 'select(.name==$n) | "\(.drift): \(.drift_detail)"' "$T/st")" \
+    'changed: a replacement was cut short at or after its start phase; the next deploy resumes it' \
+    'ext: status shows the half-done replacement as drift'
 kom-exec "$T/e2" >"$T/oute" 2>"$T/erre"
 is "$?" 1 'ext: the rerun fails the failing version'
 is "$(res "$T/oute" 1 '"\(.status) \(.detail.rolled_back)"')" 'failed true' 'ext: rolled back'

@@ -1397,7 +1397,7 @@ lifecycle_deployment(struct job *j)
 json_t *
 deployment_status(struct job *j)
 {
-	json_t *st, *in = NULL, *body = NULL, *state, *h;
+	json_t *st, *in = NULL, *body = NULL, *state, *h, *jr;
 	char *cname = deployment_container_name(j->resource);
 	char hash[CONTAINER_HASH_LEN], why[512];
 	struct docker_error e;
@@ -1463,6 +1463,15 @@ deployment_status(struct job *j)
 		if (chash)
 			json_object_set_new(st, "config_hash",
 			    json_string(chash));
+	}
+	if ((drift == CONTAINER_DRIFT_NONE || drift ==
+	    CONTAINER_DRIFT_CHANGED) && (jr = journal_load(j))) {
+		/* What runs may be a new version that never passed its gate. */
+		drift = CONTAINER_DRIFT_CHANGED;
+		snprintf(why, sizeof(why), "a replacement was cut short at "
+		    "or after its %s phase; the next deploy resumes it",
+		    jstr(jr, "phase"));
+		json_decref(jr);
 	}
 	json_object_set_new(st, "drift", drift == CONTAINER_DRIFT_NONE ?
 	    json_null() : json_string(container_drift_name(drift)));
