@@ -145,7 +145,7 @@ until [ -n "$(cid "$PFX-ext-kom-old")" ] && running "$PFX-ext" || [ $n -ge 200 ]
 	n=$((n + 1))
 done
 kill -9 $pid 2>/dev/null
-wait $pid
+wait $pid 2>/dev/null
 is "$?" 137 'ext: killed in the gate'
 kom-exec status >"$T/st"
 is "$(jq -r --arg n "$PFX-ext" 'select(.name==$n) | "\(.drift): \(.drift_detail)"' "$T/st")" \

@@ -1,19 +1,20 @@
 /*
- * deploy.c: a deployment's container, replaced health-gated.
+ * deployment.c: the deployment kind: a container, replaced health-gated,
+ * in named phases (see "the replacement, in named phases" below):
  *
- *	create NAME-kom-new; stop the old one (its termination signal and
- *	timeout); start the new one; rename old -> NAME-kom-old and
- *	new -> NAME; wait until it is healthy (or, without a healthcheck,
- *	has kept running for the grace period); remove the old one.
+ *	pull; create NAME-kom-new; stop the old one (its termination signal
+ *	and timeout); swap: old -> NAME-kom-old, new -> NAME; start the new
+ *	one; gate: wait until it is healthy (or, without a healthcheck, has
+ *	kept running for the grace period); finish: remove the old one.
  *
  * The old one is stopped before the new one starts because with host
  * networking (Komodo's default) both cannot bind the same port.  When the
- * new one exits, turns unhealthy or times out, it is removed, the old one
- * gets its name back and is started again, and a DeploymentRollback alert
- * goes into the spool.  Every deploy first repairs what a killed kom-exec
- * can leave behind, so that a rerun converges: a NAME-kom-new is removed,
- * a NAME-kom-old without a NAME is renamed back, extra containers carrying
- * the deployment's labels are removed.
+ * new one cannot start, exits, turns unhealthy or times out, it is
+ * removed, the old one gets its name back and is started again, and a
+ * DeploymentRollback alert goes into the spool (lib/alert).  Every deploy
+ * first resumes a replacement a killed (or stalled) kom-exec left half
+ * done, from its journal and the containers' names, and repairs the rest,
+ * so that a rerun converges.
  */
 #include <errno.h>
 #include <signal.h>

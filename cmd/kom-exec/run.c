@@ -1,12 +1,16 @@
 /*
- * run.c: the plan runner: read kom-plan's whole stream, then run its steps stage by stage.
+ * run.c: the plan runner: read kom-plan's whole stream, then run its
+ * steps stage by stage, through the resource kinds (deployment.c,
+ * stack.c) and the job runtime (job.c).
  *
  * Nothing is applied until the end record has been read: a truncated plan
  * or one that carries an error record changes nothing (exit 65).  Steps of
  * a stage run concurrently, each on its own thread; at most -j of them
  * hold an engine slot (and a pooled engine handle) at once, and a step
- * that only waits (grace period, healthcheck, sleep) holds none.  A failed step skips every step that needs it, and no
- * later stage starts (Komodo stops after the first failing round).
+ * that only waits (grace period, healthcheck, sleep) holds none.  A failed
+ * step skips every step that needs it, and no later stage starts (Komodo
+ * stops after the first failing round).  A failed step whose engine did
+ * not answer in time makes the run exit 75.
  */
 #include <errno.h>
 #include <stdarg.h>
