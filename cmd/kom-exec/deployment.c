@@ -27,9 +27,11 @@
 
 #include "alert.h"
 #include "container.h"
+#include "container_drift.h"
 #include "deployment.h"
 #include "docker.h"
 #include "file.h"
+#include "jsonl.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -90,7 +92,7 @@ build_spec(struct job *j, json_t **body, char hash[CONTAINER_HASH_LEN])
 {
 	json_t *config = json_object_get(j->resource, "config"), *cfg;
 	struct container_spec_opts o;
-	char err[512];
+	char err[CONTAINER_ERR_MAX];
 	int r;
 
 	if (!json_is_object(config)) {
@@ -122,9 +124,7 @@ cname_of(json_t *summary)
 static const char *
 id_of(json_t *c)
 {
-	const char *s = json_string_value(json_object_get(c, "Id"));
-
-	return s ? s : "";
+	return jsonl_str(c, "Id", "");
 }
 
 static const char *
@@ -165,13 +165,7 @@ list_managed(struct job *j, const char *type, const char *name)
 static int
 has_registry(const char *image)
 {
-	char domain[256];
-	size_t n;
-
-	if (docker_registry_domain(image, domain, sizeof(domain)) < 0)
-		return 1;
-	n = strlen(domain);
-	return strncmp(image, domain, n) == 0 && image[n] == '/';
+	return docker_registry_len(image) != 0;
 }
 
 /* "SIGTERM" from the config, unless -s overrides it. */
@@ -231,7 +225,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 {
 	long grace = env_ms("KOM_GRACE_MS", 2000);
 	long timeout = env_ms("KOM_HEALTH_TIMEOUT_MS", 60000);
-	long long t0 = now_ms(), el;
+	long long t0 = kom_mono_ms(), el;
 	long gap = 100, nap;
 	struct docker_error e;
 	int computed = 0;
@@ -273,7 +267,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 				timeout = need;
 			computed = 1;
 		}
-		el = now_ms() - t0;
+		el = kom_mono_ms() - t0;
 		if (!json_is_true(json_object_get(st, "Running")) ||
 		    json_is_true(json_object_get(st, "Restarting"))) {
 			buf_printf(why, "the new container exited with status "
@@ -345,7 +339,7 @@ save_applied(struct job *j, const char *cid, const char *hash,
 	json_t *rec = json_deep_copy(j->resource);
 
 	json_object_del(rec, "kind");
-	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:s, "
 	    "s:s}", "container", cid, "config_hash", hash, "deployed_name",
 	    cname, "image", image, "image_id", image_id ? image_id : ""));
@@ -1273,10 +1267,18 @@ deploy_deployment(struct job *j, int ensure)
 	if (pulled)
 		json_object_set_new(j->detail, "pulled", json_true());
 	if (ensure && !j->note.len) {
+		char *used = vars_names_used(j->vars);
+
 		buf_adds(&j->note, !f.prev ? "deployment has not_deployed state"
 		    : !prev_running ? "deployment is not running" :
 		    drift_why.len ? drift_why.s :
 		    "deployment has drifted from what was applied");
+		/* ensure: the record is unchanged, so the hash moved with a
+		 * value it interpolates (a rotated secret, say) */
+		if (f.prev && prev_running && !drift_why.len && used)
+			buf_printf(&j->note, ": the record is unchanged, a "
+			    "value it interpolates changed (%s)", used);
+		free(used);
 	}
 	r.body = body;
 	snprintf(r.hash, sizeof(r.hash), "%s", hash);

@@ -15,29 +15,12 @@
 
 #include <curl/curl.h>
 
+#include "config.h"
 #include "docker.h"
 #include "interp.h"
 #include "job.h"
 #include "util.h"
 #include "banned.h"
-
-long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *
 job_status_name(int status)
@@ -94,31 +77,36 @@ job_masked(struct job *j, const char *s)
 }
 
 
-void
+int
 exec_ctx_init(struct exec_ctx *x)
 {
-	char host[HOST_NAME_MAX + 1];
+	struct config cfg;
 
 	memset(x, 0, sizeof(*x));
 	x->jobs = 4;
 	x->stop_timeout = -1;
+	paths_get(&x->paths);
+	if (config_load(x->paths.config, 0, &cfg) < 0) {
+		paths_free(&x->paths);
+		return KOM_EX_CONFIG;
+	}
+	x->server = config_server(&cfg);
+	x->secrets_dir = cfg.secrets_dir ? xstrdup(cfg.secrets_dir) : NULL;
+	config_free(&cfg);
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_mutex_init(&x->hist_mu, NULL);
 	pthread_cond_init(&x->slot_cv, NULL);
 	pthread_cond_init(&x->rm_cv, NULL);
 	x->removals = MAX_REMOVALS;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	paths_get(&x->paths);
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	x->server = xstrdup(host);
+	return 0;
 }
 
 void
 exec_ctx_free(struct exec_ctx *x)
 {
 	free(x->server);
+	free(x->secrets_dir);
 	paths_free(&x->paths);
 	pthread_mutex_destroy(&x->mu);
 	pthread_mutex_destroy(&x->hist_mu);
@@ -248,7 +236,7 @@ config_interpolated(struct job *j, const json_t *config,
 	size_t i;
 
 	if (!j->vars)
-		j->vars = vars_load(j->x->paths.state);
+		j->vars = vars_load(j->x->paths.state, j->x->secrets_dir);
 	if (json_is_true(json_object_get(cfg, "skip_secret_interp")))
 		return cfg;
 	for (i = 0; fields[i]; i++) {

@@ -28,7 +28,8 @@ struct exec_ctx {
 	struct kom_paths paths;
 	int dry_run;		/* -n */
 	int jobs;		/* -j */
-	char *server;		/* this host's name, for alerts */
+	char *server;		/* this host's name (config_server) */
+	char *secrets_dir;	/* kom.toml's secrets_dir, or NULL */
 	const char *stop_signal;/* -s override, or NULL */
 	int stop_timeout;	/* -t override, or -1 */
 	pthread_mutex_t mu;	/* stdout, history, slots, images */
@@ -124,12 +125,12 @@ int job_engine_stalled(struct job *j);
  */
 int job_remove_container(struct job *j, const char *id,
     struct docker_error *e);
-/* The context of a run: defaults, paths, this host's name. */
-void exec_ctx_init(struct exec_ctx *x);
+/*
+ * The context of a run: defaults, paths, and from kom.toml this host's
+ * name and the secrets directory.  0, or after a message 78 (kom.toml).
+ */
+int exec_ctx_init(struct exec_ctx *x);
 void exec_ctx_free(struct exec_ctx *x);
-/* Milliseconds of a monotonic clock / of the wall clock. */
-long long now_ms(void);
-long long wall_ms(void);
 
 /* job.c: a job's configs */
 /*

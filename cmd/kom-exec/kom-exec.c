@@ -36,7 +36,7 @@ static int
 show_usage(int asked)
 {
 	fputs(usage, asked ? stdout : stderr);
-	return asked ? KOM_EX_OK : KOM_EX_USAGE;
+	return kom_close_stdout(asked ? KOM_EX_OK : KOM_EX_USAGE);
 }
 
 static const char *const lifecycle[] = {
@@ -68,82 +68,42 @@ parse_num(const char *s, long min, long max)
 	return v;
 }
 
-/* fclose(stdout) checked: a failed write turns success into 74. */
+/* One step made from the applied resource NAME, run by hand. */
 static int
-close_stdout(int rc)
-{
-	if (fclose(stdout) == EOF && rc == KOM_EX_OK) {
-		kom_warne("stdout");
-		rc = KOM_EX_IOERR;
-	}
-	return rc;
-}
-
-/* kom-exec ACTION [-s signal] [-t seconds] NAME: one step by hand. */
-static int
-lifecycle_main(int argc, char **argv)
+lifecycle_run(struct exec_ctx *x, const char *action, const char *name)
 {
 	static const char *const types[] = { "deployment", "stack" };
-	const char *action = argv[0], *name, *type = NULL;
+	const char *type = NULL;
 	json_t *res = NULL, *step;
-	struct exec_ctx x;
 	struct job j;
 	size_t i;
-	int c, lock, rc;
-	long t;
+	int lock, rc;
 
-	exec_ctx_init(&x);
-	while ((c = getopt(argc, argv, "hs:t:")) != -1) {
-		switch (c) {
-		case 's':
-			x.stop_signal = optarg;
-			break;
-		case 't':
-			if ((t = parse_num(optarg, 0, 86400)) < 0) {
-				exec_ctx_free(&x);
-				return show_usage(0);
-			}
-			x.stop_timeout = (int)t;
-			break;
-		default:
-			exec_ctx_free(&x);
-			return show_usage(c == 'h');
-		}
-	}
-	if (argc - optind != 1) {
-		exec_ctx_free(&x);
-		return show_usage(0);
-	}
-	name = argv[optind];
 	for (i = 0; i < KOM_NELEM(types) && !res; i++) {
-		res = state_load(x.paths.state, types[i], name);
+		res = state_load(x->paths.state, types[i], name);
 		if (res)
 			type = types[i];
-		else if (errno != ENOENT) {
-			exec_ctx_free(&x);
+		else if (errno != ENOENT)
 			return KOM_EX_IOERR;
-		}
 	}
 	if (!res) {
 		kom_warn("no applied deployment or stack '%s' in %s", name,
-		    x.paths.state);
-		exec_ctx_free(&x);
+		    x->paths.state);
 		return KOM_EX_NO;
 	}
-	if ((lock = state_lock(x.paths.state, 1)) < 0) {
-		kom_warne("%s/lock", x.paths.state);
+	if ((lock = state_lock(x->paths.state, 1)) < 0) {
+		kom_warne("%s/lock", x->paths.state);
 		json_decref(res);
-		exec_ctx_free(&x);
 		return KOM_EX_IOERR;
 	}
 	step = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:O}",
 	    "kind", "step", "id", 1, "stage", 1, "action", action,
 	    "type", type, "name", name, "reason", "by hand",
 	    "resource", res);
-	job_init(&j, &x, action, type, name, step, res);
-	if ((rc = engine_open(&x, &j.d)) == 0) {
+	job_init(&j, x, action, type, name, step, res);
+	if ((rc = engine_open(x, &j.d)) == 0) {
 		job_run(&j);
-		rc = write_result(&x, &j, 1, "by hand", 0) < 0 ? KOM_EX_IOERR :
+		rc = write_result(x, &j, 1, "by hand", 0) < 0 ? KOM_EX_IOERR :
 		    j.status != JOB_FAILED ? KOM_EX_OK :
 		    j.tempfail ? KOM_EX_TEMPFAIL : KOM_EX_NO;
 	}
@@ -151,8 +111,40 @@ lifecycle_main(int argc, char **argv)
 	json_decref(step);
 	json_decref(res);
 	close(lock);
+	return rc;
+}
+
+/* kom-exec ACTION [-s signal] [-t seconds] NAME */
+static int
+lifecycle_main(int argc, char **argv)
+{
+	const char *sig = NULL;
+	struct exec_ctx x;
+	long t = -1;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "hs:t:")) != -1) {
+		switch (c) {
+		case 's':
+			sig = optarg;
+			break;
+		case 't':
+			if ((t = parse_num(optarg, 0, 86400)) < 0)
+				return show_usage(0);
+			break;
+		default:
+			return show_usage(c == 'h');
+		}
+	}
+	if (argc - optind != 1)
+		return show_usage(0);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	x.stop_signal = sig;
+	x.stop_timeout = (int)t;
+	rc = lifecycle_run(&x, argv[0], argv[optind]);
 	exec_ctx_free(&x);
-	return close_stdout(rc);
+	return kom_close_stdout(rc);
 }
 
 /* kom-exec status [-H] */
@@ -170,54 +162,51 @@ status_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return show_usage(0);
-	exec_ctx_init(&x);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
 	rc = status_run(&x, human);
 	exec_ctx_free(&x);
-	return close_stdout(rc);
+	return kom_close_stdout(rc);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct exec_ctx x;
-	int c, nowait = 0, rc;
-	long n;
+	int c, nowait = 0, dry = 0, rc;
+	long jobs = 4;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
 	if (argc > 1 && is_lifecycle(argv[1]))
 		return lifecycle_main(argc - 1, argv + 1);
-	exec_ctx_init(&x);
 	while ((c = getopt(argc, argv, "bhj:nV")) != -1) {
 		switch (c) {
 		case 'b':
 			nowait = 1;
 			break;
 		case 'j':
-			if ((n = parse_num(optarg, 1, 64)) < 0) {
-				exec_ctx_free(&x);
+			if ((jobs = parse_num(optarg, 1, 64)) < 0)
 				return show_usage(0);
-			}
-			x.jobs = (int)n;
 			break;
 		case 'n':
-			x.dry_run = 1;
+			dry = 1;
 			break;
 		case 'V':
-			exec_ctx_free(&x);
 			puts("kom-exec " KOM_VERSION);
-			return close_stdout(KOM_EX_OK);
+			return kom_close_stdout(KOM_EX_OK);
 		default:
-			exec_ctx_free(&x);
 			return show_usage(c == 'h');
 		}
 	}
-	if (argc - optind > 1) {
-		exec_ctx_free(&x);
+	if (argc - optind > 1)
 		return show_usage(0);
-	}
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	x.jobs = (int)jobs;
+	x.dry_run = dry;
 	rc = apply_main(&x, optind < argc ? argv[optind] : NULL, nowait);
 	exec_ctx_free(&x);
-	return close_stdout(rc);
+	return kom_close_stdout(rc);
 }

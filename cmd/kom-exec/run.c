@@ -72,7 +72,7 @@ job_history(struct job *j, long id, const char *reason, long ms)
 	if (j->status == JOB_FAILED || j->status == JOB_SKIPPED)
 		err = job_masked(j, j->err.s);
 	e = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
-	    "ts", (json_int_t)wall_ms(), "id", (json_int_t)id,
+	    "ts", (json_int_t)kom_wall_ms(), "id", (json_int_t)id,
 	    "action", j->action, "type", j->type, "name", j->name,
 	    "reason", reason, "status", job_status_name(j->status),
 	    "ms", (json_int_t)ms);
@@ -198,7 +198,8 @@ static int
 needs_engine(const char *action, const char *type)
 {
 	if (strcmp(action, "record") == 0 || strcmp(action, "remove") == 0 ||
-	    strcmp(action, "sleep") == 0 || strcmp(action, "execution") == 0)
+	    strcmp(action, "sleep") == 0 || strcmp(action, "execution") == 0 ||
+	    strcmp(action, "refuse") == 0)
 		return 0;
 	return is_container_type(type);
 }
@@ -215,7 +216,7 @@ run_record(struct job *j)
 	if (j->x->dry_run)
 		return;
 	rec = json_deep_copy(j->resource);
-	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	/* A record keeps what the last deploy learned about the engine. */
 	old = state_load(j->x->paths.state, j->type, j->name);
 	if (old && json_object_get(old, "exec"))
@@ -261,6 +262,12 @@ job_run(struct job *j)
 			    j->name, j->x->paths.state);
 	} else if (strcmp(a, "sleep") == 0) {
 		run_sleep(j);
+	} else if (strcmp(a, "refuse") == 0) {
+		/* kom-plan's verdict, with its reason: nothing is touched */
+		const char *why = json_string_value(json_object_get(j->step,
+		    "reason"));
+
+		job_fail(j, "%s", why ? why : "refused by kom-plan");
 	} else if (strcmp(a, "execution") == 0) {
 		json_t *e = json_object_get(j->step, "execution");
 		const char *t = json_string_value(json_object_get(e, "type"));
@@ -317,7 +324,7 @@ run_step(struct plan *p, size_t i)
 	struct step *s = &p->v[i];
 	struct job j;
 	const char *why = NULL;
-	long long t0 = now_ms();
+	long long t0 = kom_mono_ms();
 	size_t k;
 	int force = 0;
 
@@ -355,8 +362,8 @@ run_step(struct plan *p, size_t i)
 	}
 	if (j.status != JOB_SKIPPED)
 		job_history(&j, s->id, j.note.len ? j.note.s : s->reason,
-		    (long)(now_ms() - t0));
-	write_result(p->x, &j, s->id, s->reason, (long)(now_ms() - t0));
+		    (long)(kom_mono_ms() - t0));
+	write_result(p->x, &j, s->id, s->reason, (long)(kom_mono_ms() - t0));
 	pthread_mutex_lock(&p->x->mu);
 	s->status = j.status;
 	s->deployed = j.deployed;

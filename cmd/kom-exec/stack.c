@@ -5,7 +5,8 @@
  * Run directory: with file_contents, STATE/stacks/NAME/ (the contents are
  * written there as the first file path, compose.yaml by default); else
  * run_directory, absolute as is, relative to the directory of the
- * resource's source file (the sync's checkout).  The environment goes
+ * resource's source file (the sync's checkout: "source" under the
+ * record's absolute "root", so that the current directory never matters).  The environment goes
  * into env_file_path (mode 0600) and is passed as the last --env-file.
  * pre_deploy/post_deploy are the user's own shell commands: /bin/sh -c in
  * RUN_DIR/path.  The applied hash covers the compose files, the env file
@@ -24,6 +25,7 @@
 #include "docker.h"
 #include "stack.h"
 #include "file.h"
+#include "jsonl.h"
 #include "proc.h"
 #include "state.h"
 #include "util.h"
@@ -50,9 +52,7 @@ struct stk {
 static const char *
 cstr(const json_t *o, const char *k)
 {
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
+	return jsonl_str(o, k, "");
 }
 
 static void
@@ -114,10 +114,16 @@ stk_setup(struct job *j, struct stk *s, int write)
 	} else if (*rd == '/') {
 		s->dir = xstrdup(rd);
 	} else {
+		/* the source file's directory: "source" is relative to the
+		 * record's "root" (absolute) when it has one */
+		const char *root = cstr(j->resource, "root");
 		char *f = xstrndup(src, strcspn(src, ":"));
 		char *base = *f ? file_dirname(f) : xstrdup(".");
+		char *dir = *root && base[0] != '/' ?
+		    xasprintf("%s/%s", root, base) : xstrdup(base);
 
-		s->dir = *rd ? xasprintf("%s/%s", base, rd) : xstrdup(base);
+		s->dir = *rd ? xasprintf("%s/%s", dir, rd) : xstrdup(dir);
+		free(dir);
 		free(base);
 		free(f);
 	}
@@ -205,13 +211,14 @@ stk_setup(struct job *j, struct stk *s, int write)
 	return 0;
 }
 
-/* sha256 over the files as they are, the env and the config. */
+/* sha256 over the config and the files (their declared names and their
+ * contents as they are). */
 static int
 stk_hash(struct job *j, struct stk *s)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char dig[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0, i;
+	unsigned int dlen = 0;
 	char *cfg;
 	size_t k;
 	int ok;
@@ -235,8 +242,10 @@ stk_hash(struct job *j, struct stk *s)
 				return -1;
 			}
 		}
-		ok = EVP_DigestUpdate(md, path, strlen(path) + 1) == 1 &&
-		    EVP_DigestUpdate(md, b.s, b.len + 1) == 1;
+		/* the name as declared, not the resolved path: a checkout
+		 * that moves (or a new commit's checkout) is no change */
+		ok = EVP_DigestUpdate(md, s->files[k], strlen(s->files[k]) +
+		    1) == 1 && EVP_DigestUpdate(md, b.s, b.len + 1) == 1;
 		free(path);
 		buf_free(&b);
 	}
@@ -246,8 +255,7 @@ stk_hash(struct job *j, struct stk *s)
 		job_fail(j, "cannot compute the stack's hash (SHA-256)");
 		return -1;
 	}
-	for (i = 0; i < 32; i++)
-		snprintf(s->hash + 2 * i, 3, "%02x", dig[i]);
+	kom_hex(dig, 32, s->hash);
 	return 0;
 }
 
@@ -378,8 +386,11 @@ run_compose(struct job *j, struct stk *s, const char *key,
 	r = compose_run(&s->cli, &p, args, &out, &st);
 	keep_output(j, key, out.s);
 	if (r < 0 || st != 0) {
-		job_fail(j, "%s: %s", cmd, r < 0 ? strerror(errno) :
-		    st == 127 ? "cannot be run" : "failed");
+		if (r < 0)
+			job_fail(j, "%s: %s: %s", cmd, proc_failed_step(st),
+			    strerror(errno));
+		else
+			job_fail(j, "%s: failed", cmd);
 		r = -1;
 	}
 	free(cmd);
@@ -411,8 +422,12 @@ run_hook(struct job *j, struct stk *s, const char *key)
 	o.timeout_ms = 30 * 60 * 1000;
 	r = proc_run(argv, &o, &st);
 	keep_output(j, key, out.s);
+	if (r < 0)
+		job_fail(j, "%s: %s %s: %s", key, proc_failed_step(st), st ==
+		    PROC_CHDIR ? dir : "/bin/sh", strerror(errno));
+	else if (st != 0)
+		job_fail(j, "%s failed (exit %d)", key, st);
 	if (r < 0 || st != 0) {
-		job_fail(j, "%s failed (exit %d)", key, r < 0 ? -1 : st);
 		r = -1;
 	}
 	buf_free(&out);
@@ -462,7 +477,7 @@ save_stack(struct job *j, struct stk *s, json_t *services)
 	json_t *rec = json_deep_copy(j->resource);
 
 	json_object_del(rec, "kind");
-	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:O}",
 	    "project", s->project, "config_hash", s->hash, "run_directory",
 	    s->dir, "services", services));

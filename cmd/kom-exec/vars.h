@@ -11,7 +11,7 @@
 #include "buf.h"
 
 struct vars;
-struct vars *vars_load(const char *statedir);
+struct vars *vars_load(const char *statedir, const char *secrets_dir);
 void vars_free(struct vars *v);
 /*
  * Expand [[NAME]] in one string: a fresh *out.  Returns 0, or -1 with
@@ -19,6 +19,8 @@ void vars_free(struct vars *v);
  */
 int vars_expand_str(struct vars *v, const char *in, char **out,
     struct buf *err);
+/* The names substituted so far ("[[A]], [[B]]", fresh), or NULL. */
+char *vars_names_used(const struct vars *v);
 /* Replace every secret value used so far by <NAME>, in a fresh string. */
 char *vars_mask(struct vars *v, const char *s);
 /* Mask every string inside a JSON value, in place. */
