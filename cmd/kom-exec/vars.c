@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec.h"
+#include "vars.h"
 #include "file.h"
 #include "interp.h"
 #include "secrets.h"
@@ -255,28 +255,19 @@ vars_mask(struct vars *v, const char *s)
 	return buf_release(&b);
 }
 
+static int
+mask_fn(void *ctx, const char *in, char **out, struct buf *err)
+{
+	*out = vars_mask(ctx, in);
+	return 0;
+}
+
 void
 vars_mask_json(struct vars *v, json_t *val)
 {
-	size_t i;
-	const char *k;
-	json_t *x;
-	void *tmp;
-
 	if (!v || !v->masks.n || !val)
 		return;
-	if (json_is_string(val)) {
-		char *m = vars_mask(v, json_string_value(val));
-
-		json_string_set(val, m);
-		free(m);
-	} else if (json_is_array(val)) {
-		json_array_foreach(val, i, x)
-			vars_mask_json(v, x);
-	} else if (json_is_object(val)) {
-		json_object_foreach_safe(val, tmp, k, x)
-			vars_mask_json(v, x);
-	}
+	interp_json_strings(val, mask_fn, v, NULL);
 }
 
 char *
