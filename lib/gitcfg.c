@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "file.h"
 #include "gitcfg.h"
+#include "secrets.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -225,55 +226,24 @@ gitcfg_account(const struct gitcfg_provider *p, const char *username)
 	return NULL;
 }
 
-/*
- * TODO: switch to lib/secrets once it lands on main; until then this is
- * the lookup order of lib/resource.c and kom-exec's vars.c.
- */
+/* The token file goes through the one secret lookup (lib/secrets). */
 char *
 gitcfg_token(const struct gitcfg_provider *p, const struct gitcfg_account *a,
     const char *secrets_dir)
 {
-	const char *dirs[3];
-	struct buf b = BUF_INIT;
-	char *name;
-	size_t n = 0, i;
+	struct secrets sec;
+	char *name, *val, *where;
 
 	if (a->token)
 		return xstrdup(a->token);
-	if (secrets_dir)
-		dirs[n++] = secrets_dir;
-	else if (getenv("KOM_SECRETS_DIR") && *getenv("KOM_SECRETS_DIR"))
-		dirs[n++] = getenv("KOM_SECRETS_DIR");
-	else {
-		if (getenv("CREDENTIALS_DIRECTORY") &&
-		    *getenv("CREDENTIALS_DIRECTORY"))
-			dirs[n++] = getenv("CREDENTIALS_DIRECTORY");
-		dirs[n++] = "/etc/kom/secrets";
-	}
 	name = xasprintf("%s@%s", a->username, p->domain);
-	if (strchr(name, '/')) {
-		free(name);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		char *path = xasprintf("%s/%s", dirs[i], name);
-		int r;
-
-		buf_reset(&b);
-		r = file_read(path, &b, GITCFG_MAX_TOKEN);
-		free(path);
-		if (r == 0) {
-			free(name);
-			if (b.len && b.s[b.len - 1] == '\n')
-				buf_truncate(&b, b.len - 1);
-			if (b.len && b.s[b.len - 1] == '\r')
-				buf_truncate(&b, b.len - 1);
-			return buf_release(&b);
-		}
-	}
+	secrets_init(&sec, secrets_dir);
+	if (secrets_read(&sec, name, &val, &where) < 0)
+		val = NULL;
+	secrets_free(&sec);
+	free(where);
 	free(name);
-	buf_free(&b);
-	return NULL;
+	return val;
 }
 
 int

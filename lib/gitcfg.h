@@ -63,10 +63,11 @@ const struct gitcfg_account *gitcfg_account(const struct gitcfg_provider *p,
     const char *username);
 
 /*
- * The account's token: its "token", else the first regular file
- * "USERNAME@DOMAIN" in secrets_dir (when not NULL), else in
- * $KOM_SECRETS_DIR, $CREDENTIALS_DIRECTORY and /etc/kom/secrets, one
- * trailing newline removed.  A fresh string, or NULL when there is none.
+ * The account's token: its "token", else the secret "USERNAME@DOMAIN"
+ * looked up as every secret is (secrets.h: $CREDENTIALS_DIRECTORY, then
+ * $KOM_SECRETS_DIR, secrets_dir when not NULL, or /etc/kom/secrets; one
+ * trailing newline removed).  A fresh string, or NULL when there is none
+ * (or the file cannot be read).
  */
 char *gitcfg_token(const struct gitcfg_provider *p,
     const struct gitcfg_account *a, const char *secrets_dir);
