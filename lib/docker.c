@@ -937,22 +937,30 @@ docker_image_inspect(struct docker *d, const char *image, json_t **out,
 	return r;
 }
 
-int
-docker_registry_domain(const char *image, char *out, size_t size)
+size_t
+docker_registry_len(const char *image)
 {
 	const char *slash = strchr(image, '/');
 	size_t n;
 
-	if (slash != NULL) {
-		n = (size_t)(slash - image);
-		if ((memchr(image, '.', n) || memchr(image, ':', n) ||
-		    (n == 9 && strncmp(image, "localhost", 9) == 0))) {
-			if (n + 1 > size)
-				return -1;
-			memcpy(out, image, n);
-			out[n] = '\0';
-			return 0;
-		}
+	if (!slash)
+		return 0;
+	n = (size_t)(slash - image);
+	return memchr(image, '.', n) || memchr(image, ':', n) ||
+	    (n == 9 && strncmp(image, "localhost", 9) == 0) ? n : 0;
+}
+
+int
+docker_registry_domain(const char *image, char *out, size_t size)
+{
+	size_t n = docker_registry_len(image);
+
+	if (n) {
+		if (n + 1 > size)
+			return -1;
+		memcpy(out, image, n);
+		out[n] = '\0';
+		return 0;
 	}
 	if (size < sizeof("docker.io"))
 		return -1;

@@ -223,6 +223,9 @@ int docker_image_pull(struct docker *d, const char *image,
  * does not fit.
  */
 int docker_registry_domain(const char *image, char *out, size_t size);
+/* The length of that first component when it names a registry, else 0
+ * (no explicit registry: Docker Hub).  The one copy of the rule. */
+size_t docker_registry_len(const char *image);
 
 /*
  * The X-Registry-Auth value for domain from Docker's config.json

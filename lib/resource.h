@@ -54,11 +54,19 @@ struct resource_opts {
 	const char *const *match_tags;
 	size_t nmatch_tags;
 	/*
-	 * Where secret files live, for [[NAME]] references that no
-	 * [[variable]] defines.  NULL: $KOM_SECRETS_DIR when set, else
-	 * $CREDENTIALS_DIRECTORY and /etc/kom/secrets.
+	 * kom.toml's secrets_dir (NULL when not set), for the secret files
+	 * that satisfy [[NAME]] references no [[variable]] defines and that
+	 * override inline secret values: searched as lib/secrets says
+	 * ($CREDENTIALS_DIRECTORY, then $KOM_SECRETS_DIR, this, or
+	 * /etc/kom/secrets).
 	 */
 	const char *secrets_dir;
+	/*
+	 * The state dir, whose host key hashes and seals inline secret
+	 * values (secrets.h; made on first need).  NULL: secret variables
+	 * carry neither secret_hash nor secret_sealed (validate).
+	 */
+	const char *statedir;
 	/*
 	 * Resources that exist outside these files (the state dir): asked
 	 * before a reference to an undeclared resource is reported.  Returns

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "container.h"
+#include "container_drift.h"
 #include "docker.h"
 #include "file.h"
 #include "proc.h"
