@@ -20,7 +20,7 @@
 #include "banned.h"
 
 struct sstep {
-	int stage, tix, sub, kind;
+	int stage, type_rank, sub, kind;
 	uint64_t pfx;		/* the name's first 8 bytes, big-endian */
 	const char *name;
 	size_t node;
@@ -225,9 +225,9 @@ plan_new(void)
 	struct plan *p = xcalloc(1, sizeof(struct plan));
 
 	jsonskim_init(&p->sk);
-	buf_init(&p->b1);
-	buf_init(&p->b2);
-	buf_init(&p->b3);
+	buf_init(&p->kept_text);
+	buf_init(&p->key_or_reason);
+	buf_init(&p->decoded);
 	return p;
 }
 
@@ -262,9 +262,9 @@ plan_free(struct plan *p)
 	free(p->needs);
 	free(p->jsteps);
 	jsonskim_free(&p->sk);
-	buf_free(&p->b1);
-	buf_free(&p->b2);
-	buf_free(&p->b3);
+	buf_free(&p->kept_text);
+	buf_free(&p->key_or_reason);
+	buf_free(&p->decoded);
 	free(p);
 }
 
@@ -284,13 +284,13 @@ plan_reserve(struct plan *p, size_t n)
 }
 
 static int
-ctype_of(const char *type)
+runs_of(const char *type)
 {
 	if (strcmp(type, "deployment") == 0)
-		return CT_DEPLOYMENT;
+		return RUNS_DEPLOYMENT;
 	if (strcmp(type, "stack") == 0)
-		return CT_STACK;
-	return CT_OTHER;
+		return RUNS_STACK;
+	return RUNS_NOTHING;
 }
 
 /* "deployment 'web' (web.toml:3)": where the resource is declared. */
@@ -355,15 +355,15 @@ skim_str(struct plan *p, const char *v, size_t len)
 		return NULL;
 	if (!memchr(v, '\\', len))
 		return plan_arena_str(p, v + 1, len - 2);
-	jsonskim_string(v, len, &p->b3);
-	return plan_arena_str(p, p->b3.s, p->b3.len);
+	jsonskim_string(v, len, &p->decoded);
+	return plan_arena_str(p, p->decoded.s, p->decoded.len);
 }
 
 /* The deploy_changes strings of an update, ", "-joined, or NULL. */
 static const char *
 join_strings(struct plan *p, const char *a, size_t alen)
 {
-	struct buf *b = &p->b3, one = BUF_INIT;
+	struct buf *b = &p->decoded, one = BUF_INIT;
 	size_t pos = 0, eo, el;
 
 	buf_reset(b);
@@ -382,7 +382,7 @@ static int
 add_text(struct plan *p, const char *t, const struct jsonskim *sk,
     const char *where, int from_state, struct buf *err)
 {
-	struct buf *b = &p->b1;
+	struct buf *b = &p->kept_text;
 	struct node *n;
 	const char *type = NULL, *name = NULL, *op = NULL, *src = NULL;
 	const char *asrc = NULL, *dc = NULL, *ch = NULL, *k;
@@ -400,9 +400,9 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 			k = t + m->koff;
 			klen = m->klen;
 		} else {
-			jsonskim_string(t + m->koff - 1, m->klen + 2, &p->b2);
-			k = p->b2.s;
-			klen = p->b2.len;
+			jsonskim_string(t + m->koff - 1, m->klen + 2, &p->key_or_reason);
+			k = p->key_or_reason.s;
+			klen = p->key_or_reason.len;
 		}
 		switch ((which = member_of(k, klen))) {
 		case M_KIND:
@@ -441,8 +441,8 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 		} else {
 			if (m->kplain)	/* else decoded above */
 				jsonskim_string(t + m->koff - 1, m->klen + 2,
-				    &p->b2);
-			jsonskim_quote(b, p->b2.s, p->b2.len);
+				    &p->key_or_reason);
+			jsonskim_quote(b, p->key_or_reason.s, p->key_or_reason.len);
 		}
 		buf_addc(b, ':');
 		if (which == M_AFTER)
@@ -503,9 +503,9 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 	}
 	if (o == OP_UPDATE && dc)
 		n->dchanges = join_strings(p, dc, dclen);
-	n->tix = plan_type_order(type);
+	n->type_rank = plan_type_order(type);
 	n->op = o;
-	n->ctype = ctype_of(type);
+	n->runs = runs_of(type);
 	n->deploy = deploy;
 	n->from_state = from_state;
 	n->dep_id = n->rec_id = NO_ID;
@@ -609,13 +609,13 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 {
 	struct node *n = &p->nodes[i];
 	const char *after = n->res + n->aoff, *an;
-	struct buf *nb = &p->b3;
+	struct buf *nb = &p->decoded;
 	int deleted = n->op == OP_DELETE, rc = 0;
 	long d, s;
 	size_t pos = 0, eo, el;
 
-	n->eoff = *npar;
-	n->ecnt = 0;
+	n->parents_at = *npar;
+	n->nparents = 0;
 	if (!n->alen || (n->alen == 4 && memcmp(after, "null", 4) == 0))
 		return 0;
 	if (after[0] != '[') {
@@ -668,7 +668,7 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 		}
 		KOM_GROW(p->par, *npar + 1, *cappar);
 		p->par[(*npar)++] = (size_t)(d >= 0 ? d : s);
-		n->ecnt++;
+		n->nparents++;
 	}
 	return rc;
 }
@@ -676,7 +676,7 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 static const char *
 type_title(const struct node *n)
 {
-	return n->ctype == CT_STACK ? "Stack" : "Deployment";
+	return n->runs == RUNS_STACK ? "Stack" : "Deployment";
 }
 
 /*
@@ -696,10 +696,10 @@ report_cycle(struct plan *p, size_t start, long comp, size_t *path,
 
 		seen[v] = (long)len;
 		path[len++] = v;
-		for (k = 0; k < n->ecnt; k++)
-			if (p->nodes[p->par[n->eoff + k]].mark == comp)
+		for (k = 0; k < n->nparents; k++)
+			if (p->nodes[p->par[n->parents_at + k]].mark == comp)
 				break;
-		v = p->par[n->eoff + k];	/* one exists: comp is a cycle */
+		v = p->par[n->parents_at + k];	/* one exists: comp is a cycle */
 	}
 	first = (size_t)seen[v];
 	L = len - first;
@@ -707,7 +707,7 @@ report_cycle(struct plan *p, size_t start, long comp, size_t *path,
 	for (i = first; i < len; i++) {
 		struct node *x = &p->nodes[path[i]], *c = &p->nodes[path[best]];
 
-		if (x->tix < c->tix || (x->tix == c->tix &&
+		if (x->type_rank < c->type_rank || (x->type_rank == c->type_rank &&
 		    strcmp(x->name, c->name) < 0))
 			best = i;
 	}
@@ -763,8 +763,8 @@ report_cycles(struct plan *p, const char *left, struct buf *err)
 			struct frame *f = &call[cs - 1];
 			struct node *nd = &p->nodes[f->v];
 
-			if (f->k < nd->ecnt) {
-				size_t w = p->par[nd->eoff + f->k++];
+			if (f->k < nd->nparents) {
+				size_t w = p->par[nd->parents_at + f->k++];
 
 				if (!left[w])
 					continue;
@@ -788,8 +788,8 @@ report_cycles(struct plan *p, const char *left, struct buf *err)
 					p->nodes[w].mark = comps;
 					size++;
 				} while (w != f->v);
-				for (k = 0; k < nd->ecnt; k++)
-					if (p->par[nd->eoff + k] == f->v)
+				for (k = 0; k < nd->nparents; k++)
+					if (p->par[nd->parents_at + k] == f->v)
 						self = 1;
 				if (size > 1 || self)
 					report_cycle(p, f->v, comps, path, seen,
@@ -837,7 +837,7 @@ add_paths(struct buf *b, const struct node *n)
 static const char *
 record_reason(struct plan *p, const struct node *n, const char *why)
 {
-	struct buf *b = &p->b2;
+	struct buf *b = &p->key_or_reason;
 
 	buf_reset(b);
 	buf_adds(b, n->op == OP_CREATE ? "create" : n->op == OP_UPDATE ?
@@ -926,24 +926,24 @@ static void
 decide(struct plan *p, size_t ni)
 {
 	struct node *n = &p->nodes[ni];
-	const char *t = n->ctype == CT_STACK ? "stack" : "deployment";
+	const char *t = n->runs == RUNS_STACK ? "stack" : "deployment";
 	const char *dc, *r, *state, *drift, *detail;
 	json_t *st = NULL;
 	long si;
 
 	if (n->op == OP_CREATE) {
-		n->dec = DEC_DEPLOY;
+		n->decision = DEC_DEPLOY;
 		n->reason = "deploy on creation";
 		return;
 	}
 	dc = n->op == OP_UPDATE ? n->dchanges : NULL;
 	if (!p->live) {
 		if (dc) {
-			n->dec = DEC_DEPLOY;
+			n->decision = DEC_DEPLOY;
 			n->reason = acat(p, t, " config has changed: ", dc,
 			    NULL);
 		} else {
-			n->dec = DEC_ENSURE;
+			n->decision = DEC_ENSURE;
 			n->reason = "unchanged: deploy only if not running as "
 			    "applied (no live status given)";
 		}
@@ -951,29 +951,29 @@ decide(struct plan *p, size_t ni)
 	}
 	if ((si = hmap_get(p, &p->stidx, status_eq, n->type, n->name)) >= 0)
 		st = p->sts[si].rec;
-	state = st ? plan_jstr(st, "state") : n->ctype == CT_STACK ? "down" :
+	state = st ? plan_jstr(st, "state") : n->runs == RUNS_STACK ? "down" :
 	    "not_deployed";
 	if (strcmp(state, "unknown") == 0) {
-		n->dec = DEC_HOLD;
+		n->decision = DEC_HOLD;
 		n->reason = acat(p, "not deployed: ", t, " has unknown state",
 		    NULL);
 	} else if (strcmp(state, "running") != 0) {
-		n->dec = DEC_DEPLOY;
+		n->decision = DEC_DEPLOY;
 		n->reason = acat(p, t, " has ", state, " state", NULL);
 	} else if (dc) {
-		n->dec = DEC_DEPLOY;
+		n->decision = DEC_DEPLOY;
 		n->reason = acat(p, t, " config has changed: ", dc, NULL);
 	} else if ((drift = plan_jstr(st, "drift")) != NULL) {
 		detail = plan_jstr(st, "drift_detail");
-		n->dec = DEC_DEPLOY;
+		n->decision = DEC_DEPLOY;
 		n->reason = acat(p, t, " has drifted: ", drift,
 		    detail && *detail ? " (" : "", detail ? detail : "",
 		    detail && *detail ? ")" : "", NULL);
-	} else if (n->ctype == CT_DEPLOYMENT && (r = build_reason(p, ni, st))) {
-		n->dec = DEC_DEPLOY;
+	} else if (n->runs == RUNS_DEPLOYMENT && (r = build_reason(p, ni, st))) {
+		n->decision = DEC_DEPLOY;
 		n->reason = r;
 	} else {
-		n->dec = DEC_WAIT;
+		n->decision = DEC_WAIT;
 		n->reason = acat(p, t, " is running and unchanged", NULL);
 	}
 }
@@ -1001,8 +1001,8 @@ sstep_cmp(const void *a, const void *b)
 
 	if (x->stage != y->stage)
 		return x->stage < y->stage ? -1 : 1;
-	if (x->tix != y->tix)
-		return x->tix < y->tix ? -1 : 1;
+	if (x->type_rank != y->type_rank)
+		return x->type_rank < y->type_rank ? -1 : 1;
 	if (x->sub != y->sub)
 		return x->sub < y->sub ? -1 : 1;
 	if (x->pfx != y->pfx)	/* as strcmp, without visiting the names */
@@ -1077,8 +1077,8 @@ after_order(struct plan *p, int lenient, struct buf *err)
 	for (i = 0; i < p->n; i++) {
 		struct node *n = &p->nodes[i];
 
-		n->eoff = npar;
-		if (n->ctype != CT_OTHER && (n->op == OP_DELETE || n->deploy))
+		n->parents_at = npar;
+		if (n->runs != RUNS_NOTHING && (n->op == OP_DELETE || n->deploy))
 			if (resolve_after(p, i, &npar, &cappar, lenient,
 			    err) < 0)
 				rc = -1;
@@ -1091,33 +1091,33 @@ after_order(struct plan *p, int lenient, struct buf *err)
 	for (k = 0; k < npar; k++)
 		indeg[p->par[k]]++;
 	for (i = 0, k = 0; i < p->n; i++) {
-		p->nodes[i].coff = k;
-		p->nodes[i].ccnt = 0;
+		p->nodes[i].children_at = k;
+		p->nodes[i].nchildren = 0;
 		k += indeg[i];
 	}
 	free(p->chl);
 	p->chl = xcalloc(npar + 1, sizeof(*p->chl));
 	for (i = 0; i < p->n; i++)
-		for (k = 0; k < p->nodes[i].ecnt; k++) {
-			struct node *par = &p->nodes[p->par[p->nodes[i].eoff +
+		for (k = 0; k < p->nodes[i].nparents; k++) {
+			struct node *par = &p->nodes[p->par[p->nodes[i].parents_at +
 			    k]];
 
-			p->chl[par->coff + par->ccnt++] = i;
+			p->chl[par->children_at + par->nchildren++] = i;
 		}
 
 	/* Kahn: a node is ready when all its parents are placed. */
 	topo = xcalloc(p->n + 1, sizeof(*topo));
 	for (i = 0; i < p->n; i++) {
-		indeg[i] = p->nodes[i].ecnt;
+		indeg[i] = p->nodes[i].nparents;
 		if (!indeg[i])
 			topo[tail++] = i;
 	}
 	while (head < tail) {
 		struct node *n = &p->nodes[topo[head++]];
 
-		for (k = 0; k < n->ccnt; k++)
-			if (--indeg[p->chl[n->coff + k]] == 0)
-				topo[tail++] = p->chl[n->coff + k];
+		for (k = 0; k < n->nchildren; k++)
+			if (--indeg[p->chl[n->children_at + k]] == 0)
+				topo[tail++] = p->chl[n->children_at + k];
 	}
 	if (tail < p->n) {
 		char *left = xcalloc(p->n, 1);
@@ -1162,42 +1162,42 @@ plan_build(struct plan *p, struct buf *err)
 		struct node *n = &p->nodes[topo[k]];
 
 		if (n->op == OP_DELETE) {
-			if (n->ctype != CT_OTHER) {
-				n->dec = DEC_DEPLOY;	/* a destroy */
+			if (n->runs != RUNS_NOTHING) {
+				n->decision = DEC_DEPLOY;	/* a destroy */
 				n->reason = "deleted from the sync";
 			} else {
 				n->rec_reason = record_reason(p, n, NULL);
 			}
 			continue;
 		}
-		if (n->ctype == CT_OTHER || !n->deploy) {
+		if (n->runs == RUNS_NOTHING || !n->deploy) {
 			if (n->op != OP_KEEP)
 				n->rec_reason = record_reason(p, n,
-				    n->ctype == CT_OTHER ? NULL :
+				    n->runs == RUNS_NOTHING ? NULL :
 				    "deploy = false");
 			continue;
 		}
 		decide(p, topo[k]);
-		if (n->dec == DEC_WAIT || n->dec == DEC_ENSURE) {
-			for (i = 0; i < n->ecnt; i++) {
-				struct node *par = &p->nodes[p->par[n->eoff +
+		if (n->decision == DEC_WAIT || n->decision == DEC_ENSURE) {
+			for (i = 0; i < n->nparents; i++) {
+				struct node *par = &p->nodes[p->par[n->parents_at +
 				    i]];
 
-				if (par->dec == DEC_DEPLOY) {
+				if (par->decision == DEC_DEPLOY) {
 					n->reason = acat(p, type_title(par),
 					    " parent dependency '", par->name,
 					    "' is deploying", NULL);
-					n->dec = DEC_DEPLOY;
+					n->decision = DEC_DEPLOY;
 					break;
 				}
 			}
 		}
-		if (n->op == OP_UPDATE && n->dec != DEC_DEPLOY)
-			n->rec_reason = record_reason(p, n, n->dec == DEC_HOLD ?
+		if (n->op == OP_UPDATE && n->decision != DEC_DEPLOY)
+			n->rec_reason = record_reason(p, n, n->decision == DEC_HOLD ?
 			    n->reason : "no deploy-relevant change");
-		if (n->dec == DEC_WAIT || n->dec == DEC_HOLD) {
+		if (n->decision == DEC_WAIT || n->decision == DEC_HOLD) {
 			n->reason = NULL;
-			n->dec = DEC_NONE;
+			n->decision = DEC_NONE;
 		}
 	}
 
@@ -1209,11 +1209,11 @@ plan_build(struct plan *p, struct buf *err)
 	for (k = 0; k < p->n; k++) {
 		struct node *n = &p->nodes[topo[k]];
 
-		if (n->op == OP_DELETE || n->dec < DEC_ENSURE)
+		if (n->op == OP_DELETE || n->decision < DEC_ENSURE)
 			continue;
 		n->refusal = refusal(p, topo[k]);
-		for (i = 0; !n->refusal && i < n->ecnt; i++) {
-			struct node *par = &p->nodes[p->par[n->eoff + i]];
+		for (i = 0; !n->refusal && i < n->nparents; i++) {
+			struct node *par = &p->nodes[p->par[n->parents_at + i]];
 
 			if (par->refusal)
 				n->refusal = acat(p, n->reason ? n->reason :
@@ -1229,12 +1229,12 @@ plan_build(struct plan *p, struct buf *err)
 
 		if (n->rec_reason)
 			has_rec = 1;
-		if (n->op == OP_DELETE || n->dec < DEC_ENSURE || n->refusal)
+		if (n->op == OP_DELETE || n->decision < DEC_ENSURE || n->refusal)
 			continue;
-		for (i = 0; i < n->ecnt; i++) {
-			struct node *par = &p->nodes[p->par[n->eoff + i]];
+		for (i = 0; i < n->nparents; i++) {
+			struct node *par = &p->nodes[p->par[n->parents_at + i]];
 
-			if (par->dec >= DEC_ENSURE && par->level + 1 > n->level)
+			if (par->decision >= DEC_ENSURE && par->level + 1 > n->level)
 				n->level = par->level + 1;
 		}
 		if (n->level > max_level)
@@ -1243,12 +1243,12 @@ plan_build(struct plan *p, struct buf *err)
 	for (k = p->n; k-- > 0;) {
 		struct node *n = &p->nodes[topo[k]];
 
-		if (n->op != OP_DELETE || n->ctype == CT_OTHER)
+		if (n->op != OP_DELETE || n->runs == RUNS_NOTHING)
 			continue;
 		if (n->level > max_dl)
 			max_dl = n->level;
-		for (i = 0; i < n->ecnt; i++) {
-			struct node *par = &p->nodes[p->par[n->eoff + i]];
+		for (i = 0; i < n->nparents; i++) {
+			struct node *par = &p->nodes[p->par[n->parents_at + i]];
 
 			if (n->level + 1 > par->level)
 				par->level = n->level + 1;
@@ -1267,25 +1267,25 @@ plan_build(struct plan *p, struct buf *err)
 		struct node *n = &p->nodes[i];
 
 		if (n->rec_reason)
-			ss[nss++] = (struct sstep){ 1, n->tix, n->op, SK_RECORD,
+			ss[nss++] = (struct sstep){ 1, n->type_rank, n->op, STEP_RECORD,
 			    name_prefix(n->name), n->name, i };
-		if (n->op == OP_DELETE && n->ctype != CT_OTHER)
+		if (n->op == OP_DELETE && n->runs != RUNS_NOTHING)
 			ss[nss++] = (struct sstep){ dbase + 1 + n->level,
-			    n->tix, 0, SK_DESTROY, name_prefix(n->name),
+			    n->type_rank, 0, STEP_DESTROY, name_prefix(n->name),
 			    n->name, i };
-		else if (n->dec >= DEC_ENSURE && n->refusal)
-			ss[nss++] = (struct sstep){ last, n->tix, 0, SK_REFUSE,
+		else if (n->decision >= DEC_ENSURE && n->refusal)
+			ss[nss++] = (struct sstep){ last, n->type_rank, 0, STEP_REFUSE,
 			    name_prefix(n->name), n->name, i };
-		else if (n->dec >= DEC_ENSURE)
+		else if (n->decision >= DEC_ENSURE)
 			ss[nss++] = (struct sstep){ base + 1 + n->level,
-			    n->tix, 0, SK_DEPLOY, name_prefix(n->name),
+			    n->type_rank, 0, STEP_DEPLOY, name_prefix(n->name),
 			    n->name, i };
 	}
 	qsort(ss, nss, sizeof(*ss), sstep_cmp);
 	for (k = 0; k < nss; k++) {
 		struct node *n = &p->nodes[ss[k].node];
 
-		if (ss[k].kind == SK_RECORD)
+		if (ss[k].kind == STEP_RECORD)
 			n->rec_id = (long)k + 1;
 		else
 			n->dep_id = (long)k + 1;
@@ -1295,22 +1295,22 @@ plan_build(struct plan *p, struct buf *err)
 		size_t nids = 0;
 		const char *action;
 
-		if (ss[k].kind == SK_DEPLOY) {
-			for (i = 0; i < n->ecnt; i++) {
-				struct node *par = &p->nodes[p->par[n->eoff +
+		if (ss[k].kind == STEP_DEPLOY) {
+			for (i = 0; i < n->nparents; i++) {
+				struct node *par = &p->nodes[p->par[n->parents_at +
 				    i]];
 
-				if (par->dec >= DEC_ENSURE) {
+				if (par->decision >= DEC_ENSURE) {
 					KOM_GROW(ids, nids + 1, capids);
 					ids[nids++] = par->dep_id;
 				}
 			}
-			action = n->dec == DEC_DEPLOY ? "deploy" : "ensure";
-		} else if (ss[k].kind == SK_REFUSE) {
+			action = n->decision == DEC_DEPLOY ? "deploy" : "ensure";
+		} else if (ss[k].kind == STEP_REFUSE) {
 			action = "refuse";
-		} else if (ss[k].kind == SK_DESTROY) {
-			for (i = 0; i < n->ccnt; i++) {
-				struct node *c = &p->nodes[p->chl[n->coff + i]];
+		} else if (ss[k].kind == STEP_DESTROY) {
+			for (i = 0; i < n->nchildren; i++) {
+				struct node *c = &p->nodes[p->chl[n->children_at + i]];
 
 				if (c->op == OP_DELETE) {
 					KOM_GROW(ids, nids + 1, capids);
@@ -1322,8 +1322,8 @@ plan_build(struct plan *p, struct buf *err)
 			action = n->op == OP_DELETE ? "remove" : "record";
 		}
 		plan_push_step(p, (long)k + 1, ss[k].stage, action, n->type,
-		    n->name, ss[k].kind == SK_RECORD ? n->rec_reason :
-		    ss[k].kind == SK_REFUSE ? n->refusal : n->reason,
+		    n->name, ss[k].kind == STEP_RECORD ? n->rec_reason :
+		    ss[k].kind == STEP_REFUSE ? n->refusal : n->reason,
 		    (long)ss[k].node, NULL);
 		add_needs(p, ids, nids);
 		if (ss[k].stage > p->stages)

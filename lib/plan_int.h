@@ -13,11 +13,15 @@
 #include "buf.h"
 #include "jsonskim.h"
 
+/* A record's "op". */
 enum { OP_KEEP, OP_CREATE, OP_UPDATE, OP_DELETE };
-enum { CT_OTHER, CT_DEPLOYMENT, CT_STACK };
-/* What a deployment or stack does, weakest first. */
+/* What a resource runs: nothing, a container (deployment), a compose
+ * project (stack).  Only what runs has `after` and deploy decisions. */
+enum { RUNS_NOTHING, RUNS_DEPLOYMENT, RUNS_STACK };
+/* The decision for a deployment or stack, weakest first. */
 enum { DEC_NONE, DEC_HOLD, DEC_WAIT, DEC_ENSURE, DEC_DEPLOY };
-enum { SK_RECORD, SK_DESTROY, SK_DEPLOY, SK_REFUSE };
+/* The kinds of step an apply plan sorts (STEP_DEPLOY: deploy or ensure). */
+enum { STEP_RECORD, STEP_DESTROY, STEP_DEPLOY, STEP_REFUSE };
 
 #define NO_ID (-1L)
 #define ARENA_BLOCK (1u << 20)
@@ -37,10 +41,15 @@ struct node {
 	size_t chlen;
 	const char *dchanges;	/* an update's deploy_changes, ", "-joined */
 	json_t *rec;		/* res parsed, on demand (node_rec) */
-	int tix, op, ctype, deploy, from_state;
-	size_t eoff, ecnt;	/* parents (resolved `after`) in p->par */
-	size_t coff, ccnt;	/* children in p->chl */
-	int dec;
+	int type_rank;		/* Komodo's type order (plan_type_order) */
+	int op;			/* OP_* */
+	int runs;		/* RUNS_* */
+	int deploy, from_state;
+	/* its parents (resolved `after`): p->par[parents_at ..] */
+	size_t parents_at, nparents;
+	/* its children: p->chl[children_at ..] */
+	size_t children_at, nchildren;
+	int decision;		/* DEC_* */
 	const char *reason;	/* of the deploy/ensure/destroy step */
 	const char *refusal;	/* why kom cannot deploy it (support.h), or
 				 * NULL: its step is a "refuse" */
@@ -100,7 +109,10 @@ struct plan {
 	char *ap;
 	size_t aleft;
 	struct jsonskim sk;	/* scratch for plan_add_resource */
-	struct buf b1, b2, b3;	/* scratch */
+	/* scratch: a record's members being kept (add_text); a member key
+	 * decoded, or a reason being written; a JSON string decoded, or
+	 * strings joined */
+	struct buf kept_text, key_or_reason, decoded;
 };
 
 /* Append one message line to err (printf format, newline added). */

@@ -93,16 +93,16 @@ static void
 load_state_type(struct pctx *c, const char *type)
 {
 	struct plan *p = c->p;
-	int tix = plan_type_order(type);
+	int type_rank = plan_type_order(type);
 	struct buf junk = BUF_INIT;
 	json_t *recs, *rec;
 	char *path;
 	size_t i;
 
-	if (!c->statedir || tix >= (int)KOM_NELEM(p->state_loaded) ||
-	    p->state_loaded[tix])
+	if (!c->statedir || type_rank >= (int)KOM_NELEM(p->state_loaded) ||
+	    p->state_loaded[type_rank])
 		return;
-	p->state_loaded[tix] = 1;
+	p->state_loaded[type_rank] = 1;
 	if (state_load_type(c->statedir, type, &recs) < 0) {
 		plan_errf(c->err, "%s: the applied %s resources cannot be read",
 		    c->statedir, type);
