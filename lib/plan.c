@@ -14,8 +14,8 @@
 #include "jsonskim.h"
 #include "plan.h"
 #include "plan_int.h"
-#include "support.h"
 #include "schema.h"
+#include "support.h"
 #include "util.h"
 #include "banned.h"
 

@@ -123,8 +123,7 @@ res_check_refs(struct ctx *c)
 
 	for (i = 0; i < c->nrefs; i++) {
 		struct ref *r = &c->refs[i];
-		char *norm = NULL, *msg = NULL, *what, *loc, *where;
-		char *key = NULL;
+		char *norm = NULL, *msg = NULL, *what, *loc, *where, *key = NULL;
 		int is_error = 1;
 
 		what = xasprintf("%s '%s'", r->rtype, r->rname);

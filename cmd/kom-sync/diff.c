@@ -214,7 +214,7 @@ static struct state_set *volatile kept_applied;
 
 static int
 load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
-    const struct diff_opts *o, const struct config *cfg, const char *statedir,
+    const struct config *cfg, const struct diff_opts *o, const char *statedir,
     struct held *diags, json_t **out)
 {
 	struct known_ctx k = { sj, cfg };
@@ -378,8 +378,8 @@ sync_diff_main(int argc, char **argv)
 		rc = read_records(jfile, &declared);
 	} else {
 		state_start(&sj, p.state);
-		rc = load_declared(paths, npaths, strict, &sj, &o,
-		    &cfg, p.state, &diags, &declared);
+		rc = load_declared(paths, npaths, strict, &sj, &cfg, &o,
+		    p.state, &diags, &declared);
 		applied = state_wait(&sj);
 		held_flush(&diags, applied != NULL);
 		if (!applied) {

@@ -123,9 +123,9 @@ sync_resources_main(int argc, char **argv)
 	o.match_tags = tags;
 	o.nmatch_tags = ntags;
 	o.secrets_dir = secrets_dir;
-	o.read_errors = &read_errors;
 	/* show passes inline secret values on, sealed; validate needs not */
 	o.statedir = show ? statedir : NULL;
+	o.read_errors = &read_errors;
 	errors = resource_load((const char *const *)argv, (size_t)argc, &o,
 	    &records);
 	if (errors) {
