@@ -366,7 +366,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		res_secret_variable(c, tbl, rec, config, name != NULL);
 	json_object_set_new_nocheck(rec, "config", config);
 	free(norm);
-	if (c->rname) {
+	if (c->rname && c->opts->notes) {
 		struct buf what = BUF_INIT, m = BUF_INIT;
 		char *at;
 
