@@ -8,8 +8,8 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "file.h"
 #include "gitcfg.h"
+#include "secrets.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -225,55 +225,24 @@ gitcfg_account(const struct gitcfg_provider *p, const char *username)
 	return NULL;
 }
 
-/*
- * TODO: switch to lib/secrets once it lands on main; until then this is
- * the lookup order of lib/resource.c and kom-exec's vars.c.
- */
+/* The one secret lookup of lib/secrets, with the file USERNAME@DOMAIN. */
 char *
 gitcfg_token(const struct gitcfg_provider *p, const struct gitcfg_account *a,
     const char *secrets_dir)
 {
-	const char *dirs[3];
-	struct buf b = BUF_INIT;
-	char *name;
-	size_t n = 0, i;
+	struct secrets sec;
+	char *name, *value = NULL, *where = NULL;
 
 	if (a->token)
 		return xstrdup(a->token);
-	if (secrets_dir)
-		dirs[n++] = secrets_dir;
-	else if (getenv("KOM_SECRETS_DIR") && *getenv("KOM_SECRETS_DIR"))
-		dirs[n++] = getenv("KOM_SECRETS_DIR");
-	else {
-		if (getenv("CREDENTIALS_DIRECTORY") &&
-		    *getenv("CREDENTIALS_DIRECTORY"))
-			dirs[n++] = getenv("CREDENTIALS_DIRECTORY");
-		dirs[n++] = "/etc/kom/secrets";
-	}
 	name = xasprintf("%s@%s", a->username, p->domain);
-	if (strchr(name, '/')) {
-		free(name);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		char *path = xasprintf("%s/%s", dirs[i], name);
-		int r;
-
-		buf_reset(&b);
-		r = file_read(path, &b, GITCFG_MAX_TOKEN);
-		free(path);
-		if (r == 0) {
-			free(name);
-			if (b.len && b.s[b.len - 1] == '\n')
-				buf_truncate(&b, b.len - 1);
-			if (b.len && b.s[b.len - 1] == '\r')
-				buf_truncate(&b, b.len - 1);
-			return buf_release(&b);
-		}
-	}
+	secrets_init(&sec, secrets_dir);
+	if (secrets_read(&sec, name, &value, &where) < 0)
+		value = NULL;
+	secrets_free(&sec);
+	free(where);
 	free(name);
-	buf_free(&b);
-	return NULL;
+	return value;
 }
 
 int
@@ -300,9 +269,16 @@ gitcfg_auth(const struct gitcfg *g, const char *cfgpath,
 	if (ga->ssh_key)
 		return 0;
 	if (!(*token = gitcfg_token(gp, ga, secrets_dir))) {
+		struct secrets sec;
+		char *where;
+
+		secrets_init(&sec, secrets_dir);
+		where = secrets_where(&sec);
 		buf_printf(err, "%s: account '%s' of git_provider '%s' has no "
-		    "token (kom.toml or the secret file '%s@%s')", url, account,
-		    domain, account, gp->domain);
+		    "token: none in kom.toml, no secret file '%s@%s' in %s",
+		    url, account, domain, account, gp->domain, where);
+		free(where);
+		secrets_free(&sec);
 		return -1;
 	}
 	a->token = *token;

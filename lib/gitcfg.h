@@ -28,8 +28,6 @@
 
 struct toml_kv;
 
-#define GITCFG_MAX_TOKEN 4096
-
 struct gitcfg_account {
 	char *username;
 	char *token;		/* NULL: from the secrets directory */
@@ -63,10 +61,10 @@ const struct gitcfg_account *gitcfg_account(const struct gitcfg_provider *p,
     const char *username);
 
 /*
- * The account's token: its "token", else the first regular file
- * "USERNAME@DOMAIN" in secrets_dir (when not NULL), else in
- * $KOM_SECRETS_DIR, $CREDENTIALS_DIRECTORY and /etc/kom/secrets, one
- * trailing newline removed.  A fresh string, or NULL when there is none.
+ * The account's token: its "token", else the secret "USERNAME@DOMAIN"
+ * (lib/secrets: $CREDENTIALS_DIRECTORY, then $KOM_SECRETS_DIR, or
+ * secrets_dir when not NULL, or /etc/kom/secrets).  A fresh string the
+ * caller wipes (secrets_wipe), or NULL when there is none.
  */
 char *gitcfg_token(const struct gitcfg_provider *p,
     const struct gitcfg_account *a, const char *secrets_dir);

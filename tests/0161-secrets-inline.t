@@ -125,4 +125,9 @@ kom-exec deploy "$PFX-api" >"$T/out" 2>"$T/err"
 ok 'a value sealed under another key fails the step' grep -q \
     "secret 'API_TOKEN': the value recorded from git cannot be unsealed" \
     "$T/out"
+rm "$KOM_HOME/state/secret.key"
+kom-exec deploy "$PFX-api" >"$T/out" 2>"$T/err"
+ok 'without the key the step fails naming it' grep -q \
+    "secret 'API_TOKEN': $KOM_HOME/state/secret.key: No such file or directory" \
+    "$T/out"
 done_testing

@@ -91,7 +91,7 @@ ok 'the wrong token is not shown' sh -c "! grep -q wrong-token '$T/out' '$T/err'
 provider "$GIT_HTTP" "" >"$KOM_HOME/kom.toml"
 fetch "$R"
 is "$(cat "$T/rc")" 78 'no token: exit 78'
-is "$(cat "$T/err")" "kom-poll: http://$GIT_HTTP/private/secret: account 'kom' of git_provider '$GIT_HTTP' has no token (kom.toml or the secret file 'kom@$GIT_HTTP')" \
+is "$(cat "$T/err")" "kom-poll: http://$GIT_HTTP/private/secret: account 'kom' of git_provider '$GIT_HTTP' has no token: none in kom.toml, no secret file 'kom@$GIT_HTTP' in /etc/kom/secrets" \
     'says where a token would come from'
 
 # an account kom.toml does not have

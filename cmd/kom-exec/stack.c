@@ -19,12 +19,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "compose.h"
 #include "docker.h"
-#include "exec.h"
+#include "stack.h"
 #include "file.h"
 #include "jsonl.h"
 #include "proc.h"
@@ -222,12 +221,14 @@ stk_hash(struct job *j, struct stk *s)
 	unsigned int dlen = 0;
 	char *cfg;
 	size_t k;
+	int ok;
 
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	cfg = json_dumps(s->cfg, JSON_SORT_KEYS | JSON_COMPACT);
-	EVP_DigestUpdate(md, cfg, strlen(cfg));
+	ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	if ((cfg = json_dumps(s->cfg, JSON_SORT_KEYS | JSON_COMPACT)) == NULL)
+		ok = 0;
+	ok = ok && EVP_DigestUpdate(md, cfg, strlen(cfg)) == 1;
 	free(cfg);
-	for (k = 0; s->files[k]; k++) {
+	for (k = 0; ok && s->files[k]; k++) {
 		struct buf b = BUF_INIT;
 		char *path = s->files[k][0] == '/' ? xstrdup(s->files[k]) :
 		    xasprintf("%s/%s", s->dir, s->files[k]);
@@ -243,15 +244,17 @@ stk_hash(struct job *j, struct stk *s)
 		}
 		/* the name as declared, not the resolved path: a checkout
 		 * that moves (or a new commit's checkout) is no change */
-		EVP_DigestUpdate(md, s->files[k], strlen(s->files[k]) + 1);
-		EVP_DigestUpdate(md, b.s, b.len + 1);
+		ok = EVP_DigestUpdate(md, s->files[k], strlen(s->files[k]) +
+		    1) == 1 && EVP_DigestUpdate(md, b.s, b.len + 1) == 1;
 		free(path);
 		buf_free(&b);
 	}
-	EVP_DigestFinal_ex(md, dig, &dlen);
+	ok = ok && EVP_DigestFinal_ex(md, dig, &dlen) == 1 && dlen >= 32;
 	EVP_MD_CTX_free(md);
-	if (dlen != 32)
-		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	if (!ok) {
+		job_fail(j, "cannot compute the stack's hash (SHA-256)");
+		return -1;
+	}
 	kom_hex(dig, 32, s->hash);
 	return 0;
 }
@@ -316,6 +319,41 @@ live_state(json_t *list, const json_t *cfg, size_t nservices)
 		if (counts[k] == n)
 			return k == 2 ? "stopped" : same[k];
 	return "unhealthy";
+}
+
+/*
+ * Say which services do not run: "service web2 is exited", "service db
+ * has no container" (services: the names compose listed at deploy).
+ */
+static void
+not_running(json_t *list, const json_t *cfg, const json_t *services,
+    struct buf *why)
+{
+	json_t *c, *v;
+	size_t i, k;
+
+	json_array_foreach(services, k, v) {
+		const char *svc = json_string_value(v), *st = NULL;
+
+		if (!svc || ignored(cfg, svc))
+			continue;
+		json_array_foreach(list, i, c) {
+			const char *cs = json_string_value(json_object_get(
+			    json_object_get(c, "Labels"),
+			    "com.docker.compose.service"));
+
+			if (cs && strcmp(cs, svc) == 0 && (!st ||
+			    strcmp(cstr(c, "State"), "running") != 0))
+				st = cstr(c, "State");
+		}
+		if (st && (strcmp(st, "running") == 0 ||
+		    strcmp(st, "paused") == 0))
+			continue;
+		buf_printf(why, "%sservice %s %s%s", why->len ? ", " : "",
+		    svc, st ? "is " : "has no container", st ? st : "");
+	}
+	if (!why->len)
+		buf_adds(why, "unhealthy");
 }
 
 /* Run one compose command; -1 after job_fail (output kept in detail). */
@@ -404,7 +442,6 @@ down_by_api(struct job *j, const char *project)
 	struct docker_error e;
 	json_t *list = project_containers(j->d, project, &e), *c, *nets = NULL;
 	size_t i;
-	char *path, *flt, *esc;
 
 	if (!list) {
 		job_fail(j, "cannot list containers: %s", e.msg);
@@ -413,8 +450,7 @@ down_by_api(struct job *j, const char *project)
 	json_array_foreach(list, i, c) {
 		const char *id = cstr(c, "Id");
 
-		if (docker_container_remove(j->d, id, 1, 0, &e) < 0 &&
-		    e.code != DOCKER_ENOTFOUND) {
+		if (job_remove_container(j, id, &e) < 0) {
 			job_fail(j, "cannot remove a container of project "
 			    "'%s': %s", project, e.msg);
 			json_decref(list);
@@ -422,22 +458,16 @@ down_by_api(struct job *j, const char *project)
 		}
 	}
 	json_decref(list);
-	flt = xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}",
-	    project);
-	esc = curl_easy_escape(NULL, flt, 0);
-	path = xasprintf("/networks?filters=%s", esc ? esc : "");
-	if (docker_request(j->d, "GET", path, NULL, &nets, &e) == 0) {
-		json_array_foreach(nets, i, c) {
-			char *np = xasprintf("/networks/%s", cstr(c, "Id"));
+	{
+		char *l = xasprintf("com.docker.compose.project=%s", project);
+		const char *labels[] = { l, NULL };
 
-			docker_request(j->d, "DELETE", np, NULL, NULL, &e);
-			free(np);
-		}
+		if (docker_network_list(j->d, labels, &nets, &e) == 0)
+			json_array_foreach(nets, i, c)
+				docker_network_remove(j->d, cstr(c, "Id"), &e);
+		free(l);
 	}
 	json_decref(nets);
-	free(path);
-	curl_free(esc);
-	free(flt);
 	return 0;
 }
 
@@ -616,6 +646,7 @@ stack_status(struct job *j)
 	    j->name;
 	const char *state, *drift = NULL;
 	struct docker_error e;
+	struct buf why = BUF_INIT;
 	struct stk s;
 
 	memset(&s, 0, sizeof(s));
@@ -628,6 +659,8 @@ stack_status(struct job *j)
 	}
 	state = live_state(list, json_object_get(j->resource, "config"),
 	    json_array_size(json_object_get(ex, "services")));
+	not_running(list, json_object_get(j->resource, "config"),
+	    json_object_get(ex, "services"), &why);
 	json_object_set_new(st, "state", json_string(state));
 	json_object_set_new(st, "containers", json_integer(
 	    (json_int_t)json_array_size(list)));
@@ -638,6 +671,8 @@ stack_status(struct job *j)
 		drift = "removed";
 	else if (strcmp(state, "stopped") == 0)
 		drift = "stopped";
+	else if (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0)
+		drift = "stopped";	/* some of its services */
 	else if (stk_setup(j, &s, 0) == 0 && stk_hash(j, &s) == 0 &&
 	    strcmp(s.hash, cstr(ex, "config_hash")) != 0)
 		drift = "changed";
@@ -645,9 +680,14 @@ stack_status(struct job *j)
 	j->status = JOB_OK;
 	json_object_set_new(st, "drift", drift ? json_string(drift) :
 	    json_null());
-	if (drift)
+	if (drift && strcmp(drift, "changed") == 0)
 		json_object_set_new(st, "drift_detail", json_string(
-		    strcmp(drift, "changed") == 0 ? "compose files, env or "
-		    "config differ from what was applied" : state));
+		    "compose files, env or config differ from what was "
+		    "applied"));
+	else if (drift && strcmp(state, "unhealthy") == 0)
+		json_object_set_new(st, "drift_detail", json_string(why.s));
+	else if (drift)
+		json_object_set_new(st, "drift_detail", json_string(state));
+	buf_free(&why);
 	return st;
 }

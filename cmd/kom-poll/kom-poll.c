@@ -30,6 +30,7 @@
 #include "jsonl.h"
 #include "paths.h"
 #include "resource.h"
+#include "secrets.h"
 #include "util.h"
 #include "banned.h"
 
@@ -246,10 +247,7 @@ fetch_remote(struct run *r, struct remote *rm)
 	else
 		rm->cls = kgit_fetch(g, &a, r->timeout_ms, &st, &err);
 	kgit_close(g);
-	if (token) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
+	secrets_wipe(token);
 	if (rm->cls) {
 		rm->err = buf_release(&err);
 		kom_warn("%s", rm->err);
@@ -257,6 +255,18 @@ fetch_remote(struct run *r, struct remote *rm)
 		rm->downloaded = st.downloaded;
 	}
 	buf_free(&err);
+}
+
+/*
+ * The resource files' errors and warnings; not their notes (what kom does
+ * not act on yet): kom-sync gives those, and kom-poll acts on the repos.
+ */
+static void
+diag_line(void *ctx, int is_error, const char *line)
+{
+	(void)ctx;
+	if (is_error || !strstr(line, ": note: "))
+		kom_warn("%s", line);
 }
 
 static void
@@ -268,6 +278,7 @@ read_paths(struct run *r, char **paths, size_t n,
 	size_t i;
 
 	memset(&o, 0, sizeof(o));
+	o.diag = diag_line;
 	o.server = r->server;
 	o.secrets_dir = r->cfg.secrets_dir;
 	if (sy) {
@@ -474,7 +485,7 @@ fetch_main(int argc, char **argv)
 	const struct config_sync *sy = NULL;
 	const char *yname = NULL;
 	json_t *all = json_array(), *end;
-	char host[256], *endp;
+	char *host = NULL, *endp;
 	long secs;
 	size_t i, nerr = 0, nfetched = 0;
 	int ch, rc = KOM_EX_OK, st, wrc = 0;
@@ -503,7 +514,7 @@ fetch_main(int argc, char **argv)
 		case 'h':
 			puts(usage);
 			json_decref(all);
-			return KOM_EX_OK;
+			return kom_close_stdout(KOM_EX_OK);
 		default:
 			json_decref(all);
 			return usage_error();
@@ -520,12 +531,7 @@ fetch_main(int argc, char **argv)
 	}
 	r.reposdir = xasprintf("%s/repos", p.state);
 	paths_free(&p);
-	if (r.cfg.server)
-		r.server = r.cfg.server;
-	else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		r.server = host;
-	}
+	r.server = host = config_server(&r.cfg);
 	if (yname && !(sy = config_sync(&r.cfg, yname))) {
 		kom_warn("%s: no resource_sync named '%s'", r.cfg.path, yname);
 		rc = KOM_EX_CONFIG;
@@ -593,11 +599,9 @@ out:
 	free(r.reposdir);
 	json_decref(all);
 	config_free(&r.cfg);
-	if (fclose(stdout) != 0 || wrc) {
-		kom_warne("stdout");
-		return KOM_EX_IOERR;
-	}
-	return rc;
+	free(host);
+	/* a failed write also sets the stream's error flag */
+	return kom_close_stdout(wrc && !ferror(stdout) ? KOM_EX_IOERR : rc);
 }
 
 int
@@ -607,11 +611,11 @@ main(int argc, char **argv)
 		return usage_error();
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		puts(usage);
-		return KOM_EX_OK;
+		return kom_close_stdout(KOM_EX_OK);
 	}
 	if (!strcmp(argv[1], "-V")) {
 		puts("kom-poll " KOM_VERSION);
-		return KOM_EX_OK;
+		return kom_close_stdout(KOM_EX_OK);
 	}
 	if (!strcmp(argv[1], "fetch"))
 		return fetch_main(argc - 1, argv + 1);

@@ -1,12 +1,16 @@
 /*
- * apply.c: read kom-plan's whole stream, then run its steps stage by stage.
+ * run.c: the plan runner: read kom-plan's whole stream, then run its
+ * steps stage by stage, through the resource kinds (deployment.c,
+ * stack.c) and the job runtime (job.c).
  *
  * Nothing is applied until the end record has been read: a truncated plan
  * or one that carries an error record changes nothing (exit 65).  Steps of
  * a stage run concurrently, each on its own thread; at most -j of them
  * hold an engine slot (and a pooled engine handle) at once, and a step
- * that only waits (grace period, healthcheck, sleep) holds none.  A failed step skips every step that needs it, and no
- * later stage starts (Komodo stops after the first failing round).
+ * that only waits (grace period, healthcheck, sleep) holds none.  A failed
+ * step skips every step that needs it, and no later stage starts (Komodo
+ * stops after the first failing round).  A failed step whose engine did
+ * not answer in time makes the run exit 75.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,12 +21,21 @@
 #include <unistd.h>
 
 #include "docker.h"
-#include "exec.h"
+#include "deployment.h"
+#include "run.h"
+#include "stack.h"
 #include "file.h"
 #include "jsonl.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
+
+/*
+ * The whole plan is read, and kept, before anything is applied: a cap on
+ * it.  kom-plan's bench plan of 100,000 steps is about 60 MiB.
+ */
+#define PLAN_MAX_STEPS 100000
+#define PLAN_MAX_BYTES (256 << 20)
 
 struct step {
 	json_t *rec;
@@ -45,63 +58,10 @@ struct plan {
 	size_t *cur;
 	size_t ncur, next;
 	int counts[4];
+	int tempfail;		/* a step failed for an engine that did not answer */
 };
 
-const char *
-job_status_name(int status)
-{
-	static const char *const names[] = { "ok", "failed", "skipped", "noop" };
-
-	return names[status];
-}
-
-void
-job_init(struct job *j, struct exec_ctx *x, const char *action,
-    const char *type, const char *name, json_t *step, json_t *resource)
-{
-	memset(j, 0, sizeof(*j));
-	j->x = x;
-	j->action = action;
-	j->type = type;
-	j->name = name;
-	j->step = step;
-	j->resource = resource;
-	j->status = JOB_OK;
-	buf_init(&j->err);
-	buf_init(&j->note);
-	j->detail = json_object();
-}
-
-void
-job_free(struct job *j)
-{
-	buf_free(&j->err);
-	buf_free(&j->note);
-	json_decref(j->detail);
-	vars_free(j->vars);
-	if (j->d)
-		docker_close(j->d);
-}
-
-void
-job_fail(struct job *j, const char *fmt, ...)
-{
-	va_list ap;
-
-	buf_reset(&j->err);
-	va_start(ap, fmt);
-	buf_vprintf(&j->err, fmt, ap);
-	va_end(ap);
-	j->status = JOB_FAILED;
-}
-
-static char *
-masked(struct job *j, const char *s)
-{
-	return j->vars ? vars_mask(j->vars, s) : xstrdup(s);
-}
-
-void
+static void
 job_history(struct job *j, long id, const char *reason, long ms)
 {
 	json_t *e;
@@ -110,12 +70,18 @@ job_history(struct job *j, long id, const char *reason, long ms)
 	if (j->x->dry_run)
 		return;
 	if (j->status == JOB_FAILED || j->status == JOB_SKIPPED)
-		err = masked(j, j->err.s);
+		err = job_masked(j, j->err.s);
 	e = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
 	    "ts", (json_int_t)kom_wall_ms(), "id", (json_int_t)id,
 	    "action", j->action, "type", j->type, "name", j->name,
 	    "reason", reason, "status", job_status_name(j->status),
 	    "ms", (json_int_t)ms);
+	if (!e) {
+		/* A name or reason that is not UTF-8. */
+		kom_warn("history not written for step %ld", id);
+		free(err);
+		return;
+	}
 	if (err)
 		json_object_set_new(e, "error", json_string(err));
 	if (j->detail && json_object_get(j->detail, "rolled_back"))
@@ -155,15 +121,22 @@ flush_noops(struct exec_ctx *x)
 	t = (time_t)(json_integer_value(json_object_get(json_array_get(
 	    x->noops, 0), "ts")) / 1000);
 	json_array_foreach(x->noops, i, e) {
-		if ((text = json_dumps(e, JSON_COMPACT))) {
-			buf_adds(&b, text);
-			buf_addc(&b, '\n');
-			free(text);
+		if (!(text = json_dumps(e, JSON_COMPACT))) {
+			kom_warn("history not written for step %lld",
+			    json_integer_value(json_object_get(e, "id")));
+			continue;
 		}
+		buf_adds(&b, text);
+		buf_addc(&b, '\n');
+		free(text);
 	}
 	json_array_clear(x->noops);
+	if (!gmtime_r(&t, &tm)) {
+		kom_warn("history not written: bad time %lld", (long long)t);
+		buf_free(&b);
+		return;
+	}
 	dir = xasprintf("%s/history", x->paths.state);
-	gmtime_r(&t, &tm);
 	path = xasprintf("%s/%04d-%02d.jsonl", dir, tm.tm_year + 1900,
 	    tm.tm_mon + 1);
 	if (file_mkdir_p(dir, 0755) < 0 ||
@@ -191,7 +164,7 @@ write_result(struct exec_ctx *x, struct job *j, long id, const char *reason,
 	    "type", j->type, "name", j->name, "reason", reason,
 	    "ms", (json_int_t)ms);
 	if (j->status == JOB_FAILED || j->status == JOB_SKIPPED) {
-		err = masked(j, j->err.s);
+		err = job_masked(j, j->err.s);
 		json_object_set_new(r, "error", json_string(err));
 	}
 	if (j->vars)
@@ -327,62 +300,6 @@ job_run(struct job *j)
 	}
 }
 
-int
-engine_open(struct exec_ctx *x, struct docker **d)
-{
-	struct docker_error err;
-
-	*d = docker_open(&err);
-	if (!*d) {
-		kom_warn("%s", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-int
-job_engine_get(struct job *j)
-{
-	struct exec_ctx *x = j->x;
-	struct docker *d = NULL;
-
-	if (!x->pooled)
-		return j->d ? 0 : -1;
-	if (j->d)
-		return 0;
-	pthread_mutex_lock(&x->mu);
-	while (x->slots == 0)
-		pthread_cond_wait(&x->slot_cv, &x->mu);
-	x->slots--;
-	if (x->nidle)
-		d = x->idle[--x->nidle];
-	pthread_mutex_unlock(&x->mu);
-	if (!d && engine_open(x, &d) < 0) {
-		pthread_mutex_lock(&x->mu);
-		x->slots++;
-		pthread_cond_signal(&x->slot_cv);
-		pthread_mutex_unlock(&x->mu);
-		return -1;
-	}
-	j->d = d;
-	return 0;
-}
-
-void
-job_engine_put(struct job *j)
-{
-	struct exec_ctx *x = j->x;
-
-	if (!x->pooled || !j->d)
-		return;
-	pthread_mutex_lock(&x->mu);
-	x->idle[x->nidle++] = j->d;	/* room for -j: one per slot */
-	x->slots++;
-	pthread_cond_signal(&x->slot_cv);
-	pthread_mutex_unlock(&x->mu);
-	j->d = NULL;
-}
-
 static size_t
 find_id(struct plan *p, long id)
 {
@@ -452,6 +369,8 @@ run_step(struct plan *p, size_t i)
 	s->deployed = j.deployed;
 	s->done = 1;
 	p->counts[j.status]++;
+	if (j.status == JOB_FAILED && j.tempfail)
+		p->tempfail = 1;
 	pthread_mutex_unlock(&p->x->mu);
 	job_free(&j);
 }
@@ -652,7 +571,10 @@ plan_free(struct plan *p)
 	free(p->cur);
 }
 
-/* Read the whole plan; returns 0 or an exit status after a message. */
+/*
+ * Read the whole plan; returns 0 or an exit status after a message
+ * (negated when the file could not even be opened).
+ */
 static int
 read_plan(const char *file, struct plan *p)
 {
@@ -661,12 +583,14 @@ read_plan(const char *file, struct plan *p)
 	json_t *rec;
 	FILE *fp = stdin;
 	const char *name = file ? file : "<stdin>";
-	size_t cap = 0, i, k;
+	size_t cap = 0, i, k, bytes = 0;
 	long *lines = NULL;
 	int rc = 0, got;
 
-	if (file && !(fp = fopen(file, "re")))
-		kom_diee(KOM_EX_IOERR, "%s", file);
+	if (file && !(fp = fopen(file, "re"))) {
+		kom_warne("%s", file);
+		return -KOM_EX_IOERR;	/* nothing read: nothing to say */
+	}
 	jsonl_reader_init(&r, fp, name);
 	while ((got = jsonl_next(&r, &rec)) == 1) {
 		const char *kind = jsonl_kind(rec);
@@ -679,7 +603,14 @@ read_plan(const char *file, struct plan *p)
 
 			kom_warn("%s:%ld: error from %s: %s", name, r.line,
 			    prog ? prog : "an earlier stage", m ? m : "");
-			jsonl_write(stdout, rec);
+			/* Passed on, so that the last stage fails too. */
+			if (jsonl_write(stdout, rec) < 0 ||
+			    fflush(stdout) == EOF) {
+				kom_warne("stdout");
+				json_decref(rec);
+				rc = KOM_EX_IOERR;
+				break;
+			}
 			json_decref(rec);
 			rc = KOM_EX_DATAERR;
 			continue;
@@ -687,6 +618,16 @@ read_plan(const char *file, struct plan *p)
 		if (strcmp(kind, "step") != 0) {
 			json_decref(rec);
 			continue;
+		}
+		bytes += r.buf.len + 1;
+		if (p->n >= PLAN_MAX_STEPS || bytes > PLAN_MAX_BYTES) {
+			kom_warn("%s:%ld: a plan may have at most %d steps in "
+			    "%d MiB: kom-exec holds it whole before it applies "
+			    "anything", name, r.line, PLAN_MAX_STEPS,
+			    PLAN_MAX_BYTES >> 20);
+			json_decref(rec);
+			rc = KOM_EX_DATAERR;
+			break;
 		}
 		KOM_GROW(p->v, p->n + 1, cap);
 		lines = xreallocarray(lines, cap, sizeof(*lines));
@@ -779,13 +720,17 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	p.x = x;
 	rc = read_plan(file, &p);
 	if (rc) {
-		kom_warn("nothing applied");
+		if (rc > 0)
+			kom_warn("nothing applied");
 		plan_free(&p);
-		return rc;
+		return rc > 0 ? rc : -rc;
 	}
 	if (!x->dry_run) {
-		if (file_mkdir_p(x->paths.state, 0755) < 0)
-			kom_diee(KOM_EX_IOERR, "%s", x->paths.state);
+		if (file_mkdir_p(x->paths.state, 0755) < 0) {
+			kom_warne("%s", x->paths.state);
+			plan_free(&p);
+			return KOM_EX_IOERR;
+		}
 		lock = state_lock(x->paths.state, !nowait);
 		if (lock < 0 && errno == EWOULDBLOCK) {
 			kom_warn("another kom-exec is applying (%s/lock)",
@@ -793,8 +738,11 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 			plan_free(&p);
 			return KOM_EX_NO;
 		}
-		if (lock < 0)
-			kom_diee(KOM_EX_IOERR, "%s/lock", x->paths.state);
+		if (lock < 0) {
+			kom_warne("%s/lock", x->paths.state);
+			plan_free(&p);
+			return KOM_EX_IOERR;
+		}
 	}
 	/* Reach the engine before anything changes, not halfway through. */
 	for (i = 0; i < p.n; i++)
@@ -807,7 +755,8 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 			plan_free(&p);
 			if (lock >= 0)
 				close(lock);
-			return KOM_EX_UNAVAILABLE;
+			return de.code == DOCKER_ETIMEOUT ? KOM_EX_TEMPFAIL :
+			    KOM_EX_UNAVAILABLE;
 		}
 	}
 	x->idle = xcalloc((size_t)x->jobs, sizeof(*x->idle));
@@ -815,7 +764,6 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 		x->idle[x->nidle++] = d;
 	x->slots = x->jobs;
 	x->pooled = 1;
-	pthread_cond_init(&x->slot_cv, NULL);
 	x->images = json_object();
 	x->noops = json_array();
 	p.cur = xcalloc(p.n + 1, sizeof(size_t));
@@ -843,14 +791,14 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	if (x->dry_run)
 		json_object_set_new(end, "dry_run", json_true());
 	jsonl_write_steal(stdout, end);
-	rc = p.counts[JOB_FAILED] ? KOM_EX_NO : KOM_EX_OK;
+	rc = p.tempfail ? KOM_EX_TEMPFAIL : p.counts[JOB_FAILED] ? KOM_EX_NO :
+	    KOM_EX_OK;
 	plan_free(&p);
 	while (x->nidle)
 		docker_close(x->idle[--x->nidle]);
 	free(x->idle);
 	x->idle = NULL;
 	x->pooled = 0;
-	pthread_cond_destroy(&x->slot_cv);
 	json_decref(x->images);
 	x->images = NULL;
 	json_decref(x->snapshot);

@@ -1,34 +1,37 @@
 /*
- * deploy.c: a deployment's container, replaced health-gated.
+ * deployment.c: the deployment kind: a container, replaced health-gated,
+ * in named phases (see "the replacement, in named phases" below):
  *
- *	create NAME-kom-new; stop the old one (its termination signal and
- *	timeout); start the new one; rename old -> NAME-kom-old and
- *	new -> NAME; wait until it is healthy (or, without a healthcheck,
- *	has kept running for the grace period); remove the old one.
+ *	pull; create NAME-kom-new; stop the old one (its termination signal
+ *	and timeout); swap: old -> NAME-kom-old, new -> NAME; start the new
+ *	one; gate: wait until it is healthy (or, without a healthcheck, has
+ *	kept running for the grace period); finish: remove the old one.
  *
  * The old one is stopped before the new one starts because with host
  * networking (Komodo's default) both cannot bind the same port.  When the
- * new one exits, turns unhealthy or times out, it is removed, the old one
- * gets its name back and is started again, and a DeploymentRollback alert
- * goes into the spool.  Every deploy first repairs what a killed kom-exec
- * can leave behind, so that a rerun converges: a NAME-kom-new is removed,
- * a NAME-kom-old without a NAME is renamed back, extra containers carrying
- * the deployment's labels are removed.
+ * new one cannot start, exits, turns unhealthy or times out, it is
+ * removed, the old one gets its name back and is started again, and a
+ * DeploymentRollback alert goes into the spool (lib/alert).  Every deploy
+ * first resumes a replacement a killed (or stalled) kom-exec left half
+ * done, from its journal and the containers' names, and repairs the rest,
+ * so that a rerun converges.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "alert.h"
 #include "container.h"
 #include "container_drift.h"
+#include "deployment.h"
 #include "docker.h"
-#include "exec.h"
+#include "file.h"
 #include "jsonl.h"
-#include "spool.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -66,71 +69,12 @@ dfail(struct job *j, const char *what, const struct docker_error *e)
 	job_fail(j, "%s: %s", what, e->msg);
 }
 
-/* Expand every string inside val in place. */
-static int
-expand_json(struct vars *v, json_t *val, struct buf *err)
-{
-	size_t i;
-	const char *k;
-	json_t *x;
-
-	if (json_is_string(val)) {
-		char *out;
-
-		if (vars_expand_str(v, json_string_value(val), &out, err) < 0)
-			return -1;
-		json_string_set(val, out);
-		explicit_bzero(out, strlen(out));
-		free(out);
-	} else if (json_is_array(val)) {
-		json_array_foreach(val, i, x)
-			if (expand_json(v, x, err) < 0)
-				return -1;
-	} else if (json_is_object(val)) {
-		json_object_foreach(val, k, x)
-			if (expand_json(v, x, err) < 0)
-				return -1;
-	}
-	return 0;
-}
-
-/*
- * The interpolated config (komodo-behaviour.md 3.2: environment, ports,
- * volumes, labels, command, extra_args; not image), or NULL after
- * job_fail.  Secrets used are remembered in j->vars for masking.
- */
-json_t *
-config_interpolated(struct job *j, const json_t *config,
-    const char *const *fields)
-{
-	json_t *cfg = json_deep_copy(config);
-	struct buf err = BUF_INIT;
-	size_t i;
-
-	if (!j->vars)
-		j->vars = vars_load(j->x->paths.state, j->x->secrets_dir);
-	if (json_is_true(json_object_get(cfg, "skip_secret_interp")))
-		return cfg;
-	for (i = 0; fields[i]; i++) {
-		json_t *f = json_object_get(cfg, fields[i]);
-
-		if (f && expand_json(j->vars, f, &err) < 0) {
-			job_fail(j, "%s: %s", fields[i], err.s);
-			buf_free(&err);
-			json_decref(cfg);
-			return NULL;
-		}
-	}
-	buf_free(&err);
-	return cfg;
-}
-
 static const char *const dep_fields[] = {
 	"environment", "ports", "volumes", "labels", "command", "extra_args",
 	NULL,
 };
 
-char *
+static char *
 deployment_container_name(const json_t *resource)
 {
 	const char *n = json_string_value(json_object_get(resource, "name"));
@@ -217,6 +161,7 @@ list_managed(struct job *j, const char *type, const char *name)
 	return out;
 }
 
+/* Does the reference name its registry (whose tags move)? */
 static int
 has_registry(const char *image)
 {
@@ -384,31 +329,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 	}
 }
 
-void
-alert_rollback(struct job *j, const char *from, const char *to,
-    const char *error, json_t *log)
-{
-	json_t *a;
-	char *s, *m;
-
-	a = json_pack("{s:s, s:I, s:s, s:b, s:{s:s, s:s}, s:{s:s, s:{s:s, "
-	    "s:s, s:s, s:s, s:s, s:s, s:O}}}",
-	    "kind", "alert", "ts", (json_int_t)kom_wall_ms(), "level", "WARNING",
-	    "resolved", 0, "target", "type", "Deployment", "id", j->name,
-	    "data", "type", "DeploymentRollback", "data", "id", j->name,
-	    "name", j->name, "server_name", j->x->server, "from", from,
-	    "to", to, "error", error, "log", log);
-	vars_mask_json(j->vars, a);
-	s = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	m = xasprintf("%s\n", s);
-	if (spool_init(j->x->paths.spool, "alert") < 0 ||
-	    spool_put(j->x->paths.spool, "alert", m, strlen(m), NULL) < 0)
-		kom_warne("%s/alert: alert for '%s' not queued",
-		    j->x->paths.spool, j->name);
-	free(s);
-	free(m);
-}
+/* ---- what a run knows before a replacement ---- */
 
 /* Save the resource as applied, with what the engine gave us. */
 static void
@@ -447,6 +368,440 @@ state_matches(struct job *j, const char *cid, const char *hash)
 	return same;
 }
 
+static int
+is_running(json_t *summary)
+{
+	const char *s = json_string_value(json_object_get(summary, "State"));
+
+	return s && (strcmp(s, "running") == 0);
+}
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+/* ---- the replacement, in named phases ----
+ *
+ *	pull	the image (nothing changes yet)
+ *	create	the new container, NAME-kom-new (a first one: NAME)
+ *	stop	the old one, with its signal and timeout
+ *	swap	old -> NAME-kom-old ("parked"), new -> NAME; both are
+ *		stopped, so no rename races a container that dies at once
+ *	start	the new one
+ *	gate	wait until it is healthy (or ran for the grace period)
+ *	finish	remove the old one, record the deployment
+ *	rollback remove the new one, the old one gets its name back and is
+ *		started again, a DeploymentRollback alert
+ *
+ * Before create, start and rollback the journal,
+ * STATE/journal/deployment/NAME.json, is written atomically with the
+ * phase and what the replacement knows (the old container, whether it
+ * ran, the new one, its hash, the cause of a rollback); the names tell
+ * the rest.  It goes when the replacement is done.  A
+ * run killed (or whose engine stopped answering) in any phase leaves the
+ * journal and the containers' names; the next deploy of the deployment
+ * resumes from them before it decides anything (resume()).
+ */
+enum phase {
+	PH_PULL, PH_CREATE, PH_STOP, PH_SWAP, PH_START, PH_GATE, PH_FINISH,
+	PH_ROLLBACK, PH_NONE
+};
+
+static const char *const phase_names[] = {
+	"pull", "create", "stop", "swap", "start", "gate", "finish",
+	"rollback",
+};
+
+static int
+phase_of(const char *s)
+{
+	int i;
+
+	for (i = 0; i < PH_NONE; i++)
+		if (strcmp(s, phase_names[i]) == 0)
+			return i;
+	return PH_NONE;
+}
+
+struct repl {
+	struct job *j;
+	const json_t *config;
+	const json_t *body;	/* the create request, or NULL (resumed) */
+	char hash[CONTAINER_HASH_LEN];
+	const char *image;
+	const char *cname;	/* NAME */
+	char *newname;		/* NAME-kom-new, or NAME for a first one */
+	char *parkname;		/* NAME-kom-old */
+	char *old_name;		/* the old one's own name (a renamed one's) */
+	char *old_image;	/* for the alert's "from" */
+	char newid[DOCKER_ID_LEN];
+	char oldid[DOCKER_ID_LEN];	/* empty: a first deployment */
+	int old_running;	/* the old one ran before the replacement */
+	int parked;		/* the old one is NAME-kom-old now */
+	int phase;
+	struct buf why;		/* why it rolls back */
+};
+
+static void
+repl_init(struct repl *r, struct job *j, const char *cname)
+{
+	memset(r, 0, sizeof(*r));
+	r->j = j;
+	r->config = json_object_get(j->resource, "config");
+	r->cname = cname;
+	r->parkname = xasprintf("%s-kom-old", cname);
+	r->phase = PH_NONE;
+	buf_init(&r->why);
+}
+
+static void
+repl_free(struct repl *r)
+{
+	free(r->newname);
+	free(r->parkname);
+	free(r->old_name);
+	free(r->old_image);
+	buf_free(&r->why);
+}
+
+static char *
+journal_path(struct job *j)
+{
+	char *enc = state_name_encode(j->name);
+	char *p = xasprintf("%s/journal/deployment/%s.json",
+	    j->x->paths.state, enc);
+
+	free(enc);
+	return p;
+}
+
+static json_t *
+journal_load(struct job *j)
+{
+	char *path = journal_path(j);
+	struct buf b = BUF_INIT;
+	json_t *o = NULL;
+
+	if (file_read(path, &b, 1u << 20) == 0)
+		o = json_loadb(b.s, b.len, 0, NULL);
+	if (o && !json_is_object(o)) {
+		json_decref(o);
+		o = NULL;
+	}
+	buf_free(&b);
+	free(path);
+	return o;
+}
+
+static void
+journal_remove(struct job *j)
+{
+	char *path = journal_path(j);
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		kom_warne("%s", path);
+	free(path);
+}
+
+static int
+journal_write(struct repl *r)
+{
+	struct job *j = r->j;
+	char *path = journal_path(j), *dir = file_dirname(path), *s, *err;
+	json_t *o;
+	int rc;
+
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, "
+	    "s:s}", "kind", "replacement", "name", j->name, "phase",
+	    phase_names[r->phase], "container_name", r->cname, "new",
+	    r->newid, "config_hash", r->hash, "image", r->image ? r->image :
+	    "", "old", r->oldid, "old_name", r->old_name ? r->old_name : "",
+	    "old_running", r->old_running, "old_image", r->old_image ?
+	    r->old_image : "");
+	if (r->why.len) {
+		err = job_masked(j, r->why.s);
+		json_object_set_new(o, "error", json_string(err));
+		free(err);
+	}
+	s = json_dumps(o, JSON_COMPACT);
+	rc = file_mkdir_p(dir, 0755) < 0 ||
+	    file_write_atomic(path, s, strlen(s), 0644) < 0 ? -1 : 0;
+	if (rc < 0)
+		json_object_set_new(j->detail, "warning", json_sprintf(
+		    "%s: %s", path, strerror(errno)));
+	json_decref(o);
+	free(s);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+/*
+ * For tests of resumed replacements: KOM_TEST_KILL_AT=PHASE kills this
+ * process with SIGKILL as it enters PHASE (its journal written),
+ * KOM_TEST_STOP_AT=PHASE stops it with SIGSTOP, once.
+ */
+static void
+test_hook(int p)
+{
+	static atomic_int stopped;
+	const char *k = getenv("KOM_TEST_KILL_AT");
+	const char *s = getenv("KOM_TEST_STOP_AT");
+
+	if (k && strcmp(k, phase_names[p]) == 0)
+		raise(SIGKILL);
+	if (s && strcmp(s, phase_names[p]) == 0 &&
+	    !atomic_exchange(&stopped, 1))
+		raise(SIGSTOP);
+}
+
+/*
+ * Enter phase p: journal, hook.  The journal is written where the names
+ * cannot tell what the next run needs: before create (the old one, and
+ * whether it ran), before start (the new one's id: a first container has
+ * no parked twin) and before a rollback (its cause); an fsync'ed write
+ * per phase made a replacement of 50 a fifth slower.  -1 (after
+ * job_fail) when the journal of a replacement that has not changed
+ * anything yet cannot be written.
+ */
+static int
+enter(struct repl *r, int p)
+{
+	r->phase = p;
+	if ((p == PH_CREATE || p == PH_START || p == PH_ROLLBACK) &&
+	    journal_write(r) < 0 && p == PH_CREATE) {
+		job_fail(r->j, "cannot write the replacement's journal: %s",
+		    jstr(r->j->detail, "warning"));
+		return -1;
+	}
+	test_hook(p);
+	return 0;
+}
+
+/* Write a DeploymentRollback alert into the spool. */
+static void
+alert_rollback(struct job *j, const char *from, const char *to,
+    const char *error, json_t *log)
+{
+	json_t *a;
+
+	a = alert_new("WARNING", "Deployment", j->name, "DeploymentRollback",
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "id", j->name,
+	    "name", j->name, "server_name", j->x->server, "from", from,
+	    "to", to, "error", error, "log", log));
+	vars_mask_json(j->vars, a);
+	if (alert_queue(j->x->paths.spool, a) < 0)
+		kom_warne("%s/alert: alert for '%s' not queued",
+		    j->x->paths.spool, j->name);
+	json_decref(a);
+}
+
+/*
+ * Roll back: the new container goes, the old one gets its name back and
+ * runs again (when it ran before), an alert when there was an old one.
+ * Fills detail.rolled_back and detail.log; r->why says why.  Returns
+ * whether the old one is back.
+ */
+static int
+rollback(struct repl *r)
+{
+	struct job *j = r->j;
+	struct docker_error e;
+	json_t *log;
+	int tries, back = 0;
+
+	enter(r, PH_ROLLBACK);
+	log = last_logs(j, r->newid);
+	/* The engine copies output asynchronously: a container that died
+	 * at once may not have its lines in the log yet. */
+	for (tries = 0; tries < 5 && !json_array_size(log) &&
+	    !job_engine_stalled(j); tries++) {
+		sleep_ms(100);
+		json_decref(log);
+		log = last_logs(j, r->newid);
+	}
+	if (*r->newid && job_remove_container(j, r->newid, &e) < 0)
+		buf_printf(&r->why, "; the new container was not removed: %s",
+		    e.msg);
+	if (*r->oldid) {
+		const char *name = r->old_name && *r->old_name ? r->old_name :
+		    r->cname;
+
+		if (r->parked && docker_container_rename(j->d, r->oldid, name,
+		    &e) < 0)
+			buf_printf(&r->why, "; the old container kept the "
+			    "name %s: %s", r->parkname, e.msg);
+		if (r->old_running && docker_container_start(j->d, r->oldid,
+		    &e) < 0)
+			buf_printf(&r->why, "; the old container did not "
+			    "start again: %s", e.msg);
+		else
+			back = 1;
+	}
+	json_object_set_new(j->detail, "rolled_back", json_boolean(back));
+	json_object_set_new(j->detail, "log", json_incref(log));
+	json_object_set_new(j->detail, "container", json_null());
+	if (*r->oldid)
+		alert_rollback(j, r->old_image ? r->old_image : "", r->image ?
+		    r->image : "", r->why.s, log);
+	json_decref(log);
+	if (!job_engine_stalled(j))
+		journal_remove(j);
+	return back;
+}
+
+/* The gate passed: the old one goes; 0, or -1 when stopped by a stall. */
+static void
+finish(struct repl *r)
+{
+	struct job *j = r->j;
+	struct docker_error e;
+
+	enter(r, PH_FINISH);
+	if (*r->oldid && job_remove_container(j, r->oldid, &e) < 0)
+		json_object_set_new(j->detail, "warning", json_sprintf(
+		    "old container not removed: %s", e.msg));
+	j->deployed = 1;
+	journal_remove(j);
+}
+
+/*
+ * The new container is NAME (or about to be): start it unless it runs,
+ * wait for the gate, finish or roll back.  Returns 0 when it passed, -1
+ * when it was rolled back or the engine stopped answering (job_fail).
+ */
+static int
+start_and_gate(struct repl *r, int started, json_t **newin)
+{
+	struct job *j = r->j;
+	struct docker_error e;
+
+	if (!started) {
+		enter(r, PH_START);
+		if (docker_container_start(j->d, r->newid, &e) < 0) {
+			buf_printf(&r->why, "cannot start the new container: %s",
+			    e.msg);
+			goto bad;
+		}
+	}
+	enter(r, PH_GATE);
+	if (wait_ready(j, r->newid, &r->why, newin) == 0) {
+		finish(r);
+		return 0;
+	}
+bad:
+	if (!j->d || job_engine_stalled(j)) {
+		/* Nothing can be undone now; the journal stays. */
+		job_fail(j, "%s; the new container %s is left as it is, the "
+		    "next run resumes its replacement", r->why.s, r->cname);
+		return -1;
+	}
+	rollback(r);
+	job_fail(j, "%s", r->why.s);
+	return -1;
+}
+
+/* Does the container called name carry this deployment's labels? */
+static int
+ours(struct job *j, const char *name)
+{
+	struct docker_error e;
+	json_t *in = NULL, *l;
+	int r;
+
+	if (docker_container_inspect(j->d, name, &in, &e) < 0)
+		return 0;
+	l = json_object_get(json_object_get(in, "Config"), "Labels");
+	r = strcmp(jstr(l, "kom.managed"), "true") == 0 &&
+	    strcmp(jstr(l, "kom.type"), "deployment") == 0 &&
+	    strcmp(jstr(l, "kom.name"), j->name) == 0;
+	json_decref(in);
+	return r;
+}
+
+/*
+ * Replace (or create) the deployment's container: create, stop, swap,
+ * start, gate, finish or roll back.  *newin gets the new one's last
+ * inspect.  -1 after job_fail.
+ */
+static int
+replace(struct repl *r, json_t **newin)
+{
+	struct job *j = r->j;
+	struct docker_error e;
+	int first = !*r->oldid, retried = 0;
+
+	r->newname = first ? xstrdup(r->cname) : xasprintf("%s-kom-new",
+	    r->cname);
+	if (enter(r, PH_CREATE) < 0)
+		return -1;
+create:
+	if (docker_container_create(j->d, r->newname, r->body, r->newid,
+	    &e) < 0) {
+		if (e.code == DOCKER_ECONFLICT && !retried &&
+		    ours(j, r->newname)) {
+			/* A create of a run that lost its engine, done late:
+			 * a leftover like any other. */
+			retried = 1;
+			if (job_remove_container(j, r->newname, &e) == 0)
+				goto create;
+		}
+		if (first && e.code == DOCKER_ECONFLICT)
+			job_fail(j, "container name '%s' is in use by a "
+			    "container kom does not manage", r->cname);
+		else
+			dfail(j, "cannot create the container", &e);
+		if (!job_engine_stalled(j))
+			journal_remove(j);
+		return -1;
+	}
+	json_object_set_new(j->detail, "container", json_string(r->newid));
+	/* the new one may need the old one's ports */
+	if (!first && r->old_running) {
+		enter(r, PH_STOP);
+		if (docker_container_stop(j->d, r->oldid, stop_signal(j,
+		    r->config), stop_timeout(j, r->config), &e) < 0) {
+			dfail(j, "cannot stop the old container", &e);
+			if (!job_engine_stalled(j)) {
+				job_remove_container(j, r->newid, &e);
+				journal_remove(j);
+			}
+			return -1;
+		}
+	}
+	if (!first) {
+		enter(r, PH_SWAP);
+		if (docker_container_rename(j->d, r->oldid, r->parkname,
+		    &e) < 0) {
+			buf_printf(&r->why, "cannot rename the old container: "
+			    "%s", e.msg);
+			goto bad;
+		}
+		r->parked = 1;
+		if (docker_container_rename(j->d, r->newid, r->cname, &e) < 0) {
+			buf_printf(&r->why, "cannot rename the new container: "
+			    "%s", e.msg);
+			goto bad;
+		}
+	}
+	return start_and_gate(r, 0, newin);
+bad:
+	if (job_engine_stalled(j)) {
+		job_fail(j, "%s; the next run resumes the replacement",
+		    r->why.s);
+		return -1;
+	}
+	rollback(r);
+	job_fail(j, "%s", r->why.s);
+	return -1;
+}
+
+/* ---- a half-done replacement ---- */
+
 struct found {
 	json_t *list;
 	json_t *cur;		/* named NAME */
@@ -455,12 +810,192 @@ struct found {
 	json_t *prev;		/* the one to replace (cur, or another name) */
 };
 
+static void
+rename_summary(json_t *c, const char *name)
+{
+	json_object_set_new(c, "Names", json_pack("[s+]", "/", name));
+}
+
+static void
+fixed(json_t *fixes, const char *fmt, const char *a, const char *b)
+{
+	json_array_append_new(fixes, json_sprintf(fmt, a, b));
+}
+
 /*
- * Find the deployment's containers and repair what an interrupted run
- * left.  Returns 0, or -1 after job_fail.
+ * Resume what a run killed in a replacement (or stopped by a stalled
+ * engine) left, from the journal and the names:
+ *	past the swap (NAME and a parked NAME-kom-old, or the journal's
+ *	new NAME at start, gate or finish): start the new one if it never
+ *	ran, gate it, finish or roll back (with the alert);
+ *	cut between the swap's renames: finish the swap, then as above;
+ *	a rollback cut short: the old one gets its name back and runs;
+ *	before the swap: the new one goes, the old one runs again.
+ * Returns 0 to go on (f updated, *resumed 1 when a replacement was
+ * finished), -1 when the step is decided: the resumed new container is
+ * the one this step deploys and it failed its gate (job_fail).
  */
 static int
-converge(struct job *j, const char *cname, struct found *f)
+resume(struct job *j, const char *cname, const char *hash, struct found *f,
+    json_t *fixes, int *resumed)
+{
+	json_t *jr = journal_load(j), *newin = NULL;
+	struct docker_error e;
+	struct repl r;
+	int ph = jr ? phase_of(jstr(jr, "phase")) : PH_NONE, past, rc = 0;
+
+	*resumed = 0;
+	if (!jr && !f->oldc)
+		return 0;
+	repl_init(&r, j, cname);
+	r.old_running = jr ? json_is_true(json_object_get(jr, "old_running")) :
+	    1;
+	r.old_name = xstrdup(jr && *jstr(jr, "old_name") ? jstr(jr,
+	    "old_name") : cname);
+	if (jr && *jstr(jr, "old_image"))
+		r.old_image = xstrdup(jstr(jr, "old_image"));
+	if (f->oldc && f->newc && !f->cur) {
+		if (docker_container_rename(j->d, id_of(f->newc), cname,
+		    &e) < 0) {
+			dfail(j, "cannot finish an interrupted swap", &e);
+			rc = -1;
+			goto out;
+		}
+		fixed(fixes, "renamed %s-kom-new to %s", cname, cname);
+		f->cur = f->newc;
+		f->newc = NULL;
+		rename_summary(f->cur, cname);
+	}
+	past = f->cur && (f->oldc || (jr && ph >= PH_START && ph <= PH_FINISH &&
+	    strcmp(jstr(jr, "new"), id_of(f->cur)) == 0));
+	if (past) {
+		const char *st = jstr(f->cur, "State");
+
+		snprintf(r.newid, sizeof(r.newid), "%s", id_of(f->cur));
+		snprintf(r.hash, sizeof(r.hash), "%s", label_of(f->cur,
+		    "kom.config-hash"));
+		r.image = jstr(f->cur, "Image");
+		if (f->oldc) {
+			snprintf(r.oldid, sizeof(r.oldid), "%s", id_of(f->oldc));
+			r.parked = 1;
+			if (!r.old_image)
+				r.old_image = xstrdup(jstr(f->oldc, "Image"));
+		}
+		if (ph == PH_FINISH) {
+			/* The gate had passed. */
+			finish(&r);
+		} else if (ph == PH_ROLLBACK || start_and_gate(&r,
+		    strcmp(st, "created") != 0, &newin) < 0) {
+			if (ph == PH_ROLLBACK) {
+				/* Decided already: finish it. */
+				buf_adds(&r.why, jstr(jr, "error"));
+				rollback(&r);
+				job_fail(j, "%s", r.why.s);
+			}
+			json_object_set_new(j->detail, "resumed", json_pack(
+			    "{s:s, s:s, s:s}", "phase", ph == PH_NONE ? "gate" :
+			    phase_names[ph], "outcome", "rolled back", "error",
+			    j->err.s));
+			if (job_engine_stalled(j) || strcmp(r.hash, hash) == 0) {
+				rc = -1;
+				goto out;
+			}
+			/* Rolled back; this step deploys something else. */
+			j->status = JOB_OK;
+			buf_reset(&j->err);
+			json_object_del(j->detail, "container");
+			rename_summary(f->cur, "");	/* gone */
+			f->cur = f->oldc;
+			f->oldc = NULL;
+			if (f->cur) {
+				rename_summary(f->cur, cname);
+				json_object_set_new(f->cur, "State",
+				    json_string(r.old_running ? "running" :
+				    "exited"));
+			}
+			goto out;
+		}
+		json_object_set_new(j->detail, "resumed", json_pack("{s:s, "
+		    "s:s}", "phase", ph == PH_NONE ? "gate" : phase_names[ph],
+		    "outcome", "finished"));
+		json_object_set_new(f->cur, "State", json_string("running"));
+		f->oldc = NULL;
+		*resumed = 1;
+	} else if (f->oldc && !f->cur && jr) {
+		/* A rollback (or a swap) cut short: the old one comes back. */
+		snprintf(r.oldid, sizeof(r.oldid), "%s", id_of(f->oldc));
+		if (docker_container_rename(j->d, r.oldid, r.old_name, &e) < 0) {
+			dfail(j, "cannot rename a parked container back", &e);
+			rc = -1;
+			goto out;
+		}
+		fixed(fixes, "renamed %s to %s", r.parkname, r.old_name);
+		if (r.old_running && docker_container_start(j->d, r.oldid,
+		    &e) < 0) {
+			dfail(j, "cannot start the old container again", &e);
+			rc = -1;
+			goto out;
+		}
+		if (ph == PH_ROLLBACK)
+			alert_rollback(j, r.old_image ? r.old_image : "",
+			    jstr(jr, "image"), jstr(jr, "error"),
+			    json_array());
+		json_object_set_new(j->detail, "resumed", json_pack("{s:s, "
+		    "s:s}", "phase", phase_names[ph == PH_NONE ? PH_SWAP : ph],
+		    "outcome", "rolled back"));
+		f->cur = f->oldc;
+		f->oldc = NULL;
+		rename_summary(f->cur, r.old_name);
+		if (r.old_running)
+			json_object_set_new(f->cur, "State",
+			    json_string("running"));
+		if (ph == PH_ROLLBACK && strcmp(jstr(jr, "config_hash"),
+		    hash) == 0) {
+			job_fail(j, "%s", jstr(jr, "error"));
+			rc = -1;
+			goto out;
+		}
+	} else if (jr && f->cur && ph <= PH_SWAP && strcmp(jstr(jr, "old"),
+	    id_of(f->cur)) == 0 && r.old_running && !is_running(f->cur)) {
+		/* Stopped for a replacement that never got further. */
+		if (f->newc) {
+			if (job_remove_container(j, id_of(f->newc), &e) < 0) {
+				dfail(j, "cannot remove a leftover container",
+				    &e);
+				rc = -1;
+				goto out;
+			}
+			fixed(fixes, "removed %s-kom-new%s", cname, "");
+			f->newc = NULL;
+		}
+		if (docker_container_start(j->d, id_of(f->cur), &e) < 0) {
+			dfail(j, "cannot start the old container again", &e);
+			rc = -1;
+			goto out;
+		}
+		fixed(fixes, "started %s again%s", cname, "");
+		json_object_set_new(f->cur, "State", json_string("running"));
+		json_object_set_new(j->detail, "resumed", json_pack("{s:s, "
+		    "s:s}", "phase", phase_names[ph], "outcome",
+		    "rolled back"));
+	}
+out:
+	if (rc == 0 && jr && !job_engine_stalled(j))
+		journal_remove(j);
+	json_decref(newin);
+	json_decref(jr);
+	repl_free(&r);
+	return rc;
+}
+
+/*
+ * Find the deployment's containers, resume a half-done replacement and
+ * repair what else an interrupted run left.  Returns 0, or -1 after
+ * job_fail.
+ */
+static int
+converge(struct job *j, const char *cname, const char *hash, struct found *f,
+    int *resumed)
 {
 	char *newn = xasprintf("%s-kom-new", cname);
 	char *oldn = xasprintf("%s-kom-old", cname);
@@ -470,6 +1005,7 @@ converge(struct job *j, const char *cname, struct found *f)
 	int rc = 0;
 
 	memset(f, 0, sizeof(*f));
+	*resumed = 0;
 	if (!(f->list = list_managed(j, "deployment", j->name))) {
 		rc = -1;
 		goto out;
@@ -505,9 +1041,10 @@ converge(struct job *j, const char *cname, struct found *f)
 		f->prev = f->cur ? f->cur : f->oldc;
 		goto out;
 	}
+	if ((rc = resume(j, cname, hash, f, fixes, resumed)) < 0)
+		goto out;
 	if (f->newc) {
-		if (docker_container_remove(j->d, id_of(f->newc), 1, 0, &e) < 0 &&
-		    e.code != DOCKER_ENOTFOUND) {
+		if (job_remove_container(j, id_of(f->newc), &e) < 0) {
 			dfail(j, "cannot remove a leftover container", &e);
 			rc = -1;
 			goto out;
@@ -526,11 +1063,9 @@ converge(struct job *j, const char *cname, struct found *f)
 		f->cur = f->oldc;
 		f->oldc = NULL;
 		/* Its name in the summary is stale now; only the id is used. */
-		json_object_set_new(f->cur, "Names", json_pack("[s+]", "/",
-		    cname));
+		rename_summary(f->cur, cname);
 	} else if (f->oldc) {
-		if (docker_container_remove(j->d, id_of(f->oldc), 1, 0, &e) < 0 &&
-		    e.code != DOCKER_ENOTFOUND) {
+		if (job_remove_container(j, id_of(f->oldc), &e) < 0) {
 			dfail(j, "cannot remove a leftover container", &e);
 			rc = -1;
 			goto out;
@@ -550,8 +1085,7 @@ converge(struct job *j, const char *cname, struct found *f)
 			f->prev = c;
 			continue;
 		}
-		if (docker_container_remove(j->d, id_of(c), 1, 0, &e) < 0 &&
-		    e.code != DOCKER_ENOTFOUND) {
+		if (job_remove_container(j, id_of(c), &e) < 0) {
 			dfail(j, "cannot remove a duplicate container", &e);
 			rc = -1;
 			goto out;
@@ -568,38 +1102,22 @@ out:
 	return rc;
 }
 
-static int
-is_running(json_t *summary)
-{
-	const char *s = json_string_value(json_object_get(summary, "State"));
-
-	return s && (strcmp(s, "running") == 0);
-}
-
 /* Is the image there, or can it be pulled, without pulling it? */
 static int
 image_resolvable(struct job *j, const char *image)
 {
 	struct docker_error e;
 	json_t *out = NULL;
-	char *path;
-	char *esc;
-	int r;
 
 	if (docker_image_inspect(j->d, image, &out, &e) == 0) {
 		json_decref(out);
 		return 0;
 	}
-	esc = curl_easy_escape(NULL, image, 0);
-	path = xasprintf("/distribution/%s/json", esc);
-	r = docker_request(j->d, "GET", path, NULL, &out, &e);
-	curl_free(esc);
-	free(path);
-	json_decref(out);
-	if (r < 0)
-		job_fail(j, "image '%s' is not present and cannot be pulled: "
-		    "%s", image, e.msg);
-	return r;
+	if (docker_image_probe(j->d, image, NULL, &e) == 0)
+		return 0;
+	job_fail(j, "image '%s' is not present and cannot be pulled: %s",
+	    image, e.msg);
+	return -1;
 }
 
 /*
@@ -636,15 +1154,15 @@ void
 deploy_deployment(struct job *j, int ensure)
 {
 	json_t *config = json_object_get(j->resource, "config");
-	json_t *body = NULL, *newin = NULL;
-	char hash[CONTAINER_HASH_LEN], newid[DOCKER_ID_LEN];
-	char *cname = NULL, *oldname = NULL, *tmpname = NULL, *keepname = NULL;
+	json_t *body = NULL, *newin = NULL, *imgin = NULL;
+	char hash[CONTAINER_HASH_LEN];
+	char *cname = NULL;
 	const char *image, *prev_id = NULL, *image_id = NULL;
 	struct docker_error e;
 	struct found f;
-	struct buf why = BUF_INIT, drift_why = BUF_INIT;
-	json_t *imgin = NULL;
-	int pulled = 0, prev_running = 0, explicit_reg, same;
+	struct repl r;
+	struct buf drift_why = BUF_INIT;
+	int pulled = 0, prev_running = 0, explicit_reg, same, resumed = 0;
 
 	memset(&f, 0, sizeof(f));
 	if (build_spec(j, &body, hash) < 0)
@@ -655,7 +1173,8 @@ deploy_deployment(struct job *j, int ensure)
 		goto out;
 	}
 	cname = container_name(config, j->name);
-	if (converge(j, cname, &f) < 0)
+	repl_init(&r, j, cname);
+	if (converge(j, cname, hash, &f, &resumed) < 0)
 		goto out;
 	if (f.prev) {
 		prev_id = id_of(f.prev);
@@ -666,7 +1185,7 @@ deploy_deployment(struct job *j, int ensure)
 	explicit_reg = has_registry(image);
 	same = f.prev && f.prev == f.cur && prev_running &&
 	    strcmp(label_of(f.prev, "kom.config-hash"), hash) == 0;
-	if (same && !j->force) {
+	if (same && !j->force && !resumed) {
 		/* The label says unchanged; a hand change (docker update)
 		 * shows only in the container itself. */
 		json_t *in = NULL;
@@ -680,6 +1199,15 @@ deploy_deployment(struct job *j, int ensure)
 			    why2);
 		}
 		json_decref(in);
+	}
+	if (same && resumed) {
+		/* A killed run's replacement, finished now. */
+		j->deployed = 1;
+		json_object_set_new(j->detail, "container",
+		    json_string(prev_id));
+		save_applied(j, prev_id, hash, cname, image,
+		    json_string_value(json_object_get(f.prev, "ImageID")));
+		goto out;
 	}
 	if (same && !j->force && !explicit_reg) {
 		j->status = JOB_NOOP;
@@ -701,12 +1229,13 @@ deploy_deployment(struct job *j, int ensure)
 	}
 	/* Pull: when absent, and always from an explicit registry, whose
 	 * tags move. */
+	enter(&r, PH_PULL);
 	if (!explicit_reg)
 		imgin = image_known(j, image);
 	if (!imgin && (explicit_reg || docker_image_inspect(j->d, image,
 	    &imgin, &e) < 0)) {
 		if (docker_image_pull(j->d, image, &e) < 0) {
-			if (same && ensure) {
+			if (same && ensure && !job_engine_stalled(j)) {
 				j->status = JOB_NOOP;
 				json_object_set_new(j->detail, "pull_error",
 				    json_string(e.msg));
@@ -727,8 +1256,7 @@ deploy_deployment(struct job *j, int ensure)
 	if (!explicit_reg)
 		image_learn(j, image, image_id);
 	if (same && !j->force && image_id && strcmp(image_id,
-	    json_string_value(json_object_get(f.prev, "ImageID")) ?
-	    json_string_value(json_object_get(f.prev, "ImageID")) : "") == 0) {
+	    jstr(f.prev, "ImageID")) == 0) {
 		j->status = JOB_NOOP;
 		json_object_set_new(j->detail, "container",
 		    json_string(prev_id));
@@ -752,114 +1280,29 @@ deploy_deployment(struct job *j, int ensure)
 			    "value it interpolates changed (%s)", used);
 		free(used);
 	}
-
-	/* 1. the new container beside the old one (a first one takes its
-	 * name at once: nothing to rename, nothing to roll back to) */
-	tmpname = f.prev ? xasprintf("%s-kom-new", cname) : xstrdup(cname);
-	if (docker_container_create(j->d, tmpname, body, newid, &e) < 0) {
-		if (!f.prev && e.code == DOCKER_ECONFLICT)
-			job_fail(j, "container name '%s' is in use by a "
-			    "container kom does not manage", cname);
-		else
-			dfail(j, "cannot create the container", &e);
-		goto out;
-	}
-	json_object_set_new(j->detail, "container", json_string(newid));
-	/* 2. stop the old one: the new one may need its ports */
-	if (f.prev && prev_running && docker_container_stop(j->d, prev_id,
-	    stop_signal(j, config), stop_timeout(j, config), &e) < 0) {
-		dfail(j, "cannot stop the old container", &e);
-		docker_container_remove(j->d, newid, 1, 0, &e);
-		goto out;
-	}
-	/* 3. start, 4. rename, 5. wait */
-	if (docker_container_start(j->d, newid, &e) < 0) {
-		buf_printf(&why, "cannot start the new container: %s", e.msg);
-		goto rollback;
-	}
+	r.body = body;
+	snprintf(r.hash, sizeof(r.hash), "%s", hash);
+	r.image = image;
 	if (f.prev) {
-		oldname = xstrdup(cname_of(f.prev));
-		keepname = xasprintf("%s-kom-old", cname);
-		if (docker_container_rename(j->d, prev_id, keepname, &e) < 0) {
-			buf_printf(&why, "cannot rename the old container: %s",
-			    e.msg);
-			free(keepname);
-			keepname = NULL;
-			goto rollback;
-		}
+		snprintf(r.oldid, sizeof(r.oldid), "%s", prev_id);
+		r.old_running = prev_running;
+		r.old_name = xstrdup(cname_of(f.prev));
+		r.old_image = xstrdup(jstr(f.prev, "Image"));
 	}
-	if (f.prev && docker_container_rename(j->d, newid, cname, &e) < 0) {
-		buf_printf(&why, "cannot rename the new container: %s", e.msg);
-		goto rollback;
-	}
-	if (wait_ready(j, newid, &why, &newin) < 0) {
-		if (!j->d) {
-			/* The engine went away while we waited. */
-			job_fail(j, "%s; the new container %s is left as it is",
-			    why.s, cname);
-			goto out;
-		}
-		goto rollback;
-	}
-	/* 6. done: the old one goes */
-	if (f.prev && docker_container_remove(j->d, prev_id, 1, 0, &e) < 0 &&
-	    e.code != DOCKER_ENOTFOUND)
-		json_object_set_new(j->detail, "warning", json_sprintf(
-		    "old container not removed: %s", e.msg));
-	j->deployed = 1;
+	if (replace(&r, &newin) < 0)
+		goto out;
 	if (json_string_value(json_object_get(newin, "Image")))
 		image_id = json_string_value(json_object_get(newin, "Image"));
-	save_applied(j, newid, hash, cname, image, image_id);
-	goto out;
-
-rollback:
-	{
-		json_t *log = last_logs(j, newid);
-		int tries;
-
-		/* The engine copies output asynchronously: a container that
-		 * died at once may not have its lines in the log yet. */
-		for (tries = 0; tries < 5 && !json_array_size(log); tries++) {
-			sleep_ms(100);
-			json_decref(log);
-			log = last_logs(j, newid);
-		}
-		const char *from = f.prev ? json_string_value(json_object_get(
-		    f.prev, "Image")) : "";
-		int back = 0;
-
-		docker_container_remove(j->d, newid, 1, 0, &e);
-		if (f.prev) {
-			if (keepname && docker_container_rename(j->d, prev_id,
-			    oldname, &e) < 0)
-				buf_printf(&why, "; the old container kept the "
-				    "name %s: %s", keepname, e.msg);
-			if (prev_running && docker_container_start(j->d, prev_id,
-			    &e) < 0)
-				buf_printf(&why, "; the old container did not "
-				    "start again: %s", e.msg);
-			else
-				back = 1;
-		}
-		json_object_set_new(j->detail, "rolled_back",
-		    json_boolean(back));
-		json_object_set_new(j->detail, "log", log);
-		json_object_set_new(j->detail, "container", json_null());
-		job_fail(j, "%s", why.s);
-		if (f.prev)
-			alert_rollback(j, from ? from : "", image, why.s, log);
-	}
+	save_applied(j, r.newid, hash, cname, image, image_id);
 out:
+	if (cname)
+		repl_free(&r);
 	json_decref(body);
 	json_decref(newin);
 	json_decref(imgin);
 	json_decref(f.list);
-	buf_free(&why);
 	buf_free(&drift_why);
 	free(cname);
-	free(oldname);
-	free(tmpname);
-	free(keepname);
 }
 
 void
@@ -957,7 +1400,7 @@ lifecycle_deployment(struct job *j)
 json_t *
 deployment_status(struct job *j)
 {
-	json_t *st, *in = NULL, *body = NULL, *state, *h;
+	json_t *st, *in = NULL, *body = NULL, *state, *h, *jr;
 	char *cname = deployment_container_name(j->resource);
 	char hash[CONTAINER_HASH_LEN], why[512];
 	struct docker_error e;
@@ -1023,6 +1466,15 @@ deployment_status(struct job *j)
 		if (chash)
 			json_object_set_new(st, "config_hash",
 			    json_string(chash));
+	}
+	if ((drift == CONTAINER_DRIFT_NONE || drift ==
+	    CONTAINER_DRIFT_CHANGED) && (jr = journal_load(j))) {
+		/* What runs may be a new version that never passed its gate. */
+		drift = CONTAINER_DRIFT_CHANGED;
+		snprintf(why, sizeof(why), "a replacement was cut short at "
+		    "or after its %s phase; the next deploy resumes it",
+		    jstr(jr, "phase"));
+		json_decref(jr);
 	}
 	json_object_set_new(st, "drift", drift == CONTAINER_DRIFT_NONE ?
 	    json_null() : json_string(container_drift_name(drift)));

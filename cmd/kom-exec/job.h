@@ -1,23 +1,28 @@
 /*
- * exec.h: what the parts of kom-exec share (not a library interface).
+ * job.h: the job runtime of kom-exec (job.c), the bottom layer of the
+ * program above lib/; not a library interface.  kom-exec reads one way
+ * down:
  *
- * kom-exec.c	main, dispatch, lock
- * apply.c	reads kom-plan's steps, runs them stage by stage
- * deploy.c	deployments: health-gated replacement with rollback
- * stack.c	stacks, through lib/compose
- * status.c	kom-exec status: live state and drift
- * vars.c	[[VAR]] interpolation with secrets from files, masking
+ *	kom-exec.c, status.c	main and the subcommands
+ *	run.c			the plan runner: stages, threads, results, history
+ *	deployment.c, stack.c	one file per resource kind
+ *	job.c, then vars.c	this header: a job, engine slots; [[VAR]]s
+ *	lib/			docker, container, compose, state, alert, ...
+ *
+ * No file calls up into a file that includes it.
  */
-#ifndef KOM_EXEC_H
-#define KOM_EXEC_H
+#ifndef KOM_EXEC_JOB_H
+#define KOM_EXEC_JOB_H
 
 #include <pthread.h>
 #include <jansson.h>
 
 #include "buf.h"
 #include "paths.h"
+#include "vars.h"
 
 struct docker;
+struct docker_error;
 
 struct exec_ctx {
 	struct kom_paths paths;
@@ -52,7 +57,16 @@ struct exec_ctx {
 	json_t *snapshot;
 	pthread_mutex_t hist_mu;	/* history appends (fsync), noops */
 	json_t *noops;		/* the stage's noop history entries */
+	/*
+	 * Container removals under way, at most MAX_REMOVALS at once
+	 * whatever -j says: Debian's dockerd 20.10 wedged under 50
+	 * parallel removals.
+	 */
+	int removals;		/* free removal places */
+	pthread_cond_t rm_cv;
 };
+
+#define MAX_REMOVALS 2
 
 /* One step's execution: what a handler reads and fills in. */
 struct job {
@@ -72,13 +86,25 @@ struct job {
 	struct buf note;	/* a reason override (e.g. the cascade) */
 	json_t *detail;		/* result detail object (owned) */
 	struct vars *vars;	/* secrets to mask (owned) */
+	int tempfail;		/* the engine did not answer in time */
+	unsigned timeouts0;	/* docker_timeouts(d) when d was taken */
 };
 
 enum { JOB_OK, JOB_FAILED, JOB_SKIPPED, JOB_NOOP };
 
-/* apply.c */
-int apply_main(struct exec_ctx *x, const char *file, int nowait);
-/* Open an engine handle; -1 after a message. */
+/* job.c */
+void job_init(struct job *j, struct exec_ctx *x, const char *action,
+    const char *type, const char *name, json_t *step, json_t *resource);
+void job_free(struct job *j);
+void job_fail(struct job *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *job_status_name(int status);
+/* s with the secrets the job used replaced by <NAME>: a fresh string. */
+char *job_masked(struct job *j, const char *s);
+/*
+ * Open an engine handle: 0, or after a message the exit status: 75 when
+ * the engine does not answer in time, else 69.
+ */
 int engine_open(struct exec_ctx *x, struct docker **d);
 /*
  * Take an engine slot and a handle into j->d (blocks while -j steps hold
@@ -88,68 +114,30 @@ int engine_open(struct exec_ctx *x, struct docker **d);
 int job_engine_get(struct job *j);
 /* Give the slot and the handle back (j->d becomes NULL); no-op unpooled. */
 void job_engine_put(struct job *j);
-/* Write the step's result record (masked). */
-int write_result(struct exec_ctx *x, struct job *j, long id,
-    const char *reason, long ms);
-/* Run one job (also used by the lifecycle commands). */
-void job_run(struct job *j);
-void job_init(struct job *j, struct exec_ctx *x, const char *action,
-    const char *type, const char *name, json_t *step, json_t *resource);
-void job_free(struct job *j);
-void job_fail(struct job *j, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Append a carried-out step to the history log (masked). */
-void job_history(struct job *j, long id, const char *reason, long ms);
-const char *job_status_name(int status);
+/*
+ * Has an engine call of this job run past its deadline (j->tempfail)?
+ * A job that sees it makes no more calls it can do without.
+ */
+int job_engine_stalled(struct job *j);
+/*
+ * Remove a container (forced) through j->d, at most MAX_REMOVALS at once
+ * in the whole run; one already gone is no error.  0, or -1 with *e.
+ */
+int job_remove_container(struct job *j, const char *id,
+    struct docker_error *e);
+/*
+ * The context of a run: defaults, paths, and from kom.toml this host's
+ * name and the secrets directory.  0, or after a message 78 (kom.toml).
+ */
+int exec_ctx_init(struct exec_ctx *x);
+void exec_ctx_free(struct exec_ctx *x);
 
-/* deploy.c */
-void deploy_deployment(struct job *j, int ensure);
-void destroy_deployment(struct job *j);
-void lifecycle_deployment(struct job *j);
-/* The container name of a deployment resource (custom_name or name). */
-char *deployment_container_name(const json_t *resource);
-/* Write a DeploymentRollback alert into the spool. */
-void alert_rollback(struct job *j, const char *from, const char *to,
-    const char *error, json_t *log);
-
+/* job.c: a job's configs */
 /*
  * A copy of config with [[VAR]] expanded in the listed fields (unless
  * skip_secret_interp), or NULL after job_fail.  Secrets used go to j->vars.
  */
 json_t *config_interpolated(struct job *j, const json_t *config,
     const char *const *fields);
-
-/* The status record of an applied deployment (j->resource, j->d). */
-json_t *deployment_status(struct job *j);
-
-/* stack.c */
-json_t *stack_status(struct job *j);
-void deploy_stack(struct job *j, int ensure);
-void destroy_stack(struct job *j);
-void lifecycle_stack(struct job *j);
-/* The stack's state from its containers (komodo-behaviour.md 5.3). */
-const char *stack_live_state(struct docker *d, const char *project,
-    json_t **containers);
-
-/* status.c */
-int status_main(struct exec_ctx *x, int human);
-
-/* vars.c: interpolation with the state dir's variables and secret files. */
-struct vars;
-struct vars *vars_load(const char *statedir, const char *secrets_dir);
-void vars_free(struct vars *v);
-/*
- * Expand [[NAME]] in every string of the JSON value in place (the keys of
- * the listed fields only; see deploy.c and stack.c).  Returns 0, or -1
- * with err set ("undefined variable 'X'").
- */
-int vars_expand_str(struct vars *v, const char *in, char **out,
-    struct buf *err);
-/* The names substituted so far ("[[A]], [[B]]", fresh), or NULL. */
-char *vars_names_used(const struct vars *v);
-/* Replace every secret value used so far by <NAME>, in a fresh string. */
-char *vars_mask(struct vars *v, const char *s);
-/* Mask every string inside a JSON value, in place. */
-void vars_mask_json(struct vars *v, json_t *val);
 
 #endif
