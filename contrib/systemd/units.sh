@@ -17,7 +17,7 @@ has() {
 	[ -d "$top/cmd/$1" ] || return 1
 	[ "$2" = - ] && return 0
 	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$top/man/$1.1" 2>/dev/null |
-	    grep -Eq "^\.Cm $2( |$)|Cm $2 Ns"
+	    grep -Eq "(^\.| )Cm $2( |$)"
 }
 
 grep -v '^#' "$top/contrib/systemd/units" | while read -r unit owner needs; do
