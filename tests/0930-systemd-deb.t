@@ -129,6 +129,28 @@ TOKEN=s3cret' 'web has the new config'
 ok 'the journal has the run' sh -c \
     "timeout 60 docker exec $SD journalctl -b -u kom-sync@homelab.service --no-pager | grep -q 'Finished\|Deactivated'"
 
+ok 'files the service made are group kom (for kom-poll and kom-alert)' \
+    sd sh -c "test \$(stat -c %G /var/lib/kom/resources/deployment/$PFX-web.json) = kom"
+level=$(sd systemd-analyze security --no-pager kom-sync@homelab.service |
+    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+diag "kom-sync@homelab.service as run: exposure $level"
+ok 'kom-sync@homelab.service as run: exposure at most 2.0' \
+    awk -v l="$level" 'BEGIN { exit !(l != "" && l + 0 <= 2.0) }'
+
+# Every other installed unit that can be enabled is: it loads, starts
+# (a socket on a port of its own), and starts nothing that fails.
+for u in $units; do
+	case $u in *@*|*.service) continue ;; esac
+	if [ "${u##*.}" = socket ]; then
+		sd mkdir -p "/etc/systemd/system/$u.d"
+		printf '[Socket]\nListenStream=\nListenStream=127.0.0.1:%s\n' "$(port 3)" |
+		    sd sh -c "cat >/etc/systemd/system/$u.d/test.conf"
+		sd systemctl daemon-reload
+	fi
+	ok "the admin enables $u" sd systemctl enable --now "$u"
+	is "$(sd systemctl show -P ActiveState "$u")" active "$u is active"
+done
+
 ok 'no unit failed' sd_failed
 # Nothing of kom stays resident: no process, no memory.
 is "$(sd ps -eo rss=,comm= | awk '$2 ~ /^kom-/ { n++; rss += $1 } END { printf "%d %d", n, rss }')" \
