@@ -12,6 +12,9 @@ before=$(git status --porcelain --ignored=no)
 t0=$(date +%s)
 ok 'make deb' make -s deb DEBDIR="$T/deb"
 diag "make deb: $(($(date +%s) - t0)) s"
+# 0930 installs these (kom_debs in tests/systemd.sh)
+. "$KOM_TOP/tests/systemd.sh"
+kom_debs_put "$T/deb"
 is "$(git status --porcelain --ignored=no)" "$before" 'the work tree is untouched'
 
 progs=$(ls cmd)

@@ -16,9 +16,9 @@ at_exit 'kom_labels_cleanup'
 command -v dpkg-buildpackage >/dev/null || bail "dpkg-dev is needed"
 
 t0=$(date +%s)
-make -s -C "$KOM_TOP" deb DEBDIR="$T/deb" >"$T/deb.log" 2>&1 ||
+kom_debs "$T/deb" 2>"$T/deb.log" ||
 	{ sed 's/^/# /' "$T/deb.log"; bail 'make deb failed'; }
-ok 'make deb builds the packages' true
+ok 'make deb builds the packages (or 0900 did, for this tree)' true
 t1=$(date +%s)
 systemd_image || bail 'no Debian 12 image with systemd'
 ok 'the Debian 12 image with systemd' true

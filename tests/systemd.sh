@@ -21,6 +21,8 @@
 # kom.test=$KOM_TEST_ID and named $KOM_TEST_PREFIX*, so
 # kom_labels_cleanup removes it.
 
+# (as in docker.sh, for a test that does not source it)
+KOM_TEST_RUN=${KOM_TEST_RUN:-/tmp/kom-test-docker}
 SD_SUITE=bookworm
 SD_MIRRORS='deb http://deb.debian.org/debian bookworm main
 deb http://deb.debian.org/debian bookworm-updates main
@@ -142,4 +144,34 @@ sd_wait_run() {
 	done
 	echo "# $1 did not run within $SD_TIMEOUT s" >&2
 	return 1
+}
+
+# kom_debs DIR: the .debs of `make deb` for the tree as it is now, in
+# DIR.  They are kept in $KOM_TEST_RUN/debs/KEY, KEY a hash of every file
+# make deb copies, so that the tests of one tree build them once (0900
+# builds and puts them there with kom_debs_put DIR, 0930 installs them).
+_debs_dir() {
+	_key=$(cd "$KOM_TOP" && git ls-files -z --cached --others --exclude-standard |
+	    xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+	mkdir -p "$KOM_TEST_RUN/debs"
+	printf '%s\n' "$KOM_TEST_RUN/debs/$_key"
+}
+kom_debs() {
+	_d=$(_debs_dir)
+	(
+		flock 9
+		[ -d "$_d" ] && exit 0
+		make -s -C "$KOM_TOP" deb DEBDIR="$_d.part" >"$_d.log" 2>&1 ||
+			{ cat "$_d.log" >&2; rm -rf "$_d.part"; exit 1; }
+		mv "$_d.part" "$_d"
+	) 9>"$KOM_TEST_RUN/debs.lock" || return 1
+	mkdir -p "$1" && cp "$_d"/* "$1"/
+}
+kom_debs_put() {
+	_d=$(_debs_dir)
+	(
+		flock 9
+		rm -rf "$_d" "$_d.part"
+		cp -R "$1" "$_d.part" && mv "$_d.part" "$_d"
+	) 9>"$KOM_TEST_RUN/debs.lock"
 }
