@@ -51,6 +51,8 @@ for p in $progs; do
 	    sed -n 's|^\./lib/systemd/system/||p' | grep . | sort)" \
 	    "$(sh contrib/systemd/units.sh -p "$p" | sort)" "$p ships its units"
 done
+is "$(for p in $progs; do field "$p" Depends; done | tr ',' '\n' |
+    grep -i 'asan\|ubsan')" '' 'no sanitizer runtime (also under make check SAN=1)'
 if [ -d cmd/kom-exec ]; then
 	is "$(field kom-exec Depends | tr ',' '\n' | sed 's/^ //' | grep '^kom-' | sort)" \
 	    "kom-common (= 0.1.0)

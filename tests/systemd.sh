@@ -154,6 +154,9 @@ _debs_dir() {
 	_key=$(cd "$KOM_TOP" && git ls-files -z --cached --others --exclude-standard |
 	    xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
 	mkdir -p "$KOM_TEST_RUN/debs"
+	# trees of another day are gone
+	find "$KOM_TEST_RUN/debs" -mindepth 1 -maxdepth 1 -mmin +1440 \
+	    -exec rm -rf {} + 2>/dev/null
 	printf '%s\n' "$KOM_TEST_RUN/debs/$_key"
 }
 kom_debs() {
