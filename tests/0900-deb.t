@@ -10,7 +10,7 @@ cd "$KOM_TOP" || bail "no top"
 
 before=$(git status --porcelain --ignored=no)
 t0=$(date +%s)
-ok 'make deb' make -s deb DEBDIR="$T/deb"
+ok 'make deb' timeout 900 make -s deb DEBDIR="$T/deb"
 diag "make deb: $(($(date +%s) - t0)) s"
 # 0930 installs these (kom_debs in tests/systemd.sh)
 . "$KOM_TOP/tests/systemd.sh"
@@ -27,15 +27,15 @@ for p in kom-sync kom-plan kom-exec kom-poll kom-alert; do
 	[ -d "cmd/$p" ] || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-	make -s deb DEB_ALL=1 DEBDIR="$T/deb-all" >"$T/all.out" 2>&1
+	timeout 900 make -s deb DEB_ALL=1 DEBDIR="$T/deb-all" >"$T/all.out" 2>&1
 	is "$?" 2 'DEB_ALL=1 refuses to leave a program out'
 	ok 'and names the missing ones' grep -q "cannot package:$missing\." "$T/all.out"
 	ok 'and builds nothing' test ! -e "$T/deb-all"
 else
-	ok 'DEB_ALL=1 builds every package' make -s deb DEB_ALL=1 DEBDIR="$T/deb-all"
+	ok 'DEB_ALL=1 builds every package' timeout 900 make -s deb DEB_ALL=1 DEBDIR="$T/deb-all"
 fi
 
-ok 'lintian: no error, no warning' lintian --fail-on error,warning \
+ok 'lintian: no error, no warning' timeout 600 lintian --fail-on error,warning \
     "$T"/deb/*.changes
 
 deb() { ls "$T"/deb/"$1"_*.deb; }

@@ -70,7 +70,7 @@ systemd_image() {
 			mv "$_tar.part" "$_tar"
 			echo "$(($(date +%s) - _t0))" >"$SD_CACHE/rootfs-$_key.seconds"
 		fi
-		docker import -c 'CMD ["/lib/systemd/systemd"]' \
+		timeout 300 docker import -c 'CMD ["/lib/systemd/systemd"]' \
 		    -c "LABEL kom.test.rootfs=$_key" "$_tar" "$SD_IMAGE" \
 		    >/dev/null
 	) 9>"$SD_CACHE/rootfs.lock"
@@ -83,7 +83,7 @@ systemd_boot() {
 	SD=$KOM_TEST_PREFIX$1
 	shift
 	docker rm -f "$SD" >/dev/null 2>&1
-	docker run -d --name "$SD" --label "kom.test=$KOM_TEST_ID" \
+	timeout 120 docker run -d --name "$SD" --label "kom.test=$KOM_TEST_ID" \
 	    --network host \
 	    --cap-add SYS_ADMIN --security-opt seccomp=unconfined \
 	    --tmpfs /run --tmpfs /run/lock \
@@ -164,7 +164,7 @@ kom_debs() {
 	(
 		flock 9
 		[ -d "$_d" ] && exit 0
-		make -s -C "$KOM_TOP" deb DEBDIR="$_d.part" >"$_d.log" 2>&1 ||
+		timeout 900 make -s -C "$KOM_TOP" deb DEBDIR="$_d.part" >"$_d.log" 2>&1 ||
 			{ cat "$_d.log" >&2; rm -rf "$_d.part"; exit 1; }
 		mv "$_d.part" "$_d"
 	) 9>"$KOM_TEST_RUN/debs.lock" || return 1
