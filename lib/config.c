@@ -2,13 +2,16 @@
  * config: kom.toml (see config.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
 #include "file.h"
+#include "kv.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -38,7 +41,8 @@ static const struct key sync_keys[] = {
 };
 
 static const char *const top_keys[] = {
-	"server", "secrets_dir", "resource_sync", "resource_syncs"
+	"server", "secrets_dir", "resource_sync", "resource_syncs",
+	"git_provider", "git_providers"
 };
 
 struct ctx {
@@ -46,30 +50,6 @@ struct ctx {
 	int strict;
 	int failed;
 };
-
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d[64];
-	size_t prev, tmp;
-
-	if (lb >= KOM_NELEM(d) || la >= KOM_NELEM(d))
-		return 99;
-	for (j = 0; j <= lb; j++)
-		d[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = d[0];
-		d[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = d[j];
-			d[j] = a[i - 1] == b[j - 1] ? prev :
-			    1 + (prev < d[j] ? (prev < d[j - 1] ? prev :
-			    d[j - 1]) : (d[j] < d[j - 1] ? d[j] : d[j - 1]));
-			prev = tmp;
-		}
-	}
-	return d[lb];
-}
 
 static void
 unknown(struct ctx *c, const struct toml_kv *kv, const char *where,
@@ -79,16 +59,20 @@ unknown(struct ctx *c, const struct toml_kv *kv, const char *where,
 	size_t i, d, bd = 3;
 
 	for (i = 0; i < ncands; i++)
-		if ((d = edit_distance(kv->key, cands[i])) < bd) {
+		if ((d = (size_t)kv_distance(kv->key, cands[i], 2)) < bd) {
 			bd = d;
 			best = cands[i];
 		}
+	/* a warning, unless strict makes it an error (as the resource
+	 * layer says them) */
 	if (best)
-		kom_warn("%s:%d:%d: unknown key '%s' in %s (did you mean "
-		    "'%s'?)", c->path, kv->line, kv->col, kv->key, where, best);
+		kom_warn("%s:%d:%d: %sunknown key '%s' in %s (did you mean "
+		    "'%s'?)", c->path, kv->line, kv->col, c->strict ? "" :
+		    "warning: ", kv->key, where, best);
 	else
-		kom_warn("%s:%d:%d: unknown key '%s' in %s", c->path, kv->line,
-		    kv->col, kv->key, where);
+		kom_warn("%s:%d:%d: %sunknown key '%s' in %s", c->path,
+		    kv->line, kv->col, c->strict ? "" : "warning: ", kv->key,
+		    where);
 	if (c->strict)
 		c->failed = 1;
 }
@@ -100,47 +84,6 @@ bad_type(struct ctx *c, const struct toml_kv *kv, const char *want)
 	    kv->val->col, kv->key, want, toml_type_name(kv->val->type));
 	c->failed = 1;
 	return -1;
-}
-
-static char *
-trim(const char *s, size_t n)
-{
-	while (n && (*s == ' ' || *s == '\t' || *s == '\r'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		n--;
-	return xstrndup(s, n);
-}
-
-void
-config_split_list(const char *s, char ***v, size_t *n)
-{
-	const char *line = s, *nl, *end, *p, *c;
-	char *l, *item;
-	size_t cap = *n;
-
-	while (*line) {
-		nl = strchr(line, '\n');
-		end = nl ? nl : line + strlen(line);
-		l = trim(line, (size_t)(end - line));
-		if ((c = strstr(l, " #")))
-			l[c - l] = '\0';
-		if (*l && *l != '#') {
-			for (p = l; ; p = c + 1) {
-				c = strchr(p, ',');
-				item = trim(p, c ? (size_t)(c - p) : strlen(p));
-				if (*item) {
-					KOM_GROW(*v, *n + 1, cap);
-					(*v)[(*n)++] = item;
-				} else
-					free(item);
-				if (!c)
-					break;
-			}
-		}
-		free(l);
-		line = nl ? nl + 1 : end;
-	}
 }
 
 static int
@@ -173,7 +116,7 @@ set_key(struct ctx *c, struct config_sync *s, const struct key *k,
 		*list = NULL;
 		*n = 0;
 		if (v->type == TOML_STRING) {
-			config_split_list(v->u.str.s, list, n);
+			kv_split_list(v->u.str.s, v->u.str.len, list, n);
 			return 0;
 		}
 		if (v->type != TOML_ARRAY)
@@ -380,7 +323,12 @@ config_load(const char *path, int strict, struct config *cfg)
 		} else if (!strcmp(kv->key, "resource_sync") ||
 		    !strcmp(kv->key, "resource_syncs"))
 			read_syncs(&c, cfg, kv, confdir);
-		else
+		else if (!strcmp(kv->key, "git_provider") ||
+		    !strcmp(kv->key, "git_providers")) {
+			if (gitcfg_read(&cfg->git, path, confdir, kv,
+			    strict) < 0)
+				c.failed = 1;
+		} else
 			unknown(&c, kv, "kom.toml", top_keys,
 			    KOM_NELEM(top_keys));
 	}
@@ -401,6 +349,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nsyncs; i++)
 		sync_free(&cfg->syncs[i]);
 	free(cfg->syncs);
+	gitcfg_free(&cfg->git);
 	free(cfg->server);
 	free(cfg->secrets_dir);
 	free(cfg->path);
@@ -416,4 +365,17 @@ config_sync(const struct config *cfg, const char *name)
 		if (!strcmp(cfg->syncs[i].name, name))
 			return &cfg->syncs[i];
 	return NULL;
+}
+
+char *
+config_server(const struct config *cfg)
+{
+	char host[HOST_NAME_MAX + 1];
+
+	if (cfg->server && *cfg->server)
+		return xstrdup(cfg->server);
+	if (gethostname(host, sizeof(host)) < 0 || !*host)
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
 }

@@ -24,6 +24,8 @@
 
 #include <stddef.h>
 
+#include "gitcfg.h"
+
 #define CONFIG_MAX_FILE (1u << 20)	/* kom.toml: 1 MiB */
 
 struct config_sync {
@@ -63,6 +65,7 @@ struct config {
 	char *secrets_dir;	/* NULL when not set */
 	struct config_sync *syncs;
 	size_t nsyncs;
+	struct gitcfg git;	/* [[git_provider]] (lib/gitcfg.h) */
 };
 
 int config_load(const char *path, int strict, struct config *cfg);
@@ -73,10 +76,10 @@ const struct config_sync *config_sync(const struct config *cfg,
     const char *name);
 
 /*
- * Komodo's flexible string list: split on newlines and commas, trim, drop
- * empty items and lines starting with '#', cut a line at " #".  Appends
- * to *v (fresh strings).
+ * This host's name, in a fresh string: kom.toml's server when set, else
+ * gethostname(), else "localhost".  Every program asks here, so that
+ * kom-sync's selection and kom-exec's checks name the same host.
  */
-void config_split_list(const char *s, char ***v, size_t *n);
+char *config_server(const struct config *cfg);
 
 #endif

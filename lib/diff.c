@@ -12,15 +12,14 @@
 
 #include "buf.h"
 #include "diff.h"
+#include "interp.h"
+#include "jsonl.h"
+#include "schema.h"
+#include "secrets.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
 
-static const char *const type_order[] = {
-	"variable", "user_group", "server", "alerter", "action", "swarm",
-	"builder", "repo", "build", "stack", "resource_sync", "deployment",
-	"procedure"
-};
 
 /* The fields of Komodo's redeploy rule (komodo-behaviour.md 2.7). */
 static const char *const deploy_fields_deployment[] = {
@@ -38,30 +37,19 @@ static const char *const deploy_fields_stack[] = {
 int
 diff_type_rank(const char *type)
 {
-	size_t i;
-
-	for (i = 0; type && i < KOM_NELEM(type_order); i++)
-		if (!strcmp(type, type_order[i]))
-			return (int)i;
-	return (int)KOM_NELEM(type_order);
+	return schema_type_rank(type);
 }
 
 static const char *
 sget(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
+	return jsonl_str(o, key, "");
 }
 
 static int
 is_secret(const json_t *rec)
 {
-	if (!rec)
-		return 0;
-	return json_is_true(json_object_get(rec, "secret")) ||
-	    json_is_true(json_object_get(json_object_get(rec, "config"),
-	    "is_secret"));
+	return secrets_record_is_secret(rec);
 }
 
 static json_t *
@@ -264,8 +252,34 @@ mask_record(json_t *rec, json_t *changes)
 	}
 }
 
+/*
+ * A secret's value is <NAME> on both sides: its keyed hash tells a change
+ * (secrets.h).  Declared without one (no host key), nothing is known;
+ * applied without one (before kom hashed them), the change shows once.
+ */
+static void
+compare_secret(json_t *changes, const json_t *decl, const json_t *appl)
+{
+	const char *dh = json_string_value(json_object_get(decl,
+	    "secret_hash"));
+	const char *ah = json_string_value(json_object_get(appl,
+	    "secret_hash"));
+	json_t *m, *c;
+	size_t i;
+
+	if (!dh || (ah && !strcmp(dh, ah)))
+		return;
+	json_array_foreach(changes, i, c)
+		if (!strcmp(sget(c, "path"), "config.value"))
+			return;
+	m = mask(sget(decl, "name"));
+	add_change(changes, "config.value", m, m);
+	json_decref(m);
+}
+
 static const char *const record_order[] = {
-	"kind", "type", "name", "op", "sync", "source", "description", "tags",
+	"kind", "type", "name", "op", "sync", "source", "root", "description",
+	"tags",
 	"template", "deploy", "after", "after_source", "changes",
 	"deploy_changes", "config"
 };
@@ -319,6 +333,8 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 		compare_meta(changes, decl, appl);
 		compare(changes, "config", json_object_get(appl, "config"),
 		    cfg);
+		if (!strcmp(type, "variable"))
+			compare_secret(changes, decl, appl);
 		op = json_array_size(changes) ? "update" : "keep";
 		deploy_changes(dc, type, changes);
 	}
@@ -421,6 +437,102 @@ included(const json_t *rec, const struct diff_opts *o, int applied)
 	return 1;
 }
 
+/* The [[NAME]] references in the strings of v, each name once, as keys
+ * of names (syntax errors were the resource layer's to report). */
+static void
+collect_refs(const json_t *v, json_t *names)
+{
+	struct interp_ref *refs = NULL;
+	struct interp_error err;
+	const char *k;
+	json_t *x;
+	size_t i;
+	long n;
+
+	if (json_is_string(v)) {
+		n = interp_refs(json_string_value(v), json_string_length(v),
+		    &refs, &err);
+		for (i = 0; n > 0 && i < (size_t)n; i++) {
+			char *name = xstrndup(json_string_value(v) +
+			    refs[i].name_off, refs[i].name_len);
+
+			json_object_set_new(names, name, json_true());
+			free(name);
+		}
+		free(refs);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			collect_refs(x, names);
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x)
+			collect_refs(x, names);
+	}
+}
+
+/*
+ * A resource that takes part uses [[NAME]] of a declared variable that the
+ * sync's filters leave out (include_variables false): one warning per
+ * variable, with the number of resources that use it and the first one.
+ * Applied before, the applied value is used; never applied, the deploy
+ * fails with "undefined variable".
+ */
+static void
+warn_left_out_vars(const json_t *declared, const json_t *index,
+    struct state_set *applied, const struct diff_opts *o)
+{
+	json_t *uses = json_object(), *names = json_object(), *u, *x;
+	const json_t *rec;
+	const char *name;
+	size_t i;
+
+	json_array_foreach(declared, i, rec) {
+		if (!strcmp(sget(rec, "type"), "variable") ||
+		    !included(rec, o, 0))
+			continue;
+		json_object_clear(names);
+		collect_refs(json_object_get(rec, "config"), names);
+		json_object_foreach(names, name, x) {
+			if (!idx_get(index, "variable", name))
+				continue;
+			if (!(u = json_object_get(uses, name))) {
+				u = json_pack("{s:I,s:O}", "n", (json_int_t)0,
+				    "first", rec);
+				json_object_set_new(uses, name, u);
+			}
+			json_object_set_new(u, "n", json_integer(
+			    json_integer_value(json_object_get(u, "n")) + 1));
+		}
+	}
+	json_object_foreach(uses, name, u) {
+		const json_t *var = idx_get(index, "variable", name);
+		const json_t *first = json_object_get(u, "first");
+		json_int_t n = json_integer_value(json_object_get(u, "n"));
+		int was = state_set_has(applied, "variable", name);
+
+		struct buf m = BUF_INIT;
+
+		if (*sget(var, "root") && sget(var, "source")[0] != '/')
+			buf_printf(&m, "%s/", sget(var, "root"));
+		buf_printf(&m, "%s: warning: variable '%s' is used by %s '%s' "
+		    "(%s)", sget(var, "source"), name, sget(first, "type"),
+		    sget(first, "name"), sget(first, "source"));
+		if (n > 1)
+			buf_printf(&m, " and %lld more", (long long)n - 1);
+		if (o->sync)
+			buf_printf(&m, ", but sync '%s'", o->sync);
+		else
+			buf_adds(&m, ", but this diff");
+		buf_printf(&m, " leaves variables out (include_variables = "
+		    "false): %s", was ? "the value applied before is used, "
+		    "not this one" : "it was never applied, so the deploy "
+		    "fails; set include_variables = true in kom.toml(5)");
+		kom_warn("%s", m.s);
+		buf_free(&m);
+	}
+	json_decref(names);
+	json_decref(uses);
+}
+
 /* An after name must be a deployment or stack, declared or applied. */
 static int
 check_after(const json_t *declared, const json_t *index,
@@ -469,7 +581,7 @@ cmp_rec(const void *a, const void *b)
 
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
-	if (x->rank == (int)KOM_NELEM(type_order)) {
+	if (x->rank == SCHEMA_NTYPES) {
 		int c = strcmp(x->type, y->type);
 
 		if (c)
@@ -521,6 +633,8 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 	}
 	if (o->check_after && check_after(declared, index, applied) < 0)
 		goto fail;
+	if (!o->include_variables)
+		warn_left_out_vars(declared, index, applied, o);
 
 	json_array_foreach(declared, i, rec) {
 		if (!included(rec, o, 0))
@@ -608,33 +722,10 @@ diff_run(const json_t *declared, const json_t *applied,
 static int
 utf8_ok(const unsigned char *s, size_t n)
 {
-	size_t i = 0, k, len;
-	unsigned int c;
+	size_t i = 0, len;
 
 	while (i < n) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, c &= 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, c &= 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, c &= 0x07;
-		else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		/* overlong, surrogates, beyond U+10FFFF */
-		if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		if (!(len = kom_utf8_len(s + i, n - i)))
 			return 0;
 		i += len;
 	}
@@ -993,6 +1084,92 @@ render_change(struct buf *out, const json_t *from, const json_t *to,
 #define C_BOLD "\033[1m"
 #define C_RESET "\033[0m"
 
+/* "[[A]], [[B]]" from the keys of names. */
+static void
+add_names(struct buf *b, const json_t *names)
+{
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	json_object_foreach((json_t *)names, k, v) {
+		buf_printf(b, "%s[[%s]]", first ? "" : ", ", k);
+		first = 0;
+	}
+}
+
+/*
+ * An unchanged deployment or stack is still redeployed by kom-exec when a
+ * value it interpolates changes: kom-exec compares the interpolated
+ * container spec (the config hash), which this diff never sees.  Say so:
+ * for variables this diff updates, name the resources; for values it does
+ * not compare (secret files, variables left out of the sync), say which.
+ */
+static void
+explain_unchanged(struct buf *b, const json_t *records)
+{
+	json_t *vars = json_object(), *changed = json_object(),
+	    *unseen = json_object(), *names = json_object(), *x;
+	const json_t *r;
+	const char *k, *first = NULL, *ftype = NULL;
+	size_t i, nchanged = 0, nunseen = 0;
+
+	json_array_foreach(records, i, r)
+		if (!strcmp(sget(r, "type"), "variable"))
+			json_object_set_new(vars, sget(r, "name"),
+			    json_string(sget(r, "op")));
+	json_array_foreach(records, i, r) {
+		int uses_changed = 0, uses_unseen = 0;
+
+		if (strcmp(sget(r, "op"), "keep") ||
+		    (strcmp(sget(r, "type"), "deployment") &&
+		    strcmp(sget(r, "type"), "stack")))
+			continue;
+		json_object_clear(names);
+		collect_refs(json_object_get(r, "config"), names);
+		json_object_foreach(names, k, x) {
+			const char *op = json_string_value(json_object_get(vars,
+			    k));
+
+			if (!op) {
+				json_object_set_new(unseen, k, json_true());
+				uses_unseen = 1;
+			} else if (strcmp(op, "keep")) {
+				json_object_set_new(changed, k, json_true());
+				uses_changed = 1;
+			}
+		}
+		if (uses_changed && !nchanged++) {
+			first = sget(r, "name");
+			ftype = sget(r, "type");
+		}
+		nunseen += uses_unseen;
+	}
+	if (nchanged) {
+		buf_printf(b, "Note: %s '%s'", ftype, first);
+		if (nchanged > 1)
+			buf_printf(b, " and %zu more", nchanged - 1);
+		buf_printf(b, " %s unchanged here but use%s ", nchanged > 1 ?
+		    "are" : "is", nchanged > 1 ? "" : "s");
+		add_names(b, changed);
+		buf_printf(b, ", which this diff changes: kom-exec redeploys "
+		    "%s.\n", nchanged > 1 ? "them" : "it");
+	}
+	if (nunseen) {
+		buf_printf(b, "Note: %zu unchanged %s ", nunseen, nunseen == 1 ?
+		    "deployment or stack uses" : "deployments and stacks use");
+		add_names(b, unseen);
+		buf_printf(b, ", whose values this diff does not compare (secret "
+		    "files, variables left out of the sync): a value changed "
+		    "there redeploys %s at apply time (kom-exec says "
+		    "drifted).\n", nunseen == 1 ? "it" : "them");
+	}
+	json_decref(vars);
+	json_decref(changed);
+	json_decref(unseen);
+	json_decref(names);
+}
+
 void
 diff_render_human(FILE *fp, const json_t *records,
     const struct diff_counts *c, int color, int verbose)
@@ -1044,6 +1221,7 @@ diff_render_human(FILE *fp, const json_t *records,
 	buf_printf(&b, "%sPlan: %ld to create, %ld to update, %ld to delete, "
 	    "%ld unchanged.%s\n", color ? C_BOLD : "", c->create, c->update,
 	    c->delete, c->keep, color ? C_RESET : "");
+	explain_unchanged(&b, records);
 	fwrite(b.s, 1, b.len, fp);
 	buf_free(&b);
 }

@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -6,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "file.h"
 #include "jsonskim.h"
 #include "pattern.h"
 #include "plan.h"
+#include "schema.h"
+#include "state.h"
+#include "support.h"
 #include "util.h"
 #include "banned.h"
 
@@ -17,10 +18,9 @@ enum { OP_KEEP, OP_CREATE, OP_UPDATE, OP_DELETE };
 enum { CT_OTHER, CT_DEPLOYMENT, CT_STACK };
 /* What a deployment or stack does, weakest first. */
 enum { DEC_NONE, DEC_HOLD, DEC_WAIT, DEC_ENSURE, DEC_DEPLOY };
-enum { SK_RECORD, SK_DESTROY, SK_DEPLOY };
+enum { SK_RECORD, SK_DESTROY, SK_DEPLOY, SK_REFUSE };
 
 #define NO_ID (-1L)
-#define STATE_MAX_FILE (16u << 20)
 #define ARENA_BLOCK (1u << 20)
 #define OUT_CHUNK (1u << 20)
 
@@ -43,6 +43,8 @@ struct node {
 	size_t coff, ccnt;	/* children in p->chl */
 	int dec;
 	const char *reason;	/* of the deploy/ensure/destroy step */
+	const char *refusal;	/* why kom cannot deploy it (support.h), or
+				 * NULL: its step is a "refuse" */
 	const char *rec_reason;	/* of the record/remove step, when one */
 	int level;
 	long dep_id, rec_id;
@@ -109,22 +111,10 @@ struct plan {
 	struct buf b1, b2, b3;	/* scratch */
 };
 
-static const char *const type_names[] = {
-	"variable", "user_group", "server", "alerter", "action", "swarm",
-	"builder", "repo", "build", "stack", "resource_sync", "deployment",
-	"procedure"
-};
-
 int
 plan_type_order(const char *type)
 {
-	size_t i;
-
-	for (i = 0; i < KOM_NELEM(type_names); i++)
-		if (type[0] == type_names[i][0] &&
-		    strcmp(type, type_names[i]) == 0)
-			return (int)i;
-	return (int)KOM_NELEM(type_names);
+	return schema_type_rank(type);
 }
 
 /* ---- hash ---- */
@@ -704,7 +694,7 @@ find(const struct plan *p, const char *type, const char *name)
  */
 static int
 resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
-    struct buf *err)
+    int lenient, struct buf *err)
 {
 	struct node *n = &p->nodes[i];
 	const char *after = n->res + n->aoff, *an;
@@ -747,6 +737,8 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 			rc = -1;
 			continue;
 		}
+		if (d < 0 && s < 0 && lenient)
+			continue;	/* the caller's to report */
 		if (d < 0 && s < 0) {
 			d = find(p, "deployment", an);
 			s = find(p, "stack", an);
@@ -994,6 +986,30 @@ build_reason(struct plan *p, size_t ni, const json_t *st)
 	return acat(p, "build has new version: ", bver, NULL);
 }
 
+/*
+ * Why kom cannot deploy node ni yet (support.h's table), or NULL.  The
+ * record is parsed only when its text could hold such a thing.
+ */
+static const char *
+refusal(struct plan *p, size_t ni)
+{
+	struct node *n = &p->nodes[ni];
+	struct buf what = BUF_INIT, blocker = BUF_INIT;
+	const char *r = NULL;
+	int refuse = 0;
+
+	if (!memmem(n->res, n->reslen, "\"Build\"", 7) &&
+	    !memmem(n->res, n->reslen, "repo\":\"", 7))
+		return NULL;
+	if (node_rec(p, ni) && support_check(n->rec, &what, &refuse,
+	    &blocker) && refuse)
+		r = acat(p, n->reason ? n->reason : "deploy", "; refused: kom "
+		    "cannot deploy this yet: ", blocker.s, NULL);
+	buf_free(&what);
+	buf_free(&blocker);
+	return r;
+}
+
 /* The decision for a declared deploy=true deployment or stack. */
 static void
 decide(struct plan *p, size_t ni)
@@ -1133,15 +1149,18 @@ add_needs(struct plan *p, long *ids, size_t n)
 		}
 }
 
-int
-plan_build(struct plan *p, struct buf *err)
+/*
+ * The `after` graph: parents and children of the deploy=true declared and
+ * the deleted deployments and stacks, in an order where parents come
+ * first (Kahn).  Returns that order (p->n entries, the caller's to free),
+ * or NULL after reporting bad names (unless lenient: unknown ones are then
+ * left out) and every cycle.
+ */
+static size_t *
+after_order(struct plan *p, int lenient, struct buf *err)
 {
 	size_t i, k, npar = 0, cappar = 0, *indeg, *topo, head = 0, tail = 0;
-	size_t nss = 0;
-	struct sstep *ss;
-	long *ids = NULL;
-	size_t capids = 0;
-	int rc = 0, has_rec = 0, max_dl = -1, dbase, base;
+	int rc = 0;
 
 	/* Edges: deploy=true declared nodes, and deleted ones. */
 	for (i = 0; i < p->n; i++) {
@@ -1149,11 +1168,12 @@ plan_build(struct plan *p, struct buf *err)
 
 		n->eoff = npar;
 		if (n->ctype != CT_OTHER && (n->op == OP_DELETE || n->deploy))
-			if (resolve_after(p, i, &npar, &cappar, err) < 0)
+			if (resolve_after(p, i, &npar, &cappar, lenient,
+			    err) < 0)
 				rc = -1;
 	}
 	if (rc < 0)
-		return -1;
+		return NULL;
 
 	/* Children, for Kahn's algorithm and for destroy needs. */
 	indeg = xcalloc(p->n + 1, sizeof(*indeg));
@@ -1164,6 +1184,7 @@ plan_build(struct plan *p, struct buf *err)
 		p->nodes[i].ccnt = 0;
 		k += indeg[i];
 	}
+	free(p->chl);
 	p->chl = xcalloc(npar + 1, sizeof(*p->chl));
 	for (i = 0; i < p->n; i++)
 		for (k = 0; k < p->nodes[i].ecnt; k++) {
@@ -1196,9 +1217,34 @@ plan_build(struct plan *p, struct buf *err)
 		free(left);
 		free(indeg);
 		free(topo);
-		return -1;
+		return NULL;
 	}
 	free(indeg);
+	return topo;
+}
+
+int
+plan_check_after(struct plan *p, struct buf *err)
+{
+	size_t *topo = after_order(p, 1, err);
+
+	free(topo);
+	return topo ? 0 : -1;
+}
+
+int
+plan_build(struct plan *p, struct buf *err)
+{
+	size_t i, k, *topo;
+	size_t nss = 0;
+	struct sstep *ss;
+	long *ids = NULL;
+	size_t capids = 0;
+	int has_rec = 0, max_dl = -1, max_level = -1;
+	int dbase, base, last;
+
+	if (!(topo = after_order(p, 0, err)))
+		return -1;
 
 	/* Decisions, parents first, then the cascade. */
 	for (k = 0; k < p->n; k++) {
@@ -1244,13 +1290,35 @@ plan_build(struct plan *p, struct buf *err)
 		}
 	}
 
+	/*
+	 * What kom cannot deploy yet is refused, and so is what is after it:
+	 * "refuse" steps in a stage of their own after all others, so that
+	 * their failure skips no unrelated work.
+	 */
+	for (k = 0; k < p->n; k++) {
+		struct node *n = &p->nodes[topo[k]];
+
+		if (n->op == OP_DELETE || n->dec < DEC_ENSURE)
+			continue;
+		n->refusal = refusal(p, topo[k]);
+		for (i = 0; !n->refusal && i < n->ecnt; i++) {
+			struct node *par = &p->nodes[p->par[n->eoff + i]];
+
+			if (par->refusal)
+				n->refusal = acat(p, n->reason ? n->reason :
+				    "deploy", "; refused: it is after ",
+				    par->type, " '", par->name, "', which kom "
+				    "cannot deploy yet", NULL);
+		}
+	}
+
 	/* Levels: deploys by their deploying ancestors, destroys by dependents. */
 	for (k = 0; k < p->n; k++) {
 		struct node *n = &p->nodes[topo[k]];
 
 		if (n->rec_reason)
 			has_rec = 1;
-		if (n->op == OP_DELETE || n->dec < DEC_ENSURE)
+		if (n->op == OP_DELETE || n->dec < DEC_ENSURE || n->refusal)
 			continue;
 		for (i = 0; i < n->ecnt; i++) {
 			struct node *par = &p->nodes[p->par[n->eoff + i]];
@@ -1258,6 +1326,8 @@ plan_build(struct plan *p, struct buf *err)
 			if (par->dec >= DEC_ENSURE && par->level + 1 > n->level)
 				n->level = par->level + 1;
 		}
+		if (n->level > max_level)
+			max_level = n->level;
 	}
 	for (k = p->n; k-- > 0;) {
 		struct node *n = &p->nodes[topo[k]];
@@ -1276,6 +1346,9 @@ plan_build(struct plan *p, struct buf *err)
 	free(topo);
 	dbase = has_rec ? 1 : 0;
 	base = dbase + max_dl + 1;
+	/* after every other stage (the last one that has steps) */
+	last = (max_level >= 0 ? base + 1 + max_level : max_dl >= 0 ?
+	    dbase + 1 + max_dl : dbase) + 1;
 
 	/* The steps, sorted by stage, type order, op, name. */
 	ss = xcalloc(st_mul(p->n, 2) + 1, sizeof(*ss));
@@ -1289,6 +1362,9 @@ plan_build(struct plan *p, struct buf *err)
 			ss[nss++] = (struct sstep){ dbase + 1 + n->level,
 			    n->tix, 0, SK_DESTROY, name_prefix(n->name),
 			    n->name, i };
+		else if (n->dec >= DEC_ENSURE && n->refusal)
+			ss[nss++] = (struct sstep){ last, n->tix, 0, SK_REFUSE,
+			    name_prefix(n->name), n->name, i };
 		else if (n->dec >= DEC_ENSURE)
 			ss[nss++] = (struct sstep){ base + 1 + n->level,
 			    n->tix, 0, SK_DEPLOY, name_prefix(n->name),
@@ -1319,6 +1395,8 @@ plan_build(struct plan *p, struct buf *err)
 				}
 			}
 			action = n->dec == DEC_DEPLOY ? "deploy" : "ensure";
+		} else if (ss[k].kind == SK_REFUSE) {
+			action = "refuse";
 		} else if (ss[k].kind == SK_DESTROY) {
 			for (i = 0; i < n->ccnt; i++) {
 				struct node *c = &p->nodes[p->chl[n->coff + i]];
@@ -1334,7 +1412,8 @@ plan_build(struct plan *p, struct buf *err)
 		}
 		push_step(p, (long)k + 1, ss[k].stage, action, n->type,
 		    n->name, ss[k].kind == SK_RECORD ? n->rec_reason :
-		    n->reason, (long)ss[k].node, NULL);
+		    ss[k].kind == SK_REFUSE ? n->refusal : n->reason,
+		    (long)ss[k].node, NULL);
 		add_needs(p, ids, nids);
 		if (ss[k].stage > p->stages)
 			p->stages = ss[k].stage;
@@ -1514,53 +1593,40 @@ static const struct {
 	{ "sync", "resource_sync" },
 };
 
-/* Load statedir/resources/<type>/ once, as nodes the stream lacks. */
+/* Load statedir/resources/<type>/ once, as nodes the stream lacks.  A
+ * state dir that cannot be read fails the plan (after state's message). */
 static void
 load_state_type(struct pctx *c, const char *type)
 {
 	struct plan *p = c->p;
 	int tix = plan_type_order(type);
-	char *dir, *path;
-	struct dirent *de;
-	struct buf b = BUF_INIT, junk = BUF_INIT;
-	json_error_t jerr;
-	json_t *rec;
-	DIR *d;
-	size_t len;
+	struct buf junk = BUF_INIT;
+	json_t *recs, *rec;
+	char *path;
+	size_t i;
 
 	if (!c->statedir || tix >= (int)KOM_NELEM(p->state_loaded) ||
 	    p->state_loaded[tix])
 		return;
 	p->state_loaded[tix] = 1;
-	dir = xasprintf("%s/resources/%s", c->statedir, type);
-	if (!(d = opendir(dir))) {
-		free(dir);
+	if (state_load_type(c->statedir, type, &recs) < 0) {
+		errf(c->err, "%s: the applied %s resources cannot be read",
+		    c->statedir, type);
+		c->failed = 1;
 		return;
 	}
-	while ((de = readdir(d))) {
-		len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len < 6 ||
-		    strcmp(de->d_name + len - 5, ".json") != 0)
+	json_array_foreach(recs, i, rec) {
+		if (!json_is_object(rec) || !jstr(rec, "name") ||
+		    !jstr(rec, "type") || strcmp(jstr(rec, "type"), type) != 0)
 			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		buf_reset(&b);
-		if (file_read(path, &b, STATE_MAX_FILE) == 0 &&
-		    (rec = json_loadb(b.s, b.len, 0, &jerr))) {
-			if (json_is_object(rec) && jstr(rec, "name") &&
-			    jstr(rec, "type") &&
-			    strcmp(jstr(rec, "type"), type) == 0) {
-				json_object_del(rec, "applied_at");
-				json_object_del(rec, "exec");
-				add_json(p, rec, path, 1, &junk);
-			}
-			json_decref(rec);
-		}
+		json_object_del(rec, "applied_at");
+		json_object_del(rec, "exec");
+		path = state_path(c->statedir, type, jstr(rec, "name"));
+		add_json(p, rec, path ? path : c->statedir, 1, &junk);
 		free(path);
 	}
-	closedir(d);
-	buf_free(&b);
+	json_decref(recs);
 	buf_free(&junk);
-	free(dir);
 }
 
 /* The declared (stream, else state dir) resource, or NULL. */
@@ -1604,6 +1670,7 @@ add_execution(struct pctx *c, const char *sname, const char *etype,
 	struct node *t = NULL;
 	const char *action = "execution", *type = NULL, *name = NULL, *v;
 	struct buf r = BUF_INIT;
+	int unknown = 0;
 	json_t *empty, *exec;
 	size_t i;
 
@@ -1637,6 +1704,8 @@ add_execution(struct pctx *c, const char *sname, const char *etype,
 	}
 	if (name) {
 		t = target(c, type, name);
+		/* a server need not be declared (this host), as kom-sync */
+		unknown = !t && strcmp(type, "server") != 0;
 	} else {
 		type = "procedure";
 		name = c->p->nodes[c->chain[c->depth - 1]].name;
@@ -1647,6 +1716,13 @@ add_execution(struct pctx *c, const char *sname, const char *etype,
 	if (strcmp(etype, "DeployStackIfChanged") == 0)
 		buf_adds(&r, " (deploys only if the stack changed; kom-exec "
 		    "decides)");
+	/* kom-sync only warned: the target may have come from elsewhere;
+	 * still unknown now, the step fails with the reason */
+	if (unknown) {
+		buf_printf(&r, "; refused: %s '%s' is neither in the plan's "
+		    "input nor in the state dir", type, name);
+		action = "refuse";
+	}
 	if (c->n >= PLAN_MAX_PROC_STEPS) {
 		if (!c->failed)
 			errf(c->err, "procedure '%s' expands to more than %d "

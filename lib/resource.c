@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +20,10 @@
 #include "interp.h"
 #include "kv.h"
 #include "resource.h"
+#include "plan.h"
 #include "schema.h"
+#include "secrets.h"
+#include "support.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -27,6 +31,7 @@
 #define MAX_TYPES 16
 #define MAX_FIELDS 64
 #define DEF_SLOTS 1024	/* more than all schema fields */
+#define WALK_MAX_DEPTH 64
 
 /* A reference to check once everything is read. */
 enum ref_kind {
@@ -59,6 +64,8 @@ struct res {
 struct file {
 	const char *path;	/* for messages */
 	const char *source;	/* for records */
+	const char *root;	/* absolute directory source is relative to,
+				 * or NULL (source absolute, or in memory) */
 	struct buf text;	/* after the """ pre-processing */
 	size_t *lines;		/* offsets of line starts in text */
 	size_t nlines;
@@ -69,6 +76,8 @@ struct file {
 struct ctx {
 	const struct resource_opts *opts;
 	long errors;
+	long read_errors;	/* of errors: paths that could not be read */
+	int self_after;		/* "is after itself" was reported */
 	struct file *f;
 	json_t *names[MAX_TYPES];	/* name -> "PATH:LINE" */
 	struct res *res;
@@ -76,6 +85,9 @@ struct ctx {
 	struct ref *refs;
 	size_t nrefs, refcap;
 	size_t seq;
+	struct secrets sec;	/* where secret files are looked for */
+	unsigned char key[SECRETS_KEY_LEN];	/* for inline secret values */
+	int key_state;		/* 0 not read yet, 1 read, -1 none */
 	int interp;		/* the current resource is interpolated */
 	int enabled;		/* the current execution is enabled */
 	const char *rtype;	/* the current resource, for messages */
@@ -99,11 +111,27 @@ emit(struct ctx *c, int is_error, const char *loc, const char *msg)
 	else if (!is_error)
 		buf_printf(&b, "%s: warning: %s", loc, msg);
 	if (is_error) {
-		buf_printf(&b, "%s: %s", loc, msg);
+		if (loc)
+			buf_printf(&b, "%s: ", loc);
+		buf_adds(&b, msg);
 		c->errors++;
 	}
 	if (c->opts->diag)
 		c->opts->diag(c->opts->diag_ctx, is_error, b.s);
+	else
+		kom_warn("%s", b.s);
+	buf_free(&b);
+}
+
+/* A note: neither a warning nor an error, whatever strict says. */
+static void
+note(struct ctx *c, const char *loc, const char *msg)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s: note: %s", loc, msg);
+	if (c->opts->diag)
+		c->opts->diag(c->opts->diag_ctx, 0, b.s);
 	else
 		kom_warn("%s", b.s);
 	buf_free(&b);
@@ -1549,6 +1577,91 @@ builder_config(struct ctx *c, const struct toml_value *cfg)
 	return json_pack("{s:s,s:o}", "type", type, "params", p);
 }
 
+/* The host key for inline secret values, read (or made) on first use;
+ * NULL when there is none (no state dir given, or it cannot be had). */
+static const unsigned char *
+host_key(struct ctx *c)
+{
+	char *path = NULL;
+
+	if (!c->key_state && c->opts->statedir) {
+		c->key_state = -1;
+		if (secrets_key(c->opts->statedir, 1, c->key, &path) == 0)
+			c->key_state = 1;
+		else {
+			struct buf m = BUF_INIT;
+
+			buf_printf(&m, "%s; inline secret values are neither "
+			    "compared nor passed on", strerror(errno));
+			emit(c, 0, path, m.s);
+			buf_free(&m);
+		}
+		free(path);
+	}
+	return c->key_state == 1 ? c->key : NULL;
+}
+
+/*
+ * A secret variable: its value never leaves as text (config.value is
+ * <NAME>).  A value in the file is used unless a secret file of that name
+ * overrides it, and is passed on sealed; the value in force is passed on
+ * as a keyed hash so that a change shows in the diff (secrets.h).
+ */
+static void
+secret_variable(struct ctx *c, const struct toml_value *tbl, json_t *rec,
+    json_t *config, int named)
+{
+	const char *name = c->rname ? c->rname : "";
+	const char *inl = json_string_value(json_object_get(config, "value"));
+	const struct toml_value *at = toml_get(tbl, "value");
+	const unsigned char *key;
+	char *fval = NULL, *where = NULL, *mask, hash[SECRETS_HASH_HEX];
+	const char *val = NULL;
+	int found = *name && secrets_read(&c->sec, name, &fval, &where) == 0;
+	int e = errno;
+
+	if (!inl || !*inl)
+		inl = NULL;
+	if (!found && !inl && named) {
+		/* the deploy would fail on it: say so now */
+		const struct toml_value *nv = toml_get(tbl, "name");
+		char *dirs = secrets_where(&c->sec);
+
+		if (where)
+			WARN(c, nv, "secret variable '%s': %s: %s", name, where,
+			    strerror(e));
+		else
+			WARN(c, nv, "secret variable '%s' has no value: no "
+			    "secret file in %s has that name", name, dirs);
+		free(dirs);
+	} else if (inl && named && found)
+		WARN(c, at, "secret variable '%s' has a value in git, "
+		    "unused: %s overrides it", name, where);
+	else if (inl && named)
+		WARN(c, at, "secret variable '%s' has its value in git; kom "
+		    "uses it, but it belongs in %s/%s", name, c->sec.dir,
+		    name);
+	val = found ? fval : inl;
+	if (val && named && (key = host_key(c))) {
+		secrets_hash(key, name, val, hash);
+		json_object_set_new_nocheck(rec, "secret_hash",
+		    json_string(hash));
+		if (!found) {
+			char *sealed = secrets_seal(key, name, inl);
+
+			json_object_set_new_nocheck(rec, "secret_sealed",
+			    json_string(sealed));
+			free(sealed);
+		}
+	}
+	secrets_wipe(fval);
+	free(where);
+	mask = xasprintf("<%s>", name);
+	json_object_set_new_nocheck(config, "value", json_string(mask));
+	free(mask);
+	json_object_set_new_nocheck(rec, "secret", json_true());
+}
+
 /* Resources */
 
 static json_t *
@@ -1589,6 +1702,9 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 
 		json_object_set_new_nocheck(rec, "source", json_string(src));
 		free(src);
+		if (c->f->root)
+			json_object_set_new_nocheck(rec, "root",
+			    json_string(c->f->root));
 	}
 	json_object_set_new_nocheck(rec, "description", json_string(""));
 	json_object_set_new_nocheck(rec, "tags", json_array());
@@ -1729,23 +1845,24 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			    fdefault(c, &t->config->fields[i]));
 	}
 	if (!strcmp(t->name, "variable") &&
-	    json_is_true(json_object_get(config, "is_secret"))) {
-		const char *val = json_string_value(json_object_get(config,
-		    "value"));
-		char *mask;
-
-		if (val && *val && name)
-			WARN(c, toml_get(tbl, "value"), "secret variable '%s' has "
-			    "a value in git; put it in /etc/kom/secrets/%s "
-			    "instead", c->rname ? c->rname : "",
-			    c->rname ? c->rname : "");
-		mask = xasprintf("<%s>", c->rname ? c->rname : "");
-		json_object_set_new_nocheck(config, "value", json_string(mask));
-		free(mask);
-		json_object_set_new_nocheck(rec, "secret", json_true());
-	}
+	    json_is_true(json_object_get(config, "is_secret")))
+		secret_variable(c, tbl, rec, config, name != NULL);
 	json_object_set_new_nocheck(rec, "config", config);
 	free(norm);
+	if (c->rname) {
+		struct buf what = BUF_INIT, m = BUF_INIT;
+		char *at;
+
+		if (support_check(rec, &what, NULL, NULL)) {
+			at = loc_str(c, tbl->line, tbl->col);
+			buf_printf(&m, "%s '%s': kom does not act on these yet: "
+			    "%s", t->name, c->rname, what.s);
+			note(c, at, m.s);
+			free(at);
+		}
+		buf_free(&what);
+		buf_free(&m);
+	}
 	/* kept even without a name: references point into it */
 	KOM_GROW(c->res, c->nres + 1, c->cap);
 	r = &c->res[c->nres++];
@@ -1786,33 +1903,47 @@ resource_escape_triple(const char *in, size_t len, struct buf *out)
 	return n;
 }
 
-static void load_text(struct ctx *c, const char *path, const char *source,
-    const char *data, size_t len);
+/* A file or directory that cannot be read: an error, counted apart. */
+static void
+path_error(struct ctx *c, const char *path, const char *msg)
+{
+	c->read_errors++;
+	emit(c, 1, path, msg);
+}
 
 static void
-load_file(struct ctx *c, const char *path, const char *source)
+path_errno(struct ctx *c, const char *path, int err)
+{
+	char *m = err == EFBIG ? xstrdup("file too large (over 16 MiB)") :
+	    xasprintf("%s", strerror(err));
+
+	path_error(c, path, m);
+	free(m);
+}
+
+static void load_text(struct ctx *c, const char *path, const char *source,
+    const char *rootdir, const char *data, size_t len);
+
+static void
+load_file(struct ctx *c, const char *path, const char *source,
+    const char *root)
 {
 	struct buf raw = BUF_INIT;
 
 	if (file_read(path, &raw, RESOURCE_MAX_FILE) < 0) {
-		struct buf m = BUF_INIT;
-
-		buf_printf(&m, "%s", strerror(errno == EFBIG ? EFBIG : errno));
-		emit(c, 1, path, errno == EFBIG ?
-		    "file too large (over 16 MiB)" : m.s);
-		buf_free(&m);
+		path_errno(c, path, errno);
 		buf_free(&raw);
 		return;
 	}
-	load_text(c, path, source, raw.s, raw.len);
+	load_text(c, path, source, root, raw.s, raw.len);
 	buf_free(&raw);
 }
 
 static void
 load_text(struct ctx *c, const char *path, const char *source,
-    const char *data, size_t len)
+    const char *rootdir, const char *data, size_t len)
 {
-	struct file f = { path, source, BUF_INIT, NULL, 0, NULL, 0 };
+	struct file f = { path, source, rootdir, BUF_INIT, NULL, 0, NULL, 0 };
 	struct toml_error terr;
 	struct toml_value *root;
 	size_t i, j, cap = 0, icap = 0;
@@ -1900,6 +2031,7 @@ out:
 struct path {
 	char *path;
 	char *source;
+	char *root;	/* see struct file; NULL for none */
 };
 
 struct paths {
@@ -1908,37 +2040,45 @@ struct paths {
 };
 
 static void
-add_path(struct paths *ps, const char *path, const char *source)
+add_path(struct paths *ps, const char *path, const char *source,
+    const char *root)
 {
 	KOM_GROW(ps->v, ps->n + 1, ps->cap);
 	ps->v[ps->n].path = xstrdup(path);
 	ps->v[ps->n].source = xstrdup(source);
+	ps->v[ps->n].root = root ? xstrdup(root) : NULL;
 	ps->n++;
 }
 
-static int
+/* The directories being walked, outermost first: a link back to one of
+ * them is a loop. */
+struct walk_dir {
+	dev_t dev;
+	ino_t ino;
+	const char *path;
+};
+
+static void
 walk(struct ctx *c, struct paths *ps, const char *dir, size_t skip,
-    int depth)
+    const char *root, struct walk_dir *up, int depth)
 {
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
+	int i;
 
-	if (depth > 64) {
+	if (depth >= WALK_MAX_DEPTH) {
 		emit(c, 1, dir, "directories nested too deep");
-		return -1;
+		return;
 	}
 	if (!(d = opendir(dir))) {
-		struct buf m = BUF_INIT;
-
-		buf_adds(&m, strerror(errno));
-		emit(c, 1, dir, m.s);
-		buf_free(&m);
-		return -1;
+		path_errno(c, dir, errno);
+		return;
 	}
 	while ((de = readdir(d))) {
 		char *p;
 		size_t n = strlen(de->d_name);
+		int toml = n > 5 && !strcmp(de->d_name + n - 5, ".toml");
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -1946,18 +2086,76 @@ walk(struct ctx *c, struct paths *ps, const char *dir, size_t skip,
 		p = strcmp(dir, ".") ? xasprintf("%s/%s", dir, de->d_name) :
 		    xstrdup(de->d_name);
 		if (stat(p, &st) < 0) {
+			/* a resource file that is not there: its resources
+			 * would look deleted */
+			if (toml)
+				path_errno(c, p, errno == ENOENT ? ENOENT :
+				    errno);
 			free(p);
 			continue;
 		}
-		if (S_ISDIR(st.st_mode))
-			walk(c, ps, p, skip, depth + 1);
-		else if (S_ISREG(st.st_mode) && n > 5 &&
-		    !strcmp(de->d_name + n - 5, ".toml"))
-			add_path(ps, p, p + skip);
+		if (S_ISDIR(st.st_mode)) {
+			for (i = 0; i <= depth; i++)
+				if (up[i].dev == st.st_dev &&
+				    up[i].ino == st.st_ino)
+					break;
+			if (i <= depth) {
+				char *m = xasprintf("symbolic link loop back "
+				    "to '%s'", up[i].path);
+
+				path_error(c, p, m);
+				free(m);
+			} else {
+				up[depth + 1].dev = st.st_dev;
+				up[depth + 1].ino = st.st_ino;
+				up[depth + 1].path = p;
+				walk(c, ps, p, skip, root, up, depth + 1);
+			}
+		} else if (S_ISREG(st.st_mode) && toml)
+			add_path(ps, p, p + skip, root);
 		free(p);
 	}
 	closedir(d);
-	return 0;
+}
+
+/* Walk the directory PATH dir for *.toml files. */
+static void
+walk_top(struct ctx *c, struct paths *ps, const char *dir,
+    const struct stat *st)
+{
+	struct walk_dir up[WALK_MAX_DEPTH + 1];
+	char real[PATH_MAX];
+	char *d = xstrdup(dir);
+	size_t n = strlen(d);
+
+	while (n > 1 && d[n - 1] == '/')
+		d[--n] = '\0';
+	if (!realpath(d, real)) {
+		path_errno(c, d, errno);
+		free(d);
+		return;
+	}
+	up[0].dev = st->st_dev;
+	up[0].ino = st->st_ino;
+	up[0].path = d;
+	walk(c, ps, d, !strcmp(d, ".") ? 0 : !strcmp(d, "/") ? 1 : n + 1,
+	    real, up, 0);
+	free(d);
+}
+
+/* A file PATH: its source is the path as given, relative to the current
+ * directory when it is not absolute. */
+static void
+add_file(struct ctx *c, struct paths *ps, const char *path)
+{
+	char real[PATH_MAX];
+
+	if (path[0] == '/')
+		add_path(ps, path, path, NULL);
+	else if (!realpath(".", real))
+		path_errno(c, ".", errno);
+	else
+		add_path(ps, path, path, real);
 }
 
 static int
@@ -2005,34 +2203,51 @@ declared(struct ctx *c, const char *type, const char *name, char **norm)
 	return found;
 }
 
+/* A secret file of that name exists (readable or not: a read error is
+ * the deploy's to report, with the errno). */
 static int
 secret_file(struct ctx *c, const char *name)
 {
-	const char *dirs[3];
-	size_t n = 0, i;
-	struct stat st;
+	char *val, *where;
+	int r = secrets_read(&c->sec, name, &val, &where);
 
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
-	    !strcmp(name, ".."))
-		return 0;
-	if (c->opts->secrets_dir)
-		dirs[n++] = c->opts->secrets_dir;
-	else if (getenv("KOM_SECRETS_DIR"))
-		dirs[n++] = getenv("KOM_SECRETS_DIR");
-	else {
-		if (getenv("CREDENTIALS_DIRECTORY"))
-			dirs[n++] = getenv("CREDENTIALS_DIRECTORY");
-		dirs[n++] = "/etc/kom/secrets";
-	}
-	for (i = 0; i < n; i++) {
-		char *p = xasprintf("%s/%s", dirs[i], name);
-		int ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	secrets_wipe(val);
+	free(where);
+	return r == 0 || errno != ENOENT;
+}
 
-		free(p);
-		if (ok)
-			return 1;
+/*
+ * A warning of check_refs, held until all are known: the same problem
+ * said once.  An undeclared [[NAME]] is one line for the whole load; a
+ * reference to a resource declared elsewhere is one line per file, type,
+ * name and kind.  The line is the first place's, with the count of the
+ * others.
+ */
+struct held_warn {
+	char *loc, *msg;
+	long more;
+	int is_var;
+};
+
+static void
+hold_warn(json_t *groups, struct held_warn **v, size_t *n, size_t *cap,
+    const char *key, char *loc, char *msg)
+{
+	json_t *at = json_object_get(groups, key);
+
+	if (at) {
+		(*v)[json_integer_value(at)].more++;
+		free(loc);
+		free(msg);
+		return;
 	}
-	return 0;
+	json_object_set_new(groups, key, json_integer((json_int_t)*n));
+	KOM_GROW(*v, *n + 1, *cap);
+	(*v)[*n].loc = loc;
+	(*v)[*n].msg = msg;
+	(*v)[*n].more = 0;
+	(*v)[*n].is_var = !strncmp(key, "var ", 4);
+	(*n)++;
 }
 
 static void
@@ -2040,12 +2255,13 @@ check_refs(struct ctx *c)
 {
 	const struct schema_type *server = schema_type("server");
 	int any_server = c->names[schema_rank(server)] != NULL;
-	json_t *vars_ok = json_object();
-	size_t i;
+	json_t *vars_ok = json_object(), *groups = json_object();
+	struct held_warn *held = NULL;
+	size_t i, nheld = 0, capheld = 0;
 
 	for (i = 0; i < c->nrefs; i++) {
 		struct ref *r = &c->refs[i];
-		char *norm = NULL, *msg = NULL, *what, *loc;
+		char *norm = NULL, *msg = NULL, *what, *loc, *where, *key = NULL;
 		int is_error = 1;
 
 		what = xasprintf("%s '%s'", r->rtype, r->rname);
@@ -2059,9 +2275,11 @@ check_refs(struct ctx *c)
 			    declared(c, as = "stack", r->name, &norm)) {
 				json_string_set(r->slot, norm);
 				self = xasprintf("%s '%s'", as, norm);
-				if (!strcmp(self, what))
+				if (!strcmp(self, what)) {
 					msg = xasprintf("%s is after itself",
 					    what);
+					c->self_after = 1;
+				}
 				free(self);
 				break;
 			}
@@ -2071,12 +2289,17 @@ check_refs(struct ctx *c)
 			break;
 		}
 		case REF_EXEC:
+			/* the target may be another sync's, applied, or
+			 * kom.toml's: kom-plan fails the step if it is still
+			 * unknown then */
 			if (declared(c, r->type, r->name, &norm))
 				break;
 			if (!strcmp(r->type, "server") && !any_server)
 				break;
+			is_error = 0;
 			msg = xasprintf("%s runs an execution on %s '%s', "
-			    "which is not declared", what, r->type, r->name);
+			    "which is not declared here", what, r->type,
+			    r->name);
 			break;
 		case REF_SERVER:
 			if (!any_server || declared(c, r->type, r->name, &norm))
@@ -2106,26 +2329,56 @@ check_refs(struct ctx *c)
 				break;
 			}
 			is_error = 0;
+			where = secrets_where(&c->sec);
 			msg = xasprintf("%s uses [[%s]], but no variable '%s' "
-			    "is declared and no secret file has that name",
-			    what, r->name, r->name);
+			    "is declared and no secret file in %s has that "
+			    "name", what, r->name, r->name, where);
+			free(where);
 			break;
 		}
 		if (msg) {
 			loc = xasprintf("%s:%d:%d", r->path, r->line, r->col);
-			emit(c, is_error, loc, msg);
-			free(loc);
+			if (is_error) {
+				emit(c, 1, loc, msg);
+				free(loc);
+				free(msg);
+			} else {
+				key = r->kind == REF_VAR ?
+				    xasprintf("var %s", r->name) :
+				    xasprintf("%s\n%d\n%s\n%s", r->path,
+				    (int)r->kind, r->type, r->name);
+				hold_warn(groups, &held, &nheld, &capheld, key,
+				    loc, msg);
+				free(key);
+			}
 		}
-		free(msg);
 		free(norm);
 		free(what);
 	}
+	for (i = 0; i < nheld; i++) {
+		char *m = !held[i].more ? xstrdup(held[i].msg) :
+		    held[i].is_var ? xasprintf("%s (and %ld more use%s)",
+		    held[i].msg, held[i].more, held[i].more == 1 ? "" : "s") :
+		    xasprintf("%s (and %ld more in this file)", held[i].msg,
+		    held[i].more);
+
+		emit(c, 0, held[i].loc, m);
+		free(m);
+		free(held[i].loc);
+		free(held[i].msg);
+	}
+	free(held);
+	json_decref(groups);
 	json_decref(vars_ok);
 }
 
-/* Pull mode and match_tags. */
+/*
+ * Pull mode and match_tags.  A resource left out because it is another
+ * server's sets *other to that server's name (borrowed from the records).
+ */
 static int
-keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
+keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first,
+    const char **other)
 {
 	const char *type = json_string_value(json_object_get(rec, "type"));
 	json_t *cfg = json_object_get(rec, "config");
@@ -2147,9 +2400,10 @@ keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
 	}
 	if (!active)
 		return 1;
-	if (!strcmp(type, "server"))
-		return !strcmp(json_string_value(json_object_get(rec, "name")),
-		    c->opts->server);
+	if (!strcmp(type, "server")) {
+		*other = json_string_value(json_object_get(rec, "name"));
+		return !strcmp(*other, c->opts->server);
+	}
 	if (strcmp(type, "deployment") && strcmp(type, "stack") &&
 	    strcmp(type, "repo"))
 		return 1;
@@ -2158,12 +2412,82 @@ keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first)
 	if (swm && *swm && strcmp(type, "repo")) {
 		json_t *first = json_object_get(swarm_first, swm);
 
+		*other = first ? json_string_value(first) : swm;
 		return first && !strcmp(json_string_value(first),
 		    c->opts->server);
 	}
 	if (!srv || !*srv)
 		return 1;
+	*other = srv;
 	return !strcmp(srv, c->opts->server);
+}
+
+/*
+ * One line for everything pull mode left out: the count and the servers,
+ * so that nothing vanishes without a word.  Not a warning: it is what
+ * pull mode is for (and strict does not make it an error).
+ */
+static void
+note_others(struct ctx *c, json_t *others, size_t n)
+{
+	struct buf b = BUF_INIT;
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	buf_printf(&b, "left out %zu resource%s of other servers (", n,
+	    n == 1 ? "" : "s");
+	json_object_foreach(others, k, v) {
+		buf_printf(&b, "%s'%s': %lld", first ? "" : ", ", k,
+		    (long long)json_integer_value(v));
+		first = 0;
+	}
+	buf_printf(&b, "); this host is '%s', -a includes them",
+	    c->opts->server);
+	if (c->opts->diag)
+		c->opts->diag(c->opts->diag_ctx, 0, b.s);
+	else
+		kom_warn("%s", b.s);
+	buf_free(&b);
+}
+
+/*
+ * Cycles in `after`: kom-plan's own check (plan_check_after), so that
+ * validate rejects exactly what kom-plan would.
+ */
+static void
+check_cycles(struct ctx *c)
+{
+	struct plan *p = plan_new();
+	struct buf err = BUF_INIT;
+	size_t i, n = 0;
+	char *line, *nl;
+
+	/* only a deploy=true resource with an `after` can be on a cycle (a
+	 * name outside the plan is left alone: lenient) */
+	for (i = 0; i < c->nres; i++) {
+		const json_t *rec = c->res[i].rec;
+		const char *type = json_string_value(json_object_get(rec,
+		    "type"));
+
+		if (c->res[i].drop || (strcmp(type, "deployment") &&
+		    strcmp(type, "stack")) ||
+		    !json_is_true(json_object_get(rec, "deploy")) ||
+		    !json_array_size(json_object_get(rec, "after")))
+			continue;
+		if (plan_add_resource(p, c->res[i].rec, "", &err) == 0)
+			n++;
+	}
+	/* duplicates were reported already; only the graph counts here */
+	buf_reset(&err);
+	if (n && plan_check_after(p, &err) < 0)
+		for (line = err.s; line && *line; line = nl) {
+			if ((nl = strchr(line, '\n')))
+				*nl++ = '\0';
+			emit(c, 1, NULL, line);
+		}
+	buf_free(&err);
+	plan_free(p);
 }
 
 static long finish(struct ctx *c, json_t **records_out);
@@ -2181,26 +2505,14 @@ resource_load(const char *const *paths, size_t npaths,
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.enabled = 1;
+	secrets_init(&c.sec, opts->secrets_dir);
 	for (i = 0; i < npaths; i++) {
-		if (stat(paths[i], &st) < 0) {
-			struct buf m = BUF_INIT;
-
-			buf_adds(&m, strerror(errno));
-			emit(&c, 1, paths[i], m.s);
-			buf_free(&m);
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			char *d = xstrdup(paths[i]);
-			size_t n = strlen(d);
-
-			while (n > 1 && d[n - 1] == '/')
-				d[--n] = '\0';
-			walk(&c, &ps, d, !strcmp(d, ".") ? 0 :
-			    !strcmp(d, "/") ? 1 : n + 1, 0);
-			free(d);
-		} else
-			add_path(&ps, paths[i], paths[i]);
+		if (stat(paths[i], &st) < 0)
+			path_errno(&c, paths[i], errno);
+		else if (S_ISDIR(st.st_mode))
+			walk_top(&c, &ps, paths[i], &st);
+		else
+			add_file(&c, &ps, paths[i]);
 	}
 	if (ps.n)
 		qsort(ps.v, ps.n, sizeof(*ps.v), path_cmp);
@@ -2208,17 +2520,19 @@ resource_load(const char *const *paths, size_t npaths,
 		if (w > 0 && !strcmp(ps.v[w - 1].path, ps.v[i].path)) {
 			free(ps.v[i].path);
 			free(ps.v[i].source);
+			free(ps.v[i].root);
 			continue;
 		}
 		ps.v[w++] = ps.v[i];
 	}
 	ps.n = w;
 	for (i = 0; i < ps.n; i++)
-		load_file(&c, ps.v[i].path, ps.v[i].source);
+		load_file(&c, ps.v[i].path, ps.v[i].source, ps.v[i].root);
 	errors = finish(&c, records_out);	/* references borrow the paths */
 	for (i = 0; i < ps.n; i++) {
 		free(ps.v[i].path);
 		free(ps.v[i].source);
+		free(ps.v[i].root);
 	}
 	free(ps.v);
 	return errors;
@@ -2233,10 +2547,11 @@ resource_load_mem(const char *name, const char *data, size_t len,
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.enabled = 1;
+	secrets_init(&c.sec, opts->secrets_dir);
 	if (len > RESOURCE_MAX_FILE)
 		emit(&c, 1, name, "file too large (over 16 MiB)");
 	else
-		load_text(&c, name, name, data, len);
+		load_text(&c, name, name, NULL, data, len);
 	return finish(&c, records_out);
 }
 
@@ -2246,11 +2561,13 @@ finish(struct ctx *cp, json_t **records_out)
 {
 	struct ctx c = *cp;
 	const struct resource_opts *opts = c.opts;
-	json_t *out = json_array(), *swarm_first = json_object();
-	size_t i;
+	json_t *out = json_array(), *swarm_first = json_object(), *others;
+	size_t i, nother = 0;
 	int active = 0;
 
 	check_refs(&c);
+	if (!c.self_after)
+		check_cycles(&c);
 
 	if (c.nres)
 		qsort(c.res, c.nres, sizeof(*c.res), res_cmp);
@@ -2278,12 +2595,27 @@ finish(struct ctx *cp, json_t **records_out)
 	}
 	if (!opts->server)
 		active = 0;
+	others = json_object();
 	for (i = 0; i < c.nres; i++) {
-		if (!c.res[i].drop && keep(&c, c.res[i].rec, active,
-		    swarm_first))
+		const char *other = NULL;
+
+		if (c.res[i].drop)
+			;
+		else if (keep(&c, c.res[i].rec, active, swarm_first, &other))
 			json_array_append(out, c.res[i].rec);
-		json_decref(c.res[i].rec);
+		else if (other) {
+			json_t *k = json_object_get(others, other);
+
+			json_object_set_new(others, other, json_integer(
+			    json_integer_value(k) + 1));
+			nother++;
+		}
 	}
+	if (nother)
+		note_others(&c, others, nother);
+	json_decref(others);
+	for (i = 0; i < c.nres; i++)
+		json_decref(c.res[i].rec);
 	free(c.res);
 	for (i = 0; i < c.nrefs; i++) {
 		free(c.refs[i].name);
@@ -2294,6 +2626,9 @@ finish(struct ctx *cp, json_t **records_out)
 	for (i = 0; i < DEF_SLOTS; i++)
 		json_decref(c.defs[i].v);
 	json_decref(swarm_first);
+	secrets_free(&c.sec);
 	*records_out = out;
+	if (opts->read_errors)
+		*opts->read_errors = c.read_errors;
 	return c.errors;
 }

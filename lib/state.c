@@ -3,7 +3,6 @@
  */
 #include <ctype.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -145,59 +144,13 @@ state_load(const char *statedir, const char *type, const char *name)
 	return rec;
 }
 
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted entry names of dir (not "." or ".."); *n set.  NULL+ENOENT ok. */
+/* Sorted entry names of dir (not "." or ".."); *n set.  NULL+errno. */
 static char **
 list_dir(const char *dir, size_t *n)
 {
-	DIR *d;
-	struct dirent *de;
-	char **v = NULL;
-	size_t cap = 0;
+	char **v;
 
-	*n = 0;
-	if (!(d = opendir(dir)))
-		return NULL;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		KOM_GROW(v, *n + 1, cap);
-		v[(*n)++] = xstrdup(de->d_name);
-		errno = 0;
-	}
-	if (errno) {
-		int e = errno;
-		size_t i;
-
-		closedir(d);
-		for (i = 0; i < *n; i++)
-			free(v[i]);
-		free(v);
-		*n = 0;
-		errno = e;
-		return NULL;
-	}
-	closedir(d);
-	if (!v)
-		v = xmalloc(sizeof(*v));
-	qsort(v, *n, sizeof(*v), cmpstr);
-	return v;
-}
-
-static void
-free_list(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	return file_list_dir(dir, &v, n) < 0 ? NULL : v;
 }
 
 static int
@@ -393,7 +346,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 	}
 	if ((dfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		kom_warne("%s", tdir);
-		free_list(files, n);
+		file_list_free(files, n);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -408,7 +361,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 			    "larger than the state file limit" :
 			    strerror(err));
 			close(dfd);
-			free_list(files, n);
+			file_list_free(files, n);
 			return -1;
 		}
 		memset(&e, 0, sizeof(e));
@@ -427,7 +380,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 			if (!e.rec) {
 				ent_clear(&e);
 				close(dfd);
-				free_list(files, n);
+				file_list_free(files, n);
 				return -1;
 			}
 			jn = json_string_value(json_object_get(e.rec, "name"));
@@ -439,7 +392,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 		set_add(set, &e);
 	}
 	close(dfd);
-	free_list(files, n);
+	file_list_free(files, n);
 	return 0;
 }
 
@@ -468,13 +421,13 @@ state_set_load(const char *statedir)
 		if (load_type(set, types[i], tdir) < 0) {
 			free(tdir);
 			state_set_free(set);
-			free_list(types, n);
+			file_list_free(types, n);
 			free(rdir);
 			return NULL;
 		}
 		free(tdir);
 	}
-	free_list(types, n);
+	file_list_free(types, n);
 	free(rdir);
 	return set;
 }
@@ -575,6 +528,41 @@ state_set_at(const struct state_set *set, size_t i, const char **type,
 {
 	*type = set->v[i].type;
 	*name = set->v[i].name;
+}
+
+int
+state_load_type(const char *statedir, const char *type, json_t **out)
+{
+	struct state_set *set = set_new();
+	char *tdir;
+	json_t *all, *rec;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (!valid_type(type)) {
+		kom_warn("%s: invalid resource type '%s'", statedir, type);
+		state_set_free(set);
+		return -1;
+	}
+	tdir = xasprintf("%s/resources/%s", statedir, type);
+	if (load_type(set, type, tdir) < 0)
+		rc = -1;
+	free(tdir);
+	all = json_array();
+	for (i = 0; rc == 0 && i < set->n; i++) {
+		if (!(rec = state_set_get(set, type, set->v[i].name)))
+			rc = -1;
+		else
+			json_array_append(all, rec);
+	}
+	state_set_free(set);
+	if (rc < 0) {
+		json_decref(all);
+		return -1;
+	}
+	*out = all;
+	return 0;
 }
 
 int
@@ -725,6 +713,9 @@ record_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const json_t *record,
 		else
 			h_tag(&h, 'x', &zero);
 	}
+	/* only when present: the hashes of records without it stay */
+	if ((v = json_object_get(record, "secret_hash")))
+		enc_value(&h, v);
 	h_flush(&h);
 	if (EVP_DigestFinal_ex(h.md, out, &len) != 1 || len != 32)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
@@ -761,32 +752,10 @@ body_sum(EVP_MD_CTX *md, const EVP_MD *sha, const char *type,
 static void
 add_hex(struct buf *b, const unsigned char *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	char hex[65];
 
-	for (i = 0; i < n; i++) {
-		buf_addc(b, hex[p[i] >> 4]);
-		buf_addc(b, hex[p[i] & 15]);
-	}
-}
-
-static int
-parse_hex(const char *s, unsigned char *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < n; i++) {
-		/* lowercase only: the one form state_save() writes */
-		if ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
-		    (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
-			return -1;
-		if ((hi = kom_hexval(s[2 * i])) < 0 ||
-		    (lo = kom_hexval(s[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (unsigned char)(hi * 16 + lo);
-	}
-	return 0;
+	kom_hex(p, n, hex);
+	buf_adds(b, hex);
 }
 
 /*
@@ -803,8 +772,8 @@ trusted_hash(struct state_set *set, const char *type, const char *name,
 	    memcmp(text + HDR_HASH + 64, "\",\"" SUM_KEY "\":\"",
 	    HDR_SUM - HDR_HASH - 64) || memcmp(text + HDR_SUM + 64, "\",", 2))
 		return 0;
-	if (parse_hex(text + HDR_HASH, hash, 32) < 0 ||
-	    parse_hex(text + HDR_SUM, sum, 32) < 0)
+	if (kom_unhex(text + HDR_HASH, hash, 32) < 0 ||
+	    kom_unhex(text + HDR_SUM, sum, 32) < 0)
 		return 0;
 	body_sum(set->ctx, set->md, type, name, text + HDR_LEN,
 	    len - HDR_LEN, "", got);
