@@ -24,28 +24,43 @@ is "$(comp kom-sync '')" 'diff
 show
 toml
 validate' 'kom-sync: its subcommands'
-is "$(comp kom-sync diff -)" '-H
--d
--j
--n
--s
--t
--v
--y' 'kom-sync diff: its flags'
-is "$(comp kom-sync validate -)" '-n
--s' 'kom-sync validate: its own flags only'
-is "$(comp kom-exec st)" 'start
-status
-stop' 'kom-exec: subcommands by prefix'
-is "$(comp kom-exec -)" '-V
--b
--j
--n' 'kom-exec without a subcommand: its flags'
-is "$(comp kom-plan -)" '-H
--V
--g
--l
--p' 'kom-plan: the flags of both forms'
+# The flags offered are those of the program's own usage message (the
+# usage string equals the SYNOPSIS the tables are made from): for every
+# program, every subcommand, the flags of all its forms.
+usage_forms() {
+	"$1" -h 2>&1 | sed 's/^usage: //; s/^ *//' | awk -v p="$1" '
+	$1 == p {
+		sc = ""
+		if ($2 !~ /^[[-]/) sc = $2
+		f = ""
+		for (i = 2; i <= NF; i++) {
+			w = $i
+			gsub(/[][]/, "", w)
+			if (w ~ /^-[A-Za-z]+$/)
+				for (j = 2; j <= length(w); j++)
+					f = f " -" substr(w, j, 1)
+		}
+		n = split(sc, subs, "|")
+		if (n == 0) { n = 1; subs[1] = "" }
+		for (k = 1; k <= n; k++)
+			print subs[k] "\t" f
+	}'
+}
+for p in $(ls cmd); do
+	usage_forms "$p" >"$T/forms"
+	ok "$p -h prints its usage" test -s "$T/forms"
+	for sub in $(cut -f1 "$T/forms" | sort -u) ''; do
+		want=$(awk -F'\t' -v s="$sub" '$1 == s { print $2 }' "$T/forms" |
+		    tr ' ' '\n' | grep . | sort -u)
+		[ -n "$want" ] || continue
+		if [ -n "$sub" ]; then
+			got=$(comp "$p" "$sub" -)
+		else
+			got=$(comp "$p" -)
+		fi
+		is "$got" "$want" "$p ${sub:-(no subcommand)}: the flags of its usage"
+	done
+done
 
 mkdir -p "$KOM_HOME/state/resources/deployment" \
     "$KOM_HOME/state/resources/stack" "$KOM_HOME/state/resources/procedure"
