@@ -94,7 +94,7 @@ sd sh -c 'umask 077; printf s3cret >/etc/kom/secrets/KT_TOKEN'
 # The timer fires 2 s after it is enabled (a drop-in; the unit's own
 # schedule is a minute after boot and 5 min after each run).
 sd mkdir -p /etc/systemd/system/kom-sync@homelab.timer.d
-printf '[Timer]\nOnActiveSec=2s\nRandomizedDelaySec=0\n' |
+printf '[Timer]\nOnActiveSec=2s\nRandomizedDelaySec=0\nAccuracySec=1s\n' |
     sd sh -c 'cat >/etc/systemd/system/kom-sync@homelab.timer.d/test.conf'
 sd_mark kom-sync@homelab.service
 t4=$(date +%s)
