@@ -41,7 +41,7 @@ static const struct key sync_keys[] = {
 };
 
 static const char *const top_keys[] = {
-	"server", "secrets_dir", "resource_sync", "resource_syncs",
+	"server", "secrets_dir", "webhook_secret", "resource_sync", "resource_syncs",
 	"git_provider", "git_providers"
 };
 
@@ -310,9 +310,11 @@ config_load(const char *path, int strict, struct config *cfg)
 	for (i = 0; i < root->u.table.n && !c.failed; i++) {
 		kv = &root->u.table.kv[i];
 		if (!strcmp(kv->key, "server") ||
-		    !strcmp(kv->key, "secrets_dir")) {
+		    !strcmp(kv->key, "secrets_dir") ||
+		    !strcmp(kv->key, "webhook_secret")) {
 			char **dst = !strcmp(kv->key, "server") ?
-			    &cfg->server : &cfg->secrets_dir;
+			    &cfg->server : !strcmp(kv->key, "secrets_dir") ?
+			    &cfg->secrets_dir : &cfg->webhook_secret;
 
 			if (kv->val->type != TOML_STRING) {
 				bad_type(&c, kv, "a string");
@@ -352,6 +354,7 @@ config_free(struct config *cfg)
 	gitcfg_free(&cfg->git);
 	free(cfg->server);
 	free(cfg->secrets_dir);
+	free(cfg->webhook_secret);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -63,6 +63,7 @@ struct config {
 	int found;		/* the file existed */
 	char *server;		/* this host's name, NULL when not set */
 	char *secrets_dir;	/* NULL when not set */
+	char *webhook_secret;	/* the host's (kom-poll webhook), NULL */
 	struct config_sync *syncs;
 	size_t nsyncs;
 	struct gitcfg git;	/* [[git_provider]] (lib/gitcfg.h) */

@@ -1,0 +1,7 @@
+/* kom-poll's verbs, one file each; kom-poll.c's main() picks one. */
+#ifndef KOM_POLL_H
+#define KOM_POLL_H
+
+int webhook_main(int argc, char **argv);
+
+#endif
