@@ -56,7 +56,12 @@ struct config_sync {
 	int git_https;		/* true */
 	int webhook_enabled;	/* true */
 	int files_on_host;	/* false */
+	int poll_interval;	/* seconds between kom-poll git's looks */
 };
+
+#define CONFIG_POLL_DEFAULT 60
+#define CONFIG_POLL_MIN 10
+#define CONFIG_POLL_MAX 86400
 
 struct config {
 	char *path;		/* the file it was read from (or would be) */

@@ -3,5 +3,9 @@
 #define KOM_POLL_H
 
 int webhook_main(int argc, char **argv);
+int git_main(int argc, char **argv);
+
+/* The path of kom program name to run (tool.c): fresh. */
+char *poll_tool(const char *name);
 
 #endif
