@@ -37,6 +37,7 @@
 
 static const char usage[] =
     "usage: kom-poll fetch [-n] [-t seconds] [-y sync] [path ...]\n"
+    "       kom-poll apply [-m attempts] [-r seconds]\n"
     "       kom-poll git [-a] [-t seconds] [-y sync]\n"
     "       kom-poll webhook [-b bytes] [-c count] [-l address:port] "
     "[-t seconds]";
@@ -630,6 +631,8 @@ main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "fetch"))
 		return fetch_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "apply"))
+		return apply_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "git"))
 		return git_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "webhook"))

@@ -4,6 +4,7 @@
 
 int webhook_main(int argc, char **argv);
 int git_main(int argc, char **argv);
+int apply_main(int argc, char **argv);
 
 /* The path of kom program name to run (tool.c): fresh. */
 char *poll_tool(const char *name);
