@@ -38,6 +38,7 @@
 static const char usage[] =
     "usage: kom-poll fetch [-n] [-t seconds] [-y sync] [path ...]\n"
     "       kom-poll apply [-m attempts] [-r seconds]\n"
+    "       kom-poll images -l\n"
     "       kom-poll git [-a] [-t seconds] [-y sync]\n"
     "       kom-poll webhook [-b bytes] [-c count] [-l address:port] "
     "[-t seconds]";
@@ -633,6 +634,8 @@ main(int argc, char **argv)
 		return fetch_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "apply"))
 		return apply_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "images"))
+		return images_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "git"))
 		return git_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "webhook"))

@@ -189,48 +189,6 @@ rec_type(const char *type)
 	return !strcmp(type, "sync") ? "resource_sync" : type;
 }
 
-/* A broken resource file is kom-sync's to report, not every request's. */
-static void
-quiet(void *ctx, int is_error, const char *line)
-{
-	(void)ctx;
-	(void)is_error;
-	(void)line;
-}
-
-/*
- * The records of a sync whose files are on this host (a git-backed
- * sync's files are read by kom-poll fetch; its own webhook is kom.toml's).
- */
-static json_t *
-sync_records(const struct config *cfg, const struct config_sync *sy)
-{
-	struct resource_opts o;
-	json_t *recs = NULL;
-	char **paths;
-	size_t i, n = 0;
-
-	if (!sy->files_on_host && (*sy->repo || *sy->linked_repo))
-		return json_array();
-	memset(&o, 0, sizeof(o));
-	o.diag = quiet;
-	o.secrets_dir = cfg->secrets_dir;
-	o.match_tags = (const char *const *)sy->match_tags;
-	o.nmatch_tags = sy->nmatch_tags;
-	paths = xreallocarray(NULL, sy->nresource_path + 1, sizeof(*paths));
-	for (i = 0; i < sy->nresource_path; i++)
-		paths[n++] = sy->resource_path[i][0] == '/' ?
-		    xstrdup(sy->resource_path[i]) : xasprintf("%s/%s",
-		    sy->directory, sy->resource_path[i]);
-	if (!n)
-		paths[n++] = xstrdup(sy->directory);
-	resource_load((const char *const *)paths, n, &o, &recs);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	return recs;
-}
-
 /* The host's secret: kom.toml's webhook_secret, else the secret file. */
 static char *
 host_secret(const struct config *cfg)
@@ -284,7 +242,7 @@ find(const struct config *cfg, const struct target *t, struct found *f,
 	}
 	for (i = 0; i < cfg->nsyncs && !f->rec; i++) {
 		json_decref(f->recs);
-		f->recs = sync_records(cfg, &cfg->syncs[i]);
+		f->recs = poll_sync_records(cfg, &cfg->syncs[i]);
 		for (j = 0; j < json_array_size(f->recs); j++) {
 			rec = json_array_get(f->recs, j);
 			if (!strcmp(jsonl_str(rec, "type", ""), type) &&
