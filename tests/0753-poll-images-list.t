@@ -84,5 +84,5 @@ is "$(cat "$T/err")" "kom-poll: res.toml:12: stack 'app': $T/app/compose.yaml:3:
     'the message has the stack, the file, the line'
 is "$(jq -c 'select(.kind == "end") | .counts' "$T/out")" '{"resources":3,"errors":1}' \
     'the others are listed all the same'
-fails 'without -l: 64 (the registry check is not there yet)' 64 kom-poll images
+fails 'an operand: 64' 64 kom-poll images -l extra
 done_testing

@@ -16,17 +16,21 @@
 
 #include <jansson.h>
 
+#include "alert.h"
 #include "buf.h"
 #include "composeimg.h"
 #include "config.h"
+#include "docker.h"
 #include "file.h"
 #include "jsonl.h"
 #include "paths.h"
 #include "poll.h"
+#include "registry.h"
+#include "spool.h"
 #include "util.h"
 #include "banned.h"
 
-static const char usage[] = "usage: kom-poll images -l";
+static const char usage[] = "usage: kom-poll images [-l]";
 
 /* The variables compose sees: the process environment first, then the
  * stack's environment, then its env file (KEY=VALUE lines). */
@@ -93,15 +97,11 @@ read_env_file(const char *path, json_t *into)
 	buf_free(&b);
 }
 
-static int
-out_line(json_t *o)
-{
-	return jsonl_write_steal(stdout, o);
-}
 
 /* One stack's services; the number of errors. */
 static long
-stack_images(const json_t *rec, const char *source, int *wrc)
+stack_images(const json_t *rec, const char *sync, const char *source,
+    json_t *found)
 {
 	const json_t *c = json_object_get(rec, "config"), *fp, *skip;
 	const char *name = jsonl_str(rec, "name", "");
@@ -174,13 +174,14 @@ stack_images(const json_t *rec, const char *source, int *wrc)
 			o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "image",
 			    "type", "stack", "name", name, "service",
 			    im[j].service, "image", im[j].image);
+			json_object_set_new(o, "_sync", json_string(sync));
+			json_object_set(o, "_config", (json_t *)c);
 			if (strchr(im[j].image, '@'))
 				json_object_set_new(o, "pinned", json_true());
 			if (skipped)
 				json_object_set_new(o, "skip_auto_update",
 				    json_true());
-			if (out_line(o) < 0)
-				*wrc = -1;
+			json_array_append_new(found, o);
 		}
 		composeimg_free(im, n);
 		free(path);
@@ -192,14 +193,222 @@ stack_images(const json_t *rec, const char *source, int *wrc)
 	return errors;
 }
 
+/* The digests the running containers of o were pulled as. */
+static json_t *
+running_digests(struct docker *d, const json_t *o)
+{
+	const char *type = jsonl_str(o, "type", ""), *name = jsonl_str(o,
+	    "name", "");
+	const json_t *c = json_object_get(o, "_config");
+	struct docker_error de;
+	json_t *list = NULL, *ci = NULL, *ii = NULL, *rd, *out = json_array();
+	const char *labels[3], *id;
+	char *l1 = NULL, *l2 = NULL;
+	size_t i, j;
+
+	if (!strcmp(type, "deployment")) {
+		const char *cn = jsonl_str(c, "custom_name", "");
+
+		list = json_array();
+		if (docker_container_inspect(d, *cn ? cn : name, &ci, &de) ==
+		    0)
+			json_array_append_new(list, json_pack("{s:s}", "Id",
+			    jsonl_str(ci, "Id", "")));
+		json_decref(ci);
+	} else {
+		const char *pn = jsonl_str(c, "project_name", "");
+
+		l1 = xasprintf("com.docker.compose.project=%s", *pn ? pn :
+		    name);
+		l2 = xasprintf("com.docker.compose.service=%s",
+		    jsonl_str(o, "service", ""));
+		labels[0] = l1;
+		labels[1] = l2;
+		labels[2] = NULL;
+		if (docker_container_list(d, labels, 0, &list, &de) < 0)
+			list = json_array();
+	}
+	for (i = 0; i < json_array_size(list); i++) {
+		id = jsonl_str(json_array_get(list, i), "Id", "");
+		ci = NULL;
+		ii = NULL;
+		if (docker_container_inspect(d, id, &ci, &de) == 0 &&
+		    docker_image_inspect(d, jsonl_str(ci, "Image", ""), &ii,
+		    &de) == 0) {
+			rd = json_object_get(ii, "RepoDigests");
+			for (j = 0; j < json_array_size(rd); j++) {
+				const char *s = json_string_value(
+				    json_array_get(rd, j)), *at;
+
+				if (s && (at = strchr(s, '@')))
+					json_array_append_new(out,
+					    json_string(at + 1));
+			}
+		}
+		json_decref(ci);
+		json_decref(ii);
+	}
+	json_decref(list);
+	free(l1);
+	free(l2);
+	return out;
+}
+
+static int
+has(const json_t *arr, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(arr); i++)
+		if (!strcmp(json_string_value(json_array_get(arr, i)), s))
+			return 1;
+	return 0;
+}
+
+/*
+ * Ask the registry for each image's digest and compare: one alert per
+ * new digest (STATE/poll/images.json remembers those alerted), one event
+ * per auto-updating resource with its updated services.  The errors.
+ */
+static long
+check(const struct kom_paths *p, json_t *found, long *alerts, long *events)
+{
+	struct docker_error de;
+	struct docker *d = docker_open(&de);
+	struct buf err = BUF_INIT, st = BUF_INIT;
+	char *spath = xasprintf("%s/poll/images.json", p->state), *dg, *key;
+	char *dir = xasprintf("%s/poll", p->state), *s;
+	json_t *state = NULL, *o, *run, *ev, *evs = json_object(), *al;
+	const json_t *c;
+	const char *type, *name, *prev;
+	long errors = 0;
+	size_t i;
+	int upd, auto_up;
+
+	if (!d) {
+		kom_warn("%s", de.msg);
+		errors++;
+	}
+	if (file_read(spath, &st, 16u << 20) == 0)
+		state = json_loadb(st.s, st.len, 0, NULL);
+	if (!json_is_object(state)) {
+		json_decref(state);
+		state = json_object();
+	}
+	for (i = 0; d && i < json_array_size(found); i++) {
+		o = json_array_get(found, i);
+		if (json_is_true(json_object_get(o, "pinned")))
+			continue;
+		buf_reset(&err);
+		if (registry_digest(jsonl_str(o, "image", ""), 10000, &dg,
+		    &err) < 0) {
+			kom_warn("%s", err.s);
+			json_object_set_new(o, "error", json_string(err.s));
+			errors++;
+			continue;
+		}
+		run = running_digests(d, o);
+		/* no digest known: no update (as Komodo) */
+		upd = json_array_size(run) && !has(run, dg);
+		json_object_set_new(o, "latest", json_string(dg));
+		json_object_set_new(o, "running", run);
+		json_object_set_new(o, "update", json_boolean(upd));
+		type = jsonl_str(o, "type", "");
+		name = jsonl_str(o, "name", "");
+		c = json_object_get(o, "_config");
+		key = xasprintf("%s/%s/%s", type, name, jsonl_str(o, "service",
+		    ""));
+		prev = json_string_value(json_object_get(state, key));
+		auto_up = json_is_true(json_object_get(c, "auto_update")) &&
+		    !json_is_true(json_object_get(o, "skip_auto_update"));
+		if (upd && auto_up) {
+			s = xasprintf("%s/%s", type, name);
+			if (!(ev = json_object_get(evs, s))) {
+				ev = json_pack("{s:s,s:s,s:I,s:s,s:{s:s,s:s},"
+				    "s:s,s:[]}", "kind", "event", "source",
+				    "images", "ts", (json_int_t)kom_wall_ms(),
+				    "sync", jsonl_str(o, "_sync", ""),
+				    "target", "type", type, "name", name,
+				    "action", "deploy", "services");
+				json_object_set_new(evs, s, ev);
+			}
+			if (*jsonl_str(o, "service", ""))
+				json_array_append_new(json_object_get(ev,
+				    "services"), json_string(jsonl_str(o,
+				    "service", "")));
+			free(s);
+		} else if (upd && (!prev || strcmp(prev, dg))) {
+			al = alert_new("OK", !strcmp(type, "stack") ? "Stack" :
+			    "Deployment", name, !strcmp(type, "stack") ?
+			    "StackImageUpdateAvailable" :
+			    "DeploymentImageUpdateAvailable", json_pack(
+			    "{s:s,s:s,s:s}", "name", name, "image",
+			    jsonl_str(o, "image", ""), "digest", dg));
+			if (!strcmp(type, "stack"))
+				json_object_set_new(json_object_get(
+				    json_object_get(al, "data"), "data"),
+				    "service", json_string(jsonl_str(o,
+				    "service", "")));
+			json_object_set_new(al, "resolved", json_true());
+			if (alert_queue(p->spool, al) < 0) {
+				kom_warne("%s/alert", p->spool);
+				errors++;
+			} else {
+				json_object_set_new(state, key,
+				    json_string(dg));
+				(*alerts)++;
+			}
+			json_decref(al);
+		} else if (!upd)
+			json_object_del(state, key);
+		free(key);
+		free(dg);
+	}
+	{
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(evs, k, v) {
+			s = json_dumps(v, JSON_COMPACT);
+			buf_reset(&err);
+			buf_adds(&err, s);
+			buf_addc(&err, '\n');
+			if (spool_init(p->spool, "sync") < 0 ||
+			    spool_put(p->spool, "sync", err.s, err.len,
+			    NULL) < 0) {
+				kom_warne("%s/sync", p->spool);
+				errors++;
+			} else
+				(*events)++;
+			free(s);
+		}
+	}
+	s = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+	if (file_mkdir_p(dir, 0700) < 0 ||
+	    file_write_atomic(spath, s, strlen(s), 0600) < 0) {
+		kom_warne("%s", spath);
+		errors++;
+	}
+	free(s);
+	json_decref(state);
+	json_decref(evs);
+	if (d)
+		docker_close(d);
+	buf_free(&err);
+	buf_free(&st);
+	free(spath);
+	free(dir);
+	return errors;
+}
+
 int
 images_main(int argc, char **argv)
 {
 	struct kom_paths p;
 	struct config cfg;
-	json_t *recs, *rec, *c, *o;
+	json_t *recs, *rec, *c, *o, *found = json_array();
 	const char *type, *img;
-	long errors = 0, count = 0;
+	long errors = 0, count = 0, alerts = 0, events = 0;
 	size_t i, j;
 	int ch, list = 0, wrc = 0;
 
@@ -216,15 +425,15 @@ images_main(int argc, char **argv)
 			return KOM_EX_USAGE;
 		}
 	}
-	if (optind != argc || !list) {
-		if (!list)
-			kom_warn("images: only -l (list) is there so far");
+	if (optind != argc) {
 		fprintf(stderr, "%s\n", usage);
+		json_decref(found);
 		return KOM_EX_USAGE;
 	}
 	paths_get(&p);
 	if (config_load(p.config, 0, &cfg) < 0) {
 		paths_free(&p);
+		json_decref(found);
 		return KOM_EX_CONFIG;
 	}
 	for (i = 0; i < cfg.nsyncs; i++) {
@@ -238,8 +447,8 @@ images_main(int argc, char **argv)
 			    json_object_get(c, "auto_update")))
 				continue;
 			if (!strcmp(type, "stack")) {
-				errors += stack_images(rec,
-				    jsonl_str(rec, "source", ""), &wrc);
+				errors += stack_images(rec, cfg.syncs[i].name,
+				    jsonl_str(rec, "source", ""), found);
 				count++;
 				continue;
 			}
@@ -257,15 +466,33 @@ images_main(int argc, char **argv)
 			    jsonl_str(rec, "name", ""), "image", img);
 			if (strchr(img, '@'))
 				json_object_set_new(o, "pinned", json_true());
-			if (out_line(o) < 0)
-				wrc = -1;
+			json_object_set_new(o, "_sync",
+			    json_string(cfg.syncs[i].name));
+			json_object_set(o, "_config", c);
+			json_array_append_new(found, o);
 		}
 		json_decref(recs);
 	}
+	if (!list)
+		errors += check(&p, found, &alerts, &events);
+	for (j = 0; j < json_array_size(found); j++) {
+		o = json_array_get(found, j);
+		json_object_del(o, "_sync");
+		json_object_del(o, "_config");
+		if (jsonl_write(stdout, o) < 0)
+			wrc = -1;
+	}
+	json_decref(found);
 	o = json_pack("{s:s,s:s,s:{s:I,s:I}}", "kind", "end", "program",
 	    "kom-poll", "counts", "resources", (json_int_t)count, "errors",
 	    (json_int_t)errors);
-	if (out_line(o) < 0)
+	if (!list) {
+		json_object_set_new(json_object_get(o, "counts"), "alerts",
+		    json_integer(alerts));
+		json_object_set_new(json_object_get(o, "counts"), "events",
+		    json_integer(events));
+	}
+	if (jsonl_write_steal(stdout, o) < 0)
 		wrc = -1;
 	config_free(&cfg);
 	paths_free(&p);
