@@ -131,7 +131,17 @@ registry_ref_parse(const char *image, struct registry_ref *r)
 		repo[colon - repo] = '\0';
 	} else
 		r->tag = xstrdup("latest");
-	if (!*repo || !*r->tag) {
+	/* the characters the distribution spec allows, so that nothing
+	 * else reaches a URL */
+	if (!*repo || !*r->tag || strlen(r->tag) > 128 ||
+	    strspn(r->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+	    "XYZ0123456789.-:[]") != strlen(r->host) ||
+	    strspn(repo, "abcdefghijklmnopqrstuvwxyz0123456789._/-") !=
+	    strlen(repo) || strspn(r->tag, "abcdefghijklmnopqrstuvwxyzABCDEF"
+	    "GHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(r->tag) ||
+	    repo[0] == '/' || strstr(repo, "//") || strstr(repo, "..") ||
+	    (at && strspn(at + 1, "sha256:0123456789abcdef") !=
+	    strlen(at + 1))) {
 		free(repo);
 		registry_ref_free(r);
 		return -1;
