@@ -33,6 +33,7 @@ struct docker {
 	char version[16];	/* negotiated, "1.41" */
 	long connect_s, request_s, slow_s;
 	unsigned timeouts;	/* calls that ran past their deadline */
+	long stall_s;		/* the silence the call under way allows, or 0 */
 	CURL *curl;
 };
 
@@ -205,10 +206,11 @@ transport(struct docker *d, const char *method, const char *path,
 	curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT, d->connect_s);
 	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT, timeout_s);
-	/* A pull or a log read may take long, but not in silence. */
-	if (timeout_s == d->slow_s && d->request_s < timeout_s) {
+	/* A pull or a log read may take long, but not in silence (a wait
+	 * is silent by nature: it has only its own deadline). */
+	if (d->stall_s > 0 && d->stall_s < timeout_s) {
 		curl_easy_setopt(d->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(d->curl, CURLOPT_LOW_SPEED_TIME, d->request_s);
+		curl_easy_setopt(d->curl, CURLOPT_LOW_SPEED_TIME, d->stall_s);
 	}
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, r);
@@ -260,8 +262,8 @@ transport(struct docker *d, const char *method, const char *path,
 
 		/* A slow call that fell silent names the silence it allows. */
 		curl_easy_getinfo(d->curl, CURLINFO_TOTAL_TIME_T, &spent);
-		if (timeout_s == d->slow_s && spent / 1000000 < timeout_s - 1)
-			n = d->request_s;
+		if (d->stall_s > 0 && spent / 1000000 < timeout_s - 1)
+			n = d->stall_s;
 		d->timeouts++;
 		ret = seterr(err, DOCKER_ETIMEOUT, 0, "%s %s: no answer from "
 		    "the Docker engine within %ld s", method, path, n);
@@ -950,7 +952,9 @@ docker_container_logs(struct docker *d, const char *id, int tail,
 	else
 		snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=all");
 	p = cpath(d, id, q);
+	d->stall_s = d->request_s;
 	r = call(d, "GET", p, 1, NULL, NULL, d->slow_s, NULL, &raw, err);
+	d->stall_s = 0;
 	if (r == 0) {
 		if (tty)
 			buf_add(out, raw.s, raw.len);
@@ -1236,7 +1240,7 @@ docker_image_pull(struct docker *d, const char *image,
 	char *auth = NULL, *repo, *tag, *p, *er, *et;
 	const char *slash, *at, *colon;
 	long status = 0;
-	int ret = -1;
+	int ret = -1, r_ok;
 
 	clearerr_(err);
 	if (image_auth(image, &auth, err) < 0)
@@ -1263,8 +1267,11 @@ docker_image_pull(struct docker *d, const char *image,
 	er = esc(d, repo);
 	et = esc(d, tag);
 	p = xasprintf("/images/create?fromImage=%s&tag=%s", er, et);
-	if (transport(d, "POST", p, 1, NULL, auth, d->slow_s, &r, &status,
-	    err) < 0)
+	d->stall_s = d->request_s;
+	r_ok = transport(d, "POST", p, 1, NULL, auth, d->slow_s, &r, &status,
+	    err);
+	d->stall_s = 0;
+	if (r_ok < 0)
 		goto out;
 	if (status < 200 || status >= 300) {
 		/* the error answer is one {"message"} object */

@@ -93,7 +93,8 @@ const char *docker_api_version(const struct docker *d);
  * $KOM_ENGINE_TIMEOUT (1 to 86400), default 60; a stop or a restart gets
  * the container's stop timeout on top.  The whole of an image pull or a
  * log read: 1800, and such a call also fails when the engine sends
- * nothing for the ordinary deadline.  A call past its deadline fails with
+ * nothing for the ordinary deadline (a container wait, silent by nature,
+ * has only its own).  A call past its deadline fails with
  * DOCKER_ETIMEOUT and the message
  *	METHOD PATH: no answer from the Docker engine within N s
  * and counts in docker_timeouts().  A bad KOM_ENGINE_TIMEOUT makes

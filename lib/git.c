@@ -102,16 +102,14 @@ kgit_remote_url(const char *provider, int https, const char *repo,
 char *
 kgit_cache_key(const char *url)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	char hex[65];
 	const char *tail, *e;
 	struct buf b = BUF_INIT;
 	size_t n, i;
 
-	if (!EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL))
-		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
-	for (i = 0; i < 6; i++)
-		buf_printf(&b, "%02x", md[i]);
+	/* the first 12 hex digits of the URL's SHA-256 */
+	kom_sha256_hex(url, strlen(url), hex);
+	buf_add(&b, hex, 12);
 	buf_addc(&b, '-');
 	e = url + strlen(url);
 	while (e > url && e[-1] == '/')
@@ -675,15 +673,6 @@ fetch_child(struct kgit_repo *r, const struct kgit_auth *auth, int fd)
 	_exit(0);
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 kgit_fetch(struct kgit_repo *r, const struct kgit_auth *auth, int timeout_ms,
     struct kgit_fetch_stats *st, struct buf *err)
@@ -691,7 +680,7 @@ kgit_fetch(struct kgit_repo *r, const struct kgit_auth *auth, int timeout_ms,
 	static const struct kgit_auth none;
 	struct buf got = BUF_INIT;
 	int fds[2], status, cls = 0, moved = 0, down = 0, off = 0, timed = 0;
-	long deadline = now_ms() + timeout_ms;
+	long long deadline = kom_mono_ms() + timeout_ms;
 	pid_t pid, parent;
 	char chunk[512];
 	ssize_t n;
@@ -722,7 +711,7 @@ kgit_fetch(struct kgit_repo *r, const struct kgit_auth *auth, int timeout_ms,
 	close(fds[1]);
 	for (;;) {
 		struct pollfd pf = { fds[0], POLLIN, 0 };
-		long left = deadline - now_ms();
+		long long left = deadline - kom_mono_ms();
 		int pr;
 
 		if (left <= 0) {

@@ -8,6 +8,7 @@
 #include "git.h"
 #include "gitcfg.h"
 #include "gitsrc.h"
+#include "jsonl.h"
 #include "util.h"
 #include "banned.h"
 
@@ -39,9 +40,7 @@ gitsrc_fields(const struct gitcfg *g, const char *provider, int https,
 static const char *
 str(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
+	return jsonl_str(o, key, "");
 }
 
 const json_t *

@@ -491,7 +491,7 @@ fetch_main(int argc, char **argv)
 	const struct config_sync *sy = NULL;
 	const char *yname = NULL;
 	json_t *all = json_array(), *end;
-	char host[256], *endp;
+	char *host = NULL, *endp;
 	long secs;
 	size_t i, nerr = 0, nfetched = 0;
 	int ch, rc = KOM_EX_OK, st, wrc = 0;
@@ -520,7 +520,7 @@ fetch_main(int argc, char **argv)
 		case 'h':
 			puts(usage);
 			json_decref(all);
-			return KOM_EX_OK;
+			return kom_close_stdout(KOM_EX_OK);
 		default:
 			json_decref(all);
 			return usage_error();
@@ -537,12 +537,7 @@ fetch_main(int argc, char **argv)
 	}
 	r.reposdir = xasprintf("%s/repos", p.state);
 	paths_free(&p);
-	if (r.cfg.server)
-		r.server = r.cfg.server;
-	else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		r.server = host;
-	}
+	r.server = host = config_server(&r.cfg);
 	if (yname && !(sy = config_sync(&r.cfg, yname))) {
 		kom_warn("%s: no resource_sync named '%s'", r.cfg.path, yname);
 		rc = KOM_EX_CONFIG;
@@ -610,11 +605,9 @@ out:
 	free(r.reposdir);
 	json_decref(all);
 	config_free(&r.cfg);
-	if (fclose(stdout) != 0 || wrc) {
-		kom_warne("stdout");
-		return KOM_EX_IOERR;
-	}
-	return rc;
+	free(host);
+	/* a failed write also sets the stream's error flag */
+	return kom_close_stdout(wrc && !ferror(stdout) ? KOM_EX_IOERR : rc);
 }
 
 int
@@ -624,11 +617,11 @@ main(int argc, char **argv)
 		return usage_error();
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		puts(usage);
-		return KOM_EX_OK;
+		return kom_close_stdout(KOM_EX_OK);
 	}
 	if (!strcmp(argv[1], "-V")) {
 		puts("kom-poll " KOM_VERSION);
-		return KOM_EX_OK;
+		return kom_close_stdout(KOM_EX_OK);
 	}
 	if (!strcmp(argv[1], "fetch"))
 		return fetch_main(argc - 1, argv + 1);
