@@ -14,7 +14,8 @@
  * struct compose from compose_detect is released with compose_free.
  * Errors: compose_detect returns -1 when neither CLI works (nothing is
  * printed); compose_run returns -1 with errno when the command could not
- * be started, else 0 with *status set (0 success, 127 not executable).
+ * be run, *status then saying which step failed (proc.h: PROC_CHDIR for
+ * the run directory, PROC_EXEC for the CLI), else 0 with *status set.
  */
 #ifndef KOM_COMPOSE_H
 #define KOM_COMPOSE_H

@@ -2,13 +2,16 @@
  * config: kom.toml (see config.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
 #include "file.h"
+#include "kv.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -102,47 +105,6 @@ bad_type(struct ctx *c, const struct toml_kv *kv, const char *want)
 	return -1;
 }
 
-static char *
-trim(const char *s, size_t n)
-{
-	while (n && (*s == ' ' || *s == '\t' || *s == '\r'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		n--;
-	return xstrndup(s, n);
-}
-
-void
-config_split_list(const char *s, char ***v, size_t *n)
-{
-	const char *line = s, *nl, *end, *p, *c;
-	char *l, *item;
-	size_t cap = *n;
-
-	while (*line) {
-		nl = strchr(line, '\n');
-		end = nl ? nl : line + strlen(line);
-		l = trim(line, (size_t)(end - line));
-		if ((c = strstr(l, " #")))
-			l[c - l] = '\0';
-		if (*l && *l != '#') {
-			for (p = l; ; p = c + 1) {
-				c = strchr(p, ',');
-				item = trim(p, c ? (size_t)(c - p) : strlen(p));
-				if (*item) {
-					KOM_GROW(*v, *n + 1, cap);
-					(*v)[(*n)++] = item;
-				} else
-					free(item);
-				if (!c)
-					break;
-			}
-		}
-		free(l);
-		line = nl ? nl + 1 : end;
-	}
-}
-
 static int
 set_key(struct ctx *c, struct config_sync *s, const struct key *k,
     const struct toml_kv *kv)
@@ -173,7 +135,7 @@ set_key(struct ctx *c, struct config_sync *s, const struct key *k,
 		*list = NULL;
 		*n = 0;
 		if (v->type == TOML_STRING) {
-			config_split_list(v->u.str.s, list, n);
+			kv_split_list(v->u.str.s, v->u.str.len, list, n);
 			return 0;
 		}
 		if (v->type != TOML_ARRAY)
@@ -416,4 +378,17 @@ config_sync(const struct config *cfg, const char *name)
 		if (!strcmp(cfg->syncs[i].name, name))
 			return &cfg->syncs[i];
 	return NULL;
+}
+
+char *
+config_server(const struct config *cfg)
+{
+	char host[HOST_NAME_MAX + 1];
+
+	if (cfg->server && *cfg->server)
+		return xstrdup(cfg->server);
+	if (gethostname(host, sizeof(host)) < 0 || !*host)
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
 }

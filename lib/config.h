@@ -73,10 +73,10 @@ const struct config_sync *config_sync(const struct config *cfg,
     const char *name);
 
 /*
- * Komodo's flexible string list: split on newlines and commas, trim, drop
- * empty items and lines starting with '#', cut a line at " #".  Appends
- * to *v (fresh strings).
+ * This host's name, in a fresh string: kom.toml's server when set, else
+ * gethostname(), else "localhost".  Every program asks here, so that
+ * kom-sync's selection and kom-exec's checks name the same host.
  */
-void config_split_list(const char *s, char ***v, size_t *n);
+char *config_server(const struct config *cfg);
 
 #endif

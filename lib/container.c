@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "container.h"
+#include "jsonl.h"
 #include "shellwords.h"
 #include "util.h"
 #include "banned.h"
@@ -83,9 +84,7 @@ arr(json_t *parent, const char *key)
 static const char *
 str(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
+	return jsonl_str(o, key, "");
 }
 
 static int
@@ -1507,9 +1506,6 @@ container_hash(const json_t *body, char hash[CONTAINER_HASH_LEN])
 	json_t *copy = json_deep_copy(body);
 	json_t *labels;
 	char *s;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int r;
 
 	if (copy == NULL)
 		return -1;
@@ -1520,13 +1516,8 @@ container_hash(const json_t *body, char hash[CONTAINER_HASH_LEN])
 	json_decref(copy);
 	if (s == NULL)
 		return -1;
-	r = EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) == 1 ?
-	    0 : -1;
+	kom_sha256_hex(s, strlen(s), hash);
 	free(s);
-	if (r < 0)
-		return -1;
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
 

@@ -12,15 +12,12 @@
 
 #include "buf.h"
 #include "diff.h"
+#include "jsonl.h"
+#include "schema.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
 
-static const char *const type_order[] = {
-	"variable", "user_group", "server", "alerter", "action", "swarm",
-	"builder", "repo", "build", "stack", "resource_sync", "deployment",
-	"procedure"
-};
 
 /* The fields of Komodo's redeploy rule (komodo-behaviour.md 2.7). */
 static const char *const deploy_fields_deployment[] = {
@@ -38,20 +35,13 @@ static const char *const deploy_fields_stack[] = {
 int
 diff_type_rank(const char *type)
 {
-	size_t i;
-
-	for (i = 0; type && i < KOM_NELEM(type_order); i++)
-		if (!strcmp(type, type_order[i]))
-			return (int)i;
-	return (int)KOM_NELEM(type_order);
+	return schema_type_rank(type);
 }
 
 static const char *
 sget(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
+	return jsonl_str(o, key, "");
 }
 
 static int
@@ -264,6 +254,31 @@ mask_record(json_t *rec, json_t *changes)
 	}
 }
 
+/*
+ * A secret's value is <NAME> on both sides: its keyed hash tells a change
+ * (secrets.h).  Declared without one (no host key), nothing is known;
+ * applied without one (before kom hashed them), the change shows once.
+ */
+static void
+compare_secret(json_t *changes, const json_t *decl, const json_t *appl)
+{
+	const char *dh = json_string_value(json_object_get(decl,
+	    "secret_hash"));
+	const char *ah = json_string_value(json_object_get(appl,
+	    "secret_hash"));
+	json_t *m, *c;
+	size_t i;
+
+	if (!dh || (ah && !strcmp(dh, ah)))
+		return;
+	json_array_foreach(changes, i, c)
+		if (!strcmp(sget(c, "path"), "config.value"))
+			return;
+	m = mask(sget(decl, "name"));
+	add_change(changes, "config.value", m, m);
+	json_decref(m);
+}
+
 static const char *const record_order[] = {
 	"kind", "type", "name", "op", "sync", "source", "description", "tags",
 	"template", "deploy", "after", "after_source", "changes",
@@ -319,6 +334,8 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 		compare_meta(changes, decl, appl);
 		compare(changes, "config", json_object_get(appl, "config"),
 		    cfg);
+		if (!strcmp(type, "variable"))
+			compare_secret(changes, decl, appl);
 		op = json_array_size(changes) ? "update" : "keep";
 		deploy_changes(dc, type, changes);
 	}
@@ -469,7 +486,7 @@ cmp_rec(const void *a, const void *b)
 
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
-	if (x->rank == (int)KOM_NELEM(type_order)) {
+	if (x->rank == SCHEMA_NTYPES) {
 		int c = strcmp(x->type, y->type);
 
 		if (c)
@@ -608,33 +625,10 @@ diff_run(const json_t *declared, const json_t *applied,
 static int
 utf8_ok(const unsigned char *s, size_t n)
 {
-	size_t i = 0, k, len;
-	unsigned int c;
+	size_t i = 0, len;
 
 	while (i < n) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, c &= 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, c &= 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, c &= 0x07;
-		else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		/* overlong, surrogates, beyond U+10FFFF */
-		if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		if (!(len = kom_utf8_len(s + i, n - i)))
 			return 0;
 		i += len;
 	}

@@ -124,9 +124,15 @@ jsonl_next(struct jsonl_reader *r, json_t **rec)
 const char *
 jsonl_kind(const json_t *rec)
 {
-	const char *k = json_string_value(json_object_get(rec, "kind"));
+	return jsonl_str(rec, "kind", "");
+}
 
-	return k ? k : "";
+const char *
+jsonl_str(const json_t *o, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : def;
 }
 
 int

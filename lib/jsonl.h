@@ -45,6 +45,10 @@ int jsonl_next(struct jsonl_reader *r, json_t **rec);
 /* The "kind" of a record, or "" when it has none. */
 const char *jsonl_kind(const json_t *rec);
 
+/* The string member key of o (borrowed), or def when o is no object or
+ * the member is absent or not a string: every program's string getter. */
+const char *jsonl_str(const json_t *o, const char *key, const char *def);
+
 /* Write rec compactly as one line.  Returns 0, or -1 on a write error. */
 int jsonl_write(FILE *fp, const json_t *rec);
 

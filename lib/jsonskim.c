@@ -79,41 +79,6 @@ hex4(const unsigned char *p, size_t avail, unsigned *v)
 	return 0;
 }
 
-/* The length of the UTF-8 sequence at p (as jansson checks it), 0 if bad. */
-static size_t
-utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned c = p[0], v;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c < 0xf0) {
-		len = 3;
-		v = c & 0x0f;
-	} else if (c < 0xf5) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (avail < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) ||
-	    v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* Bytes a string may hold as they are: printable ASCII but '"' and '\\'. */
 static const unsigned char plain_byte[256] = {
@@ -144,7 +109,7 @@ string(struct sk *k, int *plain)
 		if (s[i] < 0x20)
 			return fail(k, i, "control character in a string");
 		if (s[i] >= 0x80) {
-			if (!(l = utf8_len(s + i, n - i)))
+			if (!(l = kom_utf8_len(s + i, n - i)))
 				return fail(k, i, "invalid UTF-8 in a string");
 			i += l;
 			continue;

@@ -13,8 +13,8 @@
 #include "util.h"
 #include "banned.h"
 
-static int
-is_space(int c)
+int
+kv_is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 	    c == '\v' || c == '\f';
@@ -24,9 +24,9 @@ is_space(int c)
 static void
 trim(const char **s, const char **e)
 {
-	while (*s < *e && is_space((unsigned char)**s))
+	while (*s < *e && kv_is_space((unsigned char)**s))
 		(*s)++;
-	while (*e > *s && is_space((unsigned char)(*e)[-1]))
+	while (*e > *s && kv_is_space((unsigned char)(*e)[-1]))
 		(*e)--;
 }
 
@@ -78,9 +78,10 @@ kv_shape_toml_first(enum kv_shape shape)
 }
 
 void
-kv_string_list(const char *s, size_t len, json_t *arr)
+kv_split_list(const char *s, size_t len, char ***v, size_t *n)
 {
 	const char *p = s, *end = s + len, *ls, *le, *q, *c;
+	size_t cap = *n;
 
 	while (next_line(&p, end, &ls, &le)) {
 		trim(&ls, &le);
@@ -96,11 +97,26 @@ kv_string_list(const char *s, size_t len, json_t *arr)
 			is = q;
 			ie = c;
 			trim(&is, &ie);
-			if (is < ie)
-				json_array_append_new(arr,
-				    json_stringn(is, (size_t)(ie - is)));
+			if (is < ie) {
+				KOM_GROW(*v, *n + 1, cap);
+				(*v)[(*n)++] = xstrndup(is, (size_t)(ie - is));
+			}
 		}
 	}
+}
+
+void
+kv_string_list(const char *s, size_t len, json_t *arr)
+{
+	char **v = NULL;
+	size_t n = 0, i;
+
+	kv_split_list(s, len, &v, &n);
+	for (i = 0; i < n; i++) {
+		json_array_append_new(arr, json_string(v[i]));
+		free(v[i]);
+	}
+	free(v);
 }
 
 static int
@@ -166,7 +182,7 @@ kv_file_contents(const char *s, size_t len)
 {
 	struct buf b = BUF_INIT;
 
-	while (len > 0 && is_space((unsigned char)s[len - 1]))
+	while (len > 0 && kv_is_space((unsigned char)s[len - 1]))
 		len--;
 	if (len > 0) {
 		buf_add(&b, s, len);

@@ -41,6 +41,19 @@ const char *kv_shape_second(enum kv_shape shape);
  * "variable"/"value", "local"/"container", "signal"/"label". */
 const char *kv_shape_toml_first(enum kv_shape shape);
 
+/*
+ * Komodo's parse_string_list, the one splitter of string lists (resource
+ * fields, kom.toml's lists, batch patterns): split on '\n', trim each
+ * line, drop empty lines and lines starting with '#', cut each at its
+ * first " #", split on ',', trim the items, drop empty ones.  Trimming is
+ * kv_is_space.  Appends fresh strings to *v, which holds *n of them (its
+ * capacity is grown as needed; *v may be NULL with *n 0).
+ */
+void kv_split_list(const char *s, size_t len, char ***v, size_t *n);
+
+/* The white space kom trims: ' ', '\t', '\n', '\r', '\v', '\f'. */
+int kv_is_space(int c);
+
 /* Append the items of a string-list written as one string to arr. */
 void kv_string_list(const char *s, size_t len, json_t *arr);
 

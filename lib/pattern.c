@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kv.h"
 #include "pattern.h"
 #include "util.h"
 #include "banned.h"
@@ -16,60 +17,13 @@ struct pattern {
 	size_t n;
 };
 
-static int
-is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* The trimmed [*b, *e) of [b, e). */
-static void
-trim(const char **b, const char **e)
-{
-	while (*b < *e && is_space((unsigned char)**b))
-		(*b)++;
-	while (*e > *b && is_space((unsigned char)(*e)[-1]))
-		(*e)--;
-}
-
 size_t
 pattern_split(const char *s, char ***items)
 {
-	const char *line, *eol, *b, *e, *c, *comma;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 
-	for (line = s; *line; line = *eol ? eol + 1 : eol) {
-		eol = strchr(line, '\n');
-		if (!eol)
-			eol = line + strlen(line);
-		b = line;
-		e = eol;
-		trim(&b, &e);
-		if (b == e || *b == '#')
-			continue;
-		for (c = b; c + 1 < e; c++)
-			if (c[0] == ' ' && c[1] == '#') {
-				e = c;
-				break;
-			}
-		for (c = b; c < e; c = comma + 1) {
-			const char *ib = c, *ie;
-
-			comma = memchr(c, ',', (size_t)(e - c));
-			if (!comma)
-				comma = e;
-			ie = comma;
-			trim(&ib, &ie);
-			if (ib < ie) {
-				KOM_GROW(v, n + 1, cap);
-				v[n++] = xstrndup(ib, (size_t)(ie - ib));
-			}
-			if (comma == e)
-				break;
-		}
-	}
-	*items = v;
+	*items = NULL;
+	kv_split_list(s, strlen(s), items, &n);
 	return n;
 }
 
@@ -77,13 +31,9 @@ pattern_split(const char *s, char ***items)
 static size_t
 utf8_len(const char *s)
 {
-	unsigned char c = (unsigned char)*s;
-	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
+	size_t n = kom_utf8_len((const unsigned char *)s, 4);
 
-	for (i = 1; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
+	return n ? n : 1;
 }
 
 /*

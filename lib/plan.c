@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -6,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "file.h"
 #include "jsonskim.h"
 #include "pattern.h"
 #include "plan.h"
+#include "schema.h"
+#include "state.h"
 #include "util.h"
 #include "banned.h"
 
@@ -20,7 +20,6 @@ enum { DEC_NONE, DEC_HOLD, DEC_WAIT, DEC_ENSURE, DEC_DEPLOY };
 enum { SK_RECORD, SK_DESTROY, SK_DEPLOY };
 
 #define NO_ID (-1L)
-#define STATE_MAX_FILE (16u << 20)
 #define ARENA_BLOCK (1u << 20)
 #define OUT_CHUNK (1u << 20)
 
@@ -109,22 +108,10 @@ struct plan {
 	struct buf b1, b2, b3;	/* scratch */
 };
 
-static const char *const type_names[] = {
-	"variable", "user_group", "server", "alerter", "action", "swarm",
-	"builder", "repo", "build", "stack", "resource_sync", "deployment",
-	"procedure"
-};
-
 int
 plan_type_order(const char *type)
 {
-	size_t i;
-
-	for (i = 0; i < KOM_NELEM(type_names); i++)
-		if (type[0] == type_names[i][0] &&
-		    strcmp(type, type_names[i]) == 0)
-			return (int)i;
-	return (int)KOM_NELEM(type_names);
+	return schema_type_rank(type);
 }
 
 /* ---- hash ---- */
@@ -1514,53 +1501,40 @@ static const struct {
 	{ "sync", "resource_sync" },
 };
 
-/* Load statedir/resources/<type>/ once, as nodes the stream lacks. */
+/* Load statedir/resources/<type>/ once, as nodes the stream lacks.  A
+ * state dir that cannot be read fails the plan (after state's message). */
 static void
 load_state_type(struct pctx *c, const char *type)
 {
 	struct plan *p = c->p;
 	int tix = plan_type_order(type);
-	char *dir, *path;
-	struct dirent *de;
-	struct buf b = BUF_INIT, junk = BUF_INIT;
-	json_error_t jerr;
-	json_t *rec;
-	DIR *d;
-	size_t len;
+	struct buf junk = BUF_INIT;
+	json_t *recs, *rec;
+	char *path;
+	size_t i;
 
 	if (!c->statedir || tix >= (int)KOM_NELEM(p->state_loaded) ||
 	    p->state_loaded[tix])
 		return;
 	p->state_loaded[tix] = 1;
-	dir = xasprintf("%s/resources/%s", c->statedir, type);
-	if (!(d = opendir(dir))) {
-		free(dir);
+	if (state_load_type(c->statedir, type, &recs) < 0) {
+		errf(c->err, "%s: the applied %s resources cannot be read",
+		    c->statedir, type);
+		c->failed = 1;
 		return;
 	}
-	while ((de = readdir(d))) {
-		len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len < 6 ||
-		    strcmp(de->d_name + len - 5, ".json") != 0)
+	json_array_foreach(recs, i, rec) {
+		if (!json_is_object(rec) || !jstr(rec, "name") ||
+		    !jstr(rec, "type") || strcmp(jstr(rec, "type"), type) != 0)
 			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		buf_reset(&b);
-		if (file_read(path, &b, STATE_MAX_FILE) == 0 &&
-		    (rec = json_loadb(b.s, b.len, 0, &jerr))) {
-			if (json_is_object(rec) && jstr(rec, "name") &&
-			    jstr(rec, "type") &&
-			    strcmp(jstr(rec, "type"), type) == 0) {
-				json_object_del(rec, "applied_at");
-				json_object_del(rec, "exec");
-				add_json(p, rec, path, 1, &junk);
-			}
-			json_decref(rec);
-		}
+		json_object_del(rec, "applied_at");
+		json_object_del(rec, "exec");
+		path = state_path(c->statedir, type, jstr(rec, "name"));
+		add_json(p, rec, path ? path : c->statedir, 1, &junk);
 		free(path);
 	}
-	closedir(d);
-	buf_free(&b);
+	json_decref(recs);
 	buf_free(&junk);
-	free(dir);
 }
 
 /* The declared (stream, else state dir) resource, or NULL. */

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdnoreturn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -14,32 +15,75 @@
 
 extern char **environ;
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
+/* What the child sends back when it could not run argv[0]. */
+struct child_failure {
+	int step;		/* PROC_* */
+	int err;		/* errno */
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+static noreturn void
+child_fail(int report, int step)
+{
+	struct child_failure f = { step, errno };
+	ssize_t n;
+
+	do
+		n = write(report, &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
+	_exit(127);
 }
 
-static void
-child(char *const argv[], const struct proc_opts *o, int in, int out, int err)
+/* report: the write end of a close-on-exec pipe, closed by a good exec. */
+static noreturn void
+child(char *const argv[], const struct proc_opts *o, int in, int out, int err,
+    int report)
 {
 	int devnull = open("/dev/null", O_RDWR);
 
 	if (devnull < 0)
-		_exit(127);
-	dup2(in >= 0 ? in : devnull, 0);
-	dup2(out >= 0 ? out : devnull, 1);
-	dup2(err >= 0 ? err : devnull, 2);
+		child_fail(report, PROC_START);
+	if (dup2(in >= 0 ? in : devnull, 0) < 0 ||
+	    dup2(out >= 0 ? out : devnull, 1) < 0 ||
+	    dup2(err >= 0 ? err : devnull, 2) < 0)
+		child_fail(report, PROC_START);
 	if (o->cwd && chdir(o->cwd) < 0)
-		_exit(127);
+		child_fail(report, PROC_CHDIR);
 	signal(SIGPIPE, SIG_DFL);
 	if (o->envp)
 		environ = (char **)o->envp;
 	execvp(argv[0], argv);
-	_exit(127);
+	child_fail(report, PROC_EXEC);
+}
+
+/* The child's failure from the report pipe: 0 when it exec'd (EOF). */
+static int
+child_result(int report, struct child_failure *f)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(*f)) {
+		n = read(report, (char *)f + got, sizeof(*f) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got == sizeof(*f);
+}
+
+const char *
+proc_failed_step(int status)
+{
+	switch (status) {
+	case PROC_CHDIR:
+		return "cannot change to the working directory";
+	case PROC_EXEC:
+		return "cannot execute";
+	default:
+		return "cannot start";
+	}
 }
 
 static void
@@ -57,6 +101,8 @@ proc_run(char *const argv[], const struct proc_opts *o, int *status)
 {
 	static const struct proc_opts none;
 	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int rep[2] = { -1, -1 };
+	struct child_failure cf;
 	size_t max, inoff = 0;
 	long long deadline;
 	char chunk[65536];
@@ -66,7 +112,9 @@ proc_run(char *const argv[], const struct proc_opts *o, int *status)
 	if (!o)
 		o = &none;
 	max = o->max ? o->max : 16u << 20;
-	if ((o->input && pipe2(inp, O_CLOEXEC) < 0) ||
+	*status = PROC_START;
+	if (pipe2(rep, O_CLOEXEC) < 0 ||
+	    (o->input && pipe2(inp, O_CLOEXEC) < 0) ||
 	    (o->out && pipe2(outp, O_CLOEXEC) < 0) ||
 	    (o->err && o->err != o->out && pipe2(errp, O_CLOEXEC) < 0))
 		goto fail;
@@ -75,13 +123,27 @@ proc_run(char *const argv[], const struct proc_opts *o, int *status)
 		goto fail;
 	if (pid == 0)
 		child(argv, o, inp[0], outp[1],
-		    o->err && o->err == o->out ? outp[1] : errp[1]);
+		    o->err && o->err == o->out ? outp[1] : errp[1], rep[1]);
+	close(rep[1]);
+	rep[1] = -1;
+	if (child_result(rep[0], &cf)) {
+		/* it never ran argv[0]: reap it, say why */
+		close(rep[0]);
+		rep[0] = -1;
+		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+			;
+		*status = cf.step;
+		errno = cf.err;
+		goto fail;
+	}
+	close(rep[0]);
+	rep[0] = -1;
 	if (inp[0] >= 0) close(inp[0]);
 	if (outp[1] >= 0) close(outp[1]);
 	if (errp[1] >= 0) close(errp[1]);
 	if (inp[1] >= 0)
 		fcntl(inp[1], F_SETFL, O_NONBLOCK);
-	deadline = o->timeout_ms ? now_ms() + o->timeout_ms : 0;
+	deadline = o->timeout_ms ? kom_mono_ms() + o->timeout_ms : 0;
 	while (inp[1] >= 0 || outp[0] >= 0 || errp[0] >= 0) {
 		struct pollfd pf[3] = {
 			{ inp[1], POLLOUT, 0 }, { outp[0], POLLIN, 0 },
@@ -91,7 +153,7 @@ proc_run(char *const argv[], const struct proc_opts *o, int *status)
 		ssize_t n;
 
 		if (deadline) {
-			long long left = deadline - now_ms();
+			long long left = deadline - kom_mono_ms();
 			if (left <= 0) {
 				kill(pid, SIGKILL);
 				killed = 1;
@@ -146,6 +208,7 @@ fail:
 	{
 		int e = errno;
 		for (int i = 0; i < 2; i++) {
+			if (rep[i] >= 0) close(rep[i]);
 			if (inp[i] >= 0) close(inp[i]);
 			if (outp[i] >= 0) close(outp[i]);
 			if (errp[i] >= 0) close(errp[i]);

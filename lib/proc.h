@@ -4,9 +4,13 @@
  * proc_run() forks and execs argv[0] (searched in PATH), feeds it input on
  * stdin, collects stdout and stderr, and waits for it.  It returns 0 once
  * the child has been waited for, with *status set to its exit status, or
- * 128+N when signal N killed it, or 127 when it could not be executed;
- * -1 with errno when it could not be started at all.  A caller that gives
- * input must ignore SIGPIPE, since the child may exit without reading it.
+ * 128+N when signal N killed it.  It returns -1 with errno set when the
+ * child never ran argv[0], and *status says which step failed: PROC_START
+ * (a pipe or fork, in this process), PROC_CHDIR (the child could not
+ * change to cwd) or PROC_EXEC (it could not execute argv[0]); errno is
+ * the child's, passed back through a close-on-exec pipe.  A caller that
+ * gives input must ignore SIGPIPE, since the child may exit without
+ * reading it.
  */
 #ifndef KOM_PROC_H
 #define KOM_PROC_H
@@ -26,6 +30,12 @@ struct proc_opts {
 	int timeout_ms;		/* 0: none; on expiry SIGKILL, status 137 */
 };
 
+enum { PROC_START = -1, PROC_CHDIR = -2, PROC_EXEC = -3 };
+
 int proc_run(char *const argv[], const struct proc_opts *o, int *status);
+
+/* What a PROC_* status says, for messages: "cannot change to the working
+ * directory", ... */
+const char *proc_failed_step(int status);
 
 #endif

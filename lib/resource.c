@@ -20,6 +20,7 @@
 #include "kv.h"
 #include "resource.h"
 #include "schema.h"
+#include "secrets.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
@@ -76,6 +77,9 @@ struct ctx {
 	struct ref *refs;
 	size_t nrefs, refcap;
 	size_t seq;
+	struct secrets sec;	/* where secret files are looked for */
+	unsigned char key[SECRETS_KEY_LEN];	/* for inline secret values */
+	int key_state;		/* 0 not read yet, 1 read, -1 none */
 	int interp;		/* the current resource is interpolated */
 	int enabled;		/* the current execution is enabled */
 	const char *rtype;	/* the current resource, for messages */
@@ -1549,6 +1553,78 @@ builder_config(struct ctx *c, const struct toml_value *cfg)
 	return json_pack("{s:s,s:o}", "type", type, "params", p);
 }
 
+/* The host key for inline secret values, read (or made) on first use;
+ * NULL when there is none (no state dir given, or it cannot be had). */
+static const unsigned char *
+host_key(struct ctx *c)
+{
+	char *path = NULL;
+
+	if (!c->key_state && c->opts->statedir) {
+		c->key_state = -1;
+		if (secrets_key(c->opts->statedir, 1, c->key, &path) == 0)
+			c->key_state = 1;
+		else {
+			struct buf m = BUF_INIT;
+
+			buf_printf(&m, "%s; inline secret values are neither "
+			    "compared nor passed on", strerror(errno));
+			emit(c, 0, path, m.s);
+			buf_free(&m);
+		}
+		free(path);
+	}
+	return c->key_state == 1 ? c->key : NULL;
+}
+
+/*
+ * A secret variable: its value never leaves as text (config.value is
+ * <NAME>).  A value in the file is used unless a secret file of that name
+ * overrides it, and is passed on sealed; the value in force is passed on
+ * as a keyed hash so that a change shows in the diff (secrets.h).
+ */
+static void
+secret_variable(struct ctx *c, const struct toml_value *tbl, json_t *rec,
+    json_t *config, int named)
+{
+	const char *name = c->rname ? c->rname : "";
+	const char *inl = json_string_value(json_object_get(config, "value"));
+	const struct toml_value *at = toml_get(tbl, "value");
+	const unsigned char *key;
+	char *fval = NULL, *where = NULL, *mask, hash[SECRETS_HASH_HEX];
+	const char *val = NULL;
+	int found = *name && secrets_read(&c->sec, name, &fval, &where) == 0;
+
+	if (!inl || !*inl)
+		inl = NULL;
+	if (inl && named && found)
+		WARN(c, at, "secret variable '%s' has a value in git, "
+		    "unused: %s overrides it", name, where);
+	else if (inl && named)
+		WARN(c, at, "secret variable '%s' has its value in git; kom "
+		    "uses it, but it belongs in %s/%s", name, c->sec.dir,
+		    name);
+	val = found ? fval : inl;
+	if (val && named && (key = host_key(c))) {
+		secrets_hash(key, name, val, hash);
+		json_object_set_new_nocheck(rec, "secret_hash",
+		    json_string(hash));
+		if (!found) {
+			char *sealed = secrets_seal(key, name, inl);
+
+			json_object_set_new_nocheck(rec, "secret_sealed",
+			    json_string(sealed));
+			free(sealed);
+		}
+	}
+	secrets_wipe(fval);
+	free(where);
+	mask = xasprintf("<%s>", name);
+	json_object_set_new_nocheck(config, "value", json_string(mask));
+	free(mask);
+	json_object_set_new_nocheck(rec, "secret", json_true());
+}
+
 /* Resources */
 
 static json_t *
@@ -1729,21 +1805,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			    fdefault(c, &t->config->fields[i]));
 	}
 	if (!strcmp(t->name, "variable") &&
-	    json_is_true(json_object_get(config, "is_secret"))) {
-		const char *val = json_string_value(json_object_get(config,
-		    "value"));
-		char *mask;
-
-		if (val && *val && name)
-			WARN(c, toml_get(tbl, "value"), "secret variable '%s' has "
-			    "a value in git; put it in /etc/kom/secrets/%s "
-			    "instead", c->rname ? c->rname : "",
-			    c->rname ? c->rname : "");
-		mask = xasprintf("<%s>", c->rname ? c->rname : "");
-		json_object_set_new_nocheck(config, "value", json_string(mask));
-		free(mask);
-		json_object_set_new_nocheck(rec, "secret", json_true());
-	}
+	    json_is_true(json_object_get(config, "is_secret")))
+		secret_variable(c, tbl, rec, config, name != NULL);
 	json_object_set_new_nocheck(rec, "config", config);
 	free(norm);
 	/* kept even without a name: references point into it */
@@ -2005,34 +2068,17 @@ declared(struct ctx *c, const char *type, const char *name, char **norm)
 	return found;
 }
 
+/* A secret file of that name exists (readable or not: a read error is
+ * the deploy's to report, with the errno). */
 static int
 secret_file(struct ctx *c, const char *name)
 {
-	const char *dirs[3];
-	size_t n = 0, i;
-	struct stat st;
+	char *val, *where;
+	int r = secrets_read(&c->sec, name, &val, &where);
 
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
-	    !strcmp(name, ".."))
-		return 0;
-	if (c->opts->secrets_dir)
-		dirs[n++] = c->opts->secrets_dir;
-	else if (getenv("KOM_SECRETS_DIR"))
-		dirs[n++] = getenv("KOM_SECRETS_DIR");
-	else {
-		if (getenv("CREDENTIALS_DIRECTORY"))
-			dirs[n++] = getenv("CREDENTIALS_DIRECTORY");
-		dirs[n++] = "/etc/kom/secrets";
-	}
-	for (i = 0; i < n; i++) {
-		char *p = xasprintf("%s/%s", dirs[i], name);
-		int ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
-
-		free(p);
-		if (ok)
-			return 1;
-	}
-	return 0;
+	secrets_wipe(val);
+	free(where);
+	return r == 0 || errno != ENOENT;
 }
 
 static void
@@ -2045,7 +2091,7 @@ check_refs(struct ctx *c)
 
 	for (i = 0; i < c->nrefs; i++) {
 		struct ref *r = &c->refs[i];
-		char *norm = NULL, *msg = NULL, *what, *loc;
+		char *norm = NULL, *msg = NULL, *what, *loc, *where;
 		int is_error = 1;
 
 		what = xasprintf("%s '%s'", r->rtype, r->rname);
@@ -2106,9 +2152,11 @@ check_refs(struct ctx *c)
 				break;
 			}
 			is_error = 0;
+			where = secrets_where(&c->sec);
 			msg = xasprintf("%s uses [[%s]], but no variable '%s' "
-			    "is declared and no secret file has that name",
-			    what, r->name, r->name);
+			    "is declared and no secret file in %s has that "
+			    "name", what, r->name, r->name, where);
+			free(where);
 			break;
 		}
 		if (msg) {
@@ -2181,6 +2229,7 @@ resource_load(const char *const *paths, size_t npaths,
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.enabled = 1;
+	secrets_init(&c.sec, opts->secrets_dir);
 	for (i = 0; i < npaths; i++) {
 		if (stat(paths[i], &st) < 0) {
 			struct buf m = BUF_INIT;
@@ -2233,6 +2282,7 @@ resource_load_mem(const char *name, const char *data, size_t len,
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.enabled = 1;
+	secrets_init(&c.sec, opts->secrets_dir);
 	if (len > RESOURCE_MAX_FILE)
 		emit(&c, 1, name, "file too large (over 16 MiB)");
 	else
@@ -2294,6 +2344,7 @@ finish(struct ctx *cp, json_t **records_out)
 	for (i = 0; i < DEF_SLOTS; i++)
 		json_decref(c.defs[i].v);
 	json_decref(swarm_first);
+	secrets_free(&c.sec);
 	*records_out = out;
 	return c.errors;
 }

@@ -51,6 +51,12 @@ struct resource_opts {
 	 */
 	const char *secrets_dir;
 	/*
+	 * The state dir, whose host key hashes and seals inline secret
+	 * values (secrets.h; made on first need).  NULL: secret variables
+	 * carry neither secret_hash nor secret_sealed (validate).
+	 */
+	const char *statedir;
+	/*
 	 * Resources that exist outside these files (the state dir): asked
 	 * before a reference to an undeclared resource is reported.  Returns
 	 * 1 when a resource of type (record type name) called name exists.

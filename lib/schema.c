@@ -465,6 +465,20 @@ schema_rank(const struct schema_type *t)
 	return (int)(t - types);
 }
 
+_Static_assert(KOM_NELEM(types) == SCHEMA_NTYPES, "SCHEMA_NTYPES");
+
+int
+schema_type_rank(const char *type)
+{
+	size_t i;
+
+	/* the first byte first: kom-plan asks once per record */
+	for (i = 0; type && i < KOM_NELEM(types); i++)
+		if (type[0] == types[i].name[0] && !strcmp(type, types[i].name))
+			return (int)i;
+	return SCHEMA_NTYPES;
+}
+
 static int
 field_cmp(const void *key, const void *elt)
 {

@@ -87,6 +87,10 @@ const struct schema_type *schema_type(const char *table);
 const struct schema_type *schema_type_by_target(const char *target);
 /* Position in the apply order (0 = variables). */
 int schema_rank(const struct schema_type *t);
+/* The same by record type name ("deployment"); SCHEMA_NTYPES for NULL or
+ * a name that is no type.  Komodo's apply order lives here alone. */
+int schema_type_rank(const char *type);
+#define SCHEMA_NTYPES 13
 
 /*
  * The field for key in t (a field name or an alias), or NULL.  *name is

@@ -578,6 +578,41 @@ state_set_at(const struct state_set *set, size_t i, const char **type,
 }
 
 int
+state_load_type(const char *statedir, const char *type, json_t **out)
+{
+	struct state_set *set = set_new();
+	char *tdir;
+	json_t *all, *rec;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (!valid_type(type)) {
+		kom_warn("%s: invalid resource type '%s'", statedir, type);
+		state_set_free(set);
+		return -1;
+	}
+	tdir = xasprintf("%s/resources/%s", statedir, type);
+	if (load_type(set, type, tdir) < 0)
+		rc = -1;
+	free(tdir);
+	all = json_array();
+	for (i = 0; rc == 0 && i < set->n; i++) {
+		if (!(rec = state_set_get(set, type, set->v[i].name)))
+			rc = -1;
+		else
+			json_array_append(all, rec);
+	}
+	state_set_free(set);
+	if (rc < 0) {
+		json_decref(all);
+		return -1;
+	}
+	*out = all;
+	return 0;
+}
+
+int
 state_load_all(const char *statedir, json_t **out)
 {
 	struct state_set *set;
@@ -725,6 +760,9 @@ record_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const json_t *record,
 		else
 			h_tag(&h, 'x', &zero);
 	}
+	/* only when present: the hashes of records without it stay */
+	if ((v = json_object_get(record, "secret_hash")))
+		enc_value(&h, v);
 	h_flush(&h);
 	if (EVP_DigestFinal_ex(h.md, out, &len) != 1 || len != 32)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
@@ -761,32 +799,10 @@ body_sum(EVP_MD_CTX *md, const EVP_MD *sha, const char *type,
 static void
 add_hex(struct buf *b, const unsigned char *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	char hex[65];
 
-	for (i = 0; i < n; i++) {
-		buf_addc(b, hex[p[i] >> 4]);
-		buf_addc(b, hex[p[i] & 15]);
-	}
-}
-
-static int
-parse_hex(const char *s, unsigned char *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < n; i++) {
-		/* lowercase only: the one form state_save() writes */
-		if ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
-		    (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
-			return -1;
-		if ((hi = kom_hexval(s[2 * i])) < 0 ||
-		    (lo = kom_hexval(s[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (unsigned char)(hi * 16 + lo);
-	}
-	return 0;
+	kom_hex(p, n, hex);
+	buf_adds(b, hex);
 }
 
 /*
@@ -803,8 +819,8 @@ trusted_hash(struct state_set *set, const char *type, const char *name,
 	    memcmp(text + HDR_HASH + 64, "\",\"" SUM_KEY "\":\"",
 	    HDR_SUM - HDR_HASH - 64) || memcmp(text + HDR_SUM + 64, "\",", 2))
 		return 0;
-	if (parse_hex(text + HDR_HASH, hash, 32) < 0 ||
-	    parse_hex(text + HDR_SUM, sum, 32) < 0)
+	if (kom_unhex(text + HDR_HASH, hash, 32) < 0 ||
+	    kom_unhex(text + HDR_SUM, sum, 32) < 0)
 		return 0;
 	body_sum(set->ctx, set->md, type, name, text + HDR_LEN,
 	    len - HDR_LEN, "", got);

@@ -50,6 +50,14 @@
 int state_load_all(const char *statedir, json_t **out);
 
 /*
+ * The applied resources of one type: *out = an array of records in the
+ * order of their file names, read as state_load_all() reads them (hash
+ * keys dropped, the same errors).  A type never applied is an empty
+ * array.  The one reader for programs that need a type, not the state.
+ */
+int state_load_type(const char *statedir, const char *type, json_t **out);
+
+/*
  * One applied resource.  Returns NULL with errno ENOENT and no message
  * when it was never applied; NULL with a message on any other failure.
  */
@@ -81,7 +89,8 @@ char *state_path(const char *statedir, const char *type, const char *name);
  * The hash kom-sync diff compares (SHA-256, 32 bytes into out): of the
  * record's type, name, description, tags, template, deploy, after, config
  * and secret, in that order, each absent or as its JSON value, objects in
- * their key order.  Equal hashes mean those fields are equal JSON values;
+ * their key order, then secret_hash when present (not secret_sealed: its
+ * nonce differs every time).  Equal hashes mean those fields are equal JSON values;
  * different hashes mean nothing (e.g. keys in another order).
  */
 void state_record_hash(const json_t *record, unsigned char out[32]);

@@ -362,31 +362,11 @@ peek(const struct parser *p)
 	return p->p < p->end ? (unsigned char)*p->p : -1;
 }
 
-/* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), or 0.
- * Rejects overlong forms, surrogates and code points above U+10FFFF. */
+/* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), or 0. */
 static size_t
 utf8_len(const unsigned char *s, const unsigned char *e)
 {
-	unsigned c = s[0];
-
-	if (c >= 0xC2 && c <= 0xDF)
-		return e - s >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (e - s < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (e - s < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-		    (s[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
-			return 0;
-		return 4;
-	}
-	return 0;
+	return kom_utf8_len(s, (size_t)(e - s));
 }
 
 /*

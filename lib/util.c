@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "util.h"
 #include "banned.h"
@@ -79,6 +82,90 @@ kom_hexval(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+static long long
+clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+kom_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+long long
+kom_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+int
+kom_close_stdout(int status)
+{
+	int bad = ferror(stdout), e = bad ? EIO : 0;
+
+	if (fflush(stdout) == EOF) {
+		bad = 1;
+		e = errno;
+	}
+	if (fclose(stdout) == EOF && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (!bad)
+		return status;
+	errno = e;
+	kom_warne("stdout");
+	return KOM_EX_IOERR;
+}
+
+void
+kom_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int
+kom_unhex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
+		    (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
+			return -1;
+		/* a NUL is no digit: the loop never reads past it */
+		if ((hi = kom_hexval(s[2 * i])) < 0 ||
+		    (lo = kom_hexval(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi * 16 + lo);
+	}
+	return 0;
+}
+
+void
+kom_sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	kom_hex(md, sizeof(md), out);
 }
 
 static noreturn void

@@ -68,8 +68,68 @@ size_t st_mul(size_t a, size_t b);
 
 #define KOM_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Milliseconds of a monotonic clock (for durations, deadlines) / of the
+ * wall clock (unix ms, for timestamps). */
+long long kom_mono_ms(void);
+long long kom_wall_ms(void);
+
+/*
+ * The length of the UTF-8 sequence at p (avail bytes there), as jansson
+ * and TOML check it: 1 for ASCII, 0 when it is not valid (a stray or
+ * lead byte, a short or overlong sequence, a surrogate, above U+10FFFF).
+ * A NUL is never a continuation byte, so a NUL-terminated string may be
+ * given as avail 4.  Inline: the parsers call it for every non-ASCII
+ * character.
+ */
+static inline size_t
+kom_utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned c = p[0], v;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0)
+		len = 2, v = c & 0x1f;
+	else if (c < 0xf0)
+		len = 3, v = c & 0x0f;
+	else if (c < 0xf5)
+		len = 4, v = c & 0x07;
+	else
+		return 0;
+	if (avail < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) ||
+	    v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	return len;
+}
+
 /* The value of hex digit c, or -1. */
 int kom_hexval(int c);
+/* n bytes as 2n lowercase hex digits and a NUL into out (2n+1 bytes). */
+void kom_hex(const unsigned char *p, size_t n, char *out);
+/* The reverse: the first 2n characters of s, lowercase hex digits only
+ * (the one form kom writes), into n bytes; 0, or -1 when they are not. */
+int kom_unhex(const char *s, unsigned char *out, size_t n);
+/* SHA-256 of n bytes as 64 lowercase hex digits and a NUL. */
+void kom_sha256_hex(const void *p, size_t n, char out[65]);
+
+/*
+ * The end of every main(): flush and close stdout.  When a write failed
+ * (now or earlier: the stream's error flag), print "PROG: stdout:
+ * strerror" and return KOM_EX_IOERR, whatever status was: what went
+ * downstream is cut short, which matters more than why; otherwise return
+ * status.
+ */
+int kom_close_stdout(int status);
 
 /* 1 when colour may be used on fd: a terminal, and NO_COLOR unset. */
 int kom_use_color(int fd);

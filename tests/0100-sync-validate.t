@@ -15,8 +15,10 @@ mkdir -p "$KOM_SECRETS_DIR"
 run() {
 	_n=$1
 	shift
-	kom-sync validate "$@" >"$T/$_n.out" 2>"$T/$_n.err"
-	echo "exit $?" >>"$T/$_n.err"
+	kom-sync validate "$@" >"$T/$_n.out" 2>"$T/$_n.raw"
+	echo "exit $?" >>"$T/$_n.raw"
+	# the secrets directory is named in messages: spell it the same
+	sed "s|$KOM_SECRETS_DIR|\$KOM_SECRETS_DIR|g" "$T/$_n.raw" >"$T/$_n.err"
 	is "$(cat "$T/$_n.out")" "" "$_n: nothing on stdout"
 }
 

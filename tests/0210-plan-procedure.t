@@ -8,12 +8,12 @@
 F=$KOM_TOP/tests/fixtures/plan
 G=$KOM_TOP/tests/golden/plan
 
-# A deployment only the state dir knows (what kom-exec applied earlier).
+# A deployment only the state dir knows (what kom-exec applied earlier),
+# with the hash keys of lib/state, which no step may carry.
 mkdir -p "$KOM_HOME/state/resources/deployment"
 cat >"$KOM_HOME/state/resources/deployment/web-3.json" <<'JSON'
-{"type":"deployment","name":"web-3","sync":"homelab","source":"old.toml:1","description":"","tags":[],"template":false,"deploy":true,"after":[],"config":{"image":{"type":"Image","params":{"image":"web:3"}}},"applied_at":1700000000000,"exec":{"container":"abc"}}
+{"kom_hash":"00","kom_sum":"00","type":"deployment","name":"web-3","sync":"homelab","source":"old.toml:1","description":"","tags":[],"template":false,"deploy":true,"after":[],"config":{"image":{"type":"Image","params":{"image":"web:3"}}},"applied_at":1700000000000,"exec":{"container":"abc"}}
 JSON
-echo 'not json' >"$KOM_HOME/state/resources/deployment/broken.json"
 
 proc() {
 	_n=$1
@@ -97,6 +97,16 @@ for p in loop1 loop2 self badre lost nothing; do
 done
 cmp_file "$T/all.err" "$G/proc-errors.err" \
     'recursion, bad regex, unknown procedures: messages (golden)'
+
+# the state dir is read by lib/state, as kom-sync diff reads it: a file
+# that is not a record fails the plan naming it (it was skipped silently)
+echo 'not json' >"$KOM_HOME/state/resources/deployment/broken.json"
+proc broken -p release "$F/procs.jsonl"
+is "$(cat "$T/broken.rc")" 65 'a broken state file: exit 65'
+ok 'naming the file' grep -q "state/resources/deployment/broken.json:" \
+    "$T/broken.err"
+is "$(grep -c '"kind":"step"' "$T/broken.out")" 0 'and no steps'
+rm "$KOM_HOME/state/resources/deployment/broken.json"
 
 proc trunc -p release "$F/truncated.jsonl"
 is "$(cat "$T/trunc.rc")$(wc -c <"$T/trunc.out")" 650 \

@@ -47,24 +47,6 @@ struct plan {
 	int counts[4];
 };
 
-long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *
 job_status_name(int status)
 {
@@ -130,7 +112,7 @@ job_history(struct job *j, long id, const char *reason, long ms)
 	if (j->status == JOB_FAILED || j->status == JOB_SKIPPED)
 		err = masked(j, j->err.s);
 	e = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
-	    "ts", (json_int_t)wall_ms(), "id", (json_int_t)id,
+	    "ts", (json_int_t)kom_wall_ms(), "id", (json_int_t)id,
 	    "action", j->action, "type", j->type, "name", j->name,
 	    "reason", reason, "status", job_status_name(j->status),
 	    "ms", (json_int_t)ms);
@@ -260,7 +242,7 @@ run_record(struct job *j)
 	if (j->x->dry_run)
 		return;
 	rec = json_deep_copy(j->resource);
-	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	/* A record keeps what the last deploy learned about the engine. */
 	old = state_load(j->x->paths.state, j->type, j->name);
 	if (old && json_object_get(old, "exec"))
@@ -418,7 +400,7 @@ run_step(struct plan *p, size_t i)
 	struct step *s = &p->v[i];
 	struct job j;
 	const char *why = NULL;
-	long long t0 = now_ms();
+	long long t0 = kom_mono_ms();
 	size_t k;
 	int force = 0;
 
@@ -456,8 +438,8 @@ run_step(struct plan *p, size_t i)
 	}
 	if (j.status != JOB_SKIPPED)
 		job_history(&j, s->id, j.note.len ? j.note.s : s->reason,
-		    (long)(now_ms() - t0));
-	write_result(p->x, &j, s->id, s->reason, (long)(now_ms() - t0));
+		    (long)(kom_mono_ms() - t0));
+	write_result(p->x, &j, s->id, s->reason, (long)(kom_mono_ms() - t0));
 	pthread_mutex_lock(&p->x->mu);
 	s->status = j.status;
 	s->deployed = j.deployed;

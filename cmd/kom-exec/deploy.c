@@ -26,6 +26,7 @@
 #include "container.h"
 #include "docker.h"
 #include "exec.h"
+#include "jsonl.h"
 #include "spool.h"
 #include "state.h"
 #include "util.h"
@@ -106,7 +107,7 @@ config_interpolated(struct job *j, const json_t *config,
 	size_t i;
 
 	if (!j->vars)
-		j->vars = vars_load(j->x->paths.state);
+		j->vars = vars_load(j->x->paths.state, j->x->secrets_dir);
 	if (json_is_true(json_object_get(cfg, "skip_secret_interp")))
 		return cfg;
 	for (i = 0; fields[i]; i++) {
@@ -178,9 +179,7 @@ cname_of(json_t *summary)
 static const char *
 id_of(json_t *c)
 {
-	const char *s = json_string_value(json_object_get(c, "Id"));
-
-	return s ? s : "";
+	return jsonl_str(c, "Id", "");
 }
 
 static const char *
@@ -287,7 +286,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 {
 	long grace = env_ms("KOM_GRACE_MS", 2000);
 	long timeout = env_ms("KOM_HEALTH_TIMEOUT_MS", 60000);
-	long long t0 = now_ms(), el;
+	long long t0 = kom_mono_ms(), el;
 	long gap = 100, nap;
 	struct docker_error e;
 	int computed = 0;
@@ -329,7 +328,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 				timeout = need;
 			computed = 1;
 		}
-		el = now_ms() - t0;
+		el = kom_mono_ms() - t0;
 		if (!json_is_true(json_object_get(st, "Running")) ||
 		    json_is_true(json_object_get(st, "Restarting"))) {
 			buf_printf(why, "the new container exited with status "
@@ -400,7 +399,7 @@ alert_rollback(struct job *j, const char *from, const char *to,
 
 	a = json_pack("{s:s, s:I, s:s, s:b, s:{s:s, s:s}, s:{s:s, s:{s:s, "
 	    "s:s, s:s, s:s, s:s, s:s, s:O}}}",
-	    "kind", "alert", "ts", (json_int_t)wall_ms(), "level", "WARNING",
+	    "kind", "alert", "ts", (json_int_t)kom_wall_ms(), "level", "WARNING",
 	    "resolved", 0, "target", "type", "Deployment", "id", j->name,
 	    "data", "type", "DeploymentRollback", "data", "id", j->name,
 	    "name", j->name, "server_name", j->x->server, "from", from,
@@ -425,7 +424,7 @@ save_applied(struct job *j, const char *cid, const char *hash,
 	json_t *rec = json_deep_copy(j->resource);
 
 	json_object_del(rec, "kind");
-	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:s, "
 	    "s:s}", "container", cid, "config_hash", hash, "deployed_name",
 	    cname, "image", image, "image_id", image_id ? image_id : ""));
@@ -746,10 +745,18 @@ deploy_deployment(struct job *j, int ensure)
 	if (pulled)
 		json_object_set_new(j->detail, "pulled", json_true());
 	if (ensure && !j->note.len) {
+		char *used = vars_names_used(j->vars);
+
 		buf_adds(&j->note, !f.prev ? "deployment has not_deployed state"
 		    : !prev_running ? "deployment is not running" :
 		    drift_why.len ? drift_why.s :
 		    "deployment has drifted from what was applied");
+		/* ensure: the record is unchanged, so the hash moved with a
+		 * value it interpolates (a rotated secret, say) */
+		if (f.prev && prev_running && !drift_why.len && used)
+			buf_printf(&j->note, ": the record is unchanged, a "
+			    "value it interpolates changed (%s)", used);
+		free(used);
 	}
 
 	/* 1. the new container beside the old one (a first one takes its

@@ -23,7 +23,8 @@ struct exec_ctx {
 	struct kom_paths paths;
 	int dry_run;		/* -n */
 	int jobs;		/* -j */
-	char *server;		/* this host's name, for alerts */
+	char *server;		/* this host's name (config_server) */
+	char *secrets_dir;	/* kom.toml's secrets_dir, or NULL */
 	const char *stop_signal;/* -s override, or NULL */
 	int stop_timeout;	/* -t override, or -1 */
 	pthread_mutex_t mu;	/* stdout, history, slots, images */
@@ -135,7 +136,7 @@ int status_main(struct exec_ctx *x, int human);
 
 /* vars.c: interpolation with the state dir's variables and secret files. */
 struct vars;
-struct vars *vars_load(const char *statedir);
+struct vars *vars_load(const char *statedir, const char *secrets_dir);
 void vars_free(struct vars *v);
 /*
  * Expand [[NAME]] in every string of the JSON value in place (the keys of
@@ -144,13 +145,11 @@ void vars_free(struct vars *v);
  */
 int vars_expand_str(struct vars *v, const char *in, char **out,
     struct buf *err);
+/* The names substituted so far ("[[A]], [[B]]", fresh), or NULL. */
+char *vars_names_used(const struct vars *v);
 /* Replace every secret value used so far by <NAME>, in a fresh string. */
 char *vars_mask(struct vars *v, const char *s);
 /* Mask every string inside a JSON value, in place. */
 void vars_mask_json(struct vars *v, json_t *val);
-
-/* Milliseconds of a monotonic clock / of the wall clock. */
-long long now_ms(void);
-long long wall_ms(void);
 
 #endif

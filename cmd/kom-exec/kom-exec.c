@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 
+#include "config.h"
 #include "docker.h"
 #include "exec.h"
 #include "state.h"
@@ -109,12 +110,25 @@ lifecycle_main(struct exec_ctx *x, const char *action, const char *name)
 	return rc;
 }
 
+/* The paths, this host's name and the secrets directory (kom.toml). */
+static void
+host_init(struct exec_ctx *x)
+{
+	struct config cfg;
+
+	paths_get(&x->paths);
+	if (config_load(x->paths.config, 0, &cfg) < 0)
+		exit(KOM_EX_CONFIG);
+	x->server = config_server(&cfg);
+	x->secrets_dir = cfg.secrets_dir ? xstrdup(cfg.secrets_dir) : NULL;
+	config_free(&cfg);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct exec_ctx x;
 	int c, nowait = 0, human = 0, rc;
-	char host[HOST_NAME_MAX + 1];
 
 	memset(&x, 0, sizeof(x));
 	x.jobs = 4;
@@ -151,11 +165,7 @@ main(int argc, char **argv)
 			die_usage();
 		}
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		paths_get(&x.paths);
-		if (gethostname(host, sizeof(host)) < 0)
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		x.server = xstrdup(host);
+		host_init(&x);
 		signal(SIGPIPE, SIG_IGN);
 		if (strcmp(sub, "status") == 0)
 			rc = status_main(&x, human);
@@ -175,7 +185,7 @@ main(int argc, char **argv)
 				break;
 			case 'V':
 				puts("kom-exec " KOM_VERSION);
-				return KOM_EX_OK;
+				return kom_close_stdout(KOM_EX_OK);
 			default:
 				die_usage();
 			}
@@ -185,19 +195,13 @@ main(int argc, char **argv)
 		if (argc > 1)
 			die_usage();
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		paths_get(&x.paths);
-		if (gethostname(host, sizeof(host)) < 0)
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		x.server = xstrdup(host);
+		host_init(&x);
 		signal(SIGPIPE, SIG_IGN);
 		rc = apply_main(&x, argc ? argv[0] : NULL, nowait);
 	}
-	if (fclose(stdout) == EOF && rc == KOM_EX_OK) {
-		kom_warne("stdout");
-		rc = KOM_EX_IOERR;
-	}
+	rc = kom_close_stdout(rc);
 	free(x.server);
+	free(x.secrets_dir);
 	paths_free(&x.paths);
 	pthread_mutex_destroy(&x.mu);
 	curl_global_cleanup();

@@ -25,6 +25,7 @@
 #include "docker.h"
 #include "exec.h"
 #include "file.h"
+#include "jsonl.h"
 #include "proc.h"
 #include "state.h"
 #include "util.h"
@@ -51,9 +52,7 @@ struct stk {
 static const char *
 cstr(const json_t *o, const char *k)
 {
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
+	return jsonl_str(o, k, "");
 }
 
 static void
@@ -212,7 +211,7 @@ stk_hash(struct job *j, struct stk *s)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char dig[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0, i;
+	unsigned int dlen = 0;
 	char *cfg;
 	size_t k;
 
@@ -241,8 +240,9 @@ stk_hash(struct job *j, struct stk *s)
 	}
 	EVP_DigestFinal_ex(md, dig, &dlen);
 	EVP_MD_CTX_free(md);
-	for (i = 0; i < dlen && i < 32; i++)
-		snprintf(s->hash + 2 * i, 3, "%02x", dig[i]);
+	if (dlen != 32)
+		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	kom_hex(dig, 32, s->hash);
 	return 0;
 }
 
@@ -338,8 +338,11 @@ run_compose(struct job *j, struct stk *s, const char *key,
 	r = compose_run(&s->cli, &p, args, &out, &st);
 	keep_output(j, key, out.s);
 	if (r < 0 || st != 0) {
-		job_fail(j, "%s: %s", cmd, r < 0 ? strerror(errno) :
-		    st == 127 ? "cannot be run" : "failed");
+		if (r < 0)
+			job_fail(j, "%s: %s: %s", cmd, proc_failed_step(st),
+			    strerror(errno));
+		else
+			job_fail(j, "%s: failed", cmd);
 		r = -1;
 	}
 	free(cmd);
@@ -371,8 +374,12 @@ run_hook(struct job *j, struct stk *s, const char *key)
 	o.timeout_ms = 30 * 60 * 1000;
 	r = proc_run(argv, &o, &st);
 	keep_output(j, key, out.s);
+	if (r < 0)
+		job_fail(j, "%s: %s %s: %s", key, proc_failed_step(st), st ==
+		    PROC_CHDIR ? dir : "/bin/sh", strerror(errno));
+	else if (st != 0)
+		job_fail(j, "%s failed (exit %d)", key, st);
 	if (r < 0 || st != 0) {
-		job_fail(j, "%s failed (exit %d)", key, r < 0 ? -1 : st);
 		r = -1;
 	}
 	buf_free(&out);
@@ -430,7 +437,7 @@ save_stack(struct job *j, struct stk *s, json_t *services)
 	json_t *rec = json_deep_copy(j->resource);
 
 	json_object_del(rec, "kind");
-	json_object_set_new(rec, "applied_at", json_integer(wall_ms()));
+	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:O}",
 	    "project", s->project, "config_hash", s->hash, "run_directory",
 	    s->dir, "services", services));

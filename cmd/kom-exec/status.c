@@ -21,9 +21,9 @@
 static const char *
 str(json_t *o, const char *k, const char *def)
 {
-	const char *s = json_string_value(json_object_get(o, k));
+	const char *s = jsonl_str(o, k, "");
 
-	return s && *s ? s : def;
+	return *s ? s : def;
 }
 
 static void

@@ -4,9 +4,10 @@
  *
  * Names resolve to non-secret variables from the state dir
  * (STATE/resources/variable/NAME.json, config.value), else to secrets: a
- * secret variable's value, or any name at all, read from
- * $KOM_SECRETS_DIR/NAME, $CREDENTIALS_DIRECTORY/NAME or
- * /etc/kom/secrets/NAME (first found; one trailing newline dropped).
+ * secret variable's value, or any name at all, read through lib/secrets
+ * ($CREDENTIALS_DIRECTORY, then $KOM_SECRETS_DIR, kom.toml's secrets_dir
+ * or /etc/kom/secrets), else to the value a sync file gave the secret
+ * variable, recorded sealed (secrets.h) and opened with the host key.
  * [[[X]]] is the escape for a literal [[X]].  Unlike Komodo, a name that
  * resolves nowhere is an error: kom never starts a container with literal
  * brackets where a value was meant.
@@ -14,7 +15,6 @@
  * Every secret value substituted is remembered so that vars_mask() can
  * replace it by <NAME> in messages, results, logs and history.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +22,10 @@
 #include "exec.h"
 #include "file.h"
 #include "interp.h"
+#include "secrets.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
-
-#define SECRET_MAX (1u << 20)
 
 struct kv {
 	char *name, *value;
@@ -35,62 +34,56 @@ struct kv {
 struct vars {
 	json_t *plain;		/* name -> value (non-secret variables) */
 	json_t *secret_names;	/* name -> true (variables marked secret) */
+	json_t *sealed;		/* name -> inline value, sealed (secrets.h) */
+	json_t *names_used;	/* name -> true, every name substituted */
+	char *statedir;		/* where the host key is */
+	unsigned char key[SECRETS_KEY_LEN];
+	int key_state;		/* 0 not read yet, 1 read, -1 none */
 	struct kv *used;	/* secrets read from files (a cache) */
 	size_t nused, capused;
 	struct interp_masks masks;	/* secrets substituted so far */
+	struct secrets sec;	/* where secret files are */
+	struct buf err;		/* why the last secret could not be read */
 };
 
 struct vars *
-vars_load(const char *statedir)
+vars_load(const char *statedir, const char *secrets_dir)
 {
 	struct vars *v = xcalloc(1, sizeof(*v));
-	char *dir = xasprintf("%s/resources/variable", statedir);
-	DIR *dp;
-	struct dirent *de;
+	json_t *recs, *rec, *cfg, *val;
+	const char *name;
+	size_t i;
 
 	v->plain = json_object();
 	v->secret_names = json_object();
-	/* Read the variables only: the whole state can be large. */
-	if ((dp = opendir(dir))) {
-		while ((de = readdir(dp))) {
-			size_t n = strlen(de->d_name);
-			json_t *rec, *cfg, *val;
-			const char *name;
-			char *enc;
-
-			if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0 ||
-			    de->d_name[0] == '.')
-				continue;
-			enc = xstrndup(de->d_name, n - 5);
-			name = NULL;
-			{
-				char *dec = state_name_decode(enc);
-
-				rec = dec ? state_load(statedir, "variable",
-				    dec) : NULL;
-				free(dec);
-			}
-			free(enc);
-			if (!rec)
-				continue;
-			name = json_string_value(json_object_get(rec, "name"));
-			cfg = json_object_get(rec, "config");
-			val = json_object_get(cfg, "value");
-			if (!name) {
-				json_decref(rec);
-				continue;
-			}
-			if (json_is_true(json_object_get(cfg, "is_secret")) ||
-			    json_is_true(json_object_get(rec, "secret")))
-				json_object_set_new(v->secret_names, name,
-				    json_true());
-			else if (json_is_string(val))
-				json_object_set(v->plain, name, val);
-			json_decref(rec);
-		}
-		closedir(dp);
+	v->sealed = json_object();
+	v->names_used = json_object();
+	v->statedir = xstrdup(statedir);
+	secrets_init(&v->sec, secrets_dir);
+	buf_init(&v->err);
+	/* Read the variables only: the whole state can be large.  A state
+	 * dir that cannot be read leaves them undefined (after a message):
+	 * the steps that use one fail naming it. */
+	if (state_load_type(statedir, "variable", &recs) < 0)
+		return v;
+	json_array_foreach(recs, i, rec) {
+		name = json_string_value(json_object_get(rec, "name"));
+		cfg = json_object_get(rec, "config");
+		val = json_object_get(cfg, "value");
+		if (!name)
+			continue;
+		if (json_is_true(json_object_get(cfg, "is_secret")) ||
+		    json_is_true(json_object_get(rec, "secret"))) {
+			json_object_set_new(v->secret_names, name,
+			    json_true());
+			if (json_is_string(json_object_get(rec,
+			    "secret_sealed")))
+				json_object_set(v->sealed, name,
+				    json_object_get(rec, "secret_sealed"));
+		} else if (json_is_string(val))
+			json_object_set(v->plain, name, val);
 	}
-	free(dir);
+	json_decref(recs);
 	return v;
 }
 
@@ -101,50 +94,71 @@ vars_free(struct vars *v)
 		return;
 	json_decref(v->plain);
 	json_decref(v->secret_names);
+	json_decref(v->sealed);
+	json_decref(v->names_used);
+	free(v->statedir);
+	explicit_bzero(v->key, sizeof(v->key));
 	for (size_t i = 0; i < v->nused; i++) {
-		explicit_bzero(v->used[i].value, strlen(v->used[i].value));
-		free(v->used[i].value);
+		secrets_wipe(v->used[i].value);
 		free(v->used[i].name);
 	}
 	free(v->used);
+	secrets_free(&v->sec);
+	buf_free(&v->err);
 	interp_masks_free(&v->masks);
 	free(v);
 }
 
-/* A secret's value from the files, or NULL. */
+/* The inline value of a secret variable, unsealed, or NULL. */
 static char *
-secret_read(const char *name)
+secret_unseal(struct vars *v, const char *name)
 {
-	const char *dirs[3];
-	struct buf b = BUF_INIT;
-	size_t i;
+	const char *sealed = json_string_value(json_object_get(v->sealed,
+	    name));
+	char *path = NULL, *val;
 
-	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
+	if (!sealed)
 		return NULL;
-	dirs[0] = getenv("KOM_SECRETS_DIR");
-	dirs[1] = getenv("CREDENTIALS_DIRECTORY");
-	dirs[2] = "/etc/kom/secrets";
-	for (i = 0; i < KOM_NELEM(dirs); i++) {
-		char *path;
-		int r;
-
-		if (!dirs[i] || !*dirs[i])
-			continue;
-		path = xasprintf("%s/%s", dirs[i], name);
-		buf_reset(&b);
-		r = file_read(path, &b, SECRET_MAX);
-		free(path);
-		if (r == 0) {
-			if (b.len && b.s[b.len - 1] == '\n')
-				buf_truncate(&b, b.len - 1);
-			if (b.len && b.s[b.len - 1] == '\r')
-				buf_truncate(&b, b.len - 1);
-			return buf_release(&b);
+	if (!v->key_state) {
+		v->key_state = secrets_key(v->statedir, 0, v->key, &path) ?
+		    -1 : 1;
+		if (v->key_state < 0) {
+			buf_reset(&v->err);
+			buf_printf(&v->err, "secret '%s': %s: %s", name, path,
+			    strerror(errno));
 		}
+		free(path);
 	}
-	buf_free(&b);
-	return NULL;
+	if (v->key_state < 0)
+		return NULL;
+	if (!(val = secrets_unseal(v->key, name, sealed))) {
+		buf_reset(&v->err);
+		buf_printf(&v->err, "secret '%s': the value recorded from "
+		    "git cannot be unsealed with %s/secret.key", name,
+		    v->statedir);
+	}
+	return val;
+}
+
+/* A secret's value from the files, else the inline value, or NULL (v->err
+ * says why when a file exists but could not be read). */
+static char *
+secret_read(struct vars *v, const char *name)
+{
+	char *val, *where;
+
+	if (secrets_read(&v->sec, name, &val, &where) == 0) {
+		free(where);
+		return val;
+	}
+	if (where) {
+		buf_reset(&v->err);
+		buf_printf(&v->err, "secret '%s': %s: %s", name, where,
+		    strerror(errno));
+		free(where);
+		return NULL;
+	}
+	return secret_unseal(v, name);
 }
 
 static const char *
@@ -156,7 +170,7 @@ secret_get(struct vars *v, const char *name)
 	for (i = 0; i < v->nused; i++)
 		if (strcmp(v->used[i].name, name) == 0)
 			return v->used[i].value;
-	if (!(val = secret_read(name)))
+	if (!(val = secret_read(v, name)))
 		return NULL;
 	KOM_GROW(v->used, v->nused + 1, v->capused);
 	v->used[v->nused].name = xstrdup(name);
@@ -180,6 +194,8 @@ lookup(void *ctx, const char *name, size_t namelen, int *secret)
 		*secret = 1;
 		r = secret_get(v, n);
 	}
+	if (r)
+		json_object_set_new(v->names_used, n, json_true());
 	free(n);
 	return r;
 }
@@ -205,10 +221,15 @@ vars_expand_str(struct vars *v, const char *in, char **out, struct buf *err)
 	for (i = 0; i < n; i++) {
 		int secret;
 
+		buf_reset(&v->err);
 		if (!lookup(v, in + refs[i].name_off, refs[i].name_len,
 		    &secret)) {
-			buf_printf(err, "undefined variable '%.*s'",
-			    (int)refs[i].name_len, in + refs[i].name_off);
+			if (v->err.len)
+				buf_adds(err, v->err.s);
+			else
+				buf_printf(err, "undefined variable '%.*s'",
+				    (int)refs[i].name_len,
+				    in + refs[i].name_off);
 			free(refs);
 			return -1;
 		}
@@ -256,4 +277,18 @@ vars_mask_json(struct vars *v, json_t *val)
 		json_object_foreach_safe(val, tmp, k, x)
 			vars_mask_json(v, x);
 	}
+}
+
+char *
+vars_names_used(const struct vars *v)
+{
+	struct buf b = BUF_INIT;
+	const char *k;
+	json_t *x;
+
+	if (!v || !json_object_size(v->names_used))
+		return NULL;
+	json_object_foreach(v->names_used, k, x)
+		buf_printf(&b, "%s[[%s]]", b.len ? ", " : "", k);
+	return buf_release(&b);
 }

@@ -300,8 +300,12 @@ main(int argc, char **argv)
 		case 'H': human = 1; break;
 		case 'l': status = optarg; break;
 		case 'p': proc = optarg; break;
-		case 'V': puts("kom-plan " KOM_VERSION); return KOM_EX_OK;
-		case 'h': fputs(usage, stdout); return KOM_EX_OK;
+		case 'V':
+			puts("kom-plan " KOM_VERSION);
+			return kom_close_stdout(KOM_EX_OK);
+		case 'h':
+			fputs(usage, stdout);
+			return kom_close_stdout(KOM_EX_OK);
 		default: fputs(usage, stderr); return KOM_EX_USAGE;
 		}
 	}
@@ -377,10 +381,8 @@ main(int argc, char **argv)
 		wrc |= write_end(stdout, n, plan_stages(p));
 	}
 out:
-	if (fclose(stdout) != 0 || wrc) {
-		kom_warne("stdout");
-		rc = KOM_EX_IOERR;
-	}
+	/* a failed write also sets the stream's error flag */
+	rc = kom_close_stdout(wrc && !ferror(stdout) ? KOM_EX_IOERR : rc);
 	for (i = 0; i < errs.n; i++)
 		json_decref(errs.v[i]);
 	free(errs.v);

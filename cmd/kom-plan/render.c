@@ -1,6 +1,7 @@
 /* kom-plan -H and -g: the plan for people and for dot(1). */
 #include <string.h>
 
+#include "jsonl.h"
 #include "render.h"
 #include "util.h"
 #include "banned.h"
@@ -8,9 +9,7 @@
 static const char *
 str(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
+	return jsonl_str(o, key, "");
 }
 
 static long

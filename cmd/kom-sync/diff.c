@@ -203,8 +203,8 @@ static struct state_set *volatile kept_applied;
 
 static int
 load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
-    const struct diff_opts *o, const char *secrets_dir, struct held *diags,
-    json_t **out)
+    const struct diff_opts *o, const struct config *cfg, const char *statedir,
+    struct held *diags, json_t **out)
 {
 	struct resource_opts ro;
 
@@ -213,7 +213,8 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 	ro.server = o->server;
 	ro.match_tags = o->match_tags;
 	ro.nmatch_tags = o->nmatch_tags;
-	ro.secrets_dir = secrets_dir;
+	ro.secrets_dir = cfg->secrets_dir;
+	ro.statedir = statedir;
 	ro.known = known_applied;
 	ro.known_ctx = sj;
 	ro.diag = hold_diag;
@@ -237,7 +238,7 @@ sync_diff_main(int argc, char **argv)
 	const char *yname = NULL, *jfile = NULL, *server = NULL;
 	const char **tags = NULL;
 	size_t ntags = 0, tcap = 0, i, npaths = 0;
-	char **paths = NULL, host[256];
+	char **paths = NULL, *host = NULL;
 	int c, human = 0, strict = 0, del = 0, verbose = 0, rc;
 	json_t *declared = NULL, *out = NULL;
 	struct state_set *applied = NULL;
@@ -273,7 +274,7 @@ sync_diff_main(int argc, char **argv)
 			break;
 		case 'h':
 			puts(usage);
-			return KOM_EX_OK;
+			return kom_close_stdout(KOM_EX_OK);
 		default:
 			fprintf(stderr, "%s\n", usage);
 			return KOM_EX_USAGE;
@@ -323,12 +324,8 @@ sync_diff_main(int argc, char **argv)
 	 * hostname */
 	if (server)
 		o.server = server;
-	else if (cfg.server)
-		o.server = cfg.server;
-	else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		o.server = host;
-	}
+	else
+		o.server = host = config_server(&cfg);
 
 	if (argc) {
 		paths = xreallocarray(NULL, (size_t)argc, sizeof(*paths));
@@ -363,7 +360,7 @@ sync_diff_main(int argc, char **argv)
 	} else {
 		state_start(&sj, p.state);
 		rc = load_declared(paths, npaths, strict, &sj, &o,
-		    cfg.secrets_dir, &diags, &declared);
+		    &cfg, p.state, &diags, &declared);
 		applied = state_wait(&sj);
 		held_flush(&diags, applied != NULL);
 		if (!applied) {
@@ -388,10 +385,7 @@ sync_diff_main(int argc, char **argv)
 		write_records(stdout, out);
 		jsonl_write_steal(stdout, diff_end_record(&counts));
 	}
-	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
-		kom_warne("<stdout>");
-		rc = KOM_EX_IOERR;
-	}
+	rc = kom_close_stdout(rc);
 out:
 	for (i = 0; i < npaths; i++)
 		free(paths[i]);
@@ -400,6 +394,7 @@ out:
 	kept_out = out;
 	kept_applied = applied;
 	free(tags);
+	free(host);
 	config_free(&cfg);
 	paths_free(&p);
 	return rc;

@@ -39,27 +39,22 @@ usage_error(void)
 	return KOM_EX_USAGE;
 }
 
-/* kom.toml's server and secrets_dir; the hostname when no server. */
+/* kom.toml's server (config_server) and secrets_dir; the state dir. */
 static int
-host_config(char **server, char **secrets_dir)
+host_config(char **server, char **secrets_dir, char **statedir)
 {
 	struct kom_paths p;
 	struct config cfg;
-	char host[256];
 
 	paths_get(&p);
 	if (config_load(p.config, 0, &cfg) < 0) {
 		paths_free(&p);
 		return -1;
 	}
-	if (cfg.server)
-		*server = xstrdup(cfg.server);
-	else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		*server = xstrdup(host);
-	}
+	*server = config_server(&cfg);
 	if (cfg.secrets_dir)
 		*secrets_dir = xstrdup(cfg.secrets_dir);
+	*statedir = xstrdup(p.state);
 	config_free(&cfg);
 	paths_free(&p);
 	return 0;
@@ -71,7 +66,7 @@ sync_resources_main(int argc, char **argv)
 	struct resource_opts o;
 	const char **tags = NULL;
 	size_t ntags = 0, tcap = 0, i;
-	char *server = NULL, *secrets_dir = NULL;
+	char *server = NULL, *secrets_dir = NULL, *statedir = NULL;
 	int show = !strcmp(argv[0], "show"), all = 0, ch, rc = KOM_EX_OK;
 	json_t *records = NULL;
 	long errors;
@@ -95,7 +90,7 @@ sync_resources_main(int argc, char **argv)
 			break;
 		case 'h':
 			puts(usage);
-			return KOM_EX_OK;
+			return kom_close_stdout(KOM_EX_OK);
 		default:
 			free(server);
 			free(tags);
@@ -109,10 +104,11 @@ sync_resources_main(int argc, char **argv)
 		free(tags);
 		return usage_error();
 	}
-	if (!server || show) {
+	/* kom.toml even with -n: its secrets_dir counts for validate too */
+	{
 		char *def = NULL;
 
-		if (host_config(&def, &secrets_dir) < 0) {
+		if (host_config(&def, &secrets_dir, &statedir) < 0) {
 			free(server);
 			free(tags);
 			return KOM_EX_CONFIG;
@@ -127,6 +123,8 @@ sync_resources_main(int argc, char **argv)
 	o.match_tags = tags;
 	o.nmatch_tags = ntags;
 	o.secrets_dir = secrets_dir;
+	/* show passes inline secret values on, sealed; validate needs not */
+	o.statedir = show ? statedir : NULL;
 	errors = resource_load((const char *const *)argv, (size_t)argc, &o,
 	    &records);
 	if (errors) {
@@ -146,12 +144,9 @@ sync_resources_main(int argc, char **argv)
 	json_decref(records);
 	free(server);
 	free(secrets_dir);
+	free(statedir);
 	free(tags);
-	if (fclose(stdout) != 0) {
-		kom_warne("stdout");
-		return KOM_EX_IOERR;
-	}
-	return rc;
+	return kom_close_stdout(rc);
 }
 
 int
@@ -164,11 +159,11 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		puts(usage);
-		return KOM_EX_OK;
+		return kom_close_stdout(KOM_EX_OK);
 	}
 	if (!strcmp(cmd, "-V")) {
 		puts("kom-sync " KOM_VERSION);
-		return KOM_EX_OK;
+		return kom_close_stdout(KOM_EX_OK);
 	}
 	if (!strcmp(cmd, "toml"))
 		return sync_toml_main(argc - 1, argv + 1);

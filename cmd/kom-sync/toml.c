@@ -242,7 +242,7 @@ sync_toml_main(int argc, char **argv)
 			break;
 		case 'h':
 			puts(usage);
-			return KOM_EX_OK;
+			return kom_close_stdout(KOM_EX_OK);
 		default:
 			kom_die(KOM_EX_USAGE, "%s", usage);
 		}
@@ -266,7 +266,5 @@ sync_toml_main(int argc, char **argv)
 		return KOM_EX_IOERR;
 	}
 	toml_free(root);
-	if (fclose(stdout) == EOF)
-		kom_diee(KOM_EX_IOERR, "stdout");
-	return KOM_EX_OK;
+	return kom_close_stdout(KOM_EX_OK);
 }

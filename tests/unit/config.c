@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "config.h"
 #include "file.h"
+#include "kv.h"
 #include "util.h"
 #include "tap.h"
 #include "banned.h"
@@ -184,7 +185,11 @@ main(void)
 	    "resource_sync not an array");
 
 	/* the flexible list on its own */
-	config_split_list("a, b\n  # c\n\nd #e, f\n,g,", &v, &n);
+	{
+		const char *l = "a, b\n  # c\n\nd #e, f\n,g,";
+
+		kv_split_list(l, strlen(l), &v, &n);
+	}
 	is_int(n, 4, "split_list count");
 	if (n == 4) {
 		is_str(v[0], "a", "split 1");

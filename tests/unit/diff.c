@@ -512,12 +512,6 @@ test_render(void)
 	free(s);
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* With state hashes: the same records as the full comparison. */
 static void
 test_hashed(void)
@@ -607,7 +601,7 @@ test_hashed(void)
 	json_decref(all);
 	json_decref(decl);
 	json_decref(app);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tap_rm_rf(dir);
 }
 
 int

@@ -1,4 +1,5 @@
 /* Unit tests: lib/proc (argv children, input, output, status, timeout). */
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 
@@ -52,8 +53,38 @@ main(void)
 	}
 	{
 		char *argv[] = { "/nonexistent/program", NULL };
+		errno = 0;
+		is_int(proc_run(argv, &o, &status), -1,
+		    "a program that cannot run: -1");
+		is_int(status, PROC_EXEC, "the exec failed");
+		is_int(errno, ENOENT, "with the child's errno");
+		is_str(proc_failed_step(status), "cannot execute", "said so");
+	}
+	{
+		char *argv[] = { "/etc/passwd", NULL };
+		errno = 0;
 		proc_run(argv, &o, &status);
-		is_int(status, 127, "a program that cannot run is 127");
+		ok(status == PROC_EXEC && errno == EACCES,
+		    "a file that is not executable: EACCES, not 127");
+	}
+	{
+		char *argv[] = { "true", NULL };
+		o.cwd = "/nonexistent/dir";
+		errno = 0;
+		is_int(proc_run(argv, &o, &status), -1,
+		    "a cwd that does not exist: -1");
+		is_int(status, PROC_CHDIR, "the chdir failed, not the exec");
+		is_int(errno, ENOENT, "with the child's errno");
+		o.cwd = "/";
+		is_int(proc_run(argv, &o, &status), 0, "a good cwd runs");
+		is_int(status, 0, "and exits 0");
+		o.cwd = NULL;
+	}
+	{
+		char *argv[] = { "sh", "-c", "exit 127", NULL };
+		is_int(proc_run(argv, &o, &status), 0,
+		    "a child that exits 127 itself ran");
+		is_int(status, 127, "its status is kept");
 	}
 	{
 		char *argv[] = { "sleep", "10", NULL };

@@ -29,17 +29,6 @@ slurp(const char *path)
 	return buf_release(&b);
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-rm_rf(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static json_t *
 rec(const char *type, const char *name, const char *image)
@@ -158,6 +147,19 @@ main(void)
 	    "load_all keys by the real name (dot)");
 	json_decref(all);
 
+	/* one type: records in file order, without the hash keys */
+	ok(state_load_type(sd, "deployment", &all) == 0 &&
+	    json_array_size(all) == 1, "load_type: the one deployment");
+	r = json_array_get(all, 0);
+	ok(r && !json_object_get(r, "kom_hash") &&
+	    !json_object_get(r, "kom_sum"), "load_type drops the hash keys");
+	json_decref(all);
+	ok(state_load_type(sd, "build", &all) == 0 &&
+	    json_array_size(all) == 0, "load_type of a type never applied");
+	json_decref(all);
+	ok(state_load_type(sd, "../x", &all) == -1 && all == NULL,
+	    "load_type refuses a bad type");
+
 	/* invalid records */
 	r = json_pack("{s:s}", "type", "deployment");
 	is_int(state_save(sd, r), -1, "save without a name fails");
@@ -181,6 +183,8 @@ main(void)
 	file_write_atomic(p, "[1]\n", 4, 0644);
 	ok(state_load_all(sd, &all) == -1 && all == NULL,
 	    "load_all fails on a file that is not an object");
+	ok(state_load_type(sd, "server", &all) == -1 && all == NULL,
+	    "load_type fails on it too (no silent skip)");
 	file_write_atomic(p, "{\"a\":", 5, 0644);
 	ok(!state_load(sd, "server", "bad") && errno != ENOENT,
 	    "load fails on truncated json");
@@ -331,6 +335,6 @@ main(void)
 	close(fd);
 
 	free(sd);
-	rm_rf(dir);
+	tap_rm_rf(dir);
 	return done_testing();
 }

@@ -10,6 +10,7 @@
 #ifndef KOM_TAP_H
 #define KOM_TAP_H
 
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,22 @@ done_testing(void)
 	if (tap_failed)
 		diag("failed %d of %d", tap_failed, tap_n);
 	return tap_failed ? 1 : 0;
+}
+
+/* rm -rf of a test's temporary directory. */
+static int
+tap_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+__attribute__((unused)) static void
+tap_rm_rf(const char *dir)
+{
+	nftw(dir, tap_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif
