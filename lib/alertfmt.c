@@ -222,6 +222,19 @@ emph(struct buf *b, const struct ctx *c, int on)
 		buf_adds(b, c->em);
 }
 
+static int
+is_word(const char *k)
+{
+	static const char *const words[] = { "working", "healthy",
+	    "unhealthy", "connected", "unreachable", "failed", "rolled back",
+	    "deploys again" };
+
+	for (size_t i = 0; i < KOM_NELEM(words); i++)
+		if (!strcmp(k, words[i]))
+			return 1;
+	return 0;
+}
+
 /* Expand one {slot}; em says whether it was written {*slot}. */
 static void
 slot(struct buf *b, const struct ctx *c, const char *k, size_t kl, int em)
@@ -285,8 +298,13 @@ slot(struct buf *b, const struct ctx *c, const char *k, size_t kl, int em)
 		char name[64];
 		const char *suffix = "", *fmt = "";
 		char *sp = strchr(key, ' '), *colon = strchr(key, ':');
-		int pct = 0;
 
+		if (is_word(key)) {
+			emph(b, c, em);
+			buf_adds(b, key);	/* a word of the template */
+			emph(b, c, em);
+			return;
+		}
 		if (sp) {
 			*sp = '\0';
 			suffix = sp + 1;
@@ -301,7 +319,6 @@ slot(struct buf *b, const struct ctx *c, const char *k, size_t kl, int em)
 		snprintf(name, sizeof(name), "%s", key);
 		emph(b, c, em);
 		if (!strcmp(name, "pct")) {
-			pct = 1;
 			if (json_object_get(d, "percentage"))
 				buf_printf(b, "%.1f", num(d, "percentage"));
 			else {
@@ -346,17 +363,9 @@ slot(struct buf *b, const struct ctx *c, const char *k, size_t kl, int em)
 			buf_adds(b, state_text(s ? s : "unknown", *fmt == 's'));
 		} else if (!strcmp(fmt, "q")) {
 			add_debug(b, dstr(d, name));
-		} else if (!strcmp(name, "working") || !strcmp(name,
-		    "healthy") || !strcmp(name, "unhealthy") ||
-		    !strcmp(name, "connected") || !strcmp(name,
-		    "unreachable") || !strcmp(name, "failed") ||
-		    !strcmp(name, "rolled back") || !strcmp(name,
-		    "deploys again")) {
-			buf_adds(b, name);	/* a word in the template */
 		} else {
 			add_value(b, json_object_get(d, name));
 		}
-		(void)pct;
 		if (*suffix && strcmp(suffix, "%"))
 			buf_printf(b, " %s", suffix);
 		else

@@ -2,6 +2,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <stdio.h>
 
 #include "alertroute.h"
 #include "buf.h"
@@ -134,7 +136,7 @@ window_active(const json_t *w, time_t now)
 	const char *date = str(w, "date"), *dow = str(w, "day_of_week");
 	long long start, end, cur, dur = intval(w, "duration_minutes");
 	struct tm tm;
-	char today[16];
+	char today[48];
 
 	if (json_is_false(json_object_get(w, "enabled")))
 		return 0;
