@@ -440,6 +440,8 @@ alertfmt_custom(const json_t *alert)
 	char *s;
 
 	json_object_del(copy, "kind");
+	if (!json_object_get(copy, "resolved_ts"))
+		json_object_set_new(copy, "resolved_ts", json_null());
 	s = json_dumps(copy, JSON_COMPACT);
 	json_decref(copy);
 	if (!s)

@@ -32,7 +32,8 @@ enum alertfmt_style {
 char *alertfmt_text(const json_t *alert, enum alertfmt_style style,
     const char *link);
 
-/* The Custom body: the record without kom's "kind", compact JSON. */
+/* The Custom body: the record without kom's "kind", with "resolved_ts"
+ * (null until resolved) as Komodo sends it, compact JSON. */
 char *alertfmt_custom(const json_t *alert);
 
 /* The Slack and Discord JSON bodies. */
