@@ -71,7 +71,9 @@ smtp_start() {
 }
 
 alerters() {
-	kom-sync diff "$1" 2>"$T/alerters.err" | kom-plan | kom-exec >"$T/alerters.out" 2>>"$T/alerters.err" ||
+	kom-sync diff "$1" >"$T/alerters.sync" 2>"$T/alerters.err" &&
+	    kom-plan "$T/alerters.sync" >"$T/alerters.plan" 2>>"$T/alerters.err" &&
+	    kom-exec "$T/alerters.plan" >"$T/alerters.out" 2>>"$T/alerters.err" ||
 		{ cat "$T/alerters.err" >&2; bail "could not apply the alerters of $1"; }
 }
 
