@@ -93,6 +93,6 @@ not-web: target in except_resources
 off: disabled
 types: alert type not in alert_types" 'skips say why'
 is "$(jq -c 'select(.kind == "end") | .counts' "$T/out")" \
-    '{"sent":15,"failed":0,"retry":0,"skipped":13,"suppressed":0}' 'end counts'
+    '{"sent":15,"failed":0,"retry":0,"skipped":13,"suppressed":0,"unconfirmed":0}' 'end counts'
 is "$(find "$KOM_HOME/spool/alert" -type f)" "" "the spool is empty"
 done_testing

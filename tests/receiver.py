@@ -4,12 +4,12 @@
 #
 #   receiver.py http PORTFILE LOG MODEFILE
 #	An HTTP server on 127.0.0.1, on port $RECV_PORT (a restart) or one
-#	the kernel picks, written to PORTFILE once it listens.  Every request is answered and then logged as one JSON
+#	the kernel picks, written to PORTFILE once it listens.  Every request is logged when it has been read, as one JSON
 #	line {"method","path","headers","body","status"} in LOG.  The answer:
 #	a path ending in /500, /503, /404, /400, /429 or /hang says it;
 #	otherwise the first word of MODEFILE (re-read per request): ok,
-#	500, 404, 429 (with "Retry-After: 1") or hang (no answer for 60 s,
-#	logged with status 0).
+#	slow (ok after 50 ms), 500, 404, 429 (with "Retry-After: 1") or hang
+#	(no answer for 60 s, logged with status 0).
 #   receiver.py smtp PORTFILE LOG CERT KEY USER PASS
 #	An SMTP server (aiosmtpd) that requires STARTTLS and then AUTH
 #	PLAIN/LOGIN with USER and PASS; each message is logged as
@@ -69,7 +69,11 @@ def http_main(portfile, logpath, modefile):
                 log(logpath, rec)
                 time.sleep(60)
                 return
-            status = 200 if m == "ok" else int(m)
+            status = 200 if m in ("ok", "slow") else int(m)
+            rec["status"] = status
+            log(logpath, rec)       # on receipt, as a receiver acts on it
+            if m == "slow":
+                time.sleep(0.05)
             out = b"ok\n" if status == 200 else b"no\n"
             self.send_response(status)
             if status == 429:
@@ -78,8 +82,6 @@ def http_main(portfile, logpath, modefile):
             self.end_headers()
             self.wfile.write(out)
             self.wfile.flush()
-            rec["status"] = status
-            log(logpath, rec)
 
     port = int(os.environ.get("RECV_PORT") or 0)    # a restart: same port
     srv = ThreadingHTTPServer(("127.0.0.1", port), H)

@@ -2,7 +2,7 @@
 # (sourced after tests/lib.sh).  tests/receiver.py does the serving.
 #
 #	recv_start DIR		HTTP receiver; DIR/port, DIR/log, DIR/mode
-#	recv_mode DIR MODE	ok, 500, 404, 429 or hang from now on
+#	recv_mode DIR MODE	ok, slow, 500, 404, 429 or hang from now on
 #	recv_stop DIR		stop it (recv_start DIR again: same port)
 #	recv_ok DIR		how many requests it answered 2xx
 #	smtp_start DIR USER PASS	SMTP with STARTTLS + AUTH; DIR/port,

@@ -25,7 +25,8 @@ struct opts {
 /* ---- journal.c: STATE/alerts ---- */
 
 /* Where a delivery stands, as journalled. */
-enum dstate { D_NEW, D_SENDING, D_SENT, D_RETRY, D_FAILED, D_SKIPPED };
+enum dstate { D_NEW, D_SENDING, D_SENT, D_RETRY, D_FAILED, D_SKIPPED,
+    D_UNCONFIRMED };
 
 struct journal_rec {
 	enum dstate state;

@@ -7,8 +7,9 @@
  *
  * Every file is replaced atomically (lib/file).  "sending" is written once
  * the connection is up and before the request goes out: a run that finds
- * it was killed in the middle and does not send again, since the receiver
- * may already have it (at most once; the reason says so in failed/).
+ * it was killed in the middle and does not send again: the request was
+ * on its way, so the receiver most likely has it.  The delivery is then
+ * "unconfirmed" (at most once, and said so), not retried.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,7 +26,7 @@
 #include "banned.h"
 
 static const char *const dnames[] = { "new", "sending", "sent", "retry",
-    "failed", "skipped" };
+    "failed", "skipped", "unconfirmed" };
 
 int
 journal_init(const char *statedir)
@@ -109,7 +110,12 @@ journal_put(const char *statedir, const char *id, const char *alerter,
 		json_object_set_new(j, "reason", json_string(r->reason));
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	rc = file_write_atomic(p, s, strlen(s), 0640);
+	/* "sending" sits between the connection and the request: it must
+	 * cost microseconds, not an fsync, or a kill in that gap would
+	 * leave a delivery marked that never left.  A machine crash can
+	 * lose it; the delivery is then sent again. */
+	rc = r->state == D_SENDING ? file_replace_nosync(p, s, strlen(s),
+	    0640) : file_write_atomic(p, s, strlen(s), 0640);
 	if (rc < 0)
 		kom_warne("%s", p);
 	free(s);

@@ -66,7 +66,7 @@ struct run {
 	json_t *alerters;		/* array of applied records */
 	struct item **items;
 	size_t nitems, capitems;
-	long sent, failed, retried, skipped, suppressed;
+	long sent, failed, retried, skipped, suppressed, unconfirmed;
 	int wrc;
 };
 
@@ -140,17 +140,20 @@ plan_item(struct run *r, struct item *it)
 			continue;
 		}
 		if (d->j.state == D_SENDING) {
-			/* killed mid-send: the receiver may have it */
-			d->j.state = D_FAILED;
+			/* killed mid-send: the request was on its way */
+			d->j.state = D_UNCONFIRMED;
 			free(d->j.reason);
-			d->j.reason = xstrdup("interrupted while sending "
-			    "(kom-alert stopped); not sent again, the "
-			    "receiver may have it");
+			d->j.reason = xstrdup("kom-alert was stopped while "
+			    "sending; not sent again (at most once): the "
+			    "receiver most likely has it");
 			if (journal_put(r->paths.state, it->id, name,
 			    &d->j) < 0)
 				return -1;
-			emit(r, it, name, "failed", d->j.reason, d->j.tries);
-			r->failed++;
+			kom_warn("alert %s, alerter '%s': %s", it->id, name,
+			    d->j.reason);
+			emit(r, it, name, "unconfirmed", d->j.reason,
+			    d->j.tries);
+			r->unconfirmed++;
 		}
 		it->nd++;
 	}
@@ -586,10 +589,11 @@ main(int argc, char **argv)
 	if (rc == KOM_EX_OK && r.failed)
 		rc = KOM_EX_NO;
 	r.wrc |= jsonl_write_steal(stdout, json_pack("{s:s, s:s, s:{s:I, "
-	    "s:I, s:I, s:I, s:I}}", "kind", "end", "program", "kom-alert",
-	    "counts", "sent", (json_int_t)r.sent, "failed",
+	    "s:I, s:I, s:I, s:I, s:I}}", "kind", "end", "program",
+	    "kom-alert", "counts", "sent", (json_int_t)r.sent, "failed",
 	    (json_int_t)r.failed, "retry", (json_int_t)r.retried, "skipped",
-	    (json_int_t)r.skipped, "suppressed", (json_int_t)r.suppressed));
+	    (json_int_t)r.skipped, "suppressed", (json_int_t)r.suppressed,
+	    "unconfirmed", (json_int_t)r.unconfirmed));
 	vars_free(r.vars);
 	json_decref(r.alerters);
 	curl_global_cleanup();
