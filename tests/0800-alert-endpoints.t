@@ -79,7 +79,7 @@ is "$(req /slack 1 '.body | fromjson | .blocks[0].text.text')" 'CRITICAL 🚨' '
 	alert DeploymentRollback Deployment web WARNING false '{"id":"web","name":"web","server_name":"h1","from":"img:1","to":"img:2","error":"exited with status 1"}'
 	echo '{"kind":"end"}'
 } >"$T/in3"
-ok 'five more types' kom-alert "$T/in3"
+ok 'five more types, one request at a time' kom-alert -j 1 "$T/in3"
 texts=$(jq -rs '[.[] | select(.path == "/ntfy") | .body] | join("\n--\n")' "$T/r/log")
 is "$texts" "OK ✅ | If you see this message, then Alerter hook is working
 --
