@@ -107,7 +107,7 @@ def smtp_main(portfile, logpath, cert, key, user, password):
     def auth(server, session, envelope, mechanism, data):
         ok = (getattr(data, "login", b"") == user.encode() and
               getattr(data, "password", b"") == password.encode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # 535 on a failure
 
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
