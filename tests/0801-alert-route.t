@@ -62,12 +62,9 @@ maintenance_windows = [{ name = "once", schedule_type = "OneTime", date = "2001-
 EOT
 alerters "$T/sync"
 
-# paths ID: the paths that got alert ID, sorted, on one line
+# paths TARGET-ID: the paths that got the alert for that target, sorted
 paths() {
-	jq -rs --arg id "$1" '[.[] | select(.headers["x-kom-alert-id"] == $id) | .path] | sort | join(" ")' "$T/r/log"
-}
-id_of() {	# id_of N: the id kom-alert gave the N-th alert of its output
-	jq -rs --argjson n "$1" '[.[] | select(.kind == "delivery") | .alert] | reduce .[] as $a ([]; if index([$a]) then . else . + [$a] end) | .[$n - 1]' "$T/out"
+	jq -rs --arg id "$1" '[.[] | select((.body | fromjson | .target.id) == $id) | .path] | sort | join(" ")' "$T/r/log"
 }
 
 {
@@ -79,15 +76,15 @@ id_of() {	# id_of N: the id kom-alert gave the N-th alert of its output
 } >"$T/in"
 kom-alert "$T/in" >"$T/out" 2>"$T/err"
 is "$?" 0 'kom-alert exits 0'
-is "$(paths "$(id_of 1)")" '/all /maint-other-day /only-web' \
+is "$(paths web)" '/all /maint-other-day /only-web' \
     'web: not to off, types, not-web (blacklist) or maint (window)'
-is "$(paths "$(id_of 2)")" '/all /maint-other-day /not-web' \
+is "$(paths db)" '/all /maint-other-day /not-web' \
     'db: not to only-web (whitelist)'
-is "$(paths "$(id_of 3)")" '/all /maint-other-day /not-web /types' \
+is "$(paths h1)" '/all /maint-other-day /not-web /types' \
     'cpu: to types, not to only-web'
-is "$(paths "$(id_of 4)")" '/all /maint-other-day /not-web /only-web /types' \
+is "$(paths x)" '/all /maint-other-day /not-web /only-web /types' \
     'Test: bypasses types and resources, not enabled or the window'
-is "$(jq -r --arg id "$(id_of 1)" 'select(.alert == $id and .status == "skipped") | "\(.alerter): \(.reason)"' "$T/out" | sort)" \
+is "$(jq -r 'select(.target.id == "web" and .status == "skipped") | "\(.alerter): \(.reason)"' "$T/out" | sort)" \
 "maint: in a maintenance window
 not-web: target in except_resources
 off: disabled

@@ -4,12 +4,13 @@
 #
 #   receiver.py http PORTFILE LOG MODEFILE
 #	An HTTP server on 127.0.0.1, on port $RECV_PORT (a restart) or one
-#	the kernel picks, written to PORTFILE once it listens.  Every request is logged when it has been read, as one JSON
-#	line {"method","path","headers","body","status"} in LOG.  The answer:
-#	a path ending in /500, /503, /404, /400, /429 or /hang says it;
-#	otherwise the first word of MODEFILE (re-read per request): ok,
-#	slow (ok after 50 ms), 500, 404, 429 (with "Retry-After: 1") or hang
-#	(no answer for 60 s, logged with status 0).
+#	the kernel picks, written to PORTFILE once it listens.  Every
+#	request is logged once it has been read, as one JSON line
+#	{"method","path","headers","body","status","t"} in LOG (t: unix ms
+#	of receipt).  The answer: a path ending in /500, /503, /404, /400,
+#	/429 or /hang says it; otherwise the first word of MODEFILE (re-read
+#	per request): ok, slow (ok after 50 ms), 500, 404, 429 (with
+#	"Retry-After: 1") or hang (no answer for 60 s, logged as status 0).
 #   receiver.py smtp PORTFILE LOG CERT KEY USER PASS
 #	An SMTP server (aiosmtpd) that requires STARTTLS and then AUTH
 #	PLAIN/LOGIN with USER and PASS; each message is logged as
@@ -63,6 +64,7 @@ def http_main(portfile, logpath, modefile):
             body = self.rfile.read(n).decode("utf-8", "replace")
             m = self.mode()
             rec = {"method": "POST", "path": self.path, "body": body,
+                   "t": int(time.time() * 1000),
                    "headers": {k.lower(): v for k, v in self.headers.items()}}
             if m == "hang":
                 rec["status"] = 0
@@ -84,6 +86,7 @@ def http_main(portfile, logpath, modefile):
             self.wfile.flush()
 
     port = int(os.environ.get("RECV_PORT") or 0)    # a restart: same port
+    ThreadingHTTPServer.request_queue_size = 128    # not 5: no SYN drops
     srv = ThreadingHTTPServer(("127.0.0.1", port), H)
     srv.daemon_threads = True
     write_port(portfile, srv.server_address[1])

@@ -45,6 +45,8 @@ void journal_get(const char *statedir, const char *id, const char *alerter,
 int journal_put(const char *statedir, const char *id, const char *alerter,
     const struct journal_rec *r);
 void journal_rec_free(struct journal_rec *r);
+/* Make the journal writes so far durable (fsync of the directory). */
+int journal_sync(const char *statedir);
 /* Forget journal records older than max_age_ms. */
 void journal_prune(const char *statedir, long long max_age_ms);
 

@@ -5,7 +5,9 @@
  *	open/KEY.json		one open alert per (target, type[, sub])
  *	lock			one kom-alert at a time
  *
- * Every file is replaced atomically (lib/file).  "sending" is written once
+ * Every file is replaced atomically (lib/file); journal files are made
+ * durable in groups (journal_sync), open alerts one by one.  "sending" is
+ * written once
  * the connection is up and before the request goes out: a run that finds
  * it was killed in the middle and does not send again: the request was
  * on its way, so the receiver most likely has it.  The delivery is then
@@ -110,16 +112,27 @@ journal_put(const char *statedir, const char *id, const char *alerter,
 		json_object_set_new(j, "reason", json_string(r->reason));
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	/* "sending" sits between the connection and the request: it must
-	 * cost microseconds, not an fsync, or a kill in that gap would
-	 * leave a delivery marked that never left.  A machine crash can
-	 * lose it; the delivery is then sent again. */
-	rc = r->state == D_SENDING ? file_replace_nosync(p, s, strlen(s),
-	    0640) : file_write_atomic(p, s, strlen(s), 0640);
+	/* No fsync here: "sending" sits between the connection and the
+	 * request and must cost microseconds, or a kill in that gap would
+	 * leave a delivery marked that never left; the others are made
+	 * durable together by journal_sync() before the spool entry goes. */
+	rc = file_replace_nosync(p, s, strlen(s), 0640);
 	if (rc < 0)
 		kom_warne("%s", p);
 	free(s);
 	free(p);
+	return rc;
+}
+
+int
+journal_sync(const char *statedir)
+{
+	char *dir = xasprintf("%s/alerts/journal", statedir);
+	int rc = file_fsync_dir(dir);
+
+	if (rc < 0)
+		kom_warne("%s", dir);
+	free(dir);
 	return rc;
 }
 

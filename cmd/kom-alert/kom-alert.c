@@ -67,6 +67,8 @@ struct run {
 	struct item **items;
 	size_t nitems, capitems;
 	long sent, failed, retried, skipped, suppressed, unconfirmed;
+	char **names;			/* a listing of new/ being claimed */
+	size_t nnames, nextname;
 	int wrc;
 };
 
@@ -74,9 +76,9 @@ static void
 emit(struct run *r, const struct item *it, const char *alerter,
     const char *status, const char *reason, long tries)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "kind", "delivery",
-	    "alert", it->id, "type", alertroute_type(it->rec), "status",
-	    status);
+	json_t *o = json_pack("{s:s, s:s, s:O, s:s, s:s}", "kind",
+	    "delivery", "alert", it->id, "target", json_object_get(it->rec,
+	    "target"), "type", alertroute_type(it->rec), "status", status);
 
 	if (alerter)
 		json_object_set_new(o, "alerter", json_string(alerter));
@@ -170,7 +172,7 @@ pending(const struct delivery *d)
 static int
 finish_items(struct run *r)
 {
-	int rc = 0;
+	int rc = 0, synced = 0;
 
 	for (size_t i = 0; i < r->nitems; i++) {
 		struct item *it = r->items[i];
@@ -189,6 +191,10 @@ finish_items(struct run *r)
 				    why.len ? "; " : "", it->d[k].alerter,
 				    it->d[k].j.reason ? it->d[k].j.reason :
 				    "failed");
+		/* the journal before the entry: a crash must not lose
+		 * "sent" while the entry survives */
+		if (!synced++ && journal_sync(r->paths.state) < 0)
+			rc = -1;
 		if (why.len ? spool_fail(&it->e, why.s) : spool_done(&it->e)) {
 			kom_warne("%s/alert: %s", r->paths.spool, it->e.name ?
 			    it->e.name : it->id);
@@ -326,21 +332,42 @@ static int
 claim_more(struct run *r)
 {
 	size_t open = 0;
+	int relisted = 0;
 
 	for (size_t i = 0; i < r->nitems; i++)
 		open += !r->items[i]->finished;
 	while (open < MAX_ITEMS) {
-		struct item *it = xcalloc(1, sizeof(*it));
+		struct item *it;
 		struct buf b = BUF_INIT;
 		json_error_t je;
 		const char *why;
-		int c = spool_claim(r->paths.spool, "alert", &it->e);
+		int c;
 
+		/* one listing of new/ serves many claims */
+		if (r->nextname == r->nnames) {
+			spool_names_free(r->names, r->nnames);
+			r->names = NULL;
+			r->nnames = r->nextname = 0;
+			if (relisted++)
+				return 0;	/* once a round */
+			if (spool_list(r->paths.spool, "alert", &r->names,
+			    &r->nnames) < 0) {
+				kom_warne("%s/alert/new", r->paths.spool);
+				return -1;
+			}
+			if (!r->nnames)
+				return 0;
+		}
+		it = xcalloc(1, sizeof(*it));
+		c = spool_claim_name(r->paths.spool, "alert",
+		    r->names[r->nextname++], &it->e);
 		if (c <= 0) {
 			free(it);
-			if (c < 0)
+			if (c < 0) {
 				kom_warne("%s/alert/new", r->paths.spool);
-			return c;
+				return -1;
+			}
+			continue;
 		}
 		if (file_read_fd(it->e.fd, &b, JSONL_MAX_LINE) < 0 ||
 		    !(it->rec = json_loadb(b.s, b.len, 0, &je)) ||
@@ -586,6 +613,7 @@ main(int argc, char **argv)
 			sleep_ms(due - now < 1000 ? due - now : 1000);
 	}
 	free_items(&r);
+	spool_names_free(r.names, r.nnames);
 	if (rc == KOM_EX_OK && r.failed)
 		rc = KOM_EX_NO;
 	r.wrc |= jsonl_write_steal(stdout, json_pack("{s:s, s:s, s:{s:I, "
