@@ -4,6 +4,7 @@
  *	journal/ID.ALERTER	one delivery: sending, sent, retry, failed
  *	open/KEY.json		one open alert per (target, type[, sub])
  *	lock			one kom-alert at a time
+ *	pruned			when the journal was last pruned
  *
  * Every file is replaced atomically (lib/file); journal files are made
  * durable in groups (journal_sync), open alerts one by one.  "sending" is
@@ -147,10 +148,21 @@ void
 journal_prune(const char *statedir, long long max_age_ms)
 {
 	char *dir = xasprintf("%s/alerts/journal", statedir);
+	char *stamp = xasprintf("%s/alerts/pruned", statedir);
 	long long now = kom_wall_ms();
-	DIR *d = opendir(dir);
+	DIR *d = NULL;
 	struct dirent *de;
 	struct stat st;
+
+	/* a look at every file costs ms per thousand: once an hour is
+	 * enough for files kept a week */
+	if (stat(stamp, &st) < 0 || now - (long long)st.st_mtime * 1000 >
+	    3600LL * 1000) {
+		if (file_write_atomic(stamp, "", 0, 0640) < 0)
+			kom_warne("%s", stamp);
+		d = opendir(dir);
+	}
+	free(stamp);
 
 	while (d && (de = readdir(d))) {
 		char *p;
