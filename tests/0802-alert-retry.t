@@ -17,13 +17,8 @@ home() {
 	mkdir -p "$KOM_HOME/sync"
 	: >"$KOM_HOME/sync/a.toml"
 	for _p; do
-		cat >>"$KOM_HOME/sync/a.toml" <<EOT
-[[alerter]]
-name = "a$(echo "$_p" | tr -c 'a-z0-9\n' -)"
-[alerter.config]
-enabled = true
-endpoint = { type = "Custom", params = { url = "http://127.0.0.1:$P$_p" } }
-EOT
+		hook "$KOM_HOME/sync/a.toml" "a$(echo "$_p" | tr -c 'a-z0-9\n' -)" \
+		    "http://127.0.0.1:$P$_p"
 	done
 	alerters "$KOM_HOME/sync"
 }
@@ -103,13 +98,7 @@ printf 's3cr3t-value\n' >"$T/secrets/HOOK"
 chmod 600 "$T/secrets/HOOK"
 KOM_SECRETS_DIR=$T/secrets
 export KOM_SECRETS_DIR
-cat >"$KOM_HOME/sync/a.toml" <<EOT
-[[alerter]]
-name = "secret"
-[alerter.config]
-enabled = true
-endpoint = { type = "Custom", params = { url = "http://127.0.0.1:$P/[[HOOK]]/404" } }
-EOT
+hook "$KOM_HOME/sync/a.toml" secret "http://127.0.0.1:$P/[[HOOK]]/404"
 alerters "$KOM_HOME/sync"
 kom-alert "$T/in1" >"$T/out6" 2>"$T/err6"
 is "$?" 1 'failed'

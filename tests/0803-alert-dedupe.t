@@ -8,13 +8,7 @@
 recv_start "$T/r"
 P=$(cat "$T/r/port")
 mkdir -p "$T/sync"
-cat >"$T/sync/a.toml" <<EOT
-[[alerter]]
-name = "hook"
-[alerter.config]
-enabled = true
-endpoint = { type = "Custom", params = { url = "http://127.0.0.1:$P/hook" } }
-EOT
+hook "$T/sync/a.toml" hook "http://127.0.0.1:$P/hook"
 alerters "$T/sync"
 
 # send TS ARGS-OF-alert...: route one record; prints "status[ reason]"

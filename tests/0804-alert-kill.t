@@ -10,19 +10,8 @@ recv_start "$T/r"
 recv_mode "$T/r" slow		# 50 ms per answer: kills land mid-send
 P=$(cat "$T/r/port")
 mkdir -p "$T/sync"
-cat >"$T/sync/a.toml" <<EOT
-[[alerter]]
-name = "one"
-[alerter.config]
-enabled = true
-endpoint = { type = "Custom", params = { url = "http://127.0.0.1:$P/one" } }
-
-[[alerter]]
-name = "two"
-[alerter.config]
-enabled = true
-endpoint = { type = "Discord", params = { url = "http://127.0.0.1:$P/two" } }
-EOT
+hook "$T/sync/a.toml" one "http://127.0.0.1:$P/one"
+hook "$T/sync/a.toml" two "http://127.0.0.1:$P/two" Discord
 alerters "$T/sync"
 
 # 40 alerts queued the way kom-exec queues them: tmp/, then new/

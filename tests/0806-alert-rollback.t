@@ -11,21 +11,10 @@ export KOM_GRACE_MS=500
 recv_start "$T/r"
 RP=$(cat "$T/r/port")
 mkdir -p "$T/sync"
-cat >"$T/sync/a.toml" <<EOT
-[[alerter]]
-name = "hook"
-[alerter.config]
-enabled = true
-alert_types = ["DeploymentRollback"]
-endpoint = { type = "Custom", params = { url = "http://127.0.0.1:$RP/hook" } }
-
-[[alerter]]
-name = "chat"
-[alerter.config]
-enabled = true
-resources = [{ type = "Deployment", id = "$PFX-api" }]
-endpoint = { type = "Discord", params = { url = "http://127.0.0.1:$RP/chat" } }
-EOT
+hook "$T/sync/a.toml" hook "http://127.0.0.1:$RP/hook" Custom \
+    'alert_types = ["DeploymentRollback"]'
+hook "$T/sync/a.toml" chat "http://127.0.0.1:$RP/chat" Discord \
+    "resources = [{ type = \"Deployment\", id = \"$PFX-api\" }]"
 alerters "$T/sync"
 
 P=$(port 1)

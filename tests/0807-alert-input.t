@@ -13,13 +13,7 @@ is "$(kom-alert -V)" 'kom-alert 0.1.0' '-V'
 recv_start "$T/r"
 P=$(cat "$T/r/port")
 mkdir -p "$T/sync"
-cat >"$T/sync/a.toml" <<EOT
-[[alerter]]
-name = "hook"
-[alerter.config]
-enabled = true
-endpoint = { type = "Custom", params = { url = "http://127.0.0.1:$P/hook" } }
-EOT
+hook "$T/sync/a.toml" hook "http://127.0.0.1:$P/hook"
 alerters "$T/sync"
 S=$KOM_HOME/spool/alert
 

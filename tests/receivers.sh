@@ -8,6 +8,9 @@
 #	smtp_start DIR USER PASS	SMTP with STARTTLS + AUTH; DIR/port,
 #				DIR/log, DIR/cert.pem (self-signed, for
 #				ca_file)
+#	hook FILE NAME URL [TYPE [LINES]]	append an enabled [[alerter]] NAME
+#				with a TYPE (Custom) endpoint at URL, and
+#				LINES of its config, to FILE
 #	alerters DIR		apply the [[alerter]]s of DIR's TOML files
 #				through kom-sync, kom-plan and kom-exec
 
@@ -68,6 +71,17 @@ smtp_start() {
 	echo $! >"$1/pid"
 	at_exit "recv_stop '$1'"
 	_recv_wait "$1"
+}
+
+hook() {
+	cat >>"$1" <<EOT
+[[alerter]]
+name = "$2"
+[alerter.config]
+enabled = true
+endpoint = { type = "${4:-Custom}", params = { url = "$3" } }
+${5:-}
+EOT
 }
 
 alerters() {
