@@ -695,8 +695,8 @@ static const struct schema_table *const all_tables[] = {
 	&server_t, &swarm_t, &deployment_t, &stack_t, &repo_t, &build_t,
 	&builder_aws_t, &builder_server_t, &builder_url_t, &procedure_t,
 	&stage_t, &action_t, &sync_t, &alerter_t, &endpoint_url_t,
-	&endpoint_custom_t, &endpoint_ntfy_t, &endpoint_email_t, &variable_t, &user_group_t,
-	&mwindow_t,
+	&endpoint_custom_t, &endpoint_ntfy_t, &endpoint_email_t, &variable_t,
+	&user_group_t, &mwindow_t,
 };
 
 const struct schema_table *const *
