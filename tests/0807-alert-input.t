@@ -51,7 +51,11 @@ flock "$KOM_HOME/state/alerts/lock" kom-alert >"$T/out" 2>"$T/err"
 is "$?" 1 'lock busy: 1'
 is "$(cat "$T/err")" "kom-alert: $KOM_HOME/state/alerts/lock: another kom-alert is running; it takes the new alerts too" 'says so'
 is "$(ls "$S/new" | wc -l | tr -d ' ')" 1 'the entry is untouched'
+printf '%s\n{"kind":"end"}\n' "$good" | sed 's/"ts":1763700000000/"ts":1763700000002/' >"$T/busy"
+flock "$KOM_HOME/state/alerts/lock" kom-alert "$T/busy" >"$T/out" 2>"$T/err"
+is "$?" 1 'a stream while the lock is busy: 1'
+is "$(ls "$S/new" | wc -l | tr -d ' ')" 2 'but its record is queued for the one running'
 kom-alert >/dev/full 2>"$T/err"
 is "$?" 74 'stdout is full: 74'
-is "$(recv_ok "$T/r")" 2 'the delivery itself was made'
+is "$(recv_ok "$T/r")" 3 'the deliveries themselves were made'
 done_testing

@@ -568,6 +568,9 @@ main(int argc, char **argv)
 		rc = KOM_EX_IOERR;
 		goto out_cfg;
 	}
+	/* queued before the lock: a running kom-alert takes them too */
+	if (argc && (rc = queue_stream(&r, argv[0])) != 0)
+		goto out_cfg;
 	if ((lockfd = journal_lock(r.paths.state)) < 0) {
 		if (errno == EWOULDBLOCK)
 			kom_warn("%s/alerts/lock: another kom-alert is "
@@ -578,8 +581,6 @@ main(int argc, char **argv)
 		rc = errno == EWOULDBLOCK ? KOM_EX_NO : KOM_EX_IOERR;
 		goto out_cfg;
 	}
-	if (argc && (rc = queue_stream(&r, argv[0])) != 0)
-		goto out_lock;
 	if (state_load_type(r.paths.state, "alerter", &r.alerters) < 0) {
 		rc = KOM_EX_IOERR;
 		goto out_lock;
