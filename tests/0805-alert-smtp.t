@@ -80,4 +80,35 @@ mail skipped null
 untrusted failed 1' 'an AUTH refusal and an untrusted certificate fail at once'
 is "$(wc -l <"$T/m/log" | tr -d ' ')" 1 'no further message reached the server'
 ok 'no password in any output' sh -c "! grep -r -e wrong-one -e pa55-w0rd '$T/out2' '$T/err2' '$KOM_HOME/spool' '$KOM_HOME/state'"
+
+# implicit TLS (smtps://)
+smtp_start "$T/s" kom 'pa55-w0rd' smtps
+cat >"$T/sync/a.toml" <<EOT
+[[alerter]]
+name = "badpass"
+[alerter.config]
+enabled = false
+endpoint.type = "Email"
+endpoint.params = { url = "smtp://127.0.0.1:$SP", to = ["ops@example.org"] }
+
+[[alerter]]
+name = "untrusted"
+[alerter.config]
+enabled = false
+endpoint.type = "Email"
+endpoint.params = { url = "smtp://127.0.0.1:$SP", to = ["ops@example.org"] }
+
+[[alerter]]
+name = "tls"
+[alerter.config]
+enabled = true
+endpoint.type = "Email"
+endpoint.params = { url = "smtps://127.0.0.1:$(cat "$T/s/port")", from = "kom@example.org", to = ["ops@example.org"], username = "kom", password = "[[SMTP_PASS]]", ca_file = "$T/m/cert.pem" }
+EOT
+# the smtps server has its own certificate: trust that one
+sed -i "s|$T/m/cert.pem|$T/s/cert.pem|" "$T/sync/a.toml"
+alerters "$T/sync"
+kom-alert "$T/in" >"$T/out3" 2>"$T/err3"
+is "$?" 0 'delivered over smtps:// with AUTH'
+is "$(jq -r '.rcpt_tos | join(" ")' "$T/s/log")" 'ops@example.org' 'the smtps server got it'
 done_testing

@@ -15,6 +15,8 @@
 #	An SMTP server (aiosmtpd) that requires STARTTLS and then AUTH
 #	PLAIN/LOGIN with USER and PASS; each message is logged as
 #	{"mail_from","rcpt_tos","data"}.
+#   receiver.py smtps ...	the same with TLS from the start (port 465
+#	style) instead of STARTTLS.
 import json
 import os
 import sys
@@ -93,7 +95,7 @@ def http_main(portfile, logpath, modefile):
     srv.serve_forever()
 
 
-def smtp_main(portfile, logpath, cert, key, user, password):
+def smtp_main(portfile, logpath, cert, key, user, password, implicit=False):
     import ssl
     import socket
     from aiosmtpd.controller import Controller
@@ -118,10 +120,15 @@ def smtp_main(portfile, logpath, cert, key, user, password):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    c = Controller(Handler(), hostname="127.0.0.1", port=port,
-                   tls_context=ctx, require_starttls=True,
-                   authenticator=auth, auth_required=True,
-                   auth_require_tls=True)
+    if implicit:    # smtps: TLS from the first byte
+        c = Controller(Handler(), hostname="127.0.0.1", port=port,
+                       ssl_context=ctx, authenticator=auth,
+                       auth_required=True, auth_require_tls=False)
+    else:
+        c = Controller(Handler(), hostname="127.0.0.1", port=port,
+                       tls_context=ctx, require_starttls=True,
+                       authenticator=auth, auth_required=True,
+                       auth_require_tls=True)
     c.start()
     write_port(portfile, port)
     try:
@@ -136,5 +143,7 @@ if __name__ == "__main__":
         http_main(*sys.argv[2:5])
     elif sys.argv[1] == "smtp":
         smtp_main(*sys.argv[2:8])
+    elif sys.argv[1] == "smtps":
+        smtp_main(*sys.argv[2:8], implicit=True)
     else:
         sys.exit("usage: receiver.py http|smtp ...")

@@ -5,9 +5,9 @@
 #	recv_mode DIR MODE	ok, slow, 500, 404, 429 or hang from now on
 #	recv_stop DIR		stop it (recv_start DIR again: same port)
 #	recv_ok DIR		how many requests it answered 2xx
-#	smtp_start DIR USER PASS	SMTP with STARTTLS + AUTH; DIR/port,
-#				DIR/log, DIR/cert.pem (self-signed, for
-#				ca_file)
+#	smtp_start DIR USER PASS [smtps]	SMTP with STARTTLS + AUTH (smtps:
+#				TLS from the start); DIR/port, DIR/log,
+#				DIR/cert.pem (self-signed, for ca_file)
 #	hook FILE NAME URL [TYPE [LINES]]	append an enabled [[alerter]] NAME
 #				with a TYPE (Custom) endpoint at URL, and
 #				LINES of its config, to FILE
@@ -66,7 +66,7 @@ smtp_start() {
 	    -out "$1/cert.pem" -days 1 -subj /CN=127.0.0.1 \
 	    -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||
 		bail "openssl could not make a certificate"
-	"$RECV_PY" "$KOM_TOP/tests/receiver.py" smtp "$1/port" "$1/log" \
+	"$RECV_PY" "$KOM_TOP/tests/receiver.py" "${4:-smtp}" "$1/port" "$1/log" \
 	    "$1/cert.pem" "$1/key.pem" "$2" "$3" 2>>"$1/stderr" &
 	echo $! >"$1/pid"
 	at_exit "recv_stop '$1'"

@@ -296,6 +296,7 @@ send_due(struct run *r)
 			    it->id, r->vars, &r->o, &err) < 0 ||
 			    d->req.empty) {
 				d->j.state = err.len ? D_FAILED : D_SENT;
+				free(d->j.reason);
 				d->j.reason = err.len ? xstrdup(err.s) : NULL;
 				if (journal_put(r->paths.state, it->id,
 				    d->alerter, &d->j) < 0)
