@@ -10,6 +10,13 @@ fails '-n 0: 64' 64 kom-alert -n 0
 fails '-j x: 64' 64 kom-alert -j x
 is "$(kom-alert -V)" 'kom-alert 0.1.0' '-V'
 
+# no alerter applied: the record is taken, and the output says so
+printf '%s\n{"kind":"end"}\n' "$(alert Test Alerter x OK false '{"id":"x","name":"x"}')" >"$T/none"
+kom-alert "$T/none" >"$T/out" 2>"$T/err"
+is "$?" 0 'no alerters: 0'
+is "$(jq -r 'select(.kind == "delivery") | "\(.status): \(.reason)"' "$T/out")" \
+    'skipped: no alerter is applied' 'says nothing took it'
+
 recv_start "$T/r"
 P=$(cat "$T/r/port")
 mkdir -p "$T/sync"

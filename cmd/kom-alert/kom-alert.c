@@ -159,6 +159,10 @@ plan_item(struct run *r, struct item *it)
 		}
 		it->nd++;
 	}
+	if (!n) {
+		emit(r, it, NULL, "skipped", "no alerter is applied", 0);
+		r->skipped++;
+	}
 	return 0;
 }
 
