@@ -48,6 +48,19 @@ is "$(count_path /five) $(ok_path /five)" '2 1' 'two requests, one answered 200'
 is "$(jq -r 'select(.kind == "delivery") | "\(.status) \(.tries)"' "$T/out1b")" 'sent 2' 'sent on the second try'
 is "$(find "$KOM_HOME/spool/alert" -type f | wc -l)" 0 'the spool is empty'
 
+# 1b. an alerter disabled while a delivery waits for its retry: dropped
+home h1b /five
+ALERT_TS=1763700000005 one 1 >"$T/in1b"
+recv_mode "$T/r" 500
+kom-alert -o -b 50 "$T/in1b" >/dev/null 2>&1
+sed -i 's/enabled = true/enabled = false/' "$KOM_HOME/sync/a.toml"
+alerters "$KOM_HOME/sync"
+recv_mode "$T/r" ok
+kom-alert -b 50 >"$T/out1c" 2>"$T/err1c"
+is "$?" 0 'disabled meanwhile: 0'
+is "$(jq -r 'select(.kind == "delivery") | "\(.status) \(.reason)"' "$T/out1c")" 'skipped disabled' 'the retry is dropped'
+is "$(find "$KOM_HOME/spool/alert" -type f | wc -l | tr -d ' ')" 0 'and the record leaves the spool'
+
 # 2. 404: fails at once, into failed/ with the reason
 home h2 /gone/404
 kom-alert -b 50 "$T/in1" >"$T/out2" 2>"$T/err2"

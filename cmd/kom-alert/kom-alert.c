@@ -135,7 +135,8 @@ plan_item(struct run *r, struct item *it)
 		d->statedir = r->paths.state;
 		d->config = json_object_get(a, "config");
 		journal_get(r->paths.state, it->id, name, &d->j);
-		if (d->j.state == D_NEW && why) {
+		/* a retry too: the alerter may have been disabled since */
+		if ((d->j.state == D_NEW || d->j.state == D_RETRY) && why) {
 			emit(r, it, name, "skipped", why, 0);
 			r->skipped++;
 			journal_rec_free(&d->j);
