@@ -98,18 +98,38 @@ check-valgrind: $(UNIT_BINS)
 		    --error-exitcode=99 ./$$t >/dev/null || exit 1; \
 	done
 
-# libFuzzer targets under ASan+UBSan: make fuzz; FUZZ_SECONDS=600 make fuzz-run
+# libFuzzer targets under ASan+UBSan: make fuzz; FUZZ_SECONDS=600 make
+# fuzz-run.  make fuzz-smoke runs each for FUZZ_SMOKE_SECONDS from its
+# committed seed corpus (tests/fuzz/corpus/NAME/), as CI does: a target
+# that no longer builds, or crashes, leaks or hangs soon, fails it.
+# FUZZ_JOBS targets run at a time.  The library is compiled once for all
+# of them (obj-fuzz/).
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=tests/fuzz/%)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_JOBS ?= 1
+FUZZ_BASE = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
+	-fno-sanitize-recover=undefined
+FUZZ_FLAGS = $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=obj-fuzz/lib/%.o)
 fuzz: $(FUZZ_BINS)
 fuzz-run: $(FUZZ_BINS)
-	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
-tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
+	FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+fuzz-smoke: $(FUZZ_BINS)
+	FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run $(FUZZ_SMOKE_SECONDS) \
+		$(FUZZ_BINS)
+obj-fuzz/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined \
+		-MMD -MP -c -o $@ $<
+obj-fuzz/libkom.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_LIB_OBJ)
+tests/fuzz/%: tests/fuzz/%.c obj-fuzz/libkom.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -MF obj-fuzz/$*.d -o $@ $< \
+		obj-fuzz/libkom.a $(PKG_LIBS) -lm
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -122,9 +142,11 @@ install: all
 	cp -R share/. $(DESTDIR)$(SHAREDIR)
 
 clean:
-	rm -rf obj obj-san bin $(LIBKOM) tests/unit/*.t $(FUZZ_BINS) .flavour
+	rm -rf obj obj-san obj-fuzz bin $(LIBKOM) tests/unit/*.t $(FUZZ_BINS) \
+		.flavour
 
 FORCE:
-.PHONY: all check check-valgrind lint-man fuzz fuzz-run install clean FORCE
+.PHONY: all check check-valgrind lint-man fuzz fuzz-run fuzz-smoke install \
+	clean FORCE
 
--include $(shell find obj obj-san -name '*.d' 2>/dev/null)
+-include $(shell find obj obj-san obj-fuzz -name '*.d' 2>/dev/null)

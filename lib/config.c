@@ -41,7 +41,8 @@ static const struct key sync_keys[] = {
 };
 
 static const char *const top_keys[] = {
-	"server", "secrets_dir", "resource_sync", "resource_syncs"
+	"server", "secrets_dir", "resource_sync", "resource_syncs",
+	"git_provider", "git_providers"
 };
 
 struct ctx {
@@ -49,30 +50,6 @@ struct ctx {
 	int strict;
 	int failed;
 };
-
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d[64];
-	size_t prev, tmp;
-
-	if (lb >= KOM_NELEM(d) || la >= KOM_NELEM(d))
-		return 99;
-	for (j = 0; j <= lb; j++)
-		d[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = d[0];
-		d[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = d[j];
-			d[j] = a[i - 1] == b[j - 1] ? prev :
-			    1 + (prev < d[j] ? (prev < d[j - 1] ? prev :
-			    d[j - 1]) : (d[j] < d[j - 1] ? d[j] : d[j - 1]));
-			prev = tmp;
-		}
-	}
-	return d[lb];
-}
 
 static void
 unknown(struct ctx *c, const struct toml_kv *kv, const char *where,
@@ -82,16 +59,20 @@ unknown(struct ctx *c, const struct toml_kv *kv, const char *where,
 	size_t i, d, bd = 3;
 
 	for (i = 0; i < ncands; i++)
-		if ((d = edit_distance(kv->key, cands[i])) < bd) {
+		if ((d = (size_t)kv_distance(kv->key, cands[i], 2)) < bd) {
 			bd = d;
 			best = cands[i];
 		}
+	/* a warning, unless strict makes it an error (as the resource
+	 * layer says them) */
 	if (best)
-		kom_warn("%s:%d:%d: unknown key '%s' in %s (did you mean "
-		    "'%s'?)", c->path, kv->line, kv->col, kv->key, where, best);
+		kom_warn("%s:%d:%d: %sunknown key '%s' in %s (did you mean "
+		    "'%s'?)", c->path, kv->line, kv->col, c->strict ? "" :
+		    "warning: ", kv->key, where, best);
 	else
-		kom_warn("%s:%d:%d: unknown key '%s' in %s", c->path, kv->line,
-		    kv->col, kv->key, where);
+		kom_warn("%s:%d:%d: %sunknown key '%s' in %s", c->path,
+		    kv->line, kv->col, c->strict ? "" : "warning: ", kv->key,
+		    where);
 	if (c->strict)
 		c->failed = 1;
 }
@@ -342,7 +323,12 @@ config_load(const char *path, int strict, struct config *cfg)
 		} else if (!strcmp(kv->key, "resource_sync") ||
 		    !strcmp(kv->key, "resource_syncs"))
 			read_syncs(&c, cfg, kv, confdir);
-		else
+		else if (!strcmp(kv->key, "git_provider") ||
+		    !strcmp(kv->key, "git_providers")) {
+			if (gitcfg_read(&cfg->git, path, confdir, kv,
+			    strict) < 0)
+				c.failed = 1;
+		} else
 			unknown(&c, kv, "kom.toml", top_keys,
 			    KOM_NELEM(top_keys));
 	}
@@ -363,6 +349,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nsyncs; i++)
 		sync_free(&cfg->syncs[i]);
 	free(cfg->syncs);
+	gitcfg_free(&cfg->git);
 	free(cfg->server);
 	free(cfg->secrets_dir);
 	free(cfg->path);

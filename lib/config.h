@@ -24,6 +24,8 @@
 
 #include <stddef.h>
 
+#include "gitcfg.h"
+
 #define CONFIG_MAX_FILE (1u << 20)	/* kom.toml: 1 MiB */
 
 struct config_sync {
@@ -63,6 +65,7 @@ struct config {
 	char *secrets_dir;	/* NULL when not set */
 	struct config_sync *syncs;
 	size_t nsyncs;
+	struct gitcfg git;	/* [[git_provider]] (lib/gitcfg.h) */
 };
 
 int config_load(const char *path, int strict, struct config *cfg);

@@ -1,7 +1,7 @@
 /*
  * container: a deployment's normalized config -> the Docker Engine API
- * ContainerCreate request body, its config hash, and the reverse check
- * (does a live container still match what kom created?).
+ * ContainerCreate request body and its config hash.  The reverse check
+ * (does a live container still match?) is container_drift.h.
  *
  * The config is the "config" object of a deployment resource record
  * (kom-json(5)), ALREADY INTERPOLATED by the caller: [[VAR]] replaced by
@@ -25,24 +25,28 @@
  *	ports			HostConfig.PortBindings + ExposedPorts
  *	volumes			HostConfig.Binds (":ro"/":rw" kept)
  *	restart			HostConfig.RestartPolicy (on-failure: 10 tries)
+ *				(these three in docker run's syntax, runval.h)
  *	termination_signal	StopSignal
  *	termination_timeout	StopTimeout
- *	extra_args		the docker run flags listed in
- *				container_extra_args_supported
+ *	extra_args		docker run flags (runflags.h)
  *
  * Errors: functions returning int give 0 on success and -1 with one
  * lowercase line in err (errlen bytes, NUL-terminated), no program name,
- * no file:line (the caller adds the resource's source).
+ * no file:line (the caller adds the resource's source).  Give err
+ * CONTAINER_ERR_MAX bytes: the message for an unknown docker run flag
+ * lists the supported ones.
  */
 #ifndef KOM_CONTAINER_H
 #define KOM_CONTAINER_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <jansson.h>
 
 /* sha256 in hex and the NUL. */
 #define CONTAINER_HASH_LEN 65
+
+/* Enough for every message of container_spec. */
+#define CONTAINER_ERR_MAX 2048
 
 struct container_spec_opts {
 	const char *name;	/* kom.name: the resource name (required) */
@@ -78,60 +82,5 @@ int container_hash(const json_t *body, char hash[CONTAINER_HASH_LEN]);
  * it is not empty, else the resource name.  A fresh string.
  */
 char *container_name(const json_t *config, const char *resource_name);
-
-enum container_drift {
-	CONTAINER_DRIFT_NONE = 0,	/* matches and runs */
-	CONTAINER_DRIFT_CHANGED,	/* hash label or key config differs */
-	CONTAINER_DRIFT_STOPPED,	/* matches but State.Running is false */
-	CONTAINER_DRIFT_REMOVED,	/* inspect is NULL: no such container */
-	CONTAINER_DRIFT_UNMANAGED	/* no kom.managed=true label */
-};
-
-/*
- * Compare an inspected container (GET /containers/ID/json, or NULL when
- * it does not exist) with the body kom would create.  Checks, in order:
- * existence, kom.managed, the kom.config-hash label against the body's,
- * then key fields changed by hand (docker update, docker network
- * connect...): Image, Cmd, Env (names only in messages), Labels,
- * HostConfig NetworkMode, RestartPolicy, Binds, PortBindings, Memory,
- * MemoryReservation, NanoCpus, CpuShares, CpusetCpus, PidsLimit,
- * Privileged, ReadonlyRootfs; then State.Running (a paused container is
- * running).  Returns the enum value; why (when not NULL) gets one line
- * saying what differs, "" when nothing does.
- */
-int container_drift(const json_t *inspect, const json_t *create_body,
-    char *why, size_t whylen);
-
-/* "changed", "stopped", "removed", "unmanaged"; NULL for NONE. */
-const char *container_drift_name(int drift);
-
-/*
- * Parse a size "512", "512b", "64k", "512m", "1g", "1.5g" (case
- * insensitive, optional trailing "b"/"ib": "512mb", "1GiB") into bytes,
- * powers of 1024.  Returns 0, -1 when malformed or out of range.
- */
-int container_parse_size(const char *s, int64_t *bytes);
-
-/*
- * Parse a Go-style duration "30s", "1m30s", "500ms", "2h", "1.5s", "10us",
- * "0" into nanoseconds.  Returns 0, -1 when malformed or out of range.
- */
-int container_parse_duration(const char *s, int64_t *ns);
-
-/*
- * Apply docker run flags to a body built so far (container_spec does this
- * for config.extra_args).  args: n entries, each either one flag
- * ("--init", "--memory=512m"), a flag and its value in one string
- * ("--memory 512m"), or a value following a flag in the previous entry.
- * An entry is split into words with shellwords, as the shell that ran
- * Komodo's docker run line did, except an entry that is the value of a
- * flag ending the previous entry: that one is taken verbatim
- * (["--health-cmd", "curl -f localhost || exit 1"]).
- */
-int container_extra_args(json_t *body, const char *const *args, size_t n,
-    char *err, size_t errlen);
-
-/* The supported flags, space separated, for messages and the man page. */
-extern const char container_extra_args_supported[];
 
 #endif

@@ -32,6 +32,8 @@ struct docker {
 	char *certdir;		/* TLS files, or NULL */
 	char version[16];	/* negotiated, "1.41" */
 	long connect_s, request_s, slow_s;
+	unsigned timeouts;	/* calls that ran past their deadline */
+	long stall_s;		/* the silence the call under way allows, or 0 */
 	CURL *curl;
 };
 
@@ -168,13 +170,15 @@ lower_first(char *s)
 		s[0] = (char)tolower((unsigned char)s[0]);
 }
 
+/* Was there a connection, new or reused, when the call failed? */
 static int
 connected(CURL *c)
 {
-	curl_off_t t = 0;
+	curl_off_t t = 0, p = 0;
 
-	return curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK &&
-	    t > 0;
+	curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &t);
+	curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &p);
+	return t > 0 || p > 0;
 }
 
 /*
@@ -202,6 +206,12 @@ transport(struct docker *d, const char *method, const char *path,
 	curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT, d->connect_s);
 	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT, timeout_s);
+	/* A pull or a log read may take long, but not in silence (a wait
+	 * is silent by nature: it has only its own deadline). */
+	if (d->stall_s > 0 && d->stall_s < timeout_s) {
+		curl_easy_setopt(d->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(d->curl, CURLOPT_LOW_SPEED_TIME, d->stall_s);
+	}
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(d->curl, CURLOPT_USERAGENT, "kom/" KOM_VERSION);
@@ -247,8 +257,16 @@ transport(struct docker *d, const char *method, const char *path,
 		    r->max >> 20);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT && (*status != 0 ||
 	    connected(d->curl))) {
+		curl_off_t spent = 0;
+		long n = timeout_s;
+
+		/* A slow call that fell silent names the silence it allows. */
+		curl_easy_getinfo(d->curl, CURLINFO_TOTAL_TIME_T, &spent);
+		if (d->stall_s > 0 && spent / 1000000 < timeout_s - 1)
+			n = d->stall_s;
+		d->timeouts++;
 		ret = seterr(err, DOCKER_ETIMEOUT, 0, "%s %s: no answer from "
-		    "the Docker engine within %ld s", method, path, timeout_s);
+		    "the Docker engine within %ld s", method, path, n);
 	} else if (rc != CURLE_OK) {
 		long oserr = 0;
 		const char *why = cerr[0] ? cerr : curl_easy_strerror(rc);
@@ -362,6 +380,9 @@ home_file(const char *envdir, const char *name)
 	    name);
 }
 
+static struct docker *open_host(const char *host, const char *certdir,
+    struct docker_error *err);
+
 struct docker *
 docker_open(struct docker_error *err)
 {
@@ -380,18 +401,18 @@ docker_open(struct docker_error *err)
 		if (certdir[0] && certdir[strlen(certdir) - 1] == '/')
 			certdir[strlen(certdir) - 1] = '\0';
 	}
-	d = docker_open_host(host, certdir, err);
+	d = open_host(host, certdir, err);
 	free(certdir);
 	return d;
 }
 
-struct docker *
-docker_open_host(const char *host, const char *certdir,
-    struct docker_error *err)
+static struct docker *
+open_host(const char *host, const char *certdir, struct docker_error *err)
 {
 	struct docker *d;
 	json_t *v = NULL;
 	const char *api, *pin = getenv("DOCKER_API_VERSION");
+	const char *timeout = getenv("KOM_ENGINE_TIMEOUT");
 	int maj, min;
 
 	clearerr_(err);
@@ -404,6 +425,20 @@ docker_open_host(const char *host, const char *certdir,
 	d->connect_s = 5;
 	d->request_s = 60;
 	d->slow_s = 1800;
+	if (timeout && *timeout) {
+		char *end;
+		long secs;
+
+		errno = 0;
+		secs = strtol(timeout, &end, 10);
+		if (errno || *end || secs < 1 || secs > 86400) {
+			seterr(err, DOCKER_ECONFIG, 0, "KOM_ENGINE_TIMEOUT "
+			    "'%s' is not a number of seconds from 1 to 86400",
+			    timeout);
+			goto fail;
+		}
+		d->request_s = secs;
+	}
 	if (strncmp(host, "unix://", 7) == 0 && host[7] == '/') {
 		d->sock = xstrdup(host + 7);
 		d->base = xstrdup("http://localhost");
@@ -511,16 +546,16 @@ docker_api_version(const struct docker *d)
 	return d->version;
 }
 
-void
-docker_set_timeouts(struct docker *d, long connect_s, long request_s,
-    long slow_s)
+long
+docker_request_timeout(const struct docker *d)
 {
-	if (connect_s > 0)
-		d->connect_s = connect_s;
-	if (request_s > 0)
-		d->request_s = request_s;
-	if (slow_s > 0)
-		d->slow_s = slow_s;
+	return d->request_s;
+}
+
+unsigned
+docker_timeouts(const struct docker *d)
+{
+	return d->timeouts;
 }
 
 /* ---- system ---- */
@@ -566,6 +601,50 @@ docker_request(struct docker *d, const char *method, const char *path,
 
 /* ---- containers ---- */
 
+/* Append SEP filters={"label":[...]} (URL-encoded JSON) for labels. */
+static void
+label_filter(struct docker *d, struct buf *path, char sep,
+    const char *const *labels)
+{
+	json_t *f, *a;
+	char *s, *e;
+
+	if (labels == NULL || labels[0] == NULL)
+		return;
+	f = json_object();
+	a = json_array();
+	for (size_t i = 0; labels[i] != NULL; i++)
+		json_array_append_new(a, json_string(labels[i]));
+	json_object_set_new(f, "label", a);
+	if ((s = json_dumps(f, JSON_COMPACT)) == NULL)
+		kom_die(KOM_EX_SOFTWARE, "out of memory");
+	e = esc(d, s);
+	buf_printf(path, "%cfilters=%s", sep, e);
+	free(e);
+	free(s);
+	json_decref(f);
+}
+
+/* GET PATH with the label filter: an array in *out. */
+static int
+list_call(struct docker *d, struct buf *path, char sep,
+    const char *const *labels, json_t **out, struct docker_error *err)
+{
+	size_t n = strcspn(path->s, "?");
+	int r;
+
+	label_filter(d, path, sep, labels);
+	r = call(d, "GET", path->s, 1, NULL, NULL, d->request_s, out, NULL,
+	    err);
+	if (r == 0 && !json_is_array(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		r = seterr(err, DOCKER_EPROTO, 200, "GET %.*s: expected an "
+		    "array", (int)n, path->s);
+	}
+	return r;
+}
+
 int
 docker_container_list(struct docker *d, const char *const *labels, int all,
     json_t **out, struct docker_error *err)
@@ -574,27 +653,7 @@ docker_container_list(struct docker *d, const char *const *labels, int all,
 	int r;
 
 	buf_printf(&path, "/containers/json?all=%d", all ? 1 : 0);
-	if (labels != NULL && labels[0] != NULL) {
-		json_t *f = json_object(), *a = json_array();
-		char *s, *e;
-
-		for (size_t i = 0; labels[i] != NULL; i++)
-			json_array_append_new(a, json_string(labels[i]));
-		json_object_set_new(f, "label", a);
-		s = json_dumps(f, JSON_COMPACT);
-		e = esc(d, s);
-		buf_printf(&path, "&filters=%s", e);
-		free(e);
-		free(s);
-		json_decref(f);
-	}
-	r = call(d, "GET", path.s, 1, NULL, NULL, d->request_s, out, NULL, err);
-	if (r == 0 && !json_is_array(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		r = seterr(err, DOCKER_EPROTO, 200, "GET /containers/json: "
-		    "expected an array");
-	}
+	r = list_call(d, &path, '&', labels, out, err);
 	buf_free(&path);
 	return r;
 }
@@ -893,7 +952,9 @@ docker_container_logs(struct docker *d, const char *id, int tail,
 	else
 		snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=all");
 	p = cpath(d, id, q);
+	d->stall_s = d->request_s;
 	r = call(d, "GET", p, 1, NULL, NULL, d->slow_s, NULL, &raw, err);
+	d->stall_s = 0;
 	if (r == 0) {
 		if (tty)
 			buf_add(out, raw.s, raw.len);
@@ -937,22 +998,74 @@ docker_image_inspect(struct docker *d, const char *image, json_t **out,
 	return r;
 }
 
+/* A usable image reference and the X-Registry-Auth for its registry. */
+static int
+image_auth(const char *image, char **auth, struct docker_error *err)
+{
+	char domain[256];
+
+	*auth = NULL;
+	if (check_image(image, err) < 0)
+		return -1;
+	if (docker_registry_domain(image, domain, sizeof(domain)) < 0)
+		return seterr(err, DOCKER_ECONFIG, 0, "image '%s': registry "
+		    "name too long", image);
+	return docker_registry_auth(domain, auth, err) < 0 ? -1 : 0;
+}
+
 int
-docker_registry_domain(const char *image, char *out, size_t size)
+docker_image_probe(struct docker *d, const char *image, json_t **out,
+    struct docker_error *err)
+{
+	char *auth = NULL, *e, *p;
+	json_t *o = NULL;
+	int r;
+
+	clearerr_(err);
+	if (out != NULL)
+		*out = NULL;
+	if (image_auth(image, &auth, err) < 0)
+		return -1;
+	e = esc(d, image);
+	p = xasprintf("/distribution/%s/json", e);
+	r = call(d, "GET", p, 1, NULL, auth, d->request_s, &o, NULL, err);
+	if (out != NULL)
+		*out = o;
+	else
+		json_decref(o);
+	if (auth != NULL) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	free(p);
+	free(e);
+	return r;
+}
+
+size_t
+docker_registry_len(const char *image)
 {
 	const char *slash = strchr(image, '/');
 	size_t n;
 
-	if (slash != NULL) {
-		n = (size_t)(slash - image);
-		if ((memchr(image, '.', n) || memchr(image, ':', n) ||
-		    (n == 9 && strncmp(image, "localhost", 9) == 0))) {
-			if (n + 1 > size)
-				return -1;
-			memcpy(out, image, n);
-			out[n] = '\0';
-			return 0;
-		}
+	if (!slash)
+		return 0;
+	n = (size_t)(slash - image);
+	return memchr(image, '.', n) || memchr(image, ':', n) ||
+	    (n == 9 && strncmp(image, "localhost", 9) == 0) ? n : 0;
+}
+
+int
+docker_registry_domain(const char *image, char *out, size_t size)
+{
+	size_t n = docker_registry_len(image);
+
+	if (n) {
+		if (n + 1 > size)
+			return -1;
+		memcpy(out, image, n);
+		out[n] = '\0';
+		return 0;
 	}
 	if (size < sizeof("docker.io"))
 		return -1;
@@ -1124,18 +1237,13 @@ docker_image_pull(struct docker *d, const char *image,
     struct docker_error *err)
 {
 	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 1, BUF_INIT, NULL, 0 };
-	char domain[256], *auth = NULL, *repo, *tag, *p, *er, *et;
+	char *auth = NULL, *repo, *tag, *p, *er, *et;
 	const char *slash, *at, *colon;
 	long status = 0;
-	int ret = -1;
+	int ret = -1, r_ok;
 
 	clearerr_(err);
-	if (check_image(image, err) < 0)
-		return -1;
-	if (docker_registry_domain(image, domain, sizeof(domain)) < 0)
-		return seterr(err, DOCKER_ECONFIG, 0, "image '%s': registry "
-		    "name too long", image);
-	if (docker_registry_auth(domain, &auth, err) < 0)
+	if (image_auth(image, &auth, err) < 0)
 		return -1;
 	slash = strrchr(image, '/');
 	at = strchr(image, '@');
@@ -1159,8 +1267,11 @@ docker_image_pull(struct docker *d, const char *image,
 	er = esc(d, repo);
 	et = esc(d, tag);
 	p = xasprintf("/images/create?fromImage=%s&tag=%s", er, et);
-	if (transport(d, "POST", p, 1, NULL, auth, d->slow_s, &r, &status,
-	    err) < 0)
+	d->stall_s = d->request_s;
+	r_ok = transport(d, "POST", p, 1, NULL, auth, d->slow_s, &r, &status,
+	    err);
+	d->stall_s = 0;
+	if (r_ok < 0)
 		goto out;
 	if (status < 200 || status >= 300) {
 		/* the error answer is one {"message"} object */
@@ -1200,9 +1311,10 @@ out:
 
 /* ---- networks ---- */
 
-int
-docker_network_inspect(struct docker *d, const char *name, json_t **out,
-    struct docker_error *err)
+/* METHOD /networks/NAME (name or id escaped). */
+static int
+network_call(struct docker *d, const char *method, const char *name,
+    json_t **out, struct docker_error *err)
 {
 	char *e, *p;
 	int r;
@@ -1211,10 +1323,37 @@ docker_network_inspect(struct docker *d, const char *name, json_t **out,
 		return seterr(err, DOCKER_ECONFIG, 0, "empty network name");
 	e = esc(d, name);
 	p = xasprintf("/networks/%s", e);
-	r = call(d, "GET", p, 1, NULL, NULL, d->request_s, out, NULL, err);
+	r = call(d, method, p, 1, NULL, NULL, d->request_s, out, NULL, err);
 	free(p);
 	free(e);
 	return r;
+}
+
+int
+docker_network_inspect(struct docker *d, const char *name, json_t **out,
+    struct docker_error *err)
+{
+	return network_call(d, "GET", name, out, err);
+}
+
+int
+docker_network_list(struct docker *d, const char *const *labels,
+    json_t **out, struct docker_error *err)
+{
+	struct buf path = BUF_INIT;
+	int r;
+
+	buf_adds(&path, "/networks");
+	r = list_call(d, &path, '?', labels, out, err);
+	buf_free(&path);
+	return r;
+}
+
+int
+docker_network_remove(struct docker *d, const char *id,
+    struct docker_error *err)
+{
+	return network_call(d, "DELETE", id, NULL, err);
 }
 
 int

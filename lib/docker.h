@@ -81,15 +81,6 @@ struct docker;
  */
 struct docker *docker_open(struct docker_error *err);
 
-/*
- * The same for an explicit endpoint (a server's address in push mode):
- * host is "unix:///path" or "tcp://host:port"; certdir, when not NULL,
- * holds ca.pem, cert.pem and key.pem and turns TLS on (verify the server
- * against ca.pem, present cert.pem/key.pem).
- */
-struct docker *docker_open_host(const char *host, const char *certdir,
-    struct docker_error *err);
-
 void docker_close(struct docker *d);
 
 /* The endpoint as given ("unix:///var/run/docker.sock"), for messages. */
@@ -98,12 +89,21 @@ const char *docker_endpoint(const struct docker *d);
 const char *docker_api_version(const struct docker *d);
 
 /*
- * Timeouts in seconds.  connect: 5 by default.  request: ordinary calls,
- * 60 by default.  slow: image pulls and log reads, 1800 by default.
- * 0 leaves a value unchanged.  Waits take their own timeout.
+ * Deadlines, in seconds.  Connecting: 5.  Every ordinary call:
+ * $KOM_ENGINE_TIMEOUT (1 to 86400), default 60; a stop or a restart gets
+ * the container's stop timeout on top.  The whole of an image pull or a
+ * log read: 1800, and such a call also fails when the engine sends
+ * nothing for the ordinary deadline (a container wait, silent by nature,
+ * has only its own).  A call past its deadline fails with
+ * DOCKER_ETIMEOUT and the message
+ *	METHOD PATH: no answer from the Docker engine within N s
+ * and counts in docker_timeouts().  A bad KOM_ENGINE_TIMEOUT makes
+ * docker_open fail with DOCKER_ECONFIG.
  */
-void docker_set_timeouts(struct docker *d, long connect_s, long request_s,
-    long slow_s);
+/* The ordinary request deadline in force, in seconds. */
+long docker_request_timeout(const struct docker *d);
+/* How many calls on d have failed with DOCKER_ETIMEOUT since it opened. */
+unsigned docker_timeouts(const struct docker *d);
 
 /* GET /version: the engine's answer (Version, ApiVersion, Os, ...). */
 int docker_version(struct docker *d, json_t **out, struct docker_error *err);
@@ -217,12 +217,24 @@ int docker_image_pull(struct docker *d, const char *image,
     struct docker_error *err);
 
 /*
+ * GET /distribution/NAME/json: the registry's descriptor of an image
+ * (digest, platforms) without pulling it, with X-Registry-Auth as for a
+ * pull.  Fails (DOCKER_ENOTFOUND, DOCKER_EHTTP...) when the registry does
+ * not know the image or cannot be reached.  *out may be NULL.
+ */
+int docker_image_probe(struct docker *d, const char *image, json_t **out,
+    struct docker_error *err);
+
+/*
  * The registry domain of an image reference: its first path component
  * when that contains '.' or ':' or is "localhost", else "docker.io".
  * Writes at most size bytes (NUL included) to out; returns 0, -1 when it
  * does not fit.
  */
 int docker_registry_domain(const char *image, char *out, size_t size);
+/* The length of that first component when it names a registry, else 0
+ * (no explicit registry: Docker Hub).  The one copy of the rule. */
+size_t docker_registry_len(const char *image);
 
 /*
  * The X-Registry-Auth value for domain from Docker's config.json
@@ -240,6 +252,17 @@ int docker_registry_auth(const char *domain, char **header,
 
 /* GET /networks/NAME; DOCKER_ENOTFOUND when there is none. */
 int docker_network_inspect(struct docker *d, const char *name, json_t **out,
+    struct docker_error *err);
+
+/*
+ * GET /networks?filters={"label":[...]}: labels as for
+ * docker_container_list (NULL: every network).  *out: the engine's array.
+ */
+int docker_network_list(struct docker *d, const char *const *labels,
+    json_t **out, struct docker_error *err);
+
+/* DELETE /networks/ID; DOCKER_ENOTFOUND when there is none. */
+int docker_network_remove(struct docker *d, const char *id,
     struct docker_error *err);
 
 /* POST /networks/create {"Name","Driver"} (driver NULL: the default). */

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -217,4 +218,59 @@ file_lock(const char *path, int wait)
 		return -1;
 	}
 	return fd;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+file_list_dir(const char *dir, char ***names, size_t *n)
+{
+	DIR *d;
+	struct dirent *de;
+	char **v = NULL;
+	size_t cap = 0, k = 0;
+	int e;
+
+	*names = NULL;
+	*n = 0;
+	if (!(d = opendir(dir)))
+		return -1;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0) {
+			errno = 0;
+			continue;
+		}
+		KOM_GROW(v, k + 1, cap);
+		v[k++] = xstrdup(de->d_name);
+		errno = 0;
+	}
+	e = errno;
+	closedir(d);
+	if (e) {
+		file_list_free(v, k);
+		errno = e;
+		return -1;
+	}
+	if (!v)
+		v = xmalloc(sizeof(*v));
+	qsort(v, k, sizeof(*v), name_cmp);
+	*names = v;
+	*n = k;
+	return 0;
+}
+
+void
+file_list_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }

@@ -52,6 +52,14 @@ int file_mkdir_p(const char *path, mode_t mode);
  */
 int file_lock(const char *path, int wait);
 
+/*
+ * The entries of dir but "." and "..", sorted by strcmp, as fresh strings
+ * in a fresh array (*names, never NULL on success); free them with
+ * file_list_free.  -1 with errno when dir cannot be opened or read.
+ */
+int file_list_dir(const char *dir, char ***names, size_t *n);
+void file_list_free(char **names, size_t n);
+
 /* The directory part of path, in a fresh string. */
 char *file_dirname(const char *path);
 

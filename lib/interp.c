@@ -213,3 +213,34 @@ interp_mask(struct buf *b, const struct interp_masks *masks)
 	}
 	free(sorted);
 }
+
+/* ---- JSON values (kom-exec) ---- */
+
+int
+interp_json_strings(json_t *val, interp_string_fn fn, void *ctx,
+    struct buf *err)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	void *tmp;
+
+	if (json_is_string(val)) {
+		char *out;
+
+		if (fn(ctx, json_string_value(val), &out, err) < 0)
+			return -1;
+		json_string_set(val, out);
+		explicit_bzero(out, strlen(out));
+		free(out);
+	} else if (json_is_array(val)) {
+		json_array_foreach(val, i, x)
+			if (interp_json_strings(x, fn, ctx, err) < 0)
+				return -1;
+	} else if (json_is_object(val)) {
+		json_object_foreach_safe(val, tmp, k, x)
+			if (interp_json_strings(x, fn, ctx, err) < 0)
+				return -1;
+	}
+	return 0;
+}

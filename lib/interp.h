@@ -19,6 +19,8 @@
 #define KOM_INTERP_H
 
 #include <stddef.h>
+#include <jansson.h>
+
 #include "buf.h"
 
 struct interp_error {
@@ -75,5 +77,24 @@ long interp_expand(const char *in, size_t len, interp_lookup_fn lookup,
 /* Replace, in b, every occurrence of every masked value by "<NAME>";
  * longer values first, so a secret that contains another is hidden whole. */
 void interp_mask(struct buf *b, const struct interp_masks *masks);
+
+/* ---- JSON values (kom-exec's configs; kom-poll and kom-alert next) ---- */
+
+/*
+ * fn: a fresh expansion of the string in into *out, or -1 with a message
+ * in err.  The expansion may hold secrets: interp_json_strings wipes it
+ * once it is copied.
+ */
+typedef int (*interp_string_fn)(void *ctx, const char *in, char **out,
+    struct buf *err);
+
+/*
+ * Replace every string inside the JSON value val (array elements and
+ * object values, at any depth; not object keys) by fn's expansion of it,
+ * in place.  Returns 0, or -1 at the first string fn fails on (err holds
+ * its message; the strings before it are already replaced).
+ */
+int interp_json_strings(json_t *val, interp_string_fn fn, void *ctx,
+    struct buf *err);
 
 #endif

@@ -9,6 +9,12 @@
  * The reader owns its line buffer; each record it returns is owned by the
  * caller (json_decref).  Errors are reported on stderr as
  * "PROG: NAME:LINE: message" and returned as -1.
+ *
+ * A consumer that reads records its own way (kom-plan skims them with
+ * lib/jsonskim instead of building jansson trees) takes the raw lines
+ * with jsonl_next_line and keeps the same rules and messages: it says
+ * which line was the end record (jsonl_end) and lets jsonl_check_line
+ * word what is wrong with a line it could not read.
  */
 #ifndef KOM_JSONL_H
 #define KOM_JSONL_H
@@ -25,9 +31,16 @@ struct jsonl_reader {
 	const char *name;	/* for messages: a path or "<stdin>" */
 	long line;		/* lines read so far */
 	size_t max;		/* line length cap, JSONL_MAX_LINE by default */
+	size_t limit;		/* cap on the whole stream in bytes, 0: none */
 	json_t *end;		/* the end record once read, owned by reader */
 	long errors;		/* "error" records seen (and returned) */
+	size_t total;		/* bytes read so far */
+	/* internal */
 	struct buf buf;
+	size_t pos;		/* jsonl_slurp: the next line's offset */
+	int whole;		/* jsonl_slurp has read the stream */
+	int ended;		/* the end record has been read */
+	int rerr;		/* jsonl_slurp: errno of a read error */
 };
 
 void jsonl_reader_init(struct jsonl_reader *r, FILE *fp, const char *name);
@@ -41,6 +54,37 @@ void jsonl_reader_free(struct jsonl_reader *r);
  * the end record, or stops without one ("truncated input").
  */
 int jsonl_next(struct jsonl_reader *r, json_t **rec);
+
+/*
+ * The next non-empty line, unparsed: 1 with *s and *len (len bytes, not
+ * NUL-terminated; valid until the next call, or until jsonl_reader_free
+ * after jsonl_slurp), 0 at EOF after the end record, -1 after a message:
+ * a read error, a line over the cap, the stream over its limit, a last
+ * line without a newline, data after the end record, EOF without one.
+ * r->line is the line's number.
+ */
+int jsonl_next_line(struct jsonl_reader *r, const char **s, size_t *len);
+
+/* The line jsonl_next_line just returned was the end record. */
+void jsonl_end(struct jsonl_reader *r);
+
+/*
+ * Is line s (len bytes, the one just returned) a record, an object with
+ * a string "kind", as jsonl_next requires?  0, or -1 after jsonl_next's
+ * message for it.
+ */
+int jsonl_check_line(struct jsonl_reader *r, const char *s, size_t len);
+
+/*
+ * Read the rest of the stream into memory at once (presized for a
+ * regular file); jsonl_next_line and jsonl_next then serve lines from
+ * it, and the lines stay valid until jsonl_reader_free.  With r->limit
+ * set, a stream longer than that is refused.  Returns the number of
+ * lines that are not empty (a bound on the records), or -1 after a
+ * message ("input longer than N bytes").  A read error is reported
+ * where the lines read before it run out, as jsonl_next would.
+ */
+long jsonl_slurp(struct jsonl_reader *r);
 
 /* The "kind" of a record, or "" when it has none. */
 const char *jsonl_kind(const json_t *rec);

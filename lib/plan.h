@@ -90,6 +90,16 @@ void plan_set_live(struct plan *p);
 int plan_build(struct plan *p, struct buf *err);
 
 /*
+ * The `after` check of plan_build alone, for kom-sync validate: every
+ * cycle among the deploy=true (and deleted) deployments and stacks is
+ * reported, each on its own line, and so is a name that is both a
+ * deployment and a stack; names of neither are left to the caller (they
+ * may be applied already).  Returns 0, or -1.  The plan can still be
+ * built afterwards.
+ */
+int plan_check_after(struct plan *p, struct buf *err);
+
+/*
  * The steps to run procedure name: its enabled stages in order, their
  * enabled executions in parallel, Batch* executions expanded against the
  * resource names of the stream and of statedir/resources/TYPE/NAME.json

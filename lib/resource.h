@@ -14,6 +14,15 @@
  * in Komodo's apply order (section 2.5), then file order.  A record's
  * "source" is the path relative to the directory PATH it was found under
  * (the path as given for a file PATH); diagnostics use the full path.
+ * Its "root" is the absolute directory that "source" is relative to (the
+ * real path of the directory PATH, or of the current directory for a
+ * relative file PATH; none for an absolute file PATH or in memory), so
+ * that later stages never depend on their own current directory.
+ *
+ * Walking a directory, a *.toml entry that cannot be read (a dangling or
+ * looping symbolic link, no permission) is an error naming it, and so is
+ * a directory symbolic link back to a directory being walked (one line
+ * per link): a missing file must never make its resources look deleted.
  *
  * Diagnostics are one line each, "PATH:LINE:COL: message" with
  * "warning: " before the message for warnings.  Columns count bytes of
@@ -45,9 +54,11 @@ struct resource_opts {
 	const char *const *match_tags;
 	size_t nmatch_tags;
 	/*
-	 * Where secret files live, for [[NAME]] references that no
-	 * [[variable]] defines.  NULL: $KOM_SECRETS_DIR when set, else
-	 * $CREDENTIALS_DIRECTORY and /etc/kom/secrets.
+	 * kom.toml's secrets_dir (NULL when not set), for the secret files
+	 * that satisfy [[NAME]] references no [[variable]] defines and that
+	 * override inline secret values: searched as lib/secrets says
+	 * ($CREDENTIALS_DIRECTORY, then $KOM_SECRETS_DIR, this, or
+	 * /etc/kom/secrets).
 	 */
 	const char *secrets_dir;
 	/*
@@ -70,6 +81,17 @@ struct resource_opts {
 	 */
 	void (*diag)(void *ctx, int is_error, const char *line);
 	void *diag_ctx;
+	/*
+	 * When not NULL, set to how many of the errors were a path that
+	 * could not be read (kom(7): exit 74 rather than 65).
+	 */
+	long *read_errors;
+	/*
+	 * Say, in one note per resource, what it declares that kom does not
+	 * act on yet (support.h).  For kom-sync; a program that acts on
+	 * some of it (kom-poll fetches repos) leaves it 0.
+	 */
+	int notes;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -118,6 +119,14 @@ secrets_wipe(char *value)
 		explicit_bzero(value, strlen(value));
 		free(value);
 	}
+}
+
+int
+secrets_record_is_secret(const json_t *rec)
+{
+	return rec && (json_is_true(json_object_get(rec, "secret")) ||
+	    json_is_true(json_object_get(json_object_get(rec, "config"),
+	    "is_secret")));
 }
 
 /* ---- inline values: the host key, the keyed hash, the seal ---- */

@@ -79,6 +79,11 @@ void secrets_wipe(char *value);
  * from the git checkout the value came from.
  */
 #define SECRETS_KEY_LEN 32
+
+/* Whether a variable record is secret: "secret" true, or its config's
+ * is_secret (records of every kom version).  rec may be NULL. */
+struct json_t;
+int secrets_record_is_secret(const struct json_t *rec);
 #define SECRETS_HASH_HEX 65	/* 64 hex digits and the NUL */
 
 /*

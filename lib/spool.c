@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -78,42 +77,23 @@ spool_put(const char *spool, const char *queue, const void *data,
 	return rc;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The sorted names of the entries of dir (no dot files), or -1. */
+/* The sorted names of the entries of dir (no dot files, no reasons),
+ * or -1. */
 static int
 list_dir(const char *dir, char ***names, size_t *n)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t cap = 0;
+	size_t i, k = 0;
 
-	*names = NULL;
-	*n = 0;
-	if (!d)
+	if (file_list_dir(dir, names, n) < 0)
 		return -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || strstr(de->d_name, ".reason"))
-			continue;
-		KOM_GROW(*names, *n + 1, cap);
-		(*names)[(*n)++] = xstrdup(de->d_name);
+	for (i = 0; i < *n; i++) {
+		if ((*names)[i][0] == '.' || strstr((*names)[i], ".reason"))
+			free((*names)[i]);
+		else
+			(*names)[k++] = (*names)[i];
 	}
-	closedir(d);
-	if (*n)
-		qsort(*names, *n, sizeof(**names), cmp_str);
+	*n = k;
 	return 0;
-}
-
-static void
-free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 }
 
 static void
@@ -163,15 +143,18 @@ spool_list(const char *spool, const char *queue, char ***names, size_t *n)
 	int rc = list_dir(dir, names, n);
 
 	free(dir);
-	if (rc < 0 && errno == ENOENT)
+	if (rc < 0 && errno == ENOENT) {
+		*names = NULL;
+		*n = 0;
 		rc = 0;
+	}
 	return rc;
 }
 
 void
 spool_names_free(char **names, size_t n)
 {
-	free_names(names, n);
+	file_list_free(names, n);
 }
 
 int
@@ -187,7 +170,7 @@ spool_claim(const char *spool, const char *queue, struct spool_entry *e)
 		return -1;
 	for (size_t i = 0; i < n && !found; i++)
 		found = spool_claim_name(spool, queue, names[i], e);
-	free_names(names, n);
+	file_list_free(names, n);
 	return found;
 }
 
@@ -269,7 +252,7 @@ spool_recover(const char *spool, const char *queue)
 		free(src);
 		free(dst);
 	}
-	free_names(names, n);
+	file_list_free(names, n);
 	free(dir);
 	return moved;
 }

@@ -3,7 +3,6 @@
  */
 #include <ctype.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -145,59 +144,13 @@ state_load(const char *statedir, const char *type, const char *name)
 	return rec;
 }
 
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted entry names of dir (not "." or ".."); *n set.  NULL+ENOENT ok. */
+/* Sorted entry names of dir (not "." or ".."); *n set.  NULL+errno. */
 static char **
 list_dir(const char *dir, size_t *n)
 {
-	DIR *d;
-	struct dirent *de;
-	char **v = NULL;
-	size_t cap = 0;
+	char **v;
 
-	*n = 0;
-	if (!(d = opendir(dir)))
-		return NULL;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		KOM_GROW(v, *n + 1, cap);
-		v[(*n)++] = xstrdup(de->d_name);
-		errno = 0;
-	}
-	if (errno) {
-		int e = errno;
-		size_t i;
-
-		closedir(d);
-		for (i = 0; i < *n; i++)
-			free(v[i]);
-		free(v);
-		*n = 0;
-		errno = e;
-		return NULL;
-	}
-	closedir(d);
-	if (!v)
-		v = xmalloc(sizeof(*v));
-	qsort(v, *n, sizeof(*v), cmpstr);
-	return v;
-}
-
-static void
-free_list(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	return file_list_dir(dir, &v, n) < 0 ? NULL : v;
 }
 
 static int
@@ -393,7 +346,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 	}
 	if ((dfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		kom_warne("%s", tdir);
-		free_list(files, n);
+		file_list_free(files, n);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -408,7 +361,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 			    "larger than the state file limit" :
 			    strerror(err));
 			close(dfd);
-			free_list(files, n);
+			file_list_free(files, n);
 			return -1;
 		}
 		memset(&e, 0, sizeof(e));
@@ -427,7 +380,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 			if (!e.rec) {
 				ent_clear(&e);
 				close(dfd);
-				free_list(files, n);
+				file_list_free(files, n);
 				return -1;
 			}
 			jn = json_string_value(json_object_get(e.rec, "name"));
@@ -439,7 +392,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 		set_add(set, &e);
 	}
 	close(dfd);
-	free_list(files, n);
+	file_list_free(files, n);
 	return 0;
 }
 
@@ -468,13 +421,13 @@ state_set_load(const char *statedir)
 		if (load_type(set, types[i], tdir) < 0) {
 			free(tdir);
 			state_set_free(set);
-			free_list(types, n);
+			file_list_free(types, n);
 			free(rdir);
 			return NULL;
 		}
 		free(tdir);
 	}
-	free_list(types, n);
+	file_list_free(types, n);
 	free(rdir);
 	return set;
 }

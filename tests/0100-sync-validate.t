@@ -59,7 +59,7 @@ ok 'other undefined names still warned' grep -q "'ALSO_UNDEFINED'" \
 # usage and unreadable paths
 fails 'no path is a usage error' 64 kom-sync validate
 fails 'unknown option' 64 kom-sync validate -x seed
-fails 'missing path is an error' 65 kom-sync validate "$T/nope"
+fails 'missing path is an error: exit 74 (kom(7): a file that cannot be read)' 74 kom-sync validate "$T/nope"
 kom-sync validate "$T/nope" 2>"$T/nope.err"
 ok 'missing path named' grep -q "$T/nope: No such file or directory" \
     "$T/nope.err"

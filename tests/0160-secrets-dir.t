@@ -18,22 +18,11 @@ P1=$(port 1)
 VALUE=pw-$$-9f3c1e
 printf '%s\n' "$VALUE" >"$SEC/DB_PASSWORD"
 printf 'secrets_dir = "%s"\n' "$SEC" >"$KOM_HOME/kom.toml"
-cat >"$S/app.toml" <<EOF_APP
-[[variable]]
-name = "DB_PASSWORD"
-is_secret = true
-
-[[deployment]]
-name = "$PFX-db"
-deploy = true
-[deployment.config]
-image.params.image = "$IMG:1"
-command = "httpd -f -p $P1 -h /www"
-termination_timeout = 1
-environment = """
-DB_PASSWORD = [[DB_PASSWORD]]
-"""
-EOF_APP
+{
+	printf '[[variable]]\nname = "DB_PASSWORD"\nis_secret = true\n\n'
+	toml_deployment "$PFX-db" "$IMG:1" "httpd -f -p $P1 -h /www" \
+	    'environment = "DB_PASSWORD = [[DB_PASSWORD]]"'
+} >"$S/app.toml"
 
 envof() {
 	docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$1" |
@@ -41,15 +30,22 @@ envof() {
 }
 
 apply() {
-	kom-sync diff "$S" >"$T/diff.out" 2>"$T/diff.err" &&
-	    kom-plan <"$T/diff.out" >"$T/plan.out" 2>"$T/plan.err" &&
-	    kexec "$T/plan.out"
+	pipeline "$S"
 }
 
 # validate finds the file in secrets_dir: no warning about the name
 kom-sync validate "$S" 2>"$T/validate.err"
 is "$?" 0 'validate passes'
 is "$(cat "$T/validate.err")" "" 'and finds DB_PASSWORD in secrets_dir'
+
+# a declared secret with no value anywhere: validate says so, naming the
+# directory (the deploy would fail on it)
+mv "$SEC/DB_PASSWORD" "$T/DB_PASSWORD.away"
+kom-sync validate "$S" 2>"$T/novalue.err"
+ok 'a secret variable without a value is a warning' grep -q \
+    "secret variable 'DB_PASSWORD' has no value: no secret file in $SEC has that name" \
+    "$T/novalue.err"
+mv "$T/DB_PASSWORD.away" "$SEC/DB_PASSWORD"
 
 # the warning for a missing one names the directory searched
 printf '[[stack]]\nname = "s"\n[stack.config]\nenvironment = "A=[[NOPE]]"\n' \

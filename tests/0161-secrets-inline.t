@@ -23,23 +23,12 @@ printf 'secrets_dir = "%s"\n' "$SEC" >"$KOM_HOME/kom.toml"
 
 # write_sync VALUE
 write_sync() {
-	cat >"$S/app.toml" <<EOF_APP
-[[variable]]
-name = "API_TOKEN"
-value = "$1"
-is_secret = true
-
-[[deployment]]
-name = "$PFX-api"
-deploy = true
-[deployment.config]
-image.params.image = "$IMG:1"
-command = "httpd -f -p $P1 -h /www"
-termination_timeout = 1
-environment = """
-API_TOKEN = [[API_TOKEN]]
-"""
-EOF_APP
+	{
+		printf '[[variable]]\nname = "API_TOKEN"\nvalue = "%s"\n' "$1"
+		printf 'is_secret = true\n\n'
+		toml_deployment "$PFX-api" "$IMG:1" "httpd -f -p $P1 -h /www" \
+		    'environment = "API_TOKEN = [[API_TOKEN]]"'
+	} >"$S/app.toml"
 }
 
 envof() {
@@ -135,5 +124,10 @@ chmod 600 "$KOM_HOME/state/secret.key"
 kom-exec deploy "$PFX-api" >"$T/out" 2>"$T/err"
 ok 'a value sealed under another key fails the step' grep -q \
     "secret 'API_TOKEN': the value recorded from git cannot be unsealed" \
+    "$T/out"
+rm "$KOM_HOME/state/secret.key"
+kom-exec deploy "$PFX-api" >"$T/out" 2>"$T/err"
+ok 'without the key the step fails naming it' grep -q \
+    "secret 'API_TOKEN': $KOM_HOME/state/secret.key: No such file or directory" \
     "$T/out"
 done_testing

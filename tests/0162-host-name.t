@@ -15,30 +15,17 @@ printf 'server = "%s"\n' "$HOST" >"$KOM_HOME/kom.toml"
 
 # write_sync IMAGE: one deployment on this host, one on another
 write_sync() {
-	cat >"$S/app.toml" <<EOF_APP
-[[deployment]]
-name = "$PFX-web"
-deploy = true
-[deployment.config]
-server = "$HOST"
-image.params.image = "$1"
-command = "httpd -f -p $P1 -h /www"
-termination_timeout = 1
-
-[[deployment]]
-name = "$PFX-elsewhere"
-deploy = true
-[deployment.config]
-server = "$PFX-other"
-image.params.image = "$IMG:1"
-termination_timeout = 1
-EOF_APP
+	{
+		toml_deployment "$PFX-web" "$1" "httpd -f -p $P1 -h /www" \
+		    "server = \"$HOST\""
+		echo
+		toml_deployment "$PFX-elsewhere" "$IMG:1" "" \
+		    "server = \"$PFX-other\""
+	} >"$S/app.toml"
 }
 
 apply() {
-	kom-sync diff "$S" >"$T/diff.out" 2>"$T/diff.err" &&
-	    kom-plan <"$T/diff.out" >"$T/plan.out" 2>"$T/plan.err" &&
-	    kexec "$T/plan.out"
+	pipeline "$S"
 }
 
 write_sync "$IMG:1"

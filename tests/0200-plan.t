@@ -72,8 +72,12 @@ is "$(step "$T/live.out" child-of-unk action)" '' \
     'live: an unknown parent does not cascade'
 is "$(step "$T/live.out" missing reason)" \
     '"deployment has not_deployed state"' 'live: no status: not deployed'
-is "$(step "$T/live.out" built reason)" '"build has new version: 1.5.0"' \
-    'live: latest build version differs from the running tag'
+is "$(step "$T/live.out" built reason)" '"build has new version: 1.5.0; refused: kom cannot deploy this yet: a '"'"'Build'"'"' image (image.params.build)"' \
+    'live: latest build version differs from the running tag (refused: kom does not build yet)'
+is "$(step "$T/live.out" built action)" '"refuse"' \
+    'live: a Build image is refused, not deployed'
+is "$(step "$T/live.out" built stage)" "$(jq -s 'map(.stage) | max' "$T/live.out")" \
+    'live: the refusal is in the last stage, after all unrelated work'
 is "$(step "$T/live.out" pinned action)" '' \
     'live: pinned build version: no build check (Komodo inverts this)'
 is "$(step "$T/live.out" built-same action)" '' \
@@ -137,6 +141,29 @@ printf '{"kind":"resource","a":[1\000]}\n{"kind":"end"}\n' | kom-plan \
 is "$?$(wc -c <"$T/nul.out")" 650 'a NUL byte in a record: 65, no output'
 is "$(cat "$T/nul.err")" "kom-plan: <stdin>:1:26: invalid JSON: ',' or ']' expected" \
     'a NUL byte: line:col'
+
+# The input limit (kom-plan(1)): 128 MiB a stream.  Blank lines fill it:
+# exactly at the limit the stream is planned, one byte more and it is
+# refused before anything is read further: 65, one message, no output.
+lim=134217728
+{ head -c $((lim - 15)) /dev/zero | tr '\0' '\n'; echo '{"kind":"end"}'; } |
+    kom-plan >"$T/atlim.out" 2>"$T/atlim.err"
+is "$?$(cat "$T/atlim.out")" \
+    '0{"kind":"end","program":"kom-plan","steps":0,"stages":0}' \
+    'a stream of exactly 128 MiB is planned'
+{ head -c $((lim - 14)) /dev/zero | tr '\0' '\n'; echo '{"kind":"end"}'; } |
+    kom-plan >"$T/overlim.out" 2>"$T/overlim.err"
+is "$?$(wc -c <"$T/overlim.out")" 650 'one byte more: 65, no output'
+is "$(cat "$T/overlim.err")" \
+    "kom-plan: <stdin>:$((lim - 13)): input longer than $lim bytes" \
+    'one byte more: the message names the limit'
+printf '{"kind":"end"}\n' >"$T/small.jsonl"
+{ head -c "$lim" /dev/zero | tr '\0' '\n'; echo '{"kind":"end"}'; } |
+    kom-plan -l - "$T/small.jsonl" >"$T/stlim.out" 2>"$T/stlim.err"
+is "$?$(wc -c <"$T/stlim.out")" 650 'a status stream over 128 MiB: 65'
+is "$(cat "$T/stlim.err")" \
+    "kom-plan: <stdin>:$((lim + 1)): input longer than $lim bytes" \
+    'the status stream: the message names the limit'
 
 # The resources pass through as jansson writes them, whatever the spacing
 # and escaping of the input: the same steps from a respelled stream.

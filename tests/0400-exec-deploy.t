@@ -96,6 +96,13 @@ is "$(jq -c '{kind, level, resolved, target, t: .data.type, id: .data.data.id, f
     "{\"kind\":\"alert\",\"level\":\"WARNING\",\"resolved\":false,\"target\":{\"type\":\"Deployment\",\"id\":\"$PFX-api\"},\"t\":\"DeploymentRollback\",\"id\":\"$PFX-api\",\"from\":\"$IMG:1\",\"to\":\"$IMG:exit\",\"error\":\"the new container exited with status 3\",\"log\":[\"starting v2\"]}" \
     'the alert record'
 
+# the cause, every time: a container that dies at once lost its sandbox
+# under a rename after its start, and the error was the rename's
+for i in 1 2 3 4; do
+	kom-exec "$T/plan4" 2>/dev/null | jq -r 'select(.kind=="result" and .id==2) | .error'
+done >"$T/causes"
+is "$(sort -u "$T/causes")" 'the new container exited with status 3' 'the exit status, never a rename error'
+
 # 5. a version that fails its healthcheck
 SICK=$(dep "$PFX-api" "$IMG:sick" "httpd -f -p $P2 -h /www" '[{"key":"FOO","value":"1"}]')
 { step 2 1 deploy "$SICK"; plan_end; } >"$T/plan5"

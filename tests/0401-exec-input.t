@@ -138,6 +138,25 @@ is "$(cid "$PFX-a")" '' 'container gone'
 ok 'and forgotten' test ! -e "$KOM_HOME/state/resources/deployment/$PFX-a.json"
 fails 'an unknown name exits 1' 1 kom-exec start "$PFX-nothing"
 fails 'usage' 64 kom-exec -j 0
+kom-exec -h >"$T/h.out" 2>"$T/h.err"
+is "$?" 0 '-h exits 0'
+is "$(head -1 "$T/h.out")" 'usage: kom-exec [-bhnV] [-j jobs] [file]' '-h: usage on stdout'
+is "$(cat "$T/h.err")" '' '-h: nothing on stderr'
+kom-exec status -h >"$T/h.out" 2>/dev/null
+is "$? $(grep -c '^       kom-exec status \[-H\]$' "$T/h.out")" '0 1' 'status -h: the same'
+kom-exec -x >"$T/h.out" 2>"$T/h.err"
+is "$? $(wc -c <"$T/h.out" | tr -d ' ')" '64 0' 'a bad flag: usage on stderr, 64'
+
+# a plan over the cap is bad input, and nothing is applied
+awk -v p="$PFX" 'BEGIN {
+	for (i = 1; i <= 100001; i++)
+		printf "{\"kind\":\"step\",\"id\":%d,\"stage\":1,\"action\":\"record\",\"type\":\"variable\",\"name\":\"%s-v%d\",\"resource\":{\"type\":\"variable\",\"name\":\"%s-v%d\"}}\n", i, p, i, p, i
+	print "{\"kind\":\"end\",\"program\":\"kom-plan\"}" }' >"$T/huge"
+kom-exec "$T/huge" >/dev/null 2>"$T/err"
+is "$?" 65 'a plan of 100,001 steps exits 65'
+is "$(head -1 "$T/err")" "kom-exec: $T/huge:100001: a plan may have at most 100000 steps in 256 MiB: kom-exec holds it whole before it applies anything" \
+    'the error names the cap'
+is "$(ls "$KOM_HOME/state/resources/variable" 2>/dev/null | grep -c "^$PFX-v")" 0 'nothing applied'
 
 # a name taken by a container kom does not manage: -n says so, and so
 # does the apply (which creates a first container under its name at once)

@@ -126,4 +126,22 @@ is "$(greeting "$PFX-i")" inline 'with its env'
 { step 1 1 destroy "$D"; plan_end; } >"$T/p8"
 ok 'destroy the inline stack' kexec "$T/p8"
 is "$(proj_ids "$PFX-i")" '' 'gone'
+# one service of two stopped by hand: drift, naming the service
+FC2=$(printf 'version: "3"\nservices:\n  web1:\n    image: %s\n    network_mode: host\n    command: ["httpd", "-f", "-p", "%s", "-h", "/www"]\n  web2:\n    image: %s\n    network_mode: host\n    command: ["httpd", "-f", "-p", "%s", "-h", "/www"]\n' \
+    "$IMG:1" "$(port 23)" "$IMG:1" "$(port 24)")
+E=$(stack "$PFX-two" "" two "$FC2")
+{ step 1 1 deploy "$E"; plan_end; } >"$T/p9"
+ok 'a stack of two services up' kexec "$T/p9"
+docker stop -t 2 $(docker ps -q --filter "label=com.docker.compose.project=$PFX-two" \
+    --filter "label=com.docker.compose.service=web2") >/dev/null
+kom-exec status >"$T/st"
+is "$(jq -r --arg n "$PFX-two" 'select(.name==$n) | "\(.state) \(.drift) \(.drift_detail)"' "$T/st")" \
+    'unhealthy stopped service web2 is exited' 'one service stopped by hand: drift, and which'
+kom-exec status -H >"$T/sth"
+ok 'status -H shows the drift detail' grep -q '^ *drift: service web2 is exited$' "$T/sth"
+{ step 1 1 ensure "$E"; plan_end; } >"$T/p10"
+kexec "$T/p10"
+is "$(res "$T/out" 1 '"\(.status) \(.reason)"')" 'ok stack has unhealthy state' 'ensure brings it back'
+{ step 1 1 destroy "$E"; plan_end; } >"$T/p11"
+ok 'destroy it' kexec "$T/p11"
 done_testing

@@ -120,12 +120,14 @@ is "$?" 65 'a truncated stream applies nothing (exit 65)'
 ok 'kom-plan says the input was truncated' grep -q truncated "$T/plan.err"
 is "$(cid "$PFX-api")" "$API" 'api untouched'
 
-# A cycle: kom-plan refuses, and nothing is applied.
+# A cycle: kom-sync diff refuses (kom-plan's own check), and nothing is
+# applied.
 sed -i "/name = \"$PFX-db\"/a after = [\"$PFX-web\"]" \
     "$S/base.toml"
-kom-sync diff "$S" | kom-plan 2>"$T/plan.err" | kom-exec >"$T/out" 2>"$T/err"
+kom-sync diff "$S" 2>"$T/diff.err" | kom-plan 2>"$T/plan.err" |
+    kom-exec >"$T/out" 2>"$T/err"
 is "$?" 65 'a cycle applies nothing (exit 65)'
-ok 'kom-plan names the cycle' grep -q "cycle in 'after'" "$T/plan.err"
+ok 'kom-sync diff names the cycle' grep -q "cycle in 'after'" "$T/diff.err"
 is "$(cid "$PFX-api")" "$API" 'api still untouched'
 
 # Removing a file's resource destroys it only when deletes are on.

@@ -12,33 +12,31 @@
  * on one applied deployment or stack by hand.
  */
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#include "config.h"
-#include "docker.h"
-#include "exec.h"
+#include "job.h"
+#include "run.h"
+#include "status.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
 
 static const char usage[] =
-    "usage: kom-exec [-bnV] [-j jobs] [file]\n"
+    "usage: kom-exec [-bhnV] [-j jobs] [file]\n"
     "       kom-exec status [-H]\n"
     "       kom-exec deploy|destroy|start|stop|restart|pause|unpause"
     " [-s signal] [-t seconds] name\n";
 
-static noreturn void
-die_usage(void)
+/* -h: usage on stdout, 0; a bad command line: on stderr, 64. */
+static int
+show_usage(int asked)
 {
-	fputs(usage, stderr);
-	exit(KOM_EX_USAGE);
+	fputs(usage, asked ? stdout : stderr);
+	return kom_close_stdout(asked ? KOM_EX_OK : KOM_EX_USAGE);
 }
 
 static const char *const lifecycle[] = {
@@ -56,6 +54,7 @@ is_lifecycle(const char *s)
 	return 0;
 }
 
+/* A number in [min, max], or -1. */
 static long
 parse_num(const char *s, long min, long max)
 {
@@ -65,18 +64,18 @@ parse_num(const char *s, long min, long max)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
-		die_usage();
+		return -1;
 	return v;
 }
 
-/* kom-exec ACTION NAME: one step made from the applied resource. */
+/* One step made from the applied resource NAME, run by hand. */
 static int
-lifecycle_main(struct exec_ctx *x, const char *action, const char *name)
+lifecycle_run(struct exec_ctx *x, const char *action, const char *name)
 {
 	static const char *const types[] = { "deployment", "stack" };
+	const char *type = NULL;
 	json_t *res = NULL, *step;
 	struct job j;
-	const char *type = NULL;
 	size_t i;
 	int lock, rc;
 
@@ -85,24 +84,29 @@ lifecycle_main(struct exec_ctx *x, const char *action, const char *name)
 		if (res)
 			type = types[i];
 		else if (errno != ENOENT)
-			exit(KOM_EX_IOERR);
+			return KOM_EX_IOERR;
 	}
-	if (!res)
-		kom_die(KOM_EX_NO, "no applied deployment or stack '%s' in %s",
-		    name, x->paths.state);
-	lock = state_lock(x->paths.state, 1);
-	if (lock < 0)
-		kom_diee(KOM_EX_IOERR, "%s/lock", x->paths.state);
+	if (!res) {
+		kom_warn("no applied deployment or stack '%s' in %s", name,
+		    x->paths.state);
+		return KOM_EX_NO;
+	}
+	if ((lock = state_lock(x->paths.state, 1)) < 0) {
+		kom_warne("%s/lock", x->paths.state);
+		json_decref(res);
+		return KOM_EX_IOERR;
+	}
 	step = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:O}",
 	    "kind", "step", "id", 1, "stage", 1, "action", action,
 	    "type", type, "name", name, "reason", "by hand",
 	    "resource", res);
 	job_init(&j, x, action, type, name, step, res);
-	if (engine_open(x, &j.d) < 0)
-		exit(KOM_EX_UNAVAILABLE);
-	job_run(&j);
-	rc = write_result(x, &j, 1, "by hand", 0) < 0 ? KOM_EX_IOERR
-	    : j.status == JOB_FAILED ? KOM_EX_NO : KOM_EX_OK;
+	if ((rc = engine_open(x, &j.d)) == 0) {
+		job_run(&j);
+		rc = write_result(x, &j, 1, "by hand", 0) < 0 ? KOM_EX_IOERR :
+		    j.status != JOB_FAILED ? KOM_EX_OK :
+		    j.tempfail ? KOM_EX_TEMPFAIL : KOM_EX_NO;
+	}
 	job_free(&j);
 	json_decref(step);
 	json_decref(res);
@@ -110,100 +114,99 @@ lifecycle_main(struct exec_ctx *x, const char *action, const char *name)
 	return rc;
 }
 
-/* The paths, this host's name and the secrets directory (kom.toml). */
-static void
-host_init(struct exec_ctx *x)
+/* kom-exec ACTION [-s signal] [-t seconds] NAME */
+static int
+lifecycle_main(int argc, char **argv)
 {
-	struct config cfg;
+	const char *sig = NULL;
+	struct exec_ctx x;
+	long t = -1;
+	int c, rc;
 
-	paths_get(&x->paths);
-	if (config_load(x->paths.config, 0, &cfg) < 0)
-		exit(KOM_EX_CONFIG);
-	x->server = config_server(&cfg);
-	x->secrets_dir = cfg.secrets_dir ? xstrdup(cfg.secrets_dir) : NULL;
-	config_free(&cfg);
+	while ((c = getopt(argc, argv, "hs:t:")) != -1) {
+		switch (c) {
+		case 's':
+			sig = optarg;
+			break;
+		case 't':
+			if ((t = parse_num(optarg, 0, 86400)) < 0)
+				return show_usage(0);
+			break;
+		default:
+			return show_usage(c == 'h');
+		}
+	}
+	if (argc - optind != 1)
+		return show_usage(0);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	x.stop_signal = sig;
+	x.stop_timeout = (int)t;
+	rc = lifecycle_run(&x, argv[0], argv[optind]);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
+}
+
+/* kom-exec status [-H] */
+static int
+status_main(int argc, char **argv)
+{
+	struct exec_ctx x;
+	int c, human = 0, rc;
+
+	while ((c = getopt(argc, argv, "hH")) != -1) {
+		if (c == 'H')
+			human = 1;
+		else
+			return show_usage(c == 'h');
+	}
+	if (optind != argc)
+		return show_usage(0);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	rc = status_run(&x, human);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct exec_ctx x;
-	int c, nowait = 0, human = 0, rc;
+	int c, nowait = 0, dry = 0, rc;
+	long jobs = 4;
 
-	memset(&x, 0, sizeof(x));
-	x.jobs = 4;
-	x.stop_timeout = -1;
-	pthread_mutex_init(&x.mu, NULL);
-	pthread_mutex_init(&x.hist_mu, NULL);
-	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
-	    is_lifecycle(argv[1]))) {
-		const char *sub = argv[1];
-
-		argc--;
-		argv++;
-		while ((c = getopt(argc, argv, "Hs:t:")) != -1) {
-			switch (c) {
-			case 'H':
-				human = 1;
-				break;
-			case 's':
-				x.stop_signal = optarg;
-				break;
-			case 't':
-				x.stop_timeout = (int)parse_num(optarg, 0, 86400);
-				break;
-			default:
-				die_usage();
-			}
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1);
+	if (argc > 1 && is_lifecycle(argv[1]))
+		return lifecycle_main(argc - 1, argv + 1);
+	while ((c = getopt(argc, argv, "bhj:nV")) != -1) {
+		switch (c) {
+		case 'b':
+			nowait = 1;
+			break;
+		case 'j':
+			if ((jobs = parse_num(optarg, 1, 64)) < 0)
+				return show_usage(0);
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'V':
+			puts("kom-exec " KOM_VERSION);
+			return kom_close_stdout(KOM_EX_OK);
+		default:
+			return show_usage(c == 'h');
 		}
-		argc -= optind;
-		argv += optind;
-		if (strcmp(sub, "status") == 0) {
-			if (argc != 0 || x.stop_signal || x.stop_timeout >= 0)
-				die_usage();
-		} else if (argc != 1 || human) {
-			die_usage();
-		}
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		host_init(&x);
-		signal(SIGPIPE, SIG_IGN);
-		if (strcmp(sub, "status") == 0)
-			rc = status_main(&x, human);
-		else
-			rc = lifecycle_main(&x, sub, argv[0]);
-	} else {
-		while ((c = getopt(argc, argv, "bhj:nV")) != -1) {
-			switch (c) {
-			case 'b':
-				nowait = 1;
-				break;
-			case 'j':
-				x.jobs = (int)parse_num(optarg, 1, 64);
-				break;
-			case 'n':
-				x.dry_run = 1;
-				break;
-			case 'V':
-				puts("kom-exec " KOM_VERSION);
-				return kom_close_stdout(KOM_EX_OK);
-			default:
-				die_usage();
-			}
-		}
-		argc -= optind;
-		argv += optind;
-		if (argc > 1)
-			die_usage();
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		host_init(&x);
-		signal(SIGPIPE, SIG_IGN);
-		rc = apply_main(&x, argc ? argv[0] : NULL, nowait);
 	}
-	rc = kom_close_stdout(rc);
-	free(x.server);
-	free(x.secrets_dir);
-	paths_free(&x.paths);
-	pthread_mutex_destroy(&x.mu);
-	curl_global_cleanup();
-	return rc;
+	if (argc - optind > 1)
+		return show_usage(0);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	x.jobs = (int)jobs;
+	x.dry_run = dry;
+	rc = apply_main(&x, optind < argc ? argv[optind] : NULL, nowait);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
 }

@@ -5,7 +5,8 @@
  * Run directory: with file_contents, STATE/stacks/NAME/ (the contents are
  * written there as the first file path, compose.yaml by default); else
  * run_directory, absolute as is, relative to the directory of the
- * resource's source file (the sync's checkout).  The environment goes
+ * resource's source file (the sync's checkout: "source" under the
+ * record's absolute "root", so that the current directory never matters).  The environment goes
  * into env_file_path (mode 0600) and is passed as the last --env-file.
  * pre_deploy/post_deploy are the user's own shell commands: /bin/sh -c in
  * RUN_DIR/path.  The applied hash covers the compose files, the env file
@@ -18,12 +19,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "compose.h"
 #include "docker.h"
-#include "exec.h"
+#include "stack.h"
 #include "file.h"
 #include "jsonl.h"
 #include "proc.h"
@@ -114,10 +114,16 @@ stk_setup(struct job *j, struct stk *s, int write)
 	} else if (*rd == '/') {
 		s->dir = xstrdup(rd);
 	} else {
+		/* the source file's directory: "source" is relative to the
+		 * record's "root" (absolute) when it has one */
+		const char *root = cstr(j->resource, "root");
 		char *f = xstrndup(src, strcspn(src, ":"));
 		char *base = *f ? file_dirname(f) : xstrdup(".");
+		char *dir = *root && base[0] != '/' ?
+		    xasprintf("%s/%s", root, base) : xstrdup(base);
 
-		s->dir = *rd ? xasprintf("%s/%s", base, rd) : xstrdup(base);
+		s->dir = *rd ? xasprintf("%s/%s", dir, rd) : xstrdup(dir);
+		free(dir);
 		free(base);
 		free(f);
 	}
@@ -205,7 +211,8 @@ stk_setup(struct job *j, struct stk *s, int write)
 	return 0;
 }
 
-/* sha256 over the files as they are, the env and the config. */
+/* sha256 over the config and the files (their declared names and their
+ * contents as they are). */
 static int
 stk_hash(struct job *j, struct stk *s)
 {
@@ -214,12 +221,14 @@ stk_hash(struct job *j, struct stk *s)
 	unsigned int dlen = 0;
 	char *cfg;
 	size_t k;
+	int ok;
 
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	cfg = json_dumps(s->cfg, JSON_SORT_KEYS | JSON_COMPACT);
-	EVP_DigestUpdate(md, cfg, strlen(cfg));
+	ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	if ((cfg = json_dumps(s->cfg, JSON_SORT_KEYS | JSON_COMPACT)) == NULL)
+		ok = 0;
+	ok = ok && EVP_DigestUpdate(md, cfg, strlen(cfg)) == 1;
 	free(cfg);
-	for (k = 0; s->files[k]; k++) {
+	for (k = 0; ok && s->files[k]; k++) {
 		struct buf b = BUF_INIT;
 		char *path = s->files[k][0] == '/' ? xstrdup(s->files[k]) :
 		    xasprintf("%s/%s", s->dir, s->files[k]);
@@ -233,15 +242,19 @@ stk_hash(struct job *j, struct stk *s)
 				return -1;
 			}
 		}
-		EVP_DigestUpdate(md, path, strlen(path) + 1);
-		EVP_DigestUpdate(md, b.s, b.len + 1);
+		/* the name as declared, not the resolved path: a checkout
+		 * that moves (or a new commit's checkout) is no change */
+		ok = EVP_DigestUpdate(md, s->files[k], strlen(s->files[k]) +
+		    1) == 1 && EVP_DigestUpdate(md, b.s, b.len + 1) == 1;
 		free(path);
 		buf_free(&b);
 	}
-	EVP_DigestFinal_ex(md, dig, &dlen);
+	ok = ok && EVP_DigestFinal_ex(md, dig, &dlen) == 1 && dlen >= 32;
 	EVP_MD_CTX_free(md);
-	if (dlen != 32)
-		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
+	if (!ok) {
+		job_fail(j, "cannot compute the stack's hash (SHA-256)");
+		return -1;
+	}
 	kom_hex(dig, 32, s->hash);
 	return 0;
 }
@@ -306,6 +319,41 @@ live_state(json_t *list, const json_t *cfg, size_t nservices)
 		if (counts[k] == n)
 			return k == 2 ? "stopped" : same[k];
 	return "unhealthy";
+}
+
+/*
+ * Say which services do not run: "service web2 is exited", "service db
+ * has no container" (services: the names compose listed at deploy).
+ */
+static void
+not_running(json_t *list, const json_t *cfg, const json_t *services,
+    struct buf *why)
+{
+	json_t *c, *v;
+	size_t i, k;
+
+	json_array_foreach(services, k, v) {
+		const char *svc = json_string_value(v), *st = NULL;
+
+		if (!svc || ignored(cfg, svc))
+			continue;
+		json_array_foreach(list, i, c) {
+			const char *cs = json_string_value(json_object_get(
+			    json_object_get(c, "Labels"),
+			    "com.docker.compose.service"));
+
+			if (cs && strcmp(cs, svc) == 0 && (!st ||
+			    strcmp(cstr(c, "State"), "running") != 0))
+				st = cstr(c, "State");
+		}
+		if (st && (strcmp(st, "running") == 0 ||
+		    strcmp(st, "paused") == 0))
+			continue;
+		buf_printf(why, "%sservice %s %s%s", why->len ? ", " : "",
+		    svc, st ? "is " : "has no container", st ? st : "");
+	}
+	if (!why->len)
+		buf_adds(why, "unhealthy");
 }
 
 /* Run one compose command; -1 after job_fail (output kept in detail). */
@@ -394,7 +442,6 @@ down_by_api(struct job *j, const char *project)
 	struct docker_error e;
 	json_t *list = project_containers(j->d, project, &e), *c, *nets = NULL;
 	size_t i;
-	char *path, *flt, *esc;
 
 	if (!list) {
 		job_fail(j, "cannot list containers: %s", e.msg);
@@ -403,8 +450,7 @@ down_by_api(struct job *j, const char *project)
 	json_array_foreach(list, i, c) {
 		const char *id = cstr(c, "Id");
 
-		if (docker_container_remove(j->d, id, 1, 0, &e) < 0 &&
-		    e.code != DOCKER_ENOTFOUND) {
+		if (job_remove_container(j, id, &e) < 0) {
 			job_fail(j, "cannot remove a container of project "
 			    "'%s': %s", project, e.msg);
 			json_decref(list);
@@ -412,22 +458,16 @@ down_by_api(struct job *j, const char *project)
 		}
 	}
 	json_decref(list);
-	flt = xasprintf("{\"label\":[\"com.docker.compose.project=%s\"]}",
-	    project);
-	esc = curl_easy_escape(NULL, flt, 0);
-	path = xasprintf("/networks?filters=%s", esc ? esc : "");
-	if (docker_request(j->d, "GET", path, NULL, &nets, &e) == 0) {
-		json_array_foreach(nets, i, c) {
-			char *np = xasprintf("/networks/%s", cstr(c, "Id"));
+	{
+		char *l = xasprintf("com.docker.compose.project=%s", project);
+		const char *labels[] = { l, NULL };
 
-			docker_request(j->d, "DELETE", np, NULL, NULL, &e);
-			free(np);
-		}
+		if (docker_network_list(j->d, labels, &nets, &e) == 0)
+			json_array_foreach(nets, i, c)
+				docker_network_remove(j->d, cstr(c, "Id"), &e);
+		free(l);
 	}
 	json_decref(nets);
-	free(path);
-	curl_free(esc);
-	free(flt);
 	return 0;
 }
 
@@ -606,6 +646,7 @@ stack_status(struct job *j)
 	    j->name;
 	const char *state, *drift = NULL;
 	struct docker_error e;
+	struct buf why = BUF_INIT;
 	struct stk s;
 
 	memset(&s, 0, sizeof(s));
@@ -618,6 +659,8 @@ stack_status(struct job *j)
 	}
 	state = live_state(list, json_object_get(j->resource, "config"),
 	    json_array_size(json_object_get(ex, "services")));
+	not_running(list, json_object_get(j->resource, "config"),
+	    json_object_get(ex, "services"), &why);
 	json_object_set_new(st, "state", json_string(state));
 	json_object_set_new(st, "containers", json_integer(
 	    (json_int_t)json_array_size(list)));
@@ -628,6 +671,8 @@ stack_status(struct job *j)
 		drift = "removed";
 	else if (strcmp(state, "stopped") == 0)
 		drift = "stopped";
+	else if (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0)
+		drift = "stopped";	/* some of its services */
 	else if (stk_setup(j, &s, 0) == 0 && stk_hash(j, &s) == 0 &&
 	    strcmp(s.hash, cstr(ex, "config_hash")) != 0)
 		drift = "changed";
@@ -635,9 +680,14 @@ stack_status(struct job *j)
 	j->status = JOB_OK;
 	json_object_set_new(st, "drift", drift ? json_string(drift) :
 	    json_null());
-	if (drift)
+	if (drift && strcmp(drift, "changed") == 0)
 		json_object_set_new(st, "drift_detail", json_string(
-		    strcmp(drift, "changed") == 0 ? "compose files, env or "
-		    "config differ from what was applied" : state));
+		    "compose files, env or config differ from what was "
+		    "applied"));
+	else if (drift && strcmp(state, "unhealthy") == 0)
+		json_object_set_new(st, "drift_detail", json_string(why.s));
+	else if (drift)
+		json_object_set_new(st, "drift_detail", json_string(state));
+	buf_free(&why);
 	return st;
 }

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "docker.h"
-#include "exec.h"
+#include "deployment.h"
+#include "stack.h"
+#include "status.h"
 #include "jsonl.h"
 #include "state.h"
 #include "util.h"
@@ -34,10 +36,12 @@ human_row(json_t *st)
 	printf("%-10s %-24s %-12s %-9s %-9s %-12.12s %s\n", str(st, "type", "-"),
 	    str(st, "name", "-"), str(st, "state", "-"), str(st, "health", "-"),
 	    str(st, "drift", "-"), c, str(st, "image", "-"));
+	if (*str(st, "drift_detail", ""))
+		printf("%-10s drift: %s\n", "", str(st, "drift_detail", ""));
 }
 
 int
-status_main(struct exec_ctx *x, int human)
+status_run(struct exec_ctx *x, int human)
 {
 	static const char *const types[] = { "deployment", "stack" };
 	json_t *all = NULL, *bytype, *rec, *st;
@@ -48,8 +52,7 @@ status_main(struct exec_ctx *x, int human)
 
 	if (state_load_all(x->paths.state, &all) < 0)
 		return KOM_EX_IOERR;
-	if (engine_open(x, &d) < 0)
-		rc = KOM_EX_UNAVAILABLE;
+	rc = engine_open(x, &d);
 	if (human)
 		printf("%-10s %-24s %-12s %-9s %-9s %-12s %s\n", "TYPE", "NAME",
 		    "STATE", "HEALTH", "DRIFT", "CONTAINER", "IMAGE");

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +23,9 @@
 #include "render.h"
 #include "util.h"
 #include "banned.h"
+
+/* The limit on each input stream, kom-plan(1) LIMITS. */
+#define KOM_PLAN_MAX_INPUT ((size_t)128 << 20)
 
 static const char usage[] =
     "usage: kom-plan [-gHV] [-l status] [file]\n"
@@ -74,6 +76,7 @@ read_status(FILE *fp, const char *name, struct plan *p, struct errors *errs,
 	int n;
 
 	jsonl_reader_init(&r, fp, name);
+	r.limit = KOM_PLAN_MAX_INPUT;
 	while ((n = jsonl_next(&r, &rec)) > 0) {
 		if (strcmp(jsonl_kind(rec), "error") == 0) {
 			keep_error(errs, rec);
@@ -88,65 +91,6 @@ read_status(FILE *fp, const char *name, struct plan *p, struct errors *errs,
 	}
 	jsonl_reader_free(&r);
 	return n < 0 ? -1 : 0;
-}
-
-/*
- * The resource stream, whole in memory: resource records are not parsed
- * into jansson trees but skimmed (lib/jsonskim.h), and their text goes to
- * the plan; 100,000 of them plan in a fraction of a second this way.  The
- * rules and messages are lib/jsonl's: one object with a "kind" a line, an
- * end record last, lines capped at JSONL_MAX_LINE.
- */
-struct input {
-	struct buf text;
-	size_t *eol;		/* offset of each '\n' */
-	size_t nl, capl;
-	int rerr;		/* errno of a read error */
-	enum { IN_EOF, IN_IO, IN_LONG, IN_NONL } why;
-};
-
-static void
-slurp(FILE *fp, struct input *in)
-{
-	struct buf *t = &in->text;
-	struct stat sb;
-	size_t got, start, bol = 0;
-	char *q;
-
-	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    sb.st_size > 0)
-		buf_grow(t, (size_t)sb.st_size + 1);
-	for (;;) {
-		if (t->cap - t->len < 65536)
-			buf_grow(t, 1u << 20);
-		start = t->len;
-		got = fread(t->s + t->len, 1, t->cap - t->len - 1, fp);
-		t->len += got;
-		t->s[t->len] = '\0';
-		for (q = t->s + start; (q = memchr(q, '\n', (size_t)(t->s +
-		    t->len - q))); q++) {
-			KOM_GROW(in->eol, in->nl + 1, in->capl);
-			in->eol[in->nl++] = (size_t)(q - t->s);
-			if ((size_t)(q - t->s) - bol > JSONL_MAX_LINE) {
-				in->why = IN_LONG;
-				return;
-			}
-			bol = (size_t)(q - t->s) + 1;
-		}
-		if (t->len - bol > JSONL_MAX_LINE) {
-			in->nl++;	/* the long line, for the message */
-			in->why = IN_LONG;
-			return;
-		}
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		in->rerr = errno;
-		in->why = IN_IO;
-	} else if (t->len > bol) {
-		in->why = IN_NONL;
-	}
 }
 
 /* "name:line" into w, without printf (once per record). */
@@ -165,100 +109,66 @@ where_of(struct buf *w, const char *name, size_t line)
 	return w->s;
 }
 
-/* A record jsonskim rejected: say why as jansson would, the line's way. */
-static void
-bad_record(const char *name, size_t line, const char *s, size_t len,
-    const struct jsonskim *sk)
-{
-	json_error_t jerr;
-	json_t *j = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
-
-	if (!j)
-		kom_warn("%s:%zu:%d: invalid JSON: %s", name, line,
-		    jerr.column, jerr.text);
-	else if (!json_is_object(j))
-		kom_warn("%s:%zu: record is not an object with a \"kind\"",
-		    name, line);
-	else
-		kom_warn("%s:%zu:%zu: invalid JSON: %s", name, line,
-		    sk->err_off + 1, sk->err);
-	json_decref(j);
-}
-
+/*
+ * The resource stream, whole in memory (jsonl_slurp): resource records
+ * are not parsed into jansson trees but skimmed (lib/jsonskim.h), and
+ * their text goes to the plan; 100,000 of them plan in a fraction of a
+ * second this way.  lib/jsonl serves the lines and keeps its rules and
+ * messages: one object with a "kind" a line, an end record last, lines
+ * capped at JSONL_MAX_LINE, the stream at KOM_PLAN_MAX_INPUT bytes.
+ */
 static int
 read_resources(FILE *fp, const char *name, struct plan *p,
     struct errors *errs, struct buf *err)
 {
-	struct input in = { .text = BUF_INIT };
+	struct jsonl_reader r;
 	struct jsonskim sk;
 	struct buf w = BUF_INIT, kind = BUF_INIT;
 	const struct jsonskim_member *km;
-	size_t i, bol = 0, len;
 	const char *s;
-	int end = 0, rc = -1;
+	size_t len;
+	long lines;
+	int n = -1;
 
+	jsonl_reader_init(&r, fp, name);
+	r.limit = KOM_PLAN_MAX_INPUT;
 	jsonskim_init(&sk);
-	slurp(fp, &in);
-	plan_reserve(p, in.nl);
-	for (i = 0; i < in.nl && in.eol; i++, bol = in.eol[i - 1] + 1) {
-		if (in.why == IN_LONG && i == in.nl - 1)
-			break;
-		s = in.text.s + bol;
-		len = in.eol[i] - bol;
-		if (len == 0)
-			continue;
-		if (end) {
-			kom_warn("%s:%zu: data after the end record", name,
-			    i + 1);
-			goto out;
-		}
+	if ((lines = jsonl_slurp(&r)) < 0)
+		goto out;
+	/* sized for the records there can be: a resource record is at least
+	   {"kind":"resource","type":"","name":""} and its newline */
+	plan_reserve(p, (size_t)lines < r.total / 40 ? (size_t)lines :
+	    r.total / 40);
+	while ((n = jsonl_next_line(&r, &s, &len)) > 0) {
 		if (jsonskim_object(&sk, s, len) < 0) {
-			bad_record(name, i + 1, s, len, &sk);
-			goto out;
+			/* jansson's words when it refuses the line too */
+			if (jsonl_check_line(&r, s, len) == 0)
+				kom_warn("%s:%ld:%zu: invalid JSON: %s", name,
+				    r.line, sk.err_off + 1, sk.err);
+			n = -1;
+			break;
 		}
 		km = jsonskim_get(&sk, s, "kind");
 		if (!km || jsonskim_string(s + km->voff, km->vlen, &kind) < 0) {
-			kom_warn("%s:%zu: record is not an object with a "
-			    "\"kind\"", name, i + 1);
-			goto out;
+			jsonl_check_line(&r, s, len);
+			n = -1;
+			break;
 		}
 		if (strcmp(kind.s, "end") == 0) {
-			end = 1;
+			jsonl_end(&r);
 		} else if (strcmp(kind.s, "error") == 0) {
 			keep_error(errs, json_loadb(s, len, 0, NULL));
 		} else if (strcmp(kind.s, "resource") == 0) {
-			plan_add_skimmed(p, s, &sk, where_of(&w, name, i + 1),
-			    err);
+			plan_add_skimmed(p, s, &sk, where_of(&w, name,
+			    (size_t)r.line), err);
 		}
 	}
-	switch (in.why) {
-	case IN_IO:
-		errno = in.rerr;
-		kom_warne("%s: read error", name);
-		goto out;
-	case IN_LONG:
-		kom_warn("%s:%zu: record longer than %zu bytes", name, in.nl,
-		    (size_t)JSONL_MAX_LINE);
-		goto out;
-	case IN_NONL:
-		kom_warn("%s:%zu: truncated input: last line has no newline",
-		    name, in.nl + 1);
-		goto out;
-	case IN_EOF:
-		break;
-	}
-	if (!end) {
-		kom_warn("%s:%zu: truncated input: no end record", name, in.nl);
-		goto out;
-	}
-	rc = 0;
 out:
 	jsonskim_free(&sk);
 	buf_free(&w);
 	buf_free(&kind);
-	buf_free(&in.text);
-	free(in.eol);
-	return rc;
+	jsonl_reader_free(&r);
+	return n < 0 ? -1 : 0;
 }
 
 static FILE *

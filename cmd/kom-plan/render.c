@@ -34,6 +34,7 @@ static const struct {
 	{ "unpause", "#e9d8fd", "35" },
 	{ "pull", "#e9d8fd", "35" },
 	{ "sleep", "#ffffff", "2" },
+	{ "refuse", "#f8d7da", "31" },
 	{ "execution", "#ffffff", "35" },
 };
 

@@ -31,10 +31,11 @@
 #include "resource.h"
 #include "banned.h"
 
-static const char usage[] = "usage: kom-sync diff [-dHsv] [-j file] "
+static const char usage[] = "usage: kom-sync diff [-adHsv] [-j file] "
     "[-n server] [-t tag] [-y sync] [path ...]";
 
-/* kom-sync show's records from file ("-": stdin) into *out. */
+/* kom-sync show's records from file ("-": stdin) into *out; -2: the file
+ * cannot be opened, -1: bad records. */
 static int
 read_records(const char *file, json_t **out)
 {
@@ -46,7 +47,7 @@ read_records(const char *file, json_t **out)
 	fp = strcmp(file, "-") ? fopen(file, "re") : stdin;
 	if (!fp) {
 		kom_warne("%s", file);
-		return -1;
+		return -2;
 	}
 	jsonl_reader_init(&r, fp, strcmp(file, "-") ? file : "<stdin>");
 	*out = json_array();
@@ -117,12 +118,22 @@ state_wait(struct state_job *j)
 }
 
 /* The resource layer asks before reporting a reference to an undeclared
- * resource: one applied earlier (in the state dir) is fine. */
+ * resource: one applied earlier (in the state dir) is fine, and so is a
+ * sync that kom.toml declares. */
+struct known_ctx {
+	struct state_job *sj;
+	const struct config *cfg;
+};
+
 static int
 known_applied(void *ctx, const char *type, const char *name)
 {
-	struct state_set *set = state_wait(ctx);
+	struct known_ctx *k = ctx;
+	struct state_set *set;
 
+	if (!strcmp(type, "resource_sync") && config_sync(k->cfg, name))
+		return 1;
+	set = state_wait(k->sj);
 	return set && state_set_has(set, type, name);
 }
 
@@ -203,12 +214,16 @@ static struct state_set *volatile kept_applied;
 
 static int
 load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
-    const struct diff_opts *o, const struct config *cfg, const char *statedir,
+    const struct config *cfg, const struct diff_opts *o, const char *statedir,
     struct held *diags, json_t **out)
 {
+	struct known_ctx k = { sj, cfg };
 	struct resource_opts ro;
+	long read_errors = 0;
 
 	memset(&ro, 0, sizeof(ro));
+	ro.read_errors = &read_errors;
+	ro.notes = 1;
 	ro.strict = strict;
 	ro.server = o->server;
 	ro.match_tags = o->match_tags;
@@ -216,13 +231,13 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 	ro.secrets_dir = cfg->secrets_dir;
 	ro.statedir = statedir;
 	ro.known = known_applied;
-	ro.known_ctx = sj;
+	ro.known_ctx = &k;
 	ro.diag = hold_diag;
 	ro.diag_ctx = diags;
 	if (resource_load((const char *const *)paths, npaths, &ro, out)) {
 		json_decref(*out);
 		*out = NULL;
-		return -1;
+		return read_errors ? -2 : -1;
 	}
 	return 0;
 }
@@ -239,14 +254,17 @@ sync_diff_main(int argc, char **argv)
 	const char **tags = NULL;
 	size_t ntags = 0, tcap = 0, i, npaths = 0;
 	char **paths = NULL, *host = NULL;
-	int c, human = 0, strict = 0, del = 0, verbose = 0, rc;
+	int c, human = 0, strict = 0, del = 0, verbose = 0, all = 0, rc;
 	json_t *declared = NULL, *out = NULL;
 	struct state_set *applied = NULL;
 	struct state_job sj;
 	struct held diags = { NULL, 0, 0 };
 
-	while ((c = getopt(argc, argv, "dHhj:n:st:vy:")) != -1) {
+	while ((c = getopt(argc, argv, "adHhj:n:st:vy:")) != -1) {
 		switch (c) {
+		case 'a':
+			all = 1;
+			break;
 		case 'd':
 			del = 1;
 			break;
@@ -322,7 +340,9 @@ sync_diff_main(int argc, char **argv)
 	}
 	/* pull mode, as show: this host is -n, kom.toml's server or the
 	 * hostname */
-	if (server)
+	if (all)
+		o.server = NULL;
+	else if (server)
 		o.server = server;
 	else
 		o.server = host = config_server(&cfg);
@@ -359,8 +379,8 @@ sync_diff_main(int argc, char **argv)
 		rc = read_records(jfile, &declared);
 	} else {
 		state_start(&sj, p.state);
-		rc = load_declared(paths, npaths, strict, &sj, &o,
-		    &cfg, p.state, &diags, &declared);
+		rc = load_declared(paths, npaths, strict, &sj, &cfg, &o,
+		    p.state, &diags, &declared);
 		applied = state_wait(&sj);
 		held_flush(&diags, applied != NULL);
 		if (!applied) {
@@ -369,7 +389,7 @@ sync_diff_main(int argc, char **argv)
 		}
 	}
 	if (rc < 0) {
-		rc = KOM_EX_DATAERR;
+		rc = rc == -2 ? KOM_EX_IOERR : KOM_EX_DATAERR;
 		goto out;
 	}
 	if (diff_run_set(declared, applied, &o, &out, &counts) < 0) {

@@ -29,7 +29,7 @@ static const char usage[] =
     "usage: kom-sync toml [-t] [file]\n"
     "       kom-sync validate [-s] [-n server] path ...\n"
     "       kom-sync show [-as] [-n server] [-t tag] path ...\n"
-    "       kom-sync diff [-dHsv] [-j file] [-n server] [-t tag] "
+    "       kom-sync diff [-adHsv] [-j file] [-n server] [-t tag] "
     "[-y sync] [path ...]";
 
 static int
@@ -69,7 +69,7 @@ sync_resources_main(int argc, char **argv)
 	char *server = NULL, *secrets_dir = NULL, *statedir = NULL;
 	int show = !strcmp(argv[0], "show"), all = 0, ch, rc = KOM_EX_OK;
 	json_t *records = NULL;
-	long errors;
+	long errors, read_errors = 0;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt(argc, argv, show ? "ahn:st:" : "hn:s")) != -1) {
@@ -125,11 +125,13 @@ sync_resources_main(int argc, char **argv)
 	o.secrets_dir = secrets_dir;
 	/* show passes inline secret values on, sealed; validate needs not */
 	o.statedir = show ? statedir : NULL;
+	o.read_errors = &read_errors;
+	o.notes = 1;
 	errors = resource_load((const char *const *)argv, (size_t)argc, &o,
 	    &records);
 	if (errors) {
 		kom_warn("%ld error%s", errors, errors == 1 ? "" : "s");
-		rc = KOM_EX_DATAERR;
+		rc = read_errors ? KOM_EX_IOERR : KOM_EX_DATAERR;
 	} else if (show) {
 		json_t *end;
 

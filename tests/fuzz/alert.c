@@ -3,7 +3,8 @@
  * Retry-After value from a receiver (lib/http) and an alert record from
  * the spool (lib/alertroute's checks, then every lib/alertfmt body).
  *
- *	make tests/fuzz/alert && tests/fuzz/alert -max_total_time=600
+ *	make tests/fuzz/alert && tests/fuzz/alert -max_total_time=600 \
+ *	    tests/fuzz/corpus/alert
  *
  * Oracles: a Retry-After that parses is within [0, max]; a record the
  * check accepts renders in every style without a crash, a leak or

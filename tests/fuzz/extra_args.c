@@ -3,7 +3,7 @@
  * flag parser behind a deployment's command and extra_args.
  *
  *	make tests/fuzz/extra_args
- *	tests/fuzz/extra_args -max_total_time=300 -timeout=5
+ *	sh tests/fuzz/run 300 tests/fuzz/extra_args
  *
  * The input is split at NUL bytes into extra_args entries; the first
  * entry is also split as a command.  Everything must either succeed or
@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "container.h"
+#include "runflags.h"
 #include "shellwords.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	body = json_object();
 	err[0] = '\0';
-	if (container_extra_args(body, args, n, err, sizeof(err)) < 0 &&
+	if (runflags_apply(body, args, n, err, sizeof(err)) < 0 &&
 	    err[0] == '\0')
 		abort();
 	json_decref(body);

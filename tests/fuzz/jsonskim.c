@@ -3,12 +3,10 @@
  * jansson (the reference):
  *
  *	make tests/fuzz/jsonskim
- *	mkdir /tmp/corpus && (cd /tmp/corpus &&
- *	    cat "$OLDPWD"/tests/fixtures/plan/*.jsonl | split -l 1)
- *	tests/fuzz/jsonskim -max_total_time=600 -timeout=5 /tmp/corpus
+ *	sh tests/fuzz/run 600 tests/fuzz/jsonskim
  *
- * Seed it with the lines of the plan fixtures; never commit corpus files.
- * Whatever json_loadb(...,
+ * The seeds in tests/fuzz/corpus/jsonskim came from the lines of the plan
+ * fixtures, grown and merged by libFuzzer.  Whatever json_loadb(...,
  * JSON_REJECT_DUPLICATES) accepts as an object the skimmer must accept,
  * with the same top-level keys in the same order, and vice versa, except
  * that a NUL byte is always an error for the skimmer (jansson's reader

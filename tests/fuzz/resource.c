@@ -6,9 +6,8 @@
  *	make fuzz
  *	sh tests/fuzz/run 300 tests/fuzz/resource
  *
- * Seed it by copying the .toml files under tests/fixtures/sync into
- * tests/fuzz/seeds/resource first (tests/fuzz/seeds/ is not committed:
- * .gitignore keeps tests/fuzz/ to sources); never commit the corpus.
+ * The seeds in tests/fuzz/corpus/resource came from the .toml files under
+ * tests/fixtures/sync and share/examples, grown and merged by libFuzzer.
  * Every document must give
  * records or diagnostics without crashing, leaking or tripping the
  * sanitizers, and every record must be an object with a type and a name

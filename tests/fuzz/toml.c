@@ -2,11 +2,10 @@
  * fuzz/toml: libFuzzer target for the TOML parser.
  *
  *	make fuzz
- *	mkdir /tmp/corpus && cp ../shared/toml-test/tests/valid/...*.toml /tmp/corpus
- *	tests/fuzz/toml -max_total_time=600 -timeout=5 -rss_limit_mb=2048 /tmp/corpus
+ *	sh tests/fuzz/run 600 tests/fuzz/toml
  *
- * Seed the corpus with the toml-test valid cases (see the list file
- * ../shared/toml-test/tests/files-toml-1.0.0); never commit corpus files.
+ * The seeds in tests/fuzz/corpus/toml came from the toml-test valid
+ * cases (../shared/toml-test/tests/valid), grown and merged by libFuzzer.
  * Every document must either parse or fail with a positioned message, and
  * the tree must be walkable and freed without leaks.
  */

@@ -150,17 +150,18 @@ main(void)
 	ok(load("sever = \"x\"\n[[resource_sync]]\nname = \"a\"\ndelte = "
 	    "true\n", 0, &cfg, &err) == 0, "unknown keys are warnings");
 	m = msg(err);
-	is_str(m, "D/kom.toml:1:1: unknown key 'sever' in kom.toml (did you "
-	    "mean 'server'?)\nD/kom.toml:4:1: unknown key 'delte' in "
-	    "[[resource_sync]] (did you mean 'delete'?)\n",
-	    "unknown key messages");
+	is_str(m, "D/kom.toml:1:1: warning: unknown key 'sever' in kom.toml "
+	    "(did you mean 'server'?)\nD/kom.toml:4:1: warning: unknown key "
+	    "'delte' in [[resource_sync]] (did you mean 'delete'?)\n",
+	    "unknown key messages: warnings, so marked");
 	free(m);
 	free(err);
 	config_free(&cfg);
 	ok(load("zzz = 1\n", 1, &cfg, &err) == -1, "strict: unknown is fatal");
 	m = msg(err);
 	is_str(m, "D/kom.toml:1:1: unknown key 'zzz' in kom.toml\n",
-	    "no suggestion when nothing is close");
+	    "strict: an error, no 'warning:'; no suggestion when nothing is "
+	    "close");
 	free(m);
 	free(err);
 	config_free(&cfg);

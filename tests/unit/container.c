@@ -6,6 +6,8 @@
 #include <jansson.h>
 
 #include "container.h"
+#include "container_drift.h"
+#include "runflags.h"
 #include "util.h"
 #include "tap.h"
 #include "banned.h"
@@ -533,55 +535,6 @@ test_extra_args(void)
 }
 
 static void
-test_units(void)
-{
-	static const struct {
-		const char *in;
-		long long want;
-	} sizes[] = {
-		{ "0", 0 }, { "512", 512 }, { "512b", 512 }, { "1k", 1024 },
-		{ "1K", 1024 }, { "512m", 536870912 }, { "512mb", 536870912 },
-		{ "1g", 1073741824 }, { "1GiB", 1073741824 },
-		{ "1.5g", 1610612736 }, { "2t", 2199023255552LL },
-	};
-	static const char *const badsizes[] = {
-		"", "m", "-1m", "1x", "1mm", "1gb2", "1e3", "99999999999p",
-	};
-	static const struct {
-		const char *in;
-		long long want;
-	} durs[] = {
-		{ "0", 0 }, { "30s", 30000000000LL }, { "1m30s", 90000000000LL },
-		{ "500ms", 500000000 }, { "2h", 7200000000000LL },
-		{ "1.5s", 1500000000 }, { "10us", 10000 }, { "7ns", 7 },
-		{ "1h2m3s", 3723000000000LL },
-	};
-	static const char *const baddurs[] = {
-		"", "30", "s", "-1s", "1x", "1s2", "1e3s", "1 s",
-	};
-	int64_t v;
-
-	for (size_t i = 0; i < KOM_NELEM(sizes); i++) {
-		v = -7;
-		ok(container_parse_size(sizes[i].in, &v) == 0 &&
-		    v == sizes[i].want, "size %s = %lld (got %lld)",
-		    sizes[i].in, sizes[i].want, (long long)v);
-	}
-	for (size_t i = 0; i < KOM_NELEM(badsizes); i++)
-		ok(container_parse_size(badsizes[i], &v) == -1,
-		    "size '%s' is refused", badsizes[i]);
-	for (size_t i = 0; i < KOM_NELEM(durs); i++) {
-		v = -7;
-		ok(container_parse_duration(durs[i].in, &v) == 0 &&
-		    v == durs[i].want, "duration %s = %lld (got %lld)",
-		    durs[i].in, durs[i].want, (long long)v);
-	}
-	for (size_t i = 0; i < KOM_NELEM(baddurs); i++)
-		ok(container_parse_duration(baddurs[i], &v) == -1,
-		    "duration '%s' is refused", baddurs[i]);
-}
-
-static void
 test_drift(void)
 {
 	char err[512], why[512];
@@ -695,7 +648,6 @@ main(void)
 	test_full();
 	test_fields();
 	test_extra_args();
-	test_units();
 	test_drift();
 	return done_testing();
 }

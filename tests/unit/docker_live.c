@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "container.h"
+#include "container_drift.h"
 #include "docker.h"
 #include "file.h"
 #include "proc.h"
@@ -461,6 +462,14 @@ test_pull(struct docker *d, const char *image, const char *reg)
 	    "push %s and forget it locally", ref);
 	ok(docker_image_inspect(d, ref, &ins, &err) == -1 &&
 	    err.code == DOCKER_ENOTFOUND, "not present locally");
+	ins = NULL;
+	ok(docker_image_probe(d, ref, &ins, &err) == 0 &&
+	    json_is_object(json_object_get(ins, "Descriptor")),
+	    "the registry knows it without a pull (%s)", err.msg);
+	json_decref(ins);
+	snprintf(bad, sizeof(bad), "%s/%spull:nope", reg, prefix);
+	ok(docker_image_probe(d, bad, NULL, &err) == -1, "a missing tag: "
+	    "the probe fails (%s)", err.msg);
 	ok(docker_image_pull(d, ref, &err) == 0, "pull from the local "
 	    "registry (%s)", err.msg);
 	ok(docker_image_inspect(d, ref, &ins, &err) == 0, "now present");
@@ -625,6 +634,27 @@ test_networks(struct docker *d)
 	ok(docker_request(d, "DELETE", path, NULL, NULL, &err) == 0,
 	    "docker_request DELETE");
 	free(path);
+	{
+		/* a label value with quotes and a backslash is a filter value,
+		 * not JSON syntax */
+		char *l = xasprintf("kom.test=%s\"x\\y", prefix);
+		const char *labels[] = { l, NULL };
+		json_t *ns = NULL, *nn = NULL;
+
+		ok(docker_network_create(d, name, "bridge", &err) == 0,
+		    "create it again");
+		ok(docker_network_list(d, labels, &ns, &err) == 0 &&
+		    json_array_size(ns) == 0, "network list by a label with "
+		    "quotes (%s)", err.msg);
+		json_decref(ns);
+		ok(docker_network_inspect(d, name, &nn, &err) == 0 &&
+		    docker_network_remove(d, jstr(nn, "Id", NULL), &err) == 0,
+		    "docker_network_remove (%s)", err.msg);
+		json_decref(nn);
+		ok(docker_network_remove(d, name, &err) == -1 &&
+		    err.code == DOCKER_ENOTFOUND, "gone");
+		free(l);
+	}
 	ok(docker_request(d, "GET", "/info", NULL, &info, &err) == 0 &&
 	    json_is_object(info), "docker_request GET /info");
 	json_decref(info);
@@ -673,6 +703,16 @@ main(int argc, char **argv)
 	reg = buf_release(&out);
 
 	test_version();
+	setenv("KOM_ENGINE_TIMEOUT", "0", 1);
+	ok(docker_open(&err) == NULL && err.code == DOCKER_ECONFIG &&
+	    strstr(err.msg, "KOM_ENGINE_TIMEOUT") != NULL,
+	    "a bad KOM_ENGINE_TIMEOUT: %s", err.msg);
+	setenv("KOM_ENGINE_TIMEOUT", "7", 1);
+	d = docker_open(&err);
+	ok(d != NULL && docker_request_timeout(d) == 7 &&
+	    docker_timeouts(d) == 0, "KOM_ENGINE_TIMEOUT=7");
+	docker_close(d);
+	unsetenv("KOM_ENGINE_TIMEOUT");
 	d = docker_open(&err);
 	if (d == NULL)
 		bail(err.msg);

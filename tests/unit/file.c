@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +14,90 @@
 #include "proc.h"
 #include "util.h"
 #include "tap.h"
+
+/* The names in dir, sorted, space separated. */
+static char *
+names(const char *dir)
+{
+	struct dirent **d;
+	struct buf b = BUF_INIT;
+	int n = scandir(dir, &d, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		if (d[i]->d_name[0] != '.')
+			buf_printf(&b, "%s%s", b.len ? " " : "", d[i]->d_name);
+		free(d[i]);
+	}
+	if (n >= 0)
+		free(d);
+	return buf_release(&b);
+}
+
+/*
+ * A full disk: on a 64 KiB tmpfs mounted here (the test runs as root, as
+ * CI does), an atomic write that does not fit fails with ENOSPC and
+ * leaves the old file whole and no temporary file behind.
+ */
+static void
+test_enospc(void)
+{
+	char dir[] = "/tmp/kom-file-enospc.XXXXXX", chunk[4096], *path,
+	    *fill, *ls;
+	struct buf b = BUF_INIT, big = BUF_INIT;
+	int fd, full = 0;
+	ssize_t n;
+
+	if (!mkdtemp(dir))
+		return;
+	if (!ok(mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+	    "size=64k,mode=0700") == 0, "mount a 64 KiB tmpfs (needs root)")) {
+		diag("mount: %s", strerror(errno));
+		rmdir(dir);
+		return;
+	}
+	path = xasprintf("%s/state.json", dir);
+	fill = xasprintf("%s/fill", dir);
+	is_int(file_write_atomic(path, "{\"old\":1}\n", 10, 0644), 0,
+	    "write the old file");
+	memset(chunk, 'x', sizeof(chunk));
+	fd = open(fill, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	while (fd >= 0 && (n = write(fd, chunk, sizeof(chunk))) > 0)
+		;
+	full = fd >= 0 && errno == ENOSPC;
+	if (fd >= 0)
+		close(fd);
+	ok(full, "fill the file system");
+	for (int i = 0; i < 64; i++)
+		buf_add(&big, chunk, sizeof(chunk));
+	errno = 0;
+	ok(file_write_atomic(path, big.s, big.len, 0644) == -1 &&
+	    errno == ENOSPC, "an atomic write that does not fit: ENOSPC");
+	if (errno != ENOSPC)
+		diag("errno %d: %s", errno, strerror(errno));
+	errno = 0;
+	ok(file_write_atomic(path, "{\"new\":2}\n", 10, 0644) == -1 &&
+	    errno == ENOSPC, "a small one on a full disk: ENOSPC");
+	is_int(file_read(path, &b, 1 << 20), 0, "the old file is readable");
+	is_str(b.s, "{\"old\":1}\n", "and whole");
+	ls = names(dir);
+	is_str(ls, "fill state.json", "no temporary file left");
+	free(ls);
+	errno = 0;
+	ok(file_append_sync(path, big.s, big.len, 0644) == -1 &&
+	    errno == ENOSPC, "an append that does not fit: ENOSPC");
+	unlink(fill);
+	is_int(file_write_atomic(path, "{\"new\":2}\n", 10, 0644), 0,
+	    "room again: the write succeeds");
+	buf_reset(&b);
+	file_read(path, &b, 1 << 20);
+	is_str(b.s, "{\"new\":2}\n", "the new content");
+	ok(umount2(dir, MNT_DETACH) == 0, "unmount");
+	rmdir(dir);
+	free(path);
+	free(fill);
+	buf_free(&b);
+	buf_free(&big);
+}
 
 int
 main(void)
@@ -83,10 +170,38 @@ main(void)
 	free(q);
 	free(p);
 	buf_free(&b);
+
+	/* the sorted listing spool and state share */
+	{
+		char **v;
+		size_t n;
+
+		p = xasprintf("%s/list", dir);
+		file_mkdir_p(p, 0755);
+		q = xasprintf("%s/b", p);
+		file_write_atomic(q, "", 0, 0644);
+		free(q);
+		q = xasprintf("%s/.a", p);
+		file_write_atomic(q, "", 0, 0644);
+		free(q);
+		q = xasprintf("%s/a", p);
+		file_mkdir_p(q, 0755);
+		free(q);
+		ok(file_list_dir(p, &v, &n) == 0 && n == 3 &&
+		    !strcmp(v[0], ".a") && !strcmp(v[1], "a") &&
+		    !strcmp(v[2], "b"), "list_dir: sorted, without . and ..");
+		file_list_free(v, n);
+		q = xasprintf("%s/none", p);
+		ok(file_list_dir(q, &v, &n) < 0 && errno == ENOENT && !v &&
+		    n == 0, "list_dir of a missing dir: ENOENT");
+		free(q);
+		free(p);
+	}
 	{
 		char *argv[] = { "rm", "-rf", dir, NULL };
 		int status;
 		proc_run(argv, NULL, &status);
 	}
+	test_enospc();
 	return done_testing();
 }

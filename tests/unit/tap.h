@@ -3,6 +3,7 @@
  *
  *	ok(cond, "name %d", i);  is_int(got, want, "name");
  *	is_str(got, want, "name");  diag("...");  return done_testing();
+ *	ok(survives(fn, arg), "fn(arg) does not crash");
  *
  * The plan is printed at the end, so tests need not count themselves.
  * done_testing() returns the exit status: 0 when every test passed.
@@ -14,6 +15,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed;
 
@@ -58,6 +61,29 @@ diag(const char *fmt, ...)
 		diag("got '%s', want '%s'", gs_ ? gs_ : "(null)", \
 		    ws_ ? ws_ : "(null)"); \
 } while (0)
+
+/*
+ * Run fn(arg) in a child process: 1 when it returned, 0 when it crashed,
+ * aborted or exited, so that "does not crash" is a test that can fail
+ * and the rest still run.
+ */
+__attribute__((unused)) static int
+survives(void (*fn)(void *), void *arg)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return 0;
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
 
 __attribute__((unused)) static int
 done_testing(void)

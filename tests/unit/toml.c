@@ -318,6 +318,34 @@ test_depth(void)
 	}
 }
 
+static void
+free_null(void *unused)
+{
+	toml_free(NULL);
+}
+
+/* A value inside a document belongs to it: freeing one frees nothing. */
+static void
+test_free_inner(void)
+{
+	static const char doc[] = "a = \"x\"\n[t]\nb = [1, 2]\n";
+	struct toml_error err;
+	struct toml_value *root = toml_parse(doc, sizeof(doc) - 1, &err);
+	const struct toml_value *t, *a;
+
+	if (!ok(root != NULL, "parse for toml_free of an inner value"))
+		return;
+	t = toml_get(root, "t");
+	toml_free((struct toml_value *)toml_get(t, "b"));
+	toml_free((struct toml_value *)t);
+	a = toml_get(root, "a");
+	ok(a && a->type == TOML_STRING && strcmp(a->u.str.s, "x") == 0 &&
+	    toml_get(toml_get(root, "t"), "b") != NULL &&
+	    toml_get(toml_get(root, "t"), "b")->u.array.n == 2,
+	    "toml_free of inner values leaves the document whole");
+	toml_free(root);
+}
+
 int
 main(void)
 {
@@ -333,7 +361,7 @@ main(void)
 	ok(root && root->type == TOML_TABLE && root->u.table.n == 0,
 	    "empty document is an empty table");
 	toml_free(root);
-	toml_free(NULL);
-	ok(1, "toml_free(NULL) is fine");
+	ok(survives(free_null, NULL), "toml_free(NULL) is fine");
+	test_free_inner();
 	return done_testing();
 }

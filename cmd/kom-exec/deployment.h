@@ -1,0 +1,17 @@
+/*
+ * deployment.h: the deployment kind (deployment.c).
+ */
+#ifndef KOM_EXEC_DEPLOYMENT_H
+#define KOM_EXEC_DEPLOYMENT_H
+
+#include "job.h"
+
+/* deploy (ensure 0) or ensure a deployment: health-gated replacement. */
+void deploy_deployment(struct job *j, int ensure);
+void destroy_deployment(struct job *j);
+/* start, stop, restart, pause, unpause, pull */
+void lifecycle_deployment(struct job *j);
+/* The status record of an applied deployment (j->resource, j->d). */
+json_t *deployment_status(struct job *j);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * support: the table of what kom does not act on yet; see support.h.
+ */
+#include <string.h>
+
+#include "support.h"
+#include "util.h"
+#include "banned.h"
+
+enum when {
+	ALWAYS,		/* the resource itself */
+	IS_TRUE,	/* field is true */
+	NONEMPTY,	/* field is a non-empty string */
+	TRUE_WITH_GIT,	/* field is true and the resource has a repo */
+	GIT_FILES,	/* field is a non-empty string, files_on_host false */
+	BUILD_IMAGE	/* field (the image) is of type 'Build' */
+};
+
+/* One row per feature; delete the row when kom does it. */
+static const struct unsupported {
+	const char *type;	/* record type */
+	const char *field;	/* config field, NULL for ALWAYS */
+	enum when when;
+	const char *what;	/* for messages */
+	int refuse;		/* kom-plan refuses a deploy */
+} table[] = {
+	{ "repo", NULL, ALWAYS, "[[repo]] (no clone or pull)", 0 },
+	{ "build", NULL, ALWAYS, "[[build]] (no build)", 0 },
+	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
+	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
+	{ "resource_sync", "repo", NONEMPTY, "a git-backed sync (repo)", 0 },
+	{ "resource_sync", "linked_repo", NONEMPTY,
+	    "a git-backed sync (linked_repo)", 0 },
+	{ "resource_sync", "webhook_enabled", TRUE_WITH_GIT,
+	    "webhook_enabled", 0 },
+	{ "stack", "repo", GIT_FILES, "a stack from a git repo (repo)", 1 },
+	{ "stack", "linked_repo", GIT_FILES,
+	    "a stack from a git repo (linked_repo)", 1 },
+	{ "stack", "webhook_enabled", TRUE_WITH_GIT, "webhook_enabled", 0 },
+	{ "stack", "poll_for_updates", IS_TRUE, "poll_for_updates", 0 },
+	{ "stack", "auto_update", IS_TRUE, "auto_update", 0 },
+	{ "deployment", "image", BUILD_IMAGE,
+	    "a 'Build' image (image.params.build)", 1 },
+	{ "deployment", "poll_for_updates", IS_TRUE, "poll_for_updates", 0 },
+	{ "deployment", "auto_update", IS_TRUE, "auto_update", 0 },
+	{ "procedure", "schedule", NONEMPTY, "schedule", 0 },
+	{ "action", "schedule", NONEMPTY, "schedule", 0 },
+};
+
+static int
+nonempty(const json_t *cfg, const char *field)
+{
+	const char *s = json_string_value(json_object_get(cfg, field));
+
+	return s && *s;
+}
+
+static int
+matches(const struct unsupported *u, const json_t *cfg)
+{
+	const json_t *v = u->field ? json_object_get(cfg, u->field) : NULL;
+	const char *t;
+
+	switch (u->when) {
+	case ALWAYS:
+		return 1;
+	case IS_TRUE:
+		return json_is_true(v);
+	case NONEMPTY:
+		return nonempty(cfg, u->field);
+	case TRUE_WITH_GIT:
+		return json_is_true(v) && (nonempty(cfg, "repo") ||
+		    nonempty(cfg, "linked_repo"));
+	case GIT_FILES:
+		return nonempty(cfg, u->field) &&
+		    !json_is_true(json_object_get(cfg, "files_on_host"));
+	case BUILD_IMAGE:
+		t = json_string_value(json_object_get(v, "type"));
+		return t && !strcmp(t, "Build");
+	}
+	return 0;
+}
+
+int
+support_check(const json_t *record, struct buf *what, int *refuse,
+    struct buf *blocker)
+{
+	const char *type = json_string_value(json_object_get(record, "type"));
+	const json_t *cfg = json_object_get(record, "config");
+	size_t i;
+	int n = 0;
+
+	if (refuse)
+		*refuse = 0;
+	if (!type)
+		return 0;
+	for (i = 0; i < KOM_NELEM(table); i++) {
+		if (strcmp(table[i].type, type) || !matches(&table[i], cfg))
+			continue;
+		if (n++)
+			buf_adds(what, ", ");
+		buf_adds(what, table[i].what);
+		if (table[i].refuse && refuse && !*refuse) {
+			*refuse = 1;
+			if (blocker)
+				buf_adds(blocker, table[i].what);
+		}
+	}
+	return n;
+}
