@@ -39,6 +39,7 @@ struct vars {
 	char *statedir;		/* where the host key is */
 	unsigned char key[SECRETS_KEY_LEN];
 	int key_state;		/* 0 not read yet, 1 read, -1 none */
+	int key_errno;		/* why there is none */
 	struct kv *used;	/* secrets read from files (a cache) */
 	size_t nused, capused;
 	struct interp_masks masks;	/* secrets substituted so far */
@@ -72,8 +73,7 @@ vars_load(const char *statedir, const char *secrets_dir)
 		val = json_object_get(cfg, "value");
 		if (!name)
 			continue;
-		if (json_is_true(json_object_get(cfg, "is_secret")) ||
-		    json_is_true(json_object_get(rec, "secret"))) {
+		if (secrets_record_is_secret(rec)) {
 			json_object_set_new(v->secret_names, name,
 			    json_true());
 			if (json_is_string(json_object_get(rec,
@@ -122,15 +122,15 @@ secret_unseal(struct vars *v, const char *name)
 	if (!v->key_state) {
 		v->key_state = secrets_key(v->statedir, 0, v->key, &path) ?
 		    -1 : 1;
-		if (v->key_state < 0) {
-			buf_reset(&v->err);
-			buf_printf(&v->err, "secret '%s': %s: %s", name, path,
-			    strerror(errno));
-		}
+		v->key_errno = errno;
 		free(path);
 	}
-	if (v->key_state < 0)
+	if (v->key_state < 0) {
+		buf_reset(&v->err);
+		buf_printf(&v->err, "secret '%s': %s/secret.key: %s", name,
+		    v->statedir, strerror(v->key_errno));
 		return NULL;
+	}
 	if (!(val = secrets_unseal(v->key, name, sealed))) {
 		buf_reset(&v->err);
 		buf_printf(&v->err, "secret '%s': the value recorded from "
@@ -255,28 +255,19 @@ vars_mask(struct vars *v, const char *s)
 	return buf_release(&b);
 }
 
+static int
+mask_fn(void *ctx, const char *in, char **out, struct buf *err)
+{
+	*out = vars_mask(ctx, in);
+	return 0;
+}
+
 void
 vars_mask_json(struct vars *v, json_t *val)
 {
-	size_t i;
-	const char *k;
-	json_t *x;
-	void *tmp;
-
 	if (!v || !v->masks.n || !val)
 		return;
-	if (json_is_string(val)) {
-		char *m = vars_mask(v, json_string_value(val));
-
-		json_string_set(val, m);
-		free(m);
-	} else if (json_is_array(val)) {
-		json_array_foreach(val, i, x)
-			vars_mask_json(v, x);
-	} else if (json_is_object(val)) {
-		json_object_foreach_safe(val, tmp, k, x)
-			vars_mask_json(v, x);
-	}
+	interp_json_strings(val, mask_fn, v, NULL);
 }
 
 char *

@@ -1,32 +1,22 @@
 /*
- * vars: [[NAME]] at the time a value is used (komodo-behaviour.md 3):
- * non-secret variables from the state dir, secrets from lib/secrets (files,
- * then the value a sync file gave, sealed), and the masking of every secret
- * value substituted.  See lib/vars.c for the order.
- *
- * kom-exec carries the same code as cmd/kom-exec/vars.c; it can drop that
- * file and include this header instead.
- *
- * A struct vars is owned by its caller (vars_free).  Strings returned are
- * fresh; arguments are borrowed.
+ * vars: [[VAR]] interpolation at the time a value is used, with the state
+ * dir's variables and secret files, and the masking of the secrets it
+ * used (vars.c).  kom-exec's (apply time) and kom-alert's (endpoint URLs
+ * and credentials at send time): it knows nothing of either.
  */
-#ifndef KOM_VARS_H
-#define KOM_VARS_H
+#ifndef KOM_EXEC_VARS_H
+#define KOM_EXEC_VARS_H
 
 #include <jansson.h>
 
 #include "buf.h"
 
 struct vars;
-/* The variables of statedir and the secrets search path (secrets_dir is
- * kom.toml's, NULL when unset).  A state dir that cannot be read leaves
- * every name undefined after a message. */
 struct vars *vars_load(const char *statedir, const char *secrets_dir);
 void vars_free(struct vars *v);
 /*
- * Expand [[NAME]] in in into a fresh *out (secret: wipe it when done).
- * Returns 0, or -1 with err set ("undefined variable 'X'"); a name that
- * resolves nowhere is an error, unlike Komodo.
+ * Expand [[NAME]] in one string: a fresh *out.  Returns 0, or -1 with
+ * err set ("undefined variable 'X'").
  */
 int vars_expand_str(struct vars *v, const char *in, char **out,
     struct buf *err);
