@@ -28,7 +28,6 @@ static const struct unsupported {
 	{ "build", NULL, ALWAYS, "[[build]] (no build)", 0 },
 	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
-	{ "alerter", NULL, ALWAYS, "[[alerter]] (no alert is sent)", 0 },
 	{ "resource_sync", "repo", NONEMPTY, "a git-backed sync (repo)", 0 },
 	{ "resource_sync", "linked_repo", NONEMPTY,
 	    "a git-backed sync (linked_repo)", 0 },
