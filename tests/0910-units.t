@@ -48,16 +48,20 @@ ok 'no @BINDIR@ left' sh -c "! grep -l @BINDIR@ '$R'/usr/lib/systemd/system/*"
 
 # Templates are verified as an instance; all units in one directory so
 # that a timer or socket finds its service.
+# The templates themselves are on the unit path too, for the socket that
+# spawns one (Accept=yes).
 V=$T/verify
-mkdir -p "$V"
+mkdir -p "$V" "$T/verify-tmpl"
 for u in $units; do
 	case $u in
-	*@.*) cp "$R/usr/lib/systemd/system/$u" "$V/${u%%@*}@verify.${u##*.}" ;;
+	*@.*) cp "$R/usr/lib/systemd/system/$u" "$V/${u%%@*}@verify.${u##*.}"
+	      cp "$R/usr/lib/systemd/system/$u" "$T/verify-tmpl/$u" ;;
 	*) cp "$R/usr/lib/systemd/system/$u" "$V/$u" ;;
 	esac
 done
 for f in "$V"/*; do
 	MANPATH=$R/usr/share/man SYSTEMD_LOG_COLOR=0 \
+	    SYSTEMD_UNIT_PATH=$T/verify-tmpl: \
 	    systemd-analyze verify "$f" >"$T/verify.out" 2>&1
 	rc=$?
 	is "$rc $(cat "$T/verify.out")" '0 ' "systemd-analyze verify $(basename "$f")"
