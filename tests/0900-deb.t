@@ -73,11 +73,14 @@ ok 'kom-common creates the kom user, then its directories' sh -c "
     grep -qx 'systemd-sysusers systemd-tmpfiles '"
 
 # No maintainer script starts or enables a unit; a try-restart (only
-# what runs) is allowed.
+# what runs) is allowed, and so is debhelper's re-enable on upgrade of a
+# unit the admin had enabled (inside its "if ... was-enabled" block).
 for d in "$T"/deb/*.deb; do
 	mkdir -p "$T/ctl" && rm -rf "$T/ctl/"*
 	dpkg-deb -e "$d" "$T/ctl"
 	is "$(cat "$T"/ctl/*inst "$T"/ctl/*rm 2>/dev/null |
+	    awk '/was-enabled/ { g = 1; next } g && /^[ \t]*fi/ { g = 0; next }
+	        !g' |
 	    grep -E '(systemctl|deb-systemd-invoke)[^#]*\b(start|restart|enable)\b|deb-systemd-helper[^#]*\benable\b' |
 	    grep -v 'try-restart\|--no-enable\|was-enabled\|debian-installed\|update-state\|unmask\|mask')" \
 	    '' "$(basename "$d"): no script starts or enables a unit"
