@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "job.h"
 #include "run.h"
 #include "status.h"
@@ -28,6 +29,7 @@
 static const char usage[] =
     "usage: kom-exec [-bhnV] [-j jobs] [file]\n"
     "       kom-exec status [-H]\n"
+    "       kom-exec check\n"
     "       kom-exec deploy|destroy|start|stop|restart|pause|unpause"
     " [-s signal] [-t seconds] name\n";
 
@@ -169,6 +171,24 @@ status_main(int argc, char **argv)
 	return kom_close_stdout(rc);
 }
 
+/* kom-exec check */
+static int
+check_main(int argc, char **argv)
+{
+	struct exec_ctx x;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "h")) != -1)
+		return show_usage(c == 'h');
+	if (optind != argc)
+		return show_usage(0);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	rc = check_run(&x);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -179,6 +199,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return check_main(argc - 1, argv + 1);
 	if (argc > 1 && is_lifecycle(argv[1]))
 		return lifecycle_main(argc - 1, argv + 1);
 	while ((c = getopt(argc, argv, "bhj:nV")) != -1) {
