@@ -81,7 +81,8 @@ jstr(const json_t *o, const char *k)
 /*
  * The state a look at container in (an inspect, or NULL) shows, with
  * prev the last look at it: "running" only when it runs, is not
- * unhealthy and did not restart since.  Fills now with what the next
+ * unhealthy and did not restart since (RestartCount grew, or StartedAt
+ * moved while the last look saw it run).  Fills now with what the next
  * look compares.
  */
 static const char *
@@ -104,8 +105,11 @@ look(const json_t *in, const json_t *prev, json_t *now)
 		return *status ? status : "unknown";
 	if (!strcmp(health, "unhealthy"))
 		return "unhealthy";
+	/* the restart policy counts; a start by hand counts when the
+	 * last look saw it run (a restart in between), not after a stop */
 	if (same && (restarts > json_integer_value(json_object_get(prev,
-	    "restarts")) || strcmp(started, jstr(prev, "started"))))
+	    "restarts")) || (!strcmp(jstr(prev, "state"), "running") &&
+	    strcmp(started, jstr(prev, "started")))))
 		return "restarting";
 	return "running";
 }
