@@ -132,6 +132,14 @@ int job_remove_container(struct job *j, const char *id,
 int exec_ctx_init(struct exec_ctx *x);
 void exec_ctx_free(struct exec_ctx *x);
 
+/*
+ * After a deploy or ensure of a deployment or stack: a failure queues a
+ * DeploymentDeployFailed / StackDeployFailed alert (masked, with the log
+ * lines the step kept; not when a rollback raised DeploymentRollback),
+ * the next success its resolve.  Marker: STATE/deploy_failed/TYPE/NAME.
+ */
+void job_alert_deploy(struct job *j);
+
 /* job.c: a job's configs */
 /*
  * A copy of config with [[VAR]] expanded in the listed fields (unless
