@@ -1,7 +1,7 @@
 #!/bin/sh
 # kom-exec check: a deployment stopped by hand, unhealthy, in a restart
 # loop, a stack service stopped: one alert each, no repeat, resolved when
-# fixed; the engine unreachable: ServerUnreachable and exit 75.
+# fixed (or destroyed); the engine unreachable: ServerUnreachable, exit 75.
 . "$(dirname "$0")/lib.sh"
 . "$KOM_TOP/tests/fixtures/exec/lib.sh"
 
@@ -170,5 +170,13 @@ is "$(jq -c 'select(.data.type=="ServerUnreachable") | [.level, .resolved]' "$T/
     '["OK",true]' 'ServerUnreachable resolved'
 is "$(sel 32 'select(.target.id != "'"$PFX-loop"'")')" '' \
     'the containers kept their view across the outage'
+
+# 6. destroyed while its alert is open: resolved
+{ step 1 1 destroy "$LOOP"; plan_end; } >"$T/plan-d"
+ok 'destroy the looping deployment' kexec "$T/plan-d"
+check 40
+is "$(sel 40 '[.level, .resolved, .target.id, .data.data.to]')" \
+    "[\"OK\",true,\"$PFX-loop\",\"not_deployed\"]" \
+    'a destroyed deployment with an open alert: resolved'
 
 done_testing

@@ -157,6 +157,10 @@ judge(struct check *c, const char *key, const char *state, json_t *now,
 	}
 	json_object_set_new(now, "open", open ? json_string(open) :
 	    json_null());
+	json_object_set_new(now, "target", json_string(ttype));
+	json_object_set_new(now, "name", json_string(name));
+	if (service)
+		json_object_set_new(now, "service", json_string(service));
 	json_object_set_new(json_object_get(c->view, "containers"), key, now);
 }
 
@@ -269,6 +273,36 @@ check_stack(struct check *c, struct docker *d, const char *name,
 	json_decref(list);
 	free(l);
 	return r;
+}
+
+/*
+ * An open alert of a container the state no longer has (destroyed, or a
+ * service gone from its stack): resolved, so that it does not stay open.
+ */
+static void
+vanished(struct check *c)
+{
+	json_t *pc = json_object_get(c->prev, "containers"), *v, *d, *a;
+	const char *key, *open, *ttype, *name, *svc;
+
+	json_object_foreach(pc, key, v) {
+		open = json_string_value(json_object_get(v, "open"));
+		ttype = jstr(v, "target");
+		name = jstr(v, "name");
+		svc = json_string_value(json_object_get(v, "service"));
+		if (!open || !*name || json_object_get(json_object_get(c->view,
+		    "containers"), key))
+			continue;
+		d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", name, "name",
+		    name, "server_name", c->sname, "from", open, "to",
+		    !strcmp(ttype, "Stack") ? "down" : "not_deployed");
+		if (svc)
+			json_object_set_new(d, "service", json_string(svc));
+		a = alert_new("OK", ttype, name, !strcmp(ttype, "Stack") ?
+		    "StackStateChange" : "ContainerStateChange", d);
+		alert_set_resolved(a);
+		emit(c, a);
+	}
 }
 
 /* ---- the host ---- */
@@ -534,6 +568,8 @@ check_run(struct exec_ctx *x)
 			    check_stack(&c, d, name, res)) < 0)
 				rc = KOM_EX_TEMPFAIL;
 	}
+	if (d && apply >= 0 && rc == KOM_EX_OK)
+		vanished(&c);
 	if (d && apply < 0) {
 		/* an apply runs: keep the last view of the containers */
 		json_object_set(c.view, "containers", json_object_get(c.prev,
