@@ -5,6 +5,10 @@
  * its default), so comparing them field by field makes a sync fully
  * declarative per resource: a line removed from a file shows as a change
  * back to the default, as in Komodo (komodo-behaviour.md 0, 2.3).
+ *
+ * This file is the diff itself; diff_json.c writes the records as JSON
+ * lines, diff_human.c renders the plan for a person (diff_int.h: what
+ * they share).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 
 #include "buf.h"
 #include "diff.h"
+#include "diff_int.h"
 #include "interp.h"
 #include "jsonl.h"
 #include "schema.h"
@@ -38,12 +43,6 @@ int
 diff_type_rank(const char *type)
 {
 	return schema_type_rank(type);
-}
-
-static const char *
-sget(const json_t *o, const char *key)
-{
-	return jsonl_str(o, key, "");
 }
 
 static int
@@ -439,8 +438,8 @@ included(const json_t *rec, const struct diff_opts *o, int applied)
 
 /* The [[NAME]] references in the strings of v, each name once, as keys
  * of names (syntax errors were the resource layer's to report). */
-static void
-collect_refs(const json_t *v, json_t *names)
+void
+diff_collect_refs(const json_t *v, json_t *names)
 {
 	struct interp_ref *refs = NULL;
 	struct interp_error err;
@@ -462,10 +461,10 @@ collect_refs(const json_t *v, json_t *names)
 		free(refs);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
-			collect_refs(x, names);
+			diff_collect_refs(x, names);
 	} else if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, k, x)
-			collect_refs(x, names);
+			diff_collect_refs(x, names);
 	}
 }
 
@@ -490,7 +489,7 @@ warn_left_out_vars(const json_t *declared, const json_t *index,
 		    !included(rec, o, 0))
 			continue;
 		json_object_clear(names);
-		collect_refs(json_object_get(rec, "config"), names);
+		diff_collect_refs(json_object_get(rec, "config"), names);
 		json_object_foreach(names, name, x) {
 			if (!idx_get(index, "variable", name))
 				continue;
@@ -708,520 +707,4 @@ diff_run(const json_t *declared, const json_t *applied,
 
 	state_set_free(set);
 	return rc;
-}
-
-/*
- * JSON text as jansson writes it with JSON_COMPACT (its order of keys, no
- * spaces, UTF-8 kept, only '"', '\\' and control characters escaped, as
- * \b \f \n \r \t or \u00XX), straight into one buffer: json_dumpb()
- * calls back per token and walks strings a code point at a time, which
- * made writing the records as slow as computing them.  Reals, and strings
- * that are not valid UTF-8 (json_dumpb() refuses those), go through
- * jansson.  Returns -1 when jansson cannot encode a value.
- */
-static int
-utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0, len;
-
-	while (i < n) {
-		if (!(len = kom_utf8_len(s + i, n - i)))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
-/* Room for n more bytes, then appends that cannot fail. */
-static inline void
-room(struct buf *b, size_t n)
-{
-	if (b->cap - b->len <= n)
-		buf_grow(b, n);
-}
-
-static inline void
-put(struct buf *b, const void *p, size_t n)
-{
-	room(b, n);
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static inline void
-putc1(struct buf *b, char c)
-{
-	room(b, 1);
-	b->s[b->len++] = c;
-	b->s[b->len] = '\0';
-}
-
-static int
-put_string(struct buf *b, const char *str, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *s = (const unsigned char *)str, *run;
-	size_t i;
-	int hi = 0;
-
-	for (i = 0; i < n; i++)
-		hi |= s[i] & 0x80;
-	if (hi && !utf8_ok(s, n))
-		return -1;
-	room(b, n + 2);
-	putc1(b, '"');
-	run = s;
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(b, run, (size_t)(s + i - run));
-		run = s + i + 1;
-		switch (c) {
-		case '"': put(b, "\\\"", 2); break;
-		case '\\': put(b, "\\\\", 2); break;
-		case '\b': put(b, "\\b", 2); break;
-		case '\f': put(b, "\\f", 2); break;
-		case '\n': put(b, "\\n", 2); break;
-		case '\r': put(b, "\\r", 2); break;
-		case '\t': put(b, "\\t", 2); break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4],
-			    hex[c & 15] };
-
-			put(b, u, 6);
-		}
-		}
-	}
-	put(b, run, (size_t)(s + n - run));
-	putc1(b, '"');
-	return 0;
-}
-
-static int
-put_json(struct buf *b, const json_t *v)
-{
-	const char *k;
-	json_t *x;
-	size_t i, klen, need;
-	char num[32];
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		putc1(b, '{');
-		i = 0;
-		json_object_keylen_foreach((json_t *)v, k, klen, x) {
-			if (i++)
-				putc1(b, ',');
-			if (put_string(b, k, klen) < 0)
-				return -1;
-			putc1(b, ':');
-			if (put_json(b, x) < 0)
-				return -1;
-		}
-		putc1(b, '}');
-		return 0;
-	case JSON_ARRAY:
-		putc1(b, '[');
-		json_array_foreach(v, i, x) {
-			if (i)
-				putc1(b, ',');
-			if (put_json(b, x) < 0)
-				return -1;
-		}
-		putc1(b, ']');
-		return 0;
-	case JSON_STRING:
-		return put_string(b, json_string_value(v), json_string_length(v));
-	case JSON_INTEGER:
-		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return 0;
-	case JSON_TRUE:
-		put(b, "true", 4);
-		return 0;
-	case JSON_FALSE:
-		put(b, "false", 5);
-		return 0;
-	case JSON_NULL:
-		put(b, "null", 4);
-		return 0;
-	default:	/* a real: jansson's own formatting */
-		need = json_dumpb(v, num, sizeof(num), JSON_COMPACT |
-		    JSON_ENCODE_ANY);
-		if (!need || need > sizeof(num))
-			return -1;
-		put(b, num, need);
-		return 0;
-	}
-}
-
-void
-diff_format_records(const json_t *records, size_t from, size_t to,
-    struct buf *out)
-{
-	size_t i, mark;
-	json_t *r;
-
-	for (i = from; i < to && i < json_array_size(records); i++) {
-		r = json_array_get(records, i);
-		mark = out->len;
-		if (put_json(out, r) < 0) {
-			/* what jansson makes of it, or the error it gives */
-			char *s = json_dumps(r, JSON_COMPACT);
-
-			if (!s)
-				kom_die(KOM_EX_SOFTWARE, "cannot encode a record");
-			buf_truncate(out, mark);
-			buf_adds(out, s);
-			free(s);
-		}
-		putc1(out, '\n');
-	}
-}
-
-void
-diff_write_records(FILE *fp, const json_t *records)
-{
-	struct buf b = BUF_INIT;
-	size_t i, n = json_array_size(records);
-
-	for (i = 0; i < n; i += 1024) {
-		diff_format_records(records, i, i + 1024, &b);
-		if (fwrite(b.s, 1, b.len, fp) != b.len)
-			break;
-		buf_reset(&b);
-	}
-	buf_free(&b);
-}
-
-json_t *
-diff_end_record(const struct diff_counts *c)
-{
-	return json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I}}", "kind", "end",
-	    "program", "kom-sync", "counts",
-	    "create", (json_int_t)c->create, "update", (json_int_t)c->update,
-	    "delete", (json_int_t)c->delete, "keep", (json_int_t)c->keep,
-	    "total", (json_int_t)c->total);
-}
-
-/* ---- the human plan ---- */
-
-static int
-is_kv_entry(const json_t *e)
-{
-	return json_is_object(e) && ((json_object_get(e, "key") &&
-	    json_object_get(e, "value")) || (json_object_get(e, "local") &&
-	    json_object_get(e, "container")) || (json_object_get(e, "signal") &&
-	    json_object_get(e, "label")));
-}
-
-static int
-is_kv_list(const json_t *v)
-{
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(v) || !json_array_size(v))
-		return 0;
-	json_array_foreach(v, i, e)
-		if (!is_kv_entry(e))
-			return 0;
-	return 1;
-}
-
-static void
-add_kv_entry(struct buf *b, const json_t *e)
-{
-	if (json_object_get(e, "key"))
-		buf_printf(b, "%s=%s", sget(e, "key"), sget(e, "value"));
-	else if (json_object_get(e, "local"))
-		buf_printf(b, "%s:%s", sget(e, "local"), sget(e, "container"));
-	else
-		buf_printf(b, "%s: %s", sget(e, "signal"), sget(e, "label"));
-}
-
-/* A kv list as one string; skip: entries also in other are left out. */
-static void
-kv_string(struct buf *b, const json_t *v, const json_t *other, int *elided)
-{
-	size_t i, j, shown = 0;
-	json_t *e, *f;
-	int in_other;
-
-	json_array_foreach(v, i, e) {
-		in_other = 0;
-		if (other)
-			json_array_foreach(other, j, f)
-				if (json_equal(e, f))
-					in_other = 1;
-		if (in_other) {
-			*elided = 1;
-			continue;
-		}
-		if (shown++)
-			buf_adds(b, ", ");
-		add_kv_entry(b, e);
-	}
-}
-
-static char *
-quote(const char *s)
-{
-	json_t *j = json_string(s);
-	char *q;
-
-	if (!j)		/* not UTF-8: show it as bytes were lost */
-		return xstrdup("\"<binary>\"");
-	q = json_dumps(j, JSON_ENCODE_ANY);
-	json_decref(j);
-	return q ? q : xstrdup("\"\"");
-}
-
-static char *
-plain(const json_t *v)
-{
-	char *s;
-
-	if (!v || json_is_null(v))
-		return xstrdup("(none)");
-	if (json_is_string(v))
-		return quote(json_string_value(v));
-	if (is_kv_list(v)) {
-		struct buf b = BUF_INIT;
-		int el = 0;
-		char *q;
-
-		kv_string(&b, v, NULL, &el);
-		q = quote(b.s);
-		buf_free(&b);
-		return q;
-	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	return s ? s : xstrdup("?");
-}
-
-/* Elide the middle of s to about max columns. */
-static char *
-elide(char *s, size_t max)
-{
-	size_t len = strlen(s), keep;
-	char *r;
-
-	if (len <= max || max < 12)
-		return s;
-	keep = (max - 3) / 2;
-	r = xasprintf("%.*s...%s", (int)keep, s, s + len - keep);
-	free(s);
-	return r;
-}
-
-char *
-diff_render_value(const json_t *v, size_t max)
-{
-	return elide(plain(v), max);
-}
-
-/* Both sides of a change, cut around where they differ when long. */
-static void
-render_change(struct buf *out, const json_t *from, const json_t *to,
-    size_t max)
-{
-	char *a = plain(from), *b = plain(to);
-	size_t la, lb, p = 0, s = 0;
-
-	if ((strlen(a) > max || strlen(b) > max) && is_kv_list(from) &&
-	    is_kv_list(to)) {
-		struct buf x = BUF_INIT, y = BUF_INIT;
-		int ea = 0, eb = 0;
-
-		kv_string(&x, from, to, &ea);
-		kv_string(&y, to, from, &eb);
-		if (ea)
-			buf_adds(&x, x.len ? ", ..." : "...");
-		if (eb)
-			buf_adds(&y, y.len ? ", ..." : "...");
-		free(a);
-		free(b);
-		a = quote(x.s);
-		b = quote(y.s);
-		buf_free(&x);
-		buf_free(&y);
-	}
-	la = strlen(a);
-	lb = strlen(b);
-	if (la > max || lb > max) {
-		while (p < la && p < lb && a[p] == b[p])
-			p++;
-		while (s < la - p && s < lb - p &&
-		    a[la - 1 - s] == b[lb - 1 - s])
-			s++;
-		if (p > 16 || s > 16) {
-			size_t pk = p > 16 ? p - 8 : 0;	/* drop a[0..pk) */
-			size_t sk = s > 16 ? s - 8 : 0;	/* drop the last sk */
-			char *na = xasprintf("%s%.*s%s", pk ? "..." : "",
-			    (int)(la - pk - sk), a + pk, sk ? "..." : "");
-			char *nb = xasprintf("%s%.*s%s", pk ? "..." : "",
-			    (int)(lb - pk - sk), b + pk, sk ? "..." : "");
-
-			free(a);
-			free(b);
-			a = na;
-			b = nb;
-		}
-	}
-	a = elide(a, max);
-	b = elide(b, max);
-	buf_printf(out, "%s -> %s", a, b);
-	free(a);
-	free(b);
-}
-
-#define C_GREEN "\033[32m"
-#define C_YELLOW "\033[33m"
-#define C_RED "\033[31m"
-#define C_BOLD "\033[1m"
-#define C_RESET "\033[0m"
-
-/* "[[A]], [[B]]" from the keys of names. */
-static void
-add_names(struct buf *b, const json_t *names)
-{
-	const char *k;
-	json_t *v;
-	int first = 1;
-
-	json_object_foreach((json_t *)names, k, v) {
-		buf_printf(b, "%s[[%s]]", first ? "" : ", ", k);
-		first = 0;
-	}
-}
-
-/*
- * An unchanged deployment or stack is still redeployed by kom-exec when a
- * value it interpolates changes: kom-exec compares the interpolated
- * container spec (the config hash), which this diff never sees.  Say so:
- * for variables this diff updates, name the resources; for values it does
- * not compare (secret files, variables left out of the sync), say which.
- */
-static void
-explain_unchanged(struct buf *b, const json_t *records)
-{
-	json_t *vars = json_object(), *changed = json_object(),
-	    *unseen = json_object(), *names = json_object(), *x;
-	const json_t *r;
-	const char *k, *first = NULL, *ftype = NULL;
-	size_t i, nchanged = 0, nunseen = 0;
-
-	json_array_foreach(records, i, r)
-		if (!strcmp(sget(r, "type"), "variable"))
-			json_object_set_new(vars, sget(r, "name"),
-			    json_string(sget(r, "op")));
-	json_array_foreach(records, i, r) {
-		int uses_changed = 0, uses_unseen = 0;
-
-		if (strcmp(sget(r, "op"), "keep") ||
-		    (strcmp(sget(r, "type"), "deployment") &&
-		    strcmp(sget(r, "type"), "stack")))
-			continue;
-		json_object_clear(names);
-		collect_refs(json_object_get(r, "config"), names);
-		json_object_foreach(names, k, x) {
-			const char *op = json_string_value(json_object_get(vars,
-			    k));
-
-			if (!op) {
-				json_object_set_new(unseen, k, json_true());
-				uses_unseen = 1;
-			} else if (strcmp(op, "keep")) {
-				json_object_set_new(changed, k, json_true());
-				uses_changed = 1;
-			}
-		}
-		if (uses_changed && !nchanged++) {
-			first = sget(r, "name");
-			ftype = sget(r, "type");
-		}
-		nunseen += uses_unseen;
-	}
-	if (nchanged) {
-		buf_printf(b, "Note: %s '%s'", ftype, first);
-		if (nchanged > 1)
-			buf_printf(b, " and %zu more", nchanged - 1);
-		buf_printf(b, " %s unchanged here but use%s ", nchanged > 1 ?
-		    "are" : "is", nchanged > 1 ? "" : "s");
-		add_names(b, changed);
-		buf_printf(b, ", which this diff changes: kom-exec redeploys "
-		    "%s.\n", nchanged > 1 ? "them" : "it");
-	}
-	if (nunseen) {
-		buf_printf(b, "Note: %zu unchanged %s ", nunseen, nunseen == 1 ?
-		    "deployment or stack uses" : "deployments and stacks use");
-		add_names(b, unseen);
-		buf_printf(b, ", whose values this diff does not compare (secret "
-		    "files, variables left out of the sync): a value changed "
-		    "there redeploys %s at apply time (kom-exec says "
-		    "drifted).\n", nunseen == 1 ? "it" : "them");
-	}
-	json_decref(vars);
-	json_decref(changed);
-	json_decref(unseen);
-	json_decref(names);
-}
-
-void
-diff_render_human(FILE *fp, const json_t *records,
-    const struct diff_counts *c, int color, int verbose)
-{
-	const json_t *r, *ch, *dc;
-	const char *op, *type, *last = NULL, *mark, *col, *src;
-	size_t i, j;
-	struct buf b = BUF_INIT;
-
-	json_array_foreach(records, i, r) {
-		op = sget(r, "op");
-		type = sget(r, "type");
-		if (!strcmp(op, "keep") && !verbose)
-			continue;
-		if (last && strcmp(last, type))
-			buf_addc(&b, '\n');
-		last = type;
-		if (!strcmp(op, "create"))
-			mark = "+", col = C_GREEN;
-		else if (!strcmp(op, "update"))
-			mark = "~", col = C_YELLOW;
-		else if (!strcmp(op, "delete"))
-			mark = "-", col = C_RED;
-		else
-			mark = " ", col = "";
-		src = sget(r, "source");
-		buf_printf(&b, "%s%s %s %s '%s'%s", color ? col : "", mark, op,
-		    type, sget(r, "name"), color && *col ? C_RESET : "");
-		if (*src)
-			buf_printf(&b, " (%s)", src);
-		dc = json_object_get(r, "deploy_changes");
-		if (json_array_size(dc)) {
-			buf_adds(&b, " [deploy: ");
-			for (j = 0; j < json_array_size(dc); j++)
-				buf_printf(&b, "%s%s", j ? ", " : "",
-				    json_string_value(json_array_get(dc, j)));
-			buf_addc(&b, ']');
-		}
-		buf_addc(&b, '\n');
-		json_array_foreach(json_object_get(r, "changes"), j, ch) {
-			buf_printf(&b, "    %s: ", sget(ch, "path"));
-			render_change(&b, json_object_get(ch, "from"),
-			    json_object_get(ch, "to"), 60);
-			buf_addc(&b, '\n');
-		}
-	}
-	if (b.len)
-		buf_addc(&b, '\n');
-	buf_printf(&b, "%sPlan: %ld to create, %ld to update, %ld to delete, "
-	    "%ld unchanged.%s\n", color ? C_BOLD : "", c->create, c->update,
-	    c->delete, c->keep, color ? C_RESET : "");
-	explain_unchanged(&b, records);
-	fwrite(b.s, 1, b.len, fp);
-	buf_free(&b);
 }

@@ -1,3 +1,9 @@
+/*
+ * plan: kom-plan's engine (plan.h).  This file: the records, the deploy
+ * decisions (Komodo's rules), `after` and the stages, writing the steps;
+ * plan_proc.c: procedures and batch patterns (plan_int.h: what they
+ * share).
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -6,109 +12,18 @@
 #include <string.h>
 
 #include "jsonskim.h"
-#include "pattern.h"
 #include "plan.h"
+#include "plan_int.h"
 #include "schema.h"
-#include "state.h"
 #include "support.h"
 #include "util.h"
 #include "banned.h"
 
-enum { OP_KEEP, OP_CREATE, OP_UPDATE, OP_DELETE };
-enum { CT_OTHER, CT_DEPLOYMENT, CT_STACK };
-/* What a deployment or stack does, weakest first. */
-enum { DEC_NONE, DEC_HOLD, DEC_WAIT, DEC_ENSURE, DEC_DEPLOY };
-enum { SK_RECORD, SK_DESTROY, SK_DEPLOY, SK_REFUSE };
-
-#define NO_ID (-1L)
-#define ARENA_BLOCK (1u << 20)
-#define OUT_CHUNK (1u << 20)
-
-/*
- * A resource.  Its strings live in the plan's arena; its record is kept
- * as the JSON text a step carries ("resource"), parsed with jansson only
- * when something in its config is needed (procedures, builds).
- */
-struct node {
-	const char *type, *name, *src, *after_src;
-	const char *res;	/* record minus kind/op/changes/deploy_changes */
-	size_t reslen;
-	size_t aoff, alen;	/* the "after" value inside res; alen 0: none */
-	const char *changes;	/* the "changes" text of an update, or NULL */
-	size_t chlen;
-	const char *dchanges;	/* an update's deploy_changes, ", "-joined */
-	json_t *rec;		/* res parsed, on demand (node_rec) */
-	int tix, op, ctype, deploy, from_state;
-	size_t eoff, ecnt;	/* parents (resolved `after`) in p->par */
-	size_t coff, ccnt;	/* children in p->chl */
-	int dec;
-	const char *reason;	/* of the deploy/ensure/destroy step */
-	const char *refusal;	/* why kom cannot deploy it (support.h), or
-				 * NULL: its step is a "refuse" */
-	const char *rec_reason;	/* of the record/remove step, when one */
-	int level;
-	long dep_id, rec_id;
-	long mark;
-};
-
-struct status {
-	json_t *rec;
-	const char *type, *name;
-};
-
-/* Open addressing, linear probing, keyed by (type, name). */
-struct hslot {
-	uint64_t h;
-	size_t v;		/* index + 1; 0 = empty */
-};
-
-struct hmap {
-	struct hslot *s;
-	size_t cap, n;
-};
-
 struct sstep {
-	int stage, tix, sub, kind;
+	int stage, type_rank, sub, kind;
 	uint64_t pfx;		/* the name's first 8 bytes, big-endian */
 	const char *name;
 	size_t node;
-};
-
-/* A step, written out by plan_write (and as jansson by plan_steps). */
-struct step {
-	long id;
-	int stage;
-	const char *action, *type, *name, *reason;	/* arena or static */
-	size_t noff, nneeds;	/* its needs in p->needs */
-	long node;		/* the resource it carries, or -1 */
-	json_t *execution;	/* procedure steps; owned */
-};
-
-struct ablock {
-	struct ablock *next;
-};
-
-struct plan {
-	struct node *nodes;
-	size_t n, cap;
-	struct hmap idx;
-	struct status *sts;
-	size_t nst, capst;
-	struct hmap stidx;
-	int live;
-	size_t *par, *chl;
-	struct step *steps;
-	size_t nsteps, capsteps;
-	long *needs;
-	size_t nneeds, capneeds;
-	json_t **jsteps;	/* plan_steps' records, built on demand */
-	int stages;
-	int state_loaded[16];
-	struct ablock *blocks;	/* the arena: strings of nodes and steps */
-	char *ap;
-	size_t aleft;
-	struct jsonskim sk;	/* scratch for plan_add_resource */
-	struct buf b1, b2, b3;	/* scratch */
 };
 
 int
@@ -211,12 +126,8 @@ hmap_put(const struct plan *p, struct hmap *m, hmap_eq eq,
 
 /* ---- records ---- */
 
-static void
-errf(struct buf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-errf(struct buf *err, const char *fmt, ...)
+void
+plan_errf(struct buf *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -253,8 +164,8 @@ arena_alloc(struct plan *p, size_t n)
 	return r;
 }
 
-static const char *
-arena_str(struct plan *p, const char *s, size_t n)
+const char *
+plan_arena_str(struct plan *p, const char *s, size_t n)
 {
 	char *r = arena_alloc(p, st_add(n, 1));
 
@@ -302,8 +213,8 @@ buf_addl(struct buf *b, long v)
 	buf_add(b, q, (size_t)(e - q));
 }
 
-static const char *
-jstr(const json_t *o, const char *key)
+const char *
+plan_jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
@@ -314,9 +225,9 @@ plan_new(void)
 	struct plan *p = xcalloc(1, sizeof(struct plan));
 
 	jsonskim_init(&p->sk);
-	buf_init(&p->b1);
-	buf_init(&p->b2);
-	buf_init(&p->b3);
+	buf_init(&p->kept_text);
+	buf_init(&p->key_or_reason);
+	buf_init(&p->decoded);
 	return p;
 }
 
@@ -351,9 +262,9 @@ plan_free(struct plan *p)
 	free(p->needs);
 	free(p->jsteps);
 	jsonskim_free(&p->sk);
-	buf_free(&p->b1);
-	buf_free(&p->b2);
-	buf_free(&p->b3);
+	buf_free(&p->kept_text);
+	buf_free(&p->key_or_reason);
+	buf_free(&p->decoded);
 	free(p);
 }
 
@@ -373,18 +284,18 @@ plan_reserve(struct plan *p, size_t n)
 }
 
 static int
-ctype_of(const char *type)
+runs_of(const char *type)
 {
 	if (strcmp(type, "deployment") == 0)
-		return CT_DEPLOYMENT;
+		return RUNS_DEPLOYMENT;
 	if (strcmp(type, "stack") == 0)
-		return CT_STACK;
-	return CT_OTHER;
+		return RUNS_STACK;
+	return RUNS_NOTHING;
 }
 
 /* "deployment 'web' (web.toml:3)": where the resource is declared. */
-static const char *
-node_src(const struct node *n)
+const char *
+plan_node_src(const struct node *n)
 {
 	return n->src ? n->src : "?";
 }
@@ -392,12 +303,12 @@ node_src(const struct node *n)
 static const char *
 node_after_src(const struct node *n)
 {
-	return n->after_src ? n->after_src : node_src(n);
+	return n->after_src ? n->after_src : plan_node_src(n);
 }
 
 /* The record of a node as jansson, parsed on first use; owned by the node. */
-static json_t *
-node_rec(const struct plan *p, size_t i)
+json_t *
+plan_node_rec(const struct plan *p, size_t i)
 {
 	struct node *n = &p->nodes[i];
 
@@ -443,16 +354,16 @@ skim_str(struct plan *p, const char *v, size_t len)
 	if (v[0] != '"')
 		return NULL;
 	if (!memchr(v, '\\', len))
-		return arena_str(p, v + 1, len - 2);
-	jsonskim_string(v, len, &p->b3);
-	return arena_str(p, p->b3.s, p->b3.len);
+		return plan_arena_str(p, v + 1, len - 2);
+	jsonskim_string(v, len, &p->decoded);
+	return plan_arena_str(p, p->decoded.s, p->decoded.len);
 }
 
 /* The deploy_changes strings of an update, ", "-joined, or NULL. */
 static const char *
 join_strings(struct plan *p, const char *a, size_t alen)
 {
-	struct buf *b = &p->b3, one = BUF_INIT;
+	struct buf *b = &p->decoded, one = BUF_INIT;
 	size_t pos = 0, eo, el;
 
 	buf_reset(b);
@@ -464,14 +375,14 @@ join_strings(struct plan *p, const char *a, size_t alen)
 		buf_add(b, one.s, one.len);
 	}
 	buf_free(&one);
-	return b->len ? arena_str(p, b->s, b->len) : NULL;
+	return b->len ? plan_arena_str(p, b->s, b->len) : NULL;
 }
 
 static int
 add_text(struct plan *p, const char *t, const struct jsonskim *sk,
     const char *where, int from_state, struct buf *err)
 {
-	struct buf *b = &p->b1;
+	struct buf *b = &p->kept_text;
 	struct node *n;
 	const char *type = NULL, *name = NULL, *op = NULL, *src = NULL;
 	const char *asrc = NULL, *dc = NULL, *ch = NULL, *k;
@@ -489,9 +400,9 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 			k = t + m->koff;
 			klen = m->klen;
 		} else {
-			jsonskim_string(t + m->koff - 1, m->klen + 2, &p->b2);
-			k = p->b2.s;
-			klen = p->b2.len;
+			jsonskim_string(t + m->koff - 1, m->klen + 2, &p->key_or_reason);
+			k = p->key_or_reason.s;
+			klen = p->key_or_reason.len;
 		}
 		switch ((which = member_of(k, klen))) {
 		case M_KIND:
@@ -530,8 +441,8 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 		} else {
 			if (m->kplain)	/* else decoded above */
 				jsonskim_string(t + m->koff - 1, m->klen + 2,
-				    &p->b2);
-			jsonskim_quote(b, p->b2.s, p->b2.len);
+				    &p->key_or_reason);
+			jsonskim_quote(b, p->key_or_reason.s, p->key_or_reason.len);
 		}
 		buf_addc(b, ':');
 		if (which == M_AFTER)
@@ -558,7 +469,7 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 	buf_addc(b, '}');
 
 	if (!type || !name || !*type || !*name) {
-		errf(err, "%s: resource record without a \"type\" and "
+		plan_errf(err, "%s: resource record without a \"type\" and "
 		    "\"name\"", where);
 		return -1;
 	}
@@ -571,7 +482,7 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 	else if (strcmp(op, "delete") == 0)
 		o = OP_DELETE;
 	else {
-		errf(err, "%s: %s '%s' has an unknown op '%s'", where, type,
+		plan_errf(err, "%s: %s '%s' has an unknown op '%s'", where, type,
 		    name, op);
 		return -1;
 	}
@@ -580,30 +491,30 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 	memset(n, 0, sizeof(*n));
 	n->type = type;
 	n->name = name;
-	n->src = src ? src : arena_str(p, where, strlen(where));
+	n->src = src ? src : plan_arena_str(p, where, strlen(where));
 	n->after_src = asrc;
-	n->res = arena_str(p, b->s, b->len);
+	n->res = plan_arena_str(p, b->s, b->len);
 	n->reslen = b->len;
 	n->aoff = aoff;
 	n->alen = alen;
 	if (o == OP_UPDATE && ch) {
-		n->changes = arena_str(p, ch, chlen);
+		n->changes = plan_arena_str(p, ch, chlen);
 		n->chlen = chlen;
 	}
 	if (o == OP_UPDATE && dc)
 		n->dchanges = join_strings(p, dc, dclen);
-	n->tix = plan_type_order(type);
+	n->type_rank = plan_type_order(type);
 	n->op = o;
-	n->ctype = ctype_of(type);
+	n->runs = runs_of(type);
 	n->deploy = deploy;
 	n->from_state = from_state;
 	n->dep_id = n->rec_id = NO_ID;
 	dup = hmap_put(p, &p->idx, node_eq, type, name, p->n);
 	if (dup >= 0) {
 		if (!from_state)
-			errf(err, "%s: duplicate %s '%s' (first at %s)",
-			    node_src(n), type, name,
-			    node_src(&p->nodes[dup]));
+			plan_errf(err, "%s: duplicate %s '%s' (first at %s)",
+			    plan_node_src(n), type, name,
+			    plan_node_src(&p->nodes[dup]));
 		return from_state ? 0 : -1;
 	}
 	p->n++;
@@ -618,15 +529,15 @@ plan_add_skimmed(struct plan *p, const char *text, const struct jsonskim *sk,
 }
 
 /* A jansson record: through its compact text, like a skimmed one. */
-static int
-add_json(struct plan *p, const json_t *rec, const char *where, int from_state,
-    struct buf *err)
+int
+plan_add_json(struct plan *p, const json_t *rec, const char *where,
+    int from_state, struct buf *err)
 {
 	char *s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int rc;
 
 	if (!s || jsonskim_object(&p->sk, s, strlen(s)) < 0) {
-		errf(err, "%s: resource record is not an object of valid "
+		plan_errf(err, "%s: resource record is not an object of valid "
 		    "strings", where);
 		free(s);
 		return -1;
@@ -640,19 +551,19 @@ int
 plan_add_resource(struct plan *p, json_t *rec, const char *where,
     struct buf *err)
 {
-	return add_json(p, rec, where, 0, err);
+	return plan_add_json(p, rec, where, 0, err);
 }
 
 int
 plan_add_status(struct plan *p, json_t *st, const char *where,
     struct buf *err)
 {
-	const char *type = jstr(st, "type"), *name = jstr(st, "name");
+	const char *type = plan_jstr(st, "type"), *name = plan_jstr(st, "name");
 	long dup;
 
 	p->live = 1;
-	if (!type || !name || !jstr(st, "state")) {
-		errf(err, "%s: status record without a \"type\", \"name\" "
+	if (!type || !name || !plan_jstr(st, "state")) {
+		plan_errf(err, "%s: status record without a \"type\", \"name\" "
 		    "and \"state\"", where);
 		return -1;
 	}
@@ -676,8 +587,8 @@ plan_set_live(struct plan *p)
 	p->live = 1;
 }
 
-static long
-find(const struct plan *p, const char *type, const char *name)
+long
+plan_find(const struct plan *p, const char *type, const char *name)
 {
 	return hmap_get(p, &p->idx, node_eq, type, name);
 }
@@ -698,30 +609,30 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 {
 	struct node *n = &p->nodes[i];
 	const char *after = n->res + n->aoff, *an;
-	struct buf *nb = &p->b3;
+	struct buf *nb = &p->decoded;
 	int deleted = n->op == OP_DELETE, rc = 0;
 	long d, s;
 	size_t pos = 0, eo, el;
 
-	n->eoff = *npar;
-	n->ecnt = 0;
+	n->parents_at = *npar;
+	n->nparents = 0;
 	if (!n->alen || (n->alen == 4 && memcmp(after, "null", 4) == 0))
 		return 0;
 	if (after[0] != '[') {
-		errf(err, "%s: 'after' of %s '%s' is not a list of names",
+		plan_errf(err, "%s: 'after' of %s '%s' is not a list of names",
 		    node_after_src(n), n->type, n->name);
 		return -1;
 	}
 	while (jsonskim_next(after, n->alen, &pos, &eo, &el)) {
 		if (jsonskim_string(after + eo, el, nb) < 0) {
-			errf(err, "%s: 'after' of %s '%s' is not a list of "
+			plan_errf(err, "%s: 'after' of %s '%s' is not a list of "
 			    "names", node_after_src(n), n->type, n->name);
 			rc = -1;
 			continue;
 		}
 		an = nb->s;
-		d = find(p, "deployment", an);
-		s = find(p, "stack", an);
+		d = plan_find(p, "deployment", an);
+		s = plan_find(p, "stack", an);
 		if (d >= 0 && (p->nodes[d].op == OP_DELETE) != deleted)
 			d = -1;
 		if (s >= 0 && (p->nodes[s].op == OP_DELETE) != deleted)
@@ -729,26 +640,26 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 		if (deleted && (d < 0) == (s < 0))
 			continue;	/* still there, gone, or ambiguous */
 		if (d >= 0 && s >= 0) {
-			errf(err, "%s: 'after' of %s '%s' names '%s', which "
+			plan_errf(err, "%s: 'after' of %s '%s' names '%s', which "
 			    "is both deployment '%s' (%s) and stack '%s' (%s)",
 			    node_after_src(n), n->type, n->name, an, an,
-			    node_src(&p->nodes[d]), an,
-			    node_src(&p->nodes[s]));
+			    plan_node_src(&p->nodes[d]), an,
+			    plan_node_src(&p->nodes[s]));
 			rc = -1;
 			continue;
 		}
 		if (d < 0 && s < 0 && lenient)
 			continue;	/* the caller's to report */
 		if (d < 0 && s < 0) {
-			d = find(p, "deployment", an);
-			s = find(p, "stack", an);
+			d = plan_find(p, "deployment", an);
+			s = plan_find(p, "stack", an);
 			if (d >= 0 || s >= 0)
-				errf(err, "%s: 'after' of %s '%s' names %s "
+				plan_errf(err, "%s: 'after' of %s '%s' names %s "
 				    "'%s', which is being deleted",
 				    node_after_src(n), n->type, n->name,
 				    d >= 0 ? "deployment" : "stack", an);
 			else
-				errf(err, "%s: 'after' of %s '%s' names "
+				plan_errf(err, "%s: 'after' of %s '%s' names "
 				    "unknown '%s' (no deployment or stack of "
 				    "that name)", node_after_src(n), n->type,
 				    n->name, an);
@@ -757,7 +668,7 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 		}
 		KOM_GROW(p->par, *npar + 1, *cappar);
 		p->par[(*npar)++] = (size_t)(d >= 0 ? d : s);
-		n->ecnt++;
+		n->nparents++;
 	}
 	return rc;
 }
@@ -765,7 +676,7 @@ resolve_after(struct plan *p, size_t i, size_t *npar, size_t *cappar,
 static const char *
 type_title(const struct node *n)
 {
-	return n->ctype == CT_STACK ? "Stack" : "Deployment";
+	return n->runs == RUNS_STACK ? "Stack" : "Deployment";
 }
 
 /*
@@ -785,10 +696,10 @@ report_cycle(struct plan *p, size_t start, long comp, size_t *path,
 
 		seen[v] = (long)len;
 		path[len++] = v;
-		for (k = 0; k < n->ecnt; k++)
-			if (p->nodes[p->par[n->eoff + k]].mark == comp)
+		for (k = 0; k < n->nparents; k++)
+			if (p->nodes[p->par[n->parents_at + k]].mark == comp)
 				break;
-		v = p->par[n->eoff + k];	/* one exists: comp is a cycle */
+		v = p->par[n->parents_at + k];	/* one exists: comp is a cycle */
 	}
 	first = (size_t)seen[v];
 	L = len - first;
@@ -796,7 +707,7 @@ report_cycle(struct plan *p, size_t start, long comp, size_t *path,
 	for (i = first; i < len; i++) {
 		struct node *x = &p->nodes[path[i]], *c = &p->nodes[path[best]];
 
-		if (x->tix < c->tix || (x->tix == c->tix &&
+		if (x->type_rank < c->type_rank || (x->type_rank == c->type_rank &&
 		    strcmp(x->name, c->name) < 0))
 			best = i;
 	}
@@ -809,7 +720,7 @@ report_cycle(struct plan *p, size_t start, long comp, size_t *path,
 	}
 	buf_printf(&b, "%s '%s'", p->nodes[path[best]].type,
 	    p->nodes[path[best]].name);
-	errf(err, "%s", b.s);
+	plan_errf(err, "%s", b.s);
 	buf_free(&b);
 	for (i = 0; i < len; i++)
 		seen[path[i]] = -1;
@@ -852,8 +763,8 @@ report_cycles(struct plan *p, const char *left, struct buf *err)
 			struct frame *f = &call[cs - 1];
 			struct node *nd = &p->nodes[f->v];
 
-			if (f->k < nd->ecnt) {
-				size_t w = p->par[nd->eoff + f->k++];
+			if (f->k < nd->nparents) {
+				size_t w = p->par[nd->parents_at + f->k++];
 
 				if (!left[w])
 					continue;
@@ -877,8 +788,8 @@ report_cycles(struct plan *p, const char *left, struct buf *err)
 					p->nodes[w].mark = comps;
 					size++;
 				} while (w != f->v);
-				for (k = 0; k < nd->ecnt; k++)
-					if (p->par[nd->eoff + k] == f->v)
+				for (k = 0; k < nd->nparents; k++)
+					if (p->par[nd->parents_at + k] == f->v)
 						self = 1;
 				if (size > 1 || self)
 					report_cycle(p, f->v, comps, path, seen,
@@ -910,7 +821,7 @@ add_paths(struct buf *b, const struct node *n)
 		return;
 	ch = json_loadb(n->changes, n->chlen, JSON_REJECT_DUPLICATES, NULL);
 	json_array_foreach(ch, i, c) {
-		if (!(path = jstr(c, "path")))
+		if (!(path = plan_jstr(c, "path")))
 			continue;
 		if (shown == 8) {
 			buf_printf(b, " and %zu more",
@@ -926,7 +837,7 @@ add_paths(struct buf *b, const struct node *n)
 static const char *
 record_reason(struct plan *p, const struct node *n, const char *why)
 {
-	struct buf *b = &p->b2;
+	struct buf *b = &p->key_or_reason;
 
 	buf_reset(b);
 	buf_adds(b, n->op == OP_CREATE ? "create" : n->op == OP_UPDATE ?
@@ -935,7 +846,7 @@ record_reason(struct plan *p, const struct node *n, const char *why)
 		add_paths(b, n);
 	if (why)
 		buf_printf(b, " (%s)", why);
-	return arena_str(p, b->s, b->len);
+	return plan_arena_str(p, b->s, b->len);
 }
 
 static const char *
@@ -963,21 +874,21 @@ image_tag(const char *image)
 static const char *
 build_reason(struct plan *p, size_t ni, const json_t *st)
 {
-	json_t *img = json_object_get(json_object_get(node_rec(p, ni),
+	json_t *img = json_object_get(json_object_get(plan_node_rec(p, ni),
 	    "config"), "image");
 	json_t *params = json_object_get(img, "params");
-	const char *bname = jstr(params, "build"), *ver = jstr(params,
-	    "version"), *bver, *running = jstr(st, "image");
+	const char *bname = plan_jstr(params, "build"), *ver = plan_jstr(params,
+	    "version"), *bver, *running = plan_jstr(st, "image");
 	long b;
 
-	if (!img || !jstr(img, "type") || strcmp(jstr(img, "type"),
+	if (!img || !plan_jstr(img, "type") || strcmp(plan_jstr(img, "type"),
 	    "Build") != 0 || !bname || !running)
 		return NULL;
 	if (ver && *ver && strcmp(ver, "0.0.0") != 0)
 		return NULL;
-	if ((b = find(p, "build", bname)) < 0 || p->nodes[b].op == OP_DELETE)
+	if ((b = plan_find(p, "build", bname)) < 0 || p->nodes[b].op == OP_DELETE)
 		return NULL;
-	bver = jstr(json_object_get(node_rec(p, (size_t)b), "config"),
+	bver = plan_jstr(json_object_get(plan_node_rec(p, (size_t)b), "config"),
 	    "version");
 	if (!bver || !*bver || strcmp(bver, "0.0.0") == 0)
 		return NULL;	/* never built */
@@ -1001,7 +912,7 @@ refusal(struct plan *p, size_t ni)
 	if (!memmem(n->res, n->reslen, "\"Build\"", 7) &&
 	    !memmem(n->res, n->reslen, "repo\":\"", 7))
 		return NULL;
-	if (node_rec(p, ni) && support_check(n->rec, &what, &refuse,
+	if (plan_node_rec(p, ni) && support_check(n->rec, &what, &refuse,
 	    &blocker) && refuse)
 		r = acat(p, n->reason ? n->reason : "deploy", "; refused: kom "
 		    "cannot deploy this yet: ", blocker.s, NULL);
@@ -1015,24 +926,24 @@ static void
 decide(struct plan *p, size_t ni)
 {
 	struct node *n = &p->nodes[ni];
-	const char *t = n->ctype == CT_STACK ? "stack" : "deployment";
+	const char *t = n->runs == RUNS_STACK ? "stack" : "deployment";
 	const char *dc, *r, *state, *drift, *detail;
 	json_t *st = NULL;
 	long si;
 
 	if (n->op == OP_CREATE) {
-		n->dec = DEC_DEPLOY;
+		n->decision = DEC_DEPLOY;
 		n->reason = "deploy on creation";
 		return;
 	}
 	dc = n->op == OP_UPDATE ? n->dchanges : NULL;
 	if (!p->live) {
 		if (dc) {
-			n->dec = DEC_DEPLOY;
+			n->decision = DEC_DEPLOY;
 			n->reason = acat(p, t, " config has changed: ", dc,
 			    NULL);
 		} else {
-			n->dec = DEC_ENSURE;
+			n->decision = DEC_ENSURE;
 			n->reason = "unchanged: deploy only if not running as "
 			    "applied (no live status given)";
 		}
@@ -1040,29 +951,29 @@ decide(struct plan *p, size_t ni)
 	}
 	if ((si = hmap_get(p, &p->stidx, status_eq, n->type, n->name)) >= 0)
 		st = p->sts[si].rec;
-	state = st ? jstr(st, "state") : n->ctype == CT_STACK ? "down" :
+	state = st ? plan_jstr(st, "state") : n->runs == RUNS_STACK ? "down" :
 	    "not_deployed";
 	if (strcmp(state, "unknown") == 0) {
-		n->dec = DEC_HOLD;
+		n->decision = DEC_HOLD;
 		n->reason = acat(p, "not deployed: ", t, " has unknown state",
 		    NULL);
 	} else if (strcmp(state, "running") != 0) {
-		n->dec = DEC_DEPLOY;
+		n->decision = DEC_DEPLOY;
 		n->reason = acat(p, t, " has ", state, " state", NULL);
 	} else if (dc) {
-		n->dec = DEC_DEPLOY;
+		n->decision = DEC_DEPLOY;
 		n->reason = acat(p, t, " config has changed: ", dc, NULL);
-	} else if ((drift = jstr(st, "drift")) != NULL) {
-		detail = jstr(st, "drift_detail");
-		n->dec = DEC_DEPLOY;
+	} else if ((drift = plan_jstr(st, "drift")) != NULL) {
+		detail = plan_jstr(st, "drift_detail");
+		n->decision = DEC_DEPLOY;
 		n->reason = acat(p, t, " has drifted: ", drift,
 		    detail && *detail ? " (" : "", detail ? detail : "",
 		    detail && *detail ? ")" : "", NULL);
-	} else if (n->ctype == CT_DEPLOYMENT && (r = build_reason(p, ni, st))) {
-		n->dec = DEC_DEPLOY;
+	} else if (n->runs == RUNS_DEPLOYMENT && (r = build_reason(p, ni, st))) {
+		n->decision = DEC_DEPLOY;
 		n->reason = r;
 	} else {
-		n->dec = DEC_WAIT;
+		n->decision = DEC_WAIT;
 		n->reason = acat(p, t, " is running and unchanged", NULL);
 	}
 }
@@ -1090,8 +1001,8 @@ sstep_cmp(const void *a, const void *b)
 
 	if (x->stage != y->stage)
 		return x->stage < y->stage ? -1 : 1;
-	if (x->tix != y->tix)
-		return x->tix < y->tix ? -1 : 1;
+	if (x->type_rank != y->type_rank)
+		return x->type_rank < y->type_rank ? -1 : 1;
 	if (x->sub != y->sub)
 		return x->sub < y->sub ? -1 : 1;
 	if (x->pfx != y->pfx)	/* as strcmp, without visiting the names */
@@ -1111,8 +1022,8 @@ long_cmp(const void *a, const void *b)
 
 
 /* A step without needs (add_needs gives them); execution is taken. */
-static void
-push_step(struct plan *p, long id, int stage, const char *action,
+void
+plan_push_step(struct plan *p, long id, int stage, const char *action,
     const char *type, const char *name, const char *reason, long node,
     json_t *execution)
 {
@@ -1166,8 +1077,8 @@ after_order(struct plan *p, int lenient, struct buf *err)
 	for (i = 0; i < p->n; i++) {
 		struct node *n = &p->nodes[i];
 
-		n->eoff = npar;
-		if (n->ctype != CT_OTHER && (n->op == OP_DELETE || n->deploy))
+		n->parents_at = npar;
+		if (n->runs != RUNS_NOTHING && (n->op == OP_DELETE || n->deploy))
 			if (resolve_after(p, i, &npar, &cappar, lenient,
 			    err) < 0)
 				rc = -1;
@@ -1180,33 +1091,33 @@ after_order(struct plan *p, int lenient, struct buf *err)
 	for (k = 0; k < npar; k++)
 		indeg[p->par[k]]++;
 	for (i = 0, k = 0; i < p->n; i++) {
-		p->nodes[i].coff = k;
-		p->nodes[i].ccnt = 0;
+		p->nodes[i].children_at = k;
+		p->nodes[i].nchildren = 0;
 		k += indeg[i];
 	}
 	free(p->chl);
 	p->chl = xcalloc(npar + 1, sizeof(*p->chl));
 	for (i = 0; i < p->n; i++)
-		for (k = 0; k < p->nodes[i].ecnt; k++) {
-			struct node *par = &p->nodes[p->par[p->nodes[i].eoff +
+		for (k = 0; k < p->nodes[i].nparents; k++) {
+			struct node *par = &p->nodes[p->par[p->nodes[i].parents_at +
 			    k]];
 
-			p->chl[par->coff + par->ccnt++] = i;
+			p->chl[par->children_at + par->nchildren++] = i;
 		}
 
 	/* Kahn: a node is ready when all its parents are placed. */
 	topo = xcalloc(p->n + 1, sizeof(*topo));
 	for (i = 0; i < p->n; i++) {
-		indeg[i] = p->nodes[i].ecnt;
+		indeg[i] = p->nodes[i].nparents;
 		if (!indeg[i])
 			topo[tail++] = i;
 	}
 	while (head < tail) {
 		struct node *n = &p->nodes[topo[head++]];
 
-		for (k = 0; k < n->ccnt; k++)
-			if (--indeg[p->chl[n->coff + k]] == 0)
-				topo[tail++] = p->chl[n->coff + k];
+		for (k = 0; k < n->nchildren; k++)
+			if (--indeg[p->chl[n->children_at + k]] == 0)
+				topo[tail++] = p->chl[n->children_at + k];
 	}
 	if (tail < p->n) {
 		char *left = xcalloc(p->n, 1);
@@ -1251,42 +1162,42 @@ plan_build(struct plan *p, struct buf *err)
 		struct node *n = &p->nodes[topo[k]];
 
 		if (n->op == OP_DELETE) {
-			if (n->ctype != CT_OTHER) {
-				n->dec = DEC_DEPLOY;	/* a destroy */
+			if (n->runs != RUNS_NOTHING) {
+				n->decision = DEC_DEPLOY;	/* a destroy */
 				n->reason = "deleted from the sync";
 			} else {
 				n->rec_reason = record_reason(p, n, NULL);
 			}
 			continue;
 		}
-		if (n->ctype == CT_OTHER || !n->deploy) {
+		if (n->runs == RUNS_NOTHING || !n->deploy) {
 			if (n->op != OP_KEEP)
 				n->rec_reason = record_reason(p, n,
-				    n->ctype == CT_OTHER ? NULL :
+				    n->runs == RUNS_NOTHING ? NULL :
 				    "deploy = false");
 			continue;
 		}
 		decide(p, topo[k]);
-		if (n->dec == DEC_WAIT || n->dec == DEC_ENSURE) {
-			for (i = 0; i < n->ecnt; i++) {
-				struct node *par = &p->nodes[p->par[n->eoff +
+		if (n->decision == DEC_WAIT || n->decision == DEC_ENSURE) {
+			for (i = 0; i < n->nparents; i++) {
+				struct node *par = &p->nodes[p->par[n->parents_at +
 				    i]];
 
-				if (par->dec == DEC_DEPLOY) {
+				if (par->decision == DEC_DEPLOY) {
 					n->reason = acat(p, type_title(par),
 					    " parent dependency '", par->name,
 					    "' is deploying", NULL);
-					n->dec = DEC_DEPLOY;
+					n->decision = DEC_DEPLOY;
 					break;
 				}
 			}
 		}
-		if (n->op == OP_UPDATE && n->dec != DEC_DEPLOY)
-			n->rec_reason = record_reason(p, n, n->dec == DEC_HOLD ?
+		if (n->op == OP_UPDATE && n->decision != DEC_DEPLOY)
+			n->rec_reason = record_reason(p, n, n->decision == DEC_HOLD ?
 			    n->reason : "no deploy-relevant change");
-		if (n->dec == DEC_WAIT || n->dec == DEC_HOLD) {
+		if (n->decision == DEC_WAIT || n->decision == DEC_HOLD) {
 			n->reason = NULL;
-			n->dec = DEC_NONE;
+			n->decision = DEC_NONE;
 		}
 	}
 
@@ -1298,11 +1209,11 @@ plan_build(struct plan *p, struct buf *err)
 	for (k = 0; k < p->n; k++) {
 		struct node *n = &p->nodes[topo[k]];
 
-		if (n->op == OP_DELETE || n->dec < DEC_ENSURE)
+		if (n->op == OP_DELETE || n->decision < DEC_ENSURE)
 			continue;
 		n->refusal = refusal(p, topo[k]);
-		for (i = 0; !n->refusal && i < n->ecnt; i++) {
-			struct node *par = &p->nodes[p->par[n->eoff + i]];
+		for (i = 0; !n->refusal && i < n->nparents; i++) {
+			struct node *par = &p->nodes[p->par[n->parents_at + i]];
 
 			if (par->refusal)
 				n->refusal = acat(p, n->reason ? n->reason :
@@ -1318,12 +1229,12 @@ plan_build(struct plan *p, struct buf *err)
 
 		if (n->rec_reason)
 			has_rec = 1;
-		if (n->op == OP_DELETE || n->dec < DEC_ENSURE || n->refusal)
+		if (n->op == OP_DELETE || n->decision < DEC_ENSURE || n->refusal)
 			continue;
-		for (i = 0; i < n->ecnt; i++) {
-			struct node *par = &p->nodes[p->par[n->eoff + i]];
+		for (i = 0; i < n->nparents; i++) {
+			struct node *par = &p->nodes[p->par[n->parents_at + i]];
 
-			if (par->dec >= DEC_ENSURE && par->level + 1 > n->level)
+			if (par->decision >= DEC_ENSURE && par->level + 1 > n->level)
 				n->level = par->level + 1;
 		}
 		if (n->level > max_level)
@@ -1332,12 +1243,12 @@ plan_build(struct plan *p, struct buf *err)
 	for (k = p->n; k-- > 0;) {
 		struct node *n = &p->nodes[topo[k]];
 
-		if (n->op != OP_DELETE || n->ctype == CT_OTHER)
+		if (n->op != OP_DELETE || n->runs == RUNS_NOTHING)
 			continue;
 		if (n->level > max_dl)
 			max_dl = n->level;
-		for (i = 0; i < n->ecnt; i++) {
-			struct node *par = &p->nodes[p->par[n->eoff + i]];
+		for (i = 0; i < n->nparents; i++) {
+			struct node *par = &p->nodes[p->par[n->parents_at + i]];
 
 			if (n->level + 1 > par->level)
 				par->level = n->level + 1;
@@ -1356,25 +1267,25 @@ plan_build(struct plan *p, struct buf *err)
 		struct node *n = &p->nodes[i];
 
 		if (n->rec_reason)
-			ss[nss++] = (struct sstep){ 1, n->tix, n->op, SK_RECORD,
+			ss[nss++] = (struct sstep){ 1, n->type_rank, n->op, STEP_RECORD,
 			    name_prefix(n->name), n->name, i };
-		if (n->op == OP_DELETE && n->ctype != CT_OTHER)
+		if (n->op == OP_DELETE && n->runs != RUNS_NOTHING)
 			ss[nss++] = (struct sstep){ dbase + 1 + n->level,
-			    n->tix, 0, SK_DESTROY, name_prefix(n->name),
+			    n->type_rank, 0, STEP_DESTROY, name_prefix(n->name),
 			    n->name, i };
-		else if (n->dec >= DEC_ENSURE && n->refusal)
-			ss[nss++] = (struct sstep){ last, n->tix, 0, SK_REFUSE,
+		else if (n->decision >= DEC_ENSURE && n->refusal)
+			ss[nss++] = (struct sstep){ last, n->type_rank, 0, STEP_REFUSE,
 			    name_prefix(n->name), n->name, i };
-		else if (n->dec >= DEC_ENSURE)
+		else if (n->decision >= DEC_ENSURE)
 			ss[nss++] = (struct sstep){ base + 1 + n->level,
-			    n->tix, 0, SK_DEPLOY, name_prefix(n->name),
+			    n->type_rank, 0, STEP_DEPLOY, name_prefix(n->name),
 			    n->name, i };
 	}
 	qsort(ss, nss, sizeof(*ss), sstep_cmp);
 	for (k = 0; k < nss; k++) {
 		struct node *n = &p->nodes[ss[k].node];
 
-		if (ss[k].kind == SK_RECORD)
+		if (ss[k].kind == STEP_RECORD)
 			n->rec_id = (long)k + 1;
 		else
 			n->dep_id = (long)k + 1;
@@ -1384,22 +1295,22 @@ plan_build(struct plan *p, struct buf *err)
 		size_t nids = 0;
 		const char *action;
 
-		if (ss[k].kind == SK_DEPLOY) {
-			for (i = 0; i < n->ecnt; i++) {
-				struct node *par = &p->nodes[p->par[n->eoff +
+		if (ss[k].kind == STEP_DEPLOY) {
+			for (i = 0; i < n->nparents; i++) {
+				struct node *par = &p->nodes[p->par[n->parents_at +
 				    i]];
 
-				if (par->dec >= DEC_ENSURE) {
+				if (par->decision >= DEC_ENSURE) {
 					KOM_GROW(ids, nids + 1, capids);
 					ids[nids++] = par->dep_id;
 				}
 			}
-			action = n->dec == DEC_DEPLOY ? "deploy" : "ensure";
-		} else if (ss[k].kind == SK_REFUSE) {
+			action = n->decision == DEC_DEPLOY ? "deploy" : "ensure";
+		} else if (ss[k].kind == STEP_REFUSE) {
 			action = "refuse";
-		} else if (ss[k].kind == SK_DESTROY) {
-			for (i = 0; i < n->ccnt; i++) {
-				struct node *c = &p->nodes[p->chl[n->coff + i]];
+		} else if (ss[k].kind == STEP_DESTROY) {
+			for (i = 0; i < n->nchildren; i++) {
+				struct node *c = &p->nodes[p->chl[n->children_at + i]];
 
 				if (c->op == OP_DELETE) {
 					KOM_GROW(ids, nids + 1, capids);
@@ -1410,9 +1321,9 @@ plan_build(struct plan *p, struct buf *err)
 		} else {
 			action = n->op == OP_DELETE ? "remove" : "record";
 		}
-		push_step(p, (long)k + 1, ss[k].stage, action, n->type,
-		    n->name, ss[k].kind == SK_RECORD ? n->rec_reason :
-		    ss[k].kind == SK_REFUSE ? n->refusal : n->reason,
+		plan_push_step(p, (long)k + 1, ss[k].stage, action, n->type,
+		    n->name, ss[k].kind == STEP_RECORD ? n->rec_reason :
+		    ss[k].kind == STEP_REFUSE ? n->refusal : n->reason,
 		    (long)ss[k].node, NULL);
 		add_needs(p, ids, nids);
 		if (ss[k].stage > p->stages)
@@ -1518,430 +1429,4 @@ int
 plan_stages(const struct plan *p)
 {
 	return p->stages;
-}
-
-/* ---- procedures ---- */
-
-struct pstep {
-	const char *action, *type, *name, *reason;	/* arena or static */
-	long node;
-	json_t *execution;
-	int stage;
-	size_t seq;		/* order of expansion, for a stable sort */
-};
-
-struct pctx {
-	struct plan *p;
-	const char *statedir;
-	struct pstep *steps;
-	size_t n, cap;
-	size_t *chain;		/* procedure nodes being expanded */
-	size_t depth, capchain;
-	struct buf *err;
-	int failed;
-};
-
-/* Batch executions: what they match and the single one they expand to. */
-static const struct batch {
-	const char *batch, *single, *type;
-} batches[] = {
-	{ "BatchDeploy", "Deploy", "deployment" },
-	{ "BatchDestroyDeployment", "DestroyDeployment", "deployment" },
-	{ "BatchDeployStack", "DeployStack", "stack" },
-	{ "BatchDeployStackIfChanged", "DeployStackIfChanged", "stack" },
-	{ "BatchPullStack", "PullStack", "stack" },
-	{ "BatchDestroyStack", "DestroyStack", "stack" },
-	{ "BatchRunBuild", "RunBuild", "build" },
-	{ "BatchCloneRepo", "CloneRepo", "repo" },
-	{ "BatchPullRepo", "PullRepo", "repo" },
-	{ "BatchBuildRepo", "BuildRepo", "repo" },
-	{ "BatchRunProcedure", "RunProcedure", "procedure" },
-	{ "BatchRunAction", "RunAction", "action" },
-};
-
-/* Single executions kom-exec carries out itself. */
-static const struct single {
-	const char *exec, *action, *type;
-} singles[] = {
-	{ "Deploy", "deploy", "deployment" },
-	{ "DeployStack", "deploy", "stack" },
-	{ "DeployStackIfChanged", "deploy", "stack" },
-	{ "StartDeployment", "start", "deployment" },
-	{ "StartStack", "start", "stack" },
-	{ "StopDeployment", "stop", "deployment" },
-	{ "StopStack", "stop", "stack" },
-	{ "RestartDeployment", "restart", "deployment" },
-	{ "RestartStack", "restart", "stack" },
-	{ "PauseDeployment", "pause", "deployment" },
-	{ "PauseStack", "pause", "stack" },
-	{ "UnpauseDeployment", "unpause", "deployment" },
-	{ "UnpauseStack", "unpause", "stack" },
-	{ "PullDeployment", "pull", "deployment" },
-	{ "PullStack", "pull", "stack" },
-	{ "DestroyDeployment", "destroy", "deployment" },
-	{ "DestroyStack", "destroy", "stack" },
-};
-
-/* Params naming the target of any other execution. */
-static const struct {
-	const char *param, *type;
-} targets[] = {
-	{ "deployment", "deployment" }, { "stack", "stack" },
-	{ "build", "build" }, { "repo", "repo" }, { "procedure", "procedure" },
-	{ "action", "action" }, { "server", "server" },
-	{ "alerter", "alerter" }, { "swarm", "swarm" },
-	{ "sync", "resource_sync" },
-};
-
-/* Load statedir/resources/<type>/ once, as nodes the stream lacks.  A
- * state dir that cannot be read fails the plan (after state's message). */
-static void
-load_state_type(struct pctx *c, const char *type)
-{
-	struct plan *p = c->p;
-	int tix = plan_type_order(type);
-	struct buf junk = BUF_INIT;
-	json_t *recs, *rec;
-	char *path;
-	size_t i;
-
-	if (!c->statedir || tix >= (int)KOM_NELEM(p->state_loaded) ||
-	    p->state_loaded[tix])
-		return;
-	p->state_loaded[tix] = 1;
-	if (state_load_type(c->statedir, type, &recs) < 0) {
-		errf(c->err, "%s: the applied %s resources cannot be read",
-		    c->statedir, type);
-		c->failed = 1;
-		return;
-	}
-	json_array_foreach(recs, i, rec) {
-		if (!json_is_object(rec) || !jstr(rec, "name") ||
-		    !jstr(rec, "type") || strcmp(jstr(rec, "type"), type) != 0)
-			continue;
-		json_object_del(rec, "applied_at");
-		json_object_del(rec, "exec");
-		path = state_path(c->statedir, type, jstr(rec, "name"));
-		add_json(p, rec, path ? path : c->statedir, 1, &junk);
-		free(path);
-	}
-	json_decref(recs);
-	buf_free(&junk);
-}
-
-/* The declared (stream, else state dir) resource, or NULL. */
-static struct node *
-target(struct pctx *c, const char *type, const char *name)
-{
-	long i;
-
-	load_state_type(c, type);
-	i = find(c->p, type, name);
-	if (i < 0 || c->p->nodes[i].op == OP_DELETE)
-		return NULL;
-	return &c->p->nodes[i];
-}
-
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int expand_procedure(struct pctx *c, struct node *proc, int stage);
-
-static void
-chain_text(struct pctx *c, struct buf *b)
-{
-	size_t i;
-
-	buf_adds(b, "procedure ");
-	for (i = 0; i < c->depth; i++)
-		buf_printf(b, "%s'%s'", i ? " > " : "",
-		    c->p->nodes[c->chain[i]].name);
-}
-
-/* One single execution of procedure stage sname at stage; its width. */
-static int
-add_execution(struct pctx *c, const char *sname, const char *etype,
-    json_t *params, const char *batch_text, int stage)
-{
-	const struct single *s = NULL;
-	struct node *t = NULL;
-	const char *action = "execution", *type = NULL, *name = NULL, *v;
-	struct buf r = BUF_INIT;
-	int unknown = 0;
-	json_t *empty, *exec;
-	size_t i;
-
-	if (strcmp(etype, "None") == 0)
-		return 0;
-	if (strcmp(etype, "RunProcedure") == 0) {
-		v = jstr(params, "procedure");
-		if (!v || !(t = target(c, "procedure", v))) {
-			errf(c->err, "%s: procedure '%s' runs unknown "
-			    "procedure '%s'", node_src(&c->p->nodes[
-			    c->chain[c->depth - 1]]), c->p->nodes[
-			    c->chain[c->depth - 1]].name, v ? v : "");
-			c->failed = 1;
-			return 0;
-		}
-		return expand_procedure(c, t, stage);
-	}
-	for (i = 0; i < KOM_NELEM(singles); i++)
-		if (strcmp(etype, singles[i].exec) == 0)
-			s = &singles[i];
-	if (s) {
-		action = s->action;
-		type = s->type;
-		name = jstr(params, s->type);
-	} else if (strcmp(etype, "Sleep") == 0) {
-		action = "sleep";
-	} else {
-		for (i = 0; i < KOM_NELEM(targets) && !name; i++)
-			if ((name = jstr(params, targets[i].param)))
-				type = targets[i].type;
-	}
-	if (name) {
-		t = target(c, type, name);
-		/* a server need not be declared (this host), as kom-sync */
-		unknown = !t && strcmp(type, "server") != 0;
-	} else {
-		type = "procedure";
-		name = c->p->nodes[c->chain[c->depth - 1]].name;
-	}
-	chain_text(c, &r);
-	buf_printf(&r, ", stage '%s': %s", sname, batch_text ? batch_text :
-	    etype);
-	if (strcmp(etype, "DeployStackIfChanged") == 0)
-		buf_adds(&r, " (deploys only if the stack changed; kom-exec "
-		    "decides)");
-	/* kom-sync only warned: the target may have come from elsewhere;
-	 * still unknown now, the step fails with the reason */
-	if (unknown) {
-		buf_printf(&r, "; refused: %s '%s' is neither in the plan's "
-		    "input nor in the state dir", type, name);
-		action = "refuse";
-	}
-	if (c->n >= PLAN_MAX_PROC_STEPS) {
-		if (!c->failed)
-			errf(c->err, "procedure '%s' expands to more than %d "
-			    "steps", c->p->nodes[c->chain[0]].name,
-			    PLAN_MAX_PROC_STEPS);
-		c->failed = 1;
-		buf_free(&r);
-		return 0;
-	}
-	empty = json_object();
-	exec = json_pack("{s:s,s:O}", "type", etype, "params", params ?
-	    params : empty);
-	json_decref(empty);
-	KOM_GROW(c->steps, c->n + 1, c->cap);
-	c->steps[c->n] = (struct pstep){ action, arena_str(c->p, type,
-	    strlen(type)), arena_str(c->p, name, strlen(name)),
-	    arena_str(c->p, r.s, r.len), t ? (long)(t - c->p->nodes) : -1,
-	    exec, stage, c->n };
-	c->n++;
-	buf_free(&r);
-	return 1;
-}
-
-/* A Batch* execution: one single execution per matching name. */
-static int
-add_batch(struct pctx *c, const char *sname, const struct batch *b,
-    json_t *params, int stage)
-{
-	const char *spec = jstr(params, "pattern");
-	struct pattern *pat;
-	char *perr, *text;
-	const char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	int w = 0, wi;
-
-	if (!spec)
-		spec = "";
-	if (!(pat = pattern_new(spec, &perr))) {
-		errf(c->err, "%s: procedure '%s', stage '%s': %s: %s",
-		    node_src(&c->p->nodes[c->chain[c->depth - 1]]),
-		    c->p->nodes[c->chain[c->depth - 1]].name, sname, b->batch,
-		    perr);
-		free(perr);
-		c->failed = 1;
-		return 0;
-	}
-	load_state_type(c, b->type);
-	for (i = 0; i < c->p->n; i++) {
-		struct node *nd = &c->p->nodes[i];
-
-		if (nd->op != OP_DELETE && strcmp(nd->type, b->type) == 0 &&
-		    pattern_match(pat, nd->name)) {
-			KOM_GROW(names, n + 1, cap);
-			names[n++] = nd->name;
-		}
-	}
-	pattern_free(pat);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), name_cmp);
-	{
-		struct buf t = BUF_INIT;
-		char **items;
-		size_t ni = pattern_split(spec, &items);
-
-		buf_printf(&t, "%s '", b->batch);
-		for (i = 0; i < ni; i++) {
-			buf_printf(&t, "%s%s", i ? ", " : "", items[i]);
-			free(items[i]);
-		}
-		free(items);
-		buf_addc(&t, '\'');
-		text = buf_release(&t);
-	}
-	for (i = 0; i < n && !c->failed; i++) {
-		json_t *sp = json_object();
-
-		json_object_set_new(sp, b->type, json_string(names[i]));
-		if (strcmp(b->type, "stack") == 0 &&
-		    strcmp(b->single, "DeployStackIfChanged") != 0)
-			json_object_set_new(sp, "services", json_array());
-		if (strcmp(b->single, "DestroyStack") == 0)
-			json_object_set_new(sp, "remove_orphans", json_false());
-		wi = add_execution(c, sname, b->single, sp, text, stage);
-		if (wi > w)
-			w = wi;
-		json_decref(sp);
-	}
-	free(text);
-	free(names);
-	return w;
-}
-
-/* Expand proc's stages from stage on; returns how many stages it used. */
-static int
-expand_procedure(struct pctx *c, struct node *proc, int stage)
-{
-	json_t *stages, *st, *ex, *e, *execs;
-	size_t i, j, k;
-	int used = 0, w, wi;
-	char sbuf[32];
-
-	for (k = 0; k < c->depth; k++)
-		if (&c->p->nodes[c->chain[k]] == proc) {
-			struct buf b = BUF_INIT;
-
-			buf_adds(&b, "cycle in procedures: ");
-			for (; k < c->depth; k++) {
-				struct node *n = &c->p->nodes[c->chain[k]];
-
-				buf_printf(&b, "procedure '%s' (%s) -> ",
-				    n->name, node_src(n));
-			}
-			buf_printf(&b, "procedure '%s'", proc->name);
-			errf(c->err, "%s", b.s);
-			buf_free(&b);
-			c->failed = 1;
-			return 0;
-		}
-	KOM_GROW(c->chain, c->depth + 1, c->capchain);
-	c->chain[c->depth++] = (size_t)(proc - c->p->nodes);
-	stages = json_object_get(json_object_get(node_rec(c->p,
-	    (size_t)(proc - c->p->nodes)), "config"), "stages");
-	json_array_foreach(stages, i, st) {
-		const char *sname = jstr(st, "name");
-
-		if (json_is_false(json_object_get(st, "enabled")))
-			continue;
-		if (!sname) {
-			snprintf(sbuf, sizeof(sbuf), "#%zu", i + 1);
-			sname = sbuf;
-		}
-		w = 0;
-		execs = json_object_get(st, "executions");
-		json_array_foreach(execs, j, e) {
-			const char *et;
-			json_t *params;
-			size_t b;
-
-			if (json_is_false(json_object_get(e, "enabled")))
-				continue;
-			ex = json_object_get(e, "execution");
-			if (!(et = jstr(ex, "type")))
-				continue;
-			params = json_object_get(ex, "params");
-			for (b = 0; b < KOM_NELEM(batches); b++)
-				if (strcmp(et, batches[b].batch) == 0)
-					break;
-			if (b < KOM_NELEM(batches))
-				wi = add_batch(c, sname, &batches[b], params,
-				    stage + used);
-			else
-				wi = add_execution(c, sname, et, params, NULL,
-				    stage + used);
-			if (wi > w)
-				w = wi;
-			if (c->failed)
-				break;
-		}
-		used += w;
-		if (c->failed)
-			break;
-	}
-	c->depth--;
-	return used;
-}
-
-static int
-pstep_cmp(const void *a, const void *b)
-{
-	const struct pstep *x = a, *y = b;
-
-	if (x->stage != y->stage)
-		return x->stage < y->stage ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-int
-plan_procedure(struct plan *p, const char *name, const char *statedir,
-    struct buf *err)
-{
-	struct pctx c = { .p = p, .statedir = statedir, .err = err };
-	struct node *proc;
-	size_t i, prev_b = 0, prev_e = 0, cur_b = 0;
-	int stage;
-
-	if (!(proc = target(&c, "procedure", name))) {
-		errf(err, "unknown procedure '%s'", name);
-		return -1;
-	}
-	expand_procedure(&c, proc, 1);
-	free(c.chain);
-	if (c.failed) {
-		for (i = 0; i < c.n; i++)
-			json_decref(c.steps[i].execution);
-		free(c.steps);
-		return -1;
-	}
-	if (c.n > 1)
-		qsort(c.steps, c.n, sizeof(*c.steps), pstep_cmp);
-	stage = 0;
-	for (i = 0; i < c.n; i++) {
-		struct pstep *s = &c.steps[i];
-		size_t k;
-
-		if (s->stage != stage) {
-			prev_b = cur_b;
-			prev_e = i;
-			cur_b = i;
-			stage = s->stage;
-		}
-		push_step(p, (long)i + 1, stage, s->action, s->type, s->name,
-		    s->reason, s->node, s->execution);
-		for (k = prev_b; k < prev_e; k++) {
-			KOM_GROW(p->needs, p->nneeds + 1, p->capneeds);
-			p->needs[p->nneeds++] = (long)k + 1;
-			p->steps[p->nsteps - 1].nneeds++;
-		}
-		p->stages = stage;
-	}
-	free(c.steps);
-	return 0;
 }

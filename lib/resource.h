@@ -86,6 +86,12 @@ struct resource_opts {
 	 * could not be read (kom(7): exit 74 rather than 65).
 	 */
 	long *read_errors;
+	/*
+	 * Say, in one note per resource, what it declares that kom does not
+	 * act on yet (support.h).  For kom-sync; a program that acts on
+	 * some of it (kom-poll fetches repos) leaves it 0.
+	 */
+	int notes;
 };
 
 /*

@@ -223,6 +223,7 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 
 	memset(&ro, 0, sizeof(ro));
 	ro.read_errors = &read_errors;
+	ro.notes = 1;
 	ro.strict = strict;
 	ro.server = o->server;
 	ro.match_tags = o->match_tags;

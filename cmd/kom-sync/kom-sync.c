@@ -126,6 +126,7 @@ sync_resources_main(int argc, char **argv)
 	/* show passes inline secret values on, sealed; validate needs not */
 	o.statedir = show ? statedir : NULL;
 	o.read_errors = &read_errors;
+	o.notes = 1;
 	errors = resource_load((const char *const *)argv, (size_t)argc, &o,
 	    &records);
 	if (errors) {

@@ -16,8 +16,10 @@
  * server (pull-mode selection), match_tags (all tags), secrets_dir, a
  * known() callback consulted before a reference (after, server, procedure
  * execution target, build...) to an undeclared resource is reported, so
- * that resources applied earlier (the state dir) satisfy them, and a
- * diag() callback (default: printed on stderr).
+ * that resources applied earlier (the state dir) satisfy them, a diag()
+ * callback (default: printed on stderr), read_errors (how many errors
+ * were unreadable paths: exit 74) and notes (say what kom does not act on
+ * yet).  Records carry "root", the absolute directory of their "source".
  */
 #ifndef KOM_SYNC_H
 #define KOM_SYNC_H

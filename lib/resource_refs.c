@@ -1,0 +1,353 @@
+/*
+ * resource_refs: the references between resources, checked once every
+ * file is read (so that declaration order does not matter), the `after`
+ * cycles (kom-plan's own check), and the pull-mode selection
+ * (resource_int.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "kv.h"
+#include "plan.h"
+#include "resource.h"
+#include "resource_int.h"
+#include "schema.h"
+#include "secrets.h"
+#include "util.h"
+#include "banned.h"
+
+void
+res_add_ref(struct ctx *c, enum ref_kind kind, const char *type,
+    const char *name, size_t namelen, int line, int col, json_t *slot)
+{
+	struct ref *r;
+
+	KOM_GROW(c->refs, c->nrefs + 1, c->refcap);
+	r = &c->refs[c->nrefs++];
+	r->kind = kind;
+	r->type = type;
+	r->name = xstrndup(name, namelen);
+	r->path = c->f->path;
+	r->line = line;
+	r->col = res_file_col(c->f, line, col);
+	r->rtype = c->rtype;
+	r->rname = c->rname ? c->rname : "";
+	r->slot = slot;
+}
+
+static int
+declared(struct ctx *c, const char *type, const char *name, char **norm)
+{
+	const struct schema_type *t = schema_type(type);
+	struct kv_error err;
+	char *n;
+	int found;
+
+	*norm = NULL;
+	if (!t)
+		return 0;
+	n = kv_name(name, t->name_style, &err);
+	if (!n)
+		return 0;
+	found = c->names[schema_rank(t)] &&
+	    json_object_get(c->names[schema_rank(t)], n) != NULL;
+	if (!found && c->opts->known &&
+	    c->opts->known(c->opts->known_ctx, type, n))
+		found = 1;
+	if (found)
+		*norm = n;
+	else
+		free(n);
+	return found;
+}
+
+/* A secret file of that name exists (readable or not: a read error is
+ * the deploy's to report, with the errno). */
+static int
+secret_file(struct ctx *c, const char *name)
+{
+	char *val, *where;
+	int r = secrets_read(&c->sec, name, &val, &where);
+
+	secrets_wipe(val);
+	free(where);
+	return r == 0 || errno != ENOENT;
+}
+
+/*
+ * A warning of check_refs, held until all are known: the same problem
+ * said once.  An undeclared [[NAME]] is one line for the whole load; a
+ * reference to a resource declared elsewhere is one line per file, type,
+ * name and kind.  The line is the first place's, with the count of the
+ * others.
+ */
+struct held_warn {
+	char *loc, *msg;
+	long more;
+	int is_var;
+};
+
+static void
+hold_warn(json_t *groups, struct held_warn **v, size_t *n, size_t *cap,
+    const char *key, char *loc, char *msg)
+{
+	json_t *at = json_object_get(groups, key);
+
+	if (at) {
+		(*v)[json_integer_value(at)].more++;
+		free(loc);
+		free(msg);
+		return;
+	}
+	json_object_set_new(groups, key, json_integer((json_int_t)*n));
+	KOM_GROW(*v, *n + 1, *cap);
+	(*v)[*n].loc = loc;
+	(*v)[*n].msg = msg;
+	(*v)[*n].more = 0;
+	(*v)[*n].is_var = !strncmp(key, "var ", 4);
+	(*n)++;
+}
+
+void
+res_check_refs(struct ctx *c)
+{
+	const struct schema_type *server = schema_type("server");
+	int any_server = c->names[schema_rank(server)] != NULL;
+	json_t *vars_ok = json_object(), *groups = json_object();
+	struct held_warn *held = NULL;
+	size_t i, nheld = 0, capheld = 0;
+
+	for (i = 0; i < c->nrefs; i++) {
+		struct ref *r = &c->refs[i];
+		char *norm = NULL, *msg = NULL, *what, *loc, *where, *key = NULL;
+		int is_error = 1;
+
+		what = xasprintf("%s '%s'", r->rtype, r->rname);
+
+		switch (r->kind) {
+		case REF_AFTER: {
+			const char *as = "deployment";
+			char *self;
+
+			if (declared(c, as, r->name, &norm) ||
+			    declared(c, as = "stack", r->name, &norm)) {
+				json_string_set(r->slot, norm);
+				self = xasprintf("%s '%s'", as, norm);
+				if (!strcmp(self, what)) {
+					msg = xasprintf("%s is after itself",
+					    what);
+					c->self_after = 1;
+				}
+				free(self);
+				break;
+			}
+			msg = xasprintf("%s is after '%s', which is not "
+			    "declared (no deployment or stack of that name)",
+			    what, r->name);
+			break;
+		}
+		case REF_EXEC:
+			/* the target may be another sync's, applied, or
+			 * kom.toml's: kom-plan fails the step if it is still
+			 * unknown then */
+			if (declared(c, r->type, r->name, &norm))
+				break;
+			if (!strcmp(r->type, "server") && !any_server)
+				break;
+			is_error = 0;
+			msg = xasprintf("%s runs an execution on %s '%s', "
+			    "which is not declared here", what, r->type,
+			    r->name);
+			break;
+		case REF_SERVER:
+			if (!any_server || declared(c, r->type, r->name, &norm))
+				break;
+			is_error = 0;
+			msg = xasprintf("%s is on %s '%s', which is not "
+			    "declared", what, r->type, r->name);
+			break;
+		case REF_SOFT:
+		case REF_DISABLED:
+			if (declared(c, r->type, r->name, &norm))
+				break;
+			is_error = 0;
+			msg = xasprintf("%s %s %s '%s', which is not "
+			    "declared", what, r->kind == REF_SOFT ? "uses" :
+			    "has a disabled execution on", r->type, r->name);
+			break;
+		case REF_VAR:
+			if (c->names[0] && json_object_get(c->names[0],
+			    r->name))
+				break;
+			if (json_object_get(vars_ok, r->name))
+				break;
+			if (secret_file(c, r->name)) {
+				json_object_set_new(vars_ok, r->name,
+				    json_true());
+				break;
+			}
+			is_error = 0;
+			where = secrets_where(&c->sec);
+			msg = xasprintf("%s uses [[%s]], but no variable '%s' "
+			    "is declared and no secret file in %s has that "
+			    "name", what, r->name, r->name, where);
+			free(where);
+			break;
+		}
+		if (msg) {
+			loc = xasprintf("%s:%d:%d", r->path, r->line, r->col);
+			if (is_error) {
+				res_emit(c, 1, loc, msg);
+				free(loc);
+				free(msg);
+			} else {
+				key = r->kind == REF_VAR ?
+				    xasprintf("var %s", r->name) :
+				    xasprintf("%s\n%d\n%s\n%s", r->path,
+				    (int)r->kind, r->type, r->name);
+				hold_warn(groups, &held, &nheld, &capheld, key,
+				    loc, msg);
+				free(key);
+			}
+		}
+		free(norm);
+		free(what);
+	}
+	for (i = 0; i < nheld; i++) {
+		char *m = !held[i].more ? xstrdup(held[i].msg) :
+		    held[i].is_var ? xasprintf("%s (and %ld more use%s)",
+		    held[i].msg, held[i].more, held[i].more == 1 ? "" : "s") :
+		    xasprintf("%s (and %ld more in this file)", held[i].msg,
+		    held[i].more);
+
+		res_emit(c, 0, held[i].loc, m);
+		free(m);
+		free(held[i].loc);
+		free(held[i].msg);
+	}
+	free(held);
+	json_decref(groups);
+	json_decref(vars_ok);
+}
+
+/*
+ * Pull mode and match_tags.  A resource left out because it is another
+ * server's sets *other to that server's name (borrowed from the records).
+ */
+int
+res_keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first,
+    const char **other)
+{
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	json_t *cfg = json_object_get(rec, "config");
+	const char *srv, *swm;
+	size_t i, k;
+
+	if (c->opts->nmatch_tags && strcmp(type, "variable") &&
+	    strcmp(type, "user_group")) {
+		json_t *tags = json_object_get(rec, "tags");
+
+		for (i = 0; i < c->opts->nmatch_tags; i++) {
+			for (k = 0; k < json_array_size(tags) &&
+			    strcmp(json_string_value(json_array_get(tags, k)),
+			    c->opts->match_tags[i]); k++)
+				;
+			if (k == json_array_size(tags))
+				return 0;
+		}
+	}
+	if (!active)
+		return 1;
+	if (!strcmp(type, "server")) {
+		*other = json_string_value(json_object_get(rec, "name"));
+		return !strcmp(*other, c->opts->server);
+	}
+	if (strcmp(type, "deployment") && strcmp(type, "stack") &&
+	    strcmp(type, "repo"))
+		return 1;
+	srv = json_string_value(json_object_get(cfg, "server"));
+	swm = json_string_value(json_object_get(cfg, "swarm"));
+	if (swm && *swm && strcmp(type, "repo")) {
+		json_t *first = json_object_get(swarm_first, swm);
+
+		*other = first ? json_string_value(first) : swm;
+		return first && !strcmp(json_string_value(first),
+		    c->opts->server);
+	}
+	if (!srv || !*srv)
+		return 1;
+	*other = srv;
+	return !strcmp(srv, c->opts->server);
+}
+
+/*
+ * One line for everything pull mode left out: the count and the servers,
+ * so that nothing vanishes without a word.  Not a warning: it is what
+ * pull mode is for (and strict does not make it an error).
+ */
+void
+res_note_others(struct ctx *c, json_t *others, size_t n)
+{
+	struct buf b = BUF_INIT;
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	buf_printf(&b, "left out %zu resource%s of other servers (", n,
+	    n == 1 ? "" : "s");
+	json_object_foreach(others, k, v) {
+		buf_printf(&b, "%s'%s': %lld", first ? "" : ", ", k,
+		    (long long)json_integer_value(v));
+		first = 0;
+	}
+	buf_printf(&b, "); this host is '%s', -a includes them",
+	    c->opts->server);
+	if (c->opts->diag)
+		c->opts->diag(c->opts->diag_ctx, 0, b.s);
+	else
+		kom_warn("%s", b.s);
+	buf_free(&b);
+}
+
+/*
+ * Cycles in `after`: kom-plan's own check (plan_check_after), so that
+ * validate rejects exactly what kom-plan would.
+ */
+void
+res_check_cycles(struct ctx *c)
+{
+	struct plan *p = plan_new();
+	struct buf err = BUF_INIT;
+	size_t i, n = 0;
+	char *line, *nl;
+
+	/* only a deploy=true resource with an `after` can be on a cycle (a
+	 * name outside the plan is left alone: lenient) */
+	for (i = 0; i < c->nres; i++) {
+		const json_t *rec = c->res[i].rec;
+		const char *type = json_string_value(json_object_get(rec,
+		    "type"));
+
+		if (c->res[i].drop || (strcmp(type, "deployment") &&
+		    strcmp(type, "stack")) ||
+		    !json_is_true(json_object_get(rec, "deploy")) ||
+		    !json_array_size(json_object_get(rec, "after")))
+			continue;
+		if (plan_add_resource(p, c->res[i].rec, "", &err) == 0)
+			n++;
+	}
+	/* duplicates were reported already; only the graph counts here */
+	buf_reset(&err);
+	if (n && plan_check_after(p, &err) < 0)
+		for (line = err.s; line && *line; line = nl) {
+			if ((nl = strchr(line, '\n')))
+				*nl++ = '\0';
+			res_emit(c, 1, NULL, line);
+		}
+	buf_free(&err);
+	plan_free(p);
+}
