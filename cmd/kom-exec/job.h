@@ -4,6 +4,7 @@
  * down:
  *
  *	kom-exec.c, status.c	main and the subcommands
+ *	check.c			kom-exec check: live state and host, alerts
  *	run.c			the plan runner: stages, threads, results, history
  *	deployment.c, stack.c	one file per resource kind
  *	job.c, then vars.c	this header: a job, engine slots; [[VAR]]s

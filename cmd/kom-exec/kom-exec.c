@@ -8,8 +8,10 @@
  * applies them stage by stage against the Docker engine (deployments) and
  * the compose CLI (stacks), records what it applied in the state dir, and
  * writes one result record per step.  `kom-exec status` reports what runs
- * and how it drifted from what was applied; the lifecycle subcommands act
- * on one applied deployment or stack by hand.
+ * and how it drifted from what was applied; `kom-exec check`, for a timer,
+ * turns what changed since the last check (and this host's load) into
+ * alerts; the lifecycle subcommands act on one applied deployment or
+ * stack by hand.
  */
 #include <errno.h>
 #include <signal.h>

@@ -70,7 +70,8 @@ main(void)
 	    strcmp(d[0].path, "/./") == 0,
 	    "ignore_mounts leaves a mount point out, not its device");
 	hoststat_disks_free(d, n);
-	ok(hoststat_disks("/proc/kom-none", NULL, &d, &n) == -1, "no mounts: -1");
+	ok(hoststat_disks("/proc/kom-none", NULL, &d, &n) == -1,
+	    "no mounts: -1");
 	ok(hoststat_disks(NULL, NULL, &d, &n) == 0, "this host's disks");
 	for (i = 0; i < n; i++)
 		root |= d[i].total_gb > 0;
