@@ -29,6 +29,13 @@ alert_new(const char *level, const char *target_type, const char *target_id,
 	return a;
 }
 
+void
+alert_set_resolved(json_t *alert)
+{
+	json_object_set_new(alert, "level", json_string("OK"));
+	json_object_set_new(alert, "resolved", json_true());
+}
+
 int
 alert_queue(const char *spool, const json_t *alert)
 {

@@ -28,6 +28,12 @@
 json_t *alert_new(const char *level, const char *target_type,
     const char *target_id, const char *data_type, json_t *data);
 
+/*
+ * Make alert the resolve of what it reports: level OK, "resolved" true
+ * (kom-alert(1) closes the open alert of the same key and sends it).
+ */
+void alert_set_resolved(json_t *alert);
+
 /* Write the record as one JSON line into SPOOL/alert (made as needed). */
 int alert_queue(const char *spool, const json_t *alert);
 

@@ -15,7 +15,10 @@
 
 #include <curl/curl.h>
 
+#include "alert.h"
 #include "config.h"
+#include "file.h"
+#include "state.h"
 #include "docker.h"
 #include "interp.h"
 #include "job.h"
@@ -251,4 +254,84 @@ config_interpolated(struct job *j, const json_t *config,
 	}
 	buf_free(&err);
 	return cfg;
+}
+
+/* ---- deploy failures as alerts ---- */
+
+/* The marker of an open deploy failure: STATE/deploy_failed/TYPE/NAME. */
+static char *
+failed_marker(struct job *j)
+{
+	char *enc = state_name_encode(j->name);
+	char *p = xasprintf("%s/deploy_failed/%s/%s", j->x->paths.state,
+	    j->type, enc);
+
+	free(enc);
+	return p;
+}
+
+/* The log lines a failed step kept: detail.log, else its last list. */
+static json_t *
+failed_log(const json_t *detail)
+{
+	const json_t *log = json_object_get(detail, "log"), *v;
+	const char *k;
+
+	if (!json_is_array(log))
+		json_object_foreach((json_t *)detail, k, v)
+			if (json_is_array(v))
+				log = v;
+	return json_is_array(log) ? json_deep_copy(log) : json_array();
+}
+
+void
+job_alert_deploy(struct job *j)
+{
+	int dep = strcmp(j->type, "deployment") == 0;
+	const char *dtype = dep ? "DeploymentDeployFailed" :
+	    "StackDeployFailed";
+	char *marker, *err, *dir;
+	json_t *a;
+
+	if (j->x->dry_run || (!dep && strcmp(j->type, "stack")) ||
+	    (strcmp(j->action, "deploy") && strcmp(j->action, "ensure")))
+		return;
+	marker = failed_marker(j);
+	if (j->status == JOB_FAILED) {
+		/* a rollback to an old container raised its own alert */
+		if (dep && json_object_get(j->detail, "rolled_back") &&
+		    json_object_get(j->detail, "old_container")) {
+			free(marker);
+			return;
+		}
+		err = job_masked(j, j->err.s);
+		a = alert_new("WARNING", dep ? "Deployment" : "Stack", j->name,
+		    dtype, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id",
+		    j->name, "name", j->name, "server_name", j->x->server ?
+		    j->x->server : "", "error", err, "log",
+		    failed_log(j->detail)));
+		free(err);
+		dir = file_dirname(marker);
+		if (file_mkdir_p(dir, 0755) < 0 ||
+		    file_write_atomic(marker, "", 0, 0644) < 0)
+			kom_warne("%s", marker);
+		free(dir);
+	} else if (j->status == JOB_OK && access(marker, F_OK) == 0) {
+		a = alert_new("OK", dep ? "Deployment" : "Stack", j->name,
+		    dtype, json_pack("{s:s, s:s, s:s}", "id", j->name, "name",
+		    j->name, "server_name", j->x->server ? j->x->server : ""));
+		alert_set_resolved(a);
+		if (unlink(marker) < 0)
+			kom_warne("%s", marker);
+	} else {
+		free(marker);
+		return;
+	}
+	if (j->vars)
+		vars_mask_json(j->vars, a);
+	if (alert_queue(j->x->paths.spool, a) < 0)
+		kom_warne("%s/alert: alert for '%s' not queued",
+		    j->x->paths.spool, j->name);
+	json_decref(a);
+	free(marker);
 }

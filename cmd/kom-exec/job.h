@@ -4,6 +4,7 @@
  * down:
  *
  *	kom-exec.c, status.c	main and the subcommands
+ *	check.c			kom-exec check: live state and host, alerts
  *	run.c			the plan runner: stages, threads, results, history
  *	deployment.c, stack.c	one file per resource kind
  *	job.c			this header: a job, engine slots
@@ -132,6 +133,14 @@ int job_remove_container(struct job *j, const char *id,
  */
 int exec_ctx_init(struct exec_ctx *x);
 void exec_ctx_free(struct exec_ctx *x);
+
+/*
+ * After a deploy or ensure of a deployment or stack: a failure queues a
+ * DeploymentDeployFailed / StackDeployFailed alert (masked, with the log
+ * lines the step kept; not when a rollback raised DeploymentRollback),
+ * the next success its resolve.  Marker: STATE/deploy_failed/TYPE/NAME.
+ */
+void job_alert_deploy(struct job *j);
 
 /* job.c: a job's configs */
 /*

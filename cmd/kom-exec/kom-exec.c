@@ -8,8 +8,10 @@
  * applies them stage by stage against the Docker engine (deployments) and
  * the compose CLI (stacks), records what it applied in the state dir, and
  * writes one result record per step.  `kom-exec status` reports what runs
- * and how it drifted from what was applied; the lifecycle subcommands act
- * on one applied deployment or stack by hand.
+ * and how it drifted from what was applied; `kom-exec check`, for a timer,
+ * turns what changed since the last check (and this host's load) into
+ * alerts; the lifecycle subcommands act on one applied deployment or
+ * stack by hand.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "job.h"
 #include "run.h"
 #include "status.h"
@@ -28,6 +31,7 @@
 static const char usage[] =
     "usage: kom-exec [-bhnV] [-j jobs] [file]\n"
     "       kom-exec status [-H]\n"
+    "       kom-exec check\n"
     "       kom-exec deploy|destroy|start|stop|restart|pause|unpause"
     " [-s signal] [-t seconds] name\n";
 
@@ -169,6 +173,24 @@ status_main(int argc, char **argv)
 	return kom_close_stdout(rc);
 }
 
+/* kom-exec check */
+static int
+check_main(int argc, char **argv)
+{
+	struct exec_ctx x;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "h")) != -1)
+		return show_usage(c == 'h');
+	if (optind != argc)
+		return show_usage(0);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	rc = check_run(&x);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -179,6 +201,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return check_main(argc - 1, argv + 1);
 	if (argc > 1 && is_lifecycle(argv[1]))
 		return lifecycle_main(argc - 1, argv + 1);
 	while ((c = getopt(argc, argv, "bhj:nV")) != -1) {

@@ -182,6 +182,7 @@ write_result(struct exec_ctx *x, struct job *j, long id, const char *reason,
 		kom_warn("step %ld: %s %s '%s': %s", id, j->action, j->type,
 		    j->name, err);
 	}
+	job_alert_deploy(j);
 	json_decref(r);
 	free(err);
 	return rc;

@@ -48,6 +48,10 @@ main(void)
 	ok(spool_claim(dir, "alert", &e) == 0, "and no other");
 	ok(alert_queue("/proc/kom-no-such-dir", a) == -1, "a spool that "
 	    "cannot be written: -1");
+	alert_set_resolved(a);
+	ok(strcmp(json_string_value(json_object_get(a, "level")), "OK") == 0 &&
+	    json_is_true(json_object_get(a, "resolved")),
+	    "alert_set_resolved: level OK, resolved true");
 	json_decref(a);
 	buf_free(&b);
 	{
