@@ -120,4 +120,19 @@ long resource_load_mem(const char *name, const char *data, size_t len,
  */
 size_t resource_escape_triple(const char *in, size_t len, struct buf *out);
 
+struct gitcfg;
+/*
+ * Stacks from git (repo or linked_repo, lib/gitsrc's rule): read offline
+ * from the caches kom-poll fetched under reposdir (STATE/repos), each
+ * such record gets a member "git": {"remote", "branch", "commit" (the
+ * pinned commit, else the cached head of the branch), "files": {PATH:
+ * {"sha256" (null: not in the commit), "requires" ("Redeploy" for the
+ * compose and tracked env files, a config file's own, "None" by
+ * default)}}}, PATH as declared, relative to run_directory inside the
+ * checkout.  A source that is not fetched yet is one line naming the
+ * record and "run kom-poll fetch".  Returns 0, or -1 after such lines.
+ */
+int resource_git(json_t *records, const struct gitcfg *g,
+    const char *reposdir);
+
 #endif

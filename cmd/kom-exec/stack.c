@@ -25,6 +25,7 @@
 #include "docker.h"
 #include "stack.h"
 #include "file.h"
+#include "git.h"
 #include "jsonl.h"
 #include "proc.h"
 #include "state.h"
@@ -89,6 +90,32 @@ keep_output(struct job *j, const char *key, const char *text)
 	json_object_set_new(j->detail, key, a);
 }
 
+/*
+ * A stack from git: the checkout of exactly the commit its record names
+ * (kom-sync's "git" member), shared under STATE/repos (lib/git), fresh;
+ * NULL after job_fail.
+ */
+static char *
+git_checkout(struct job *j)
+{
+	const json_t *g = json_object_get(j->resource, "git");
+	const char *url = cstr(g, "remote"), *hex = cstr(g, "commit");
+	char *repos = xasprintf("%s/repos", j->x->paths.state), *dir = NULL;
+	struct kgit_repo *r = NULL;
+	struct buf err = BUF_INIT;
+
+	if (!*url || !*hex)
+		job_fail(j, "the record's git member names no remote or commit");
+	else if (kgit_open(repos, url, &r, &err) < 0 ||
+	    kgit_checkout(r, hex, &dir, &err) < 0)
+		job_fail(j, "commit %.12s of %s: %s (run kom-poll fetch)", hex,
+		    url, err.s);
+	kgit_close(r);
+	buf_free(&err);
+	free(repos);
+	return dir;
+}
+
 /* Resolve the run directory and the files; -1 after job_fail. */
 static int
 stk_setup(struct job *j, struct stk *s, int write)
@@ -111,6 +138,13 @@ stk_setup(struct job *j, struct stk *s, int write)
 
 		s->dir = xasprintf("%s/stacks/%s", j->x->paths.state, enc);
 		free(enc);
+	} else if (json_object_get(j->resource, "git")) {
+		char *co = git_checkout(j);
+
+		if (!co)
+			return -1;
+		s->dir = *rd ? xasprintf("%s/%s", co, rd) : xstrdup(co);
+		free(co);
 	} else if (*rd == '/') {
 		s->dir = xstrdup(rd);
 	} else {

@@ -239,6 +239,18 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 		*out = NULL;
 		return read_errors ? -2 : -1;
 	}
+	/* stacks from git: what kom-poll fetched (offline) */
+	{
+		char *repos = xasprintf("%s/repos", statedir);
+		int rc = resource_git(*out, &cfg->git, repos);
+
+		free(repos);
+		if (rc < 0) {
+			json_decref(*out);
+			*out = NULL;
+			return -1;
+		}
+	}
 	return 0;
 }
 

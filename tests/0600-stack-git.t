@@ -1,0 +1,127 @@
+#!/bin/sh
+# Stacks from git, the whole loop against a real git server and the real
+# engine: a monorepo with three stacks in subdirectories; kom-sync reads
+# only what kom-poll fetched; a push that changes one stack's compose file
+# redeploys exactly that stack with Komodo's reason and the commit range;
+# a commit that touches another directory only redeploys nothing; the
+# pipeline from /.
+. "$(dirname "$0")/lib.sh"
+. "$KOM_TOP/tests/fixtures/exec/lib.sh"
+. "$KOM_TOP/tests/git.sh"
+exec_images
+git_http_up
+
+git_repo me/mono
+M=$T/mono
+git_work me/mono "$M"
+compose() {	# compose DIR PORT GREETING
+	mkdir -p "$M/$1"
+	cat >"$M/$1/compose.yaml" <<EOF
+services:
+  web:
+    image: $IMG:1
+    network_mode: host
+    command: ["httpd", "-f", "-p", "$2", "-h", "/www"]
+    environment:
+      - GREETING=$3
+EOF
+}
+compose a "$(port 1)" hello
+compose b "$(port 2)" hello
+compose c "$(port 3)" hello
+mkdir -p "$M/docs"
+echo one >"$M/docs/README"
+C1=$(git_commit "$M" one)
+
+S=$T/sync
+mkdir -p "$S"
+for s in a b c; do
+	cat >>"$S/stacks.toml" <<EOF
+[[stack]]
+name = "$PFX-$s"
+deploy = true
+[stack.config]
+git_provider = "$GIT_HTTP"
+git_https = false
+repo = "me/mono"
+run_directory = "$s"
+auto_pull = false
+webhook_enabled = false
+
+EOF
+done
+
+apply() {
+	kom-sync diff "$S" >"$T/diff" 2>"$T/err" &&
+	    kom-plan <"$T/diff" >"$T/plan" 2>>"$T/err" &&
+	    kom-exec <"$T/plan" >"$T/out" 2>>"$T/err"
+}
+statuses() {
+	jq -r 'select(.kind=="result") | "\(.action) \(.name) \(.status)"' \
+	    "$T/out" | sed "s/$PFX-//" | sort
+}
+proj() {
+	docker ps -q --filter "label=com.docker.compose.project=$PFX-$1"
+}
+greeting() {
+	docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' \
+	    $(proj "$1") | sed -n 's/^GREETING=//p'
+}
+ops() {
+	jq -r 'select(.kind=="resource") | .op' "$T/diff" | sort -u
+}
+
+# not fetched yet: one line per stack, naming it and what to run
+fails 'not fetched: kom-sync diff fails (65)' 65 kom-sync diff "$S"
+is "$(grep -c "stacks.toml:[0-9]*: stack '$PFX-a': .*not fetched yet: run kom-poll fetch" "$T/.out")" 1 \
+    'the error names the stack, its file:line and kom-poll fetch'
+
+ok 'kom-poll fetch' kom-poll fetch "$S"
+apply
+is "$?" 0 'first apply'
+is "$(statuses)" "deploy a ok
+deploy b ok
+deploy c ok" 'three stacks deployed'
+is "$(jq -r 'select(.kind=="resource" and .name=="'"$PFX-a"'") | .git.commit' "$T/diff")" "$C1" \
+    'the record names the commit'
+is "$(greeting a)" hello 'stack a runs the file of the commit'
+
+apply
+is "$?" 0 'second apply'
+is "$(ops)" keep 'rerun: every stack kept'
+is "$(statuses | grep -vc ' noop$')" 0 'rerun: all no-ops'
+
+# one stack's compose file changes
+ida=$(proj a)
+idb=$(proj b)
+compose a "$(port 1)" changed
+C2=$(git_commit "$M" two)
+ok 'fetch the push' kom-poll fetch "$S"
+apply
+is "$?" 0 'apply the push'
+is "$(statuses | grep -v ' noop$')" "deploy a ok" 'exactly stack a redeployed'
+s1=$(printf %.7s "$C1")
+s2=$(printf %.7s "$C2")
+is "$(jq -r 'select(.kind=="step" and .name=="'"$PFX-a"'") | .reason' "$T/plan")" \
+    "stack config has changed: File contents for compose.yaml have changed ($s1..$s2)" \
+    "Komodo's reason with the commit range"
+is "$(greeting a)" changed 'stack a runs the new file'
+[ "$(proj a)" != "$ida" ]
+is "$?" 0 'a: a new container'
+is "$(proj b)" "$idb" 'b: the same container'
+
+# a commit that touches only another directory (Komodo #773)
+echo two >"$M/docs/README"
+git_commit "$M" three >/dev/null
+ok 'fetch the docs commit' kom-poll fetch "$S"
+apply
+is "$?" 0 'apply the docs commit'
+is "$(ops)" keep 'no stack changed'
+is "$(statuses | grep -vc ' noop$')" 0 'nothing redeployed'
+
+# the pipeline from /
+(cd / && kom-sync diff "$S" | kom-plan | kom-exec >"$T/out" 2>"$T/err")
+is "$?" 0 'from /: exit 0'
+is "$(statuses | grep -vc ' noop$')" 0 'from /: all no-ops'
+
+done_testing
