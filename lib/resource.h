@@ -124,7 +124,8 @@ struct gitcfg;
 /*
  * Stacks from git (repo or linked_repo, lib/gitsrc's rule): read offline
  * from the caches kom-poll fetched under reposdir (STATE/repos), each
- * such record gets a member "git": {"remote", "branch", "commit" (the
+ * such record gets a member "git": {"remote", "domain" and "account"
+ * (whose credentials fetch it), "branch", "commit" (the
  * pinned commit, else the cached head of the branch), "files": {PATH:
  * {"sha256" (null: not in the commit), "requires" ("Redeploy" for the
  * compose and tracked env files, a config file's own, "None" by

@@ -150,9 +150,10 @@ stack_git(json_t *rec, const struct gitsrc *src, const char *reposdir,
 		if (track(r, hex, rd, p, requires_of(v), files, err) < 0)
 			goto fail;
 	}
-	json_object_set_new(rec, "git", json_pack("{s:s,s:s,s:s,s:o}",
-	    "remote", src->url, "branch", src->branch, "commit", hex,
-	    "files", files));
+	json_object_set_new(rec, "git", json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}",
+	    "remote", src->url, "domain", src->domain, "account",
+	    src->account, "branch", src->branch, "commit", hex, "files",
+	    files));
 	kgit_close(r);
 	return 0;
 fail:

@@ -3,8 +3,10 @@
 # engine: a monorepo with three stacks in subdirectories; kom-sync reads
 # only what kom-poll fetched; a push that changes one stack's compose file
 # redeploys exactly that stack with Komodo's reason and the commit range;
-# a commit that touches another directory only redeploys nothing; the
-# pipeline from /.
+# a commit that touches another directory only redeploys nothing; a
+# pinned commit is respected; the pipeline from /; with the git server
+# down the stacks still report and keep running, and a commit kom-exec
+# cannot fetch fails temporarily (75).
 . "$(dirname "$0")/lib.sh"
 . "$KOM_TOP/tests/fixtures/exec/lib.sh"
 . "$KOM_TOP/tests/git.sh"
@@ -29,12 +31,26 @@ EOF
 compose a "$(port 1)" hello
 compose b "$(port 2)" hello
 compose c "$(port 3)" hello
+compose p "$(port 4)" hello
 mkdir -p "$M/docs"
 echo one >"$M/docs/README"
 C1=$(git_commit "$M" one)
 
 S=$T/sync
 mkdir -p "$S"
+cat >"$S/pinned.toml" <<EOF
+[[stack]]
+name = "$PFX-p"
+deploy = true
+[stack.config]
+git_provider = "$GIT_HTTP"
+git_https = false
+repo = "me/mono"
+commit = "$(printf %.10s "$C1")"
+run_directory = "p"
+auto_pull = false
+webhook_enabled = false
+EOF
 for s in a b c; do
 	cat >>"$S/stacks.toml" <<EOF
 [[stack]]
@@ -81,7 +97,8 @@ apply
 is "$?" 0 'first apply'
 is "$(statuses)" "deploy a ok
 deploy b ok
-deploy c ok" 'three stacks deployed'
+deploy c ok
+deploy p ok" 'four stacks deployed'
 is "$(jq -r 'select(.kind=="resource" and .name=="'"$PFX-a"'") | .git.commit' "$T/diff")" "$C1" \
     'the record names the commit'
 is "$(greeting a)" hello 'stack a runs the file of the commit'
@@ -95,6 +112,7 @@ is "$(statuses | grep -vc ' noop$')" 0 'rerun: all no-ops'
 ida=$(proj a)
 idb=$(proj b)
 compose a "$(port 1)" changed
+compose p "$(port 4)" changed
 C2=$(git_commit "$M" two)
 ok 'fetch the push' kom-poll fetch "$S"
 apply
@@ -109,6 +127,9 @@ is "$(greeting a)" changed 'stack a runs the new file'
 [ "$(proj a)" != "$ida" ]
 is "$?" 0 'a: a new container'
 is "$(proj b)" "$idb" 'b: the same container'
+is "$(greeting p)" hello 'the pinned stack stays at its commit'
+is "$(jq -r 'select(.kind=="resource" and .name=="'"$PFX-p"'") | .git.commit' "$T/diff")" "$C1" \
+    'the pinned commit, in full'
 
 # a commit that touches only another directory (Komodo #773)
 echo two >"$M/docs/README"
@@ -123,5 +144,24 @@ is "$(statuses | grep -vc ' noop$')" 0 'nothing redeployed'
 (cd / && kom-sync diff "$S" | kom-plan | kom-exec >"$T/out" 2>"$T/err")
 is "$?" 0 'from /: exit 0'
 is "$(statuses | grep -vc ' noop$')" 0 'from /: all no-ops'
+
+# the git server goes down: the last good fetch still deploys
+kill "$(cat "$GIT_ROOT/lighttpd.pid")"
+ida=$(proj a)
+fails 'remote down: kom-poll fetch exits 69' 69 kom-poll fetch "$S"
+apply
+is "$?" 0 'remote down: the pipeline still runs'
+is "$(statuses | grep -vc ' noop$')" 0 'remote down: every stack reports, nothing redeployed'
+is "$(proj a)" "$ida" 'remote down: stack a keeps running'
+# a commit the cache lacks and the remote cannot give: temporary
+jq -c 'if .kind=="resource" and .name=="'"$PFX-a"'" then
+    .op="update" | .deploy_changes=["file_paths"] |
+    .git.commit="ffffffffffffffffffffffffffffffffffffffff" else . end' \
+    "$T/diff" | kom-plan >"$T/plan" 2>/dev/null
+kom-exec <"$T/plan" >"$T/out" 2>"$T/err"
+is "$?" 75 'a commit that cannot be fetched: kom-exec exits 75'
+is "$(grep -c "commit ffffffffffff of http://$GIT_HTTP/me/mono" "$T/err")" 1 \
+    'the failure names the commit and the remote'
+is "$(proj a)" "$ida" 'and stack a keeps running'
 
 done_testing
