@@ -135,5 +135,13 @@ struct gitcfg;
  */
 int resource_git(json_t *records, const struct gitcfg *g,
     const char *reposdir);
+/*
+ * The checkout (*dir, fresh) of the commit a record of a resource_sync (or
+ * any record gitsrc_record() reads) takes its files from, and that commit
+ * in hex, as kom-poll fetch made it: 1; 0 when it has no git source; -1
+ * with err set.
+ */
+int resource_git_checkout(const struct gitcfg *g, const json_t *rec,
+    const char *reposdir, char hex[41], char **dir, struct buf *err);
 
 #endif

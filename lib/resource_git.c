@@ -77,18 +77,17 @@ requires_of(const json_t *v)
 	return "None";
 }
 
-/* The "git" member of one stack record; -1 with err set. */
+/*
+ * The cache of src, opened, and the commit it uses (pinned, else the head
+ * of its branch) in hex: 0, or -1 with err set ("run kom-poll fetch").
+ */
 static int
-stack_git(json_t *rec, const struct gitsrc *src, const char *reposdir,
-    struct buf *err)
+open_resolved(const struct gitsrc *src, const char *reposdir,
+    struct kgit_repo **out, char hex[KGIT_HEX], struct buf *err)
 {
-	const json_t *c = json_object_get(rec, "config"), *v;
-	const char *rd = cs(c, "run_directory");
-	char *key = kgit_cache_key(src->url), *bare, hex[KGIT_HEX];
+	char *key = kgit_cache_key(src->url), *bare;
 	struct kgit_repo *r = NULL;
 	struct stat sb;
-	json_t *files, *fp;
-	size_t i, n = 0;
 	int rc;
 
 	bare = xasprintf("%s/%s/repo.git", reposdir, key);
@@ -118,6 +117,24 @@ stack_git(json_t *rec, const struct gitsrc *src, const char *reposdir,
 		kgit_close(r);
 		return -1;
 	}
+	*out = r;
+	return 0;
+}
+
+/* The "git" member of one stack record; -1 with err set. */
+static int
+stack_git(json_t *rec, const struct gitsrc *src, const char *reposdir,
+    struct buf *err)
+{
+	const json_t *c = json_object_get(rec, "config"), *v;
+	const char *rd = cs(c, "run_directory");
+	char hex[KGIT_HEX];
+	struct kgit_repo *r = NULL;
+	json_t *files, *fp;
+	size_t i, n = 0;
+
+	if (open_resolved(src, reposdir, &r, hex, err) < 0)
+		return -1;
 	files = json_object();
 	fp = json_object_get(c, "file_paths");
 	json_array_foreach(fp, i, v) {
@@ -186,4 +203,24 @@ resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 	}
 	buf_free(&err);
 	return bad ? -1 : 0;
+}
+
+int
+resource_git_checkout(const struct gitcfg *g, const json_t *rec,
+    const char *reposdir, char hex[KGIT_HEX], char **dir, struct buf *err)
+{
+	struct gitsrc src;
+	struct kgit_repo *r = NULL;
+	int rc;
+
+	*dir = NULL;
+	rc = gitsrc_record(g, rec, NULL, &src, err);
+	if (rc > 0) {
+		rc = open_resolved(&src, reposdir, &r, hex, err);
+		if (rc == 0)
+			rc = kgit_checkout(r, hex, dir, err) < 0 ? -1 : 1;
+		kgit_close(r);
+	}
+	gitsrc_free(&src);
+	return rc;
 }
