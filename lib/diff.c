@@ -288,11 +288,12 @@ short_commit(const char *hex)
  * applied.  A new commit that changes none of them is no change of this
  * stack (Komodo #773); one that does is a change of each such file and of
  * git.commit, and a deploy change with Komodo's reason and the commit
- * range for each file that requires a redeploy.
+ * range for each file that requires a redeploy (into dc) or a restart
+ * (into restart).
  */
 static void
-compare_git(json_t *changes, json_t *dc, const json_t *decl,
-    const json_t *appl)
+compare_git(json_t *changes, json_t *dc, json_t *restart,
+    const json_t *decl, const json_t *appl)
 {
 	const json_t *dg = json_object_get(decl, "git");
 	const json_t *ag = json_object_get(appl, "git");
@@ -318,7 +319,7 @@ compare_git(json_t *changes, json_t *dc, const json_t *decl,
 		p = xasprintf("git.files.%s", path);
 		add_change(changes, p, ah, dh);
 		free(p);
-		if (strcmp(sget(f, "requires"), "Redeploy"))
+		if (!strcmp(sget(f, "requires"), "None"))
 			continue;
 		if (!ah || json_is_null(ah))
 			why = xasprintf("New file contents at %s (%s..%s)",
@@ -326,7 +327,8 @@ compare_git(json_t *changes, json_t *dc, const json_t *decl,
 		else
 			why = xasprintf("File contents for %s have changed "
 			    "(%s..%s)", path, b7, a7);
-		json_array_append_new(dc, json_string(why));
+		json_array_append_new(strcmp(sget(f, "requires"), "Restart") ?
+		    dc : restart, json_string(why));
 		free(why);
 	}
 	if (n)
@@ -351,7 +353,8 @@ is_own_key(const char *k)
 	for (i = 0; i < KOM_NELEM(record_order); i++)
 		if (!strcmp(k, record_order[i]))
 			return 1;
-	return !strcmp(k, "applied_at") || !strcmp(k, "exec");
+	return !strcmp(k, "applied_at") || !strcmp(k, "exec") ||
+	    !strcmp(k, "restart_changes");
 }
 
 /*
@@ -366,6 +369,7 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 	const json_t *base = decl ? decl : appl;
 	const char *type = sget(base, "type"), *op, *k;
 	json_t *out, *changes = json_array(), *dc = json_array(), *cfg, *v;
+	json_t *restart = json_array();
 	json_t *av;
 	size_t i;
 
@@ -395,7 +399,7 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 		if (!strcmp(type, "variable"))
 			compare_secret(changes, decl, appl);
 		deploy_changes(dc, type, changes);
-		compare_git(changes, dc, decl, appl);
+		compare_git(changes, dc, restart, decl, appl);
 		op = json_array_size(changes) ? "update" : "keep";
 	}
 
@@ -418,6 +422,9 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 	json_object_set_new_nocheck(out, "changes", changes);
 	json_object_set_new_nocheck(out, "deploy_changes", dc);
 	json_object_set_new_nocheck(out, "config", cfg);
+	if (json_array_size(restart) && !json_array_size(dc))
+		json_object_set_nocheck(out, "restart_changes", restart);
+	json_decref(restart);
 	json_object_foreach((json_t *)base, k, v)
 		if (!is_own_key(k))
 			json_object_set_nocheck(out, k, v);

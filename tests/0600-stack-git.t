@@ -32,6 +32,8 @@ compose a "$(port 1)" hello
 compose b "$(port 2)" hello
 compose c "$(port 3)" hello
 compose p "$(port 4)" hello
+echo one >"$M/b/app.conf"
+echo one >"$M/c/notes.conf"
 mkdir -p "$M/docs"
 echo one >"$M/docs/README"
 C1=$(git_commit "$M" one)
@@ -63,8 +65,12 @@ repo = "me/mono"
 run_directory = "$s"
 auto_pull = false
 webhook_enabled = false
-
 EOF
+	case $s in
+	b) echo 'config_files = [{ path = "app.conf", requires = "restart" }]' ;;
+	c) echo 'config_files = ["notes.conf"]' ;;
+	esac >>"$S/stacks.toml"
+	echo >>"$S/stacks.toml"
 done
 
 apply() {
@@ -139,6 +145,31 @@ apply
 is "$?" 0 'apply the docs commit'
 is "$(ops)" keep 'no stack changed'
 is "$(statuses | grep -vc ' noop$')" 0 'nothing redeployed'
+
+# config files: requires = Restart restarts, None (the default) does nothing
+started() {
+	docker inspect -f '{{.State.StartedAt}}' $(proj "$1")
+}
+idb=$(proj b)
+sb=$(started b)
+sc=$(started c)
+echo two >"$M/b/app.conf"
+echo two >"$M/c/notes.conf"
+C4=$(git_commit "$M" four)
+ok 'fetch the config files' kom-poll fetch "$S"
+apply
+is "$?" 0 'apply the config files'
+is "$(statuses | grep -v ' noop$' | grep -v '^record ')" "restart b ok" 'b restarted, nothing else'
+# b was last applied at the first commit: the range starts there
+is "$(jq -r 'select(.kind=="step" and .action=="restart") | .reason' "$T/plan")" \
+    "stack config files have changed: File contents for app.conf have changed ($s1..$(printf %.7s "$C4"))" \
+    'the restart names the file and the commits'
+is "$(proj b)" "$idb" 'b: the same container'
+[ "$(started b)" != "$sb" ]
+is "$?" 0 'b: started again'
+is "$(started c)" "$sc" 'c (requires None): not touched'
+apply
+is "$(statuses | grep -vc ' noop$')" 0 'rerun after the restart: all no-ops'
 
 # the pipeline from /
 (cd / && kom-sync diff "$S" | kom-plan | kom-exec >"$T/out" 2>"$T/err")
