@@ -68,7 +68,8 @@ webhook_enabled = false
 EOF
 	case $s in
 	b) echo 'config_files = [{ path = "app.conf", requires = "restart" }]' ;;
-	c) echo 'config_files = ["notes.conf"]' ;;
+	c) echo 'config_files = ["notes.conf"]'
+	   echo 'environment = "EXTRA = yes"' ;;
 	esac >>"$S/stacks.toml"
 	echo >>"$S/stacks.toml"
 done
@@ -108,6 +109,10 @@ deploy p ok" 'four stacks deployed'
 is "$(jq -r 'select(.kind=="resource" and .name=="'"$PFX-a"'") | .git.commit' "$T/diff")" "$C1" \
     'the record names the commit'
 is "$(greeting a)" hello 'stack a runs the file of the commit'
+is "$(find "$KOM_HOME/state/repos" -name .env | wc -l | tr -d ' ')" 0 \
+    'the shared checkout is never written to'
+is "$(stat -c %a "$KOM_HOME/state/stacks/$PFX-c/.env")" 600 \
+    "a git stack's env file: STATE/stacks/NAME/.env, mode 0600"
 
 apply
 is "$?" 0 'second apply'

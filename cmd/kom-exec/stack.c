@@ -270,22 +270,39 @@ stk_setup(struct job *j, struct stk *s, int write)
 		    v)
 			buf_printf(&b, "%s=%s\n", cstr(v, "key"),
 			    cstr(v, "value"));
-		if (write) {
-			char *path = xasprintf("%s/%s", s->dir, ef);
+		/* a stack from git: its env file beside the shared checkout
+		 * (STATE/stacks/NAME/), which is never written to */
+		char *envp = NULL;
 
-			if (file_write_atomic(path, b.s, b.len, 0600) < 0) {
+		if (json_object_get(j->resource, "git") && *ef != '/') {
+			char *enc = state_name_encode(j->name);
+
+			envp = xasprintf("%s/stacks/%s/%s", j->x->paths.state,
+			    enc, ef);
+			free(enc);
+		}
+		if (write) {
+			char *path = envp ? xstrdup(envp) :
+			    xasprintf("%s/%s", s->dir, ef);
+			char *pdir = file_dirname(path);
+
+			if ((envp && file_mkdir_p(pdir, 0700) < 0) ||
+			    file_write_atomic(path, b.s, b.len, 0600) < 0) {
 				job_fail(j, "%s: %s", path, strerror(errno));
+				free(pdir);
 				free(path);
+				free(envp);
 				explicit_bzero(b.s, b.len);
 				buf_free(&b);
 				return -1;
 			}
+			free(pdir);
 			free(path);
 		}
 		explicit_bzero(b.s, b.len);
 		buf_free(&b);
 		KOM_GROW(s->envs, n + 2, cap);
-		s->envs[n++] = xstrdup(ef);
+		s->envs[n++] = envp ? envp : xstrdup(ef);
 	}
 	if (s->envs)
 		s->envs[n] = NULL;
