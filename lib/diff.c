@@ -276,6 +276,68 @@ compare_secret(json_t *changes, const json_t *decl, const json_t *appl)
 	json_decref(m);
 }
 
+/* The short form of a commit, as Komodo shows it (git rev-parse --short). */
+static char *
+short_commit(const char *hex)
+{
+	return hex && *hex ? xstrndup(hex, 7) : xstrdup("none");
+}
+
+/*
+ * A stack from git (resource_git()): the files it tracks against those
+ * applied.  A new commit that changes none of them is no change of this
+ * stack (Komodo #773); one that does is a change of each such file and of
+ * git.commit, and a deploy change with Komodo's reason and the commit
+ * range for each file that requires a redeploy (into dc) or a restart
+ * (into restart).
+ */
+static void
+compare_git(json_t *changes, json_t *dc, json_t *restart,
+    const json_t *decl, const json_t *appl)
+{
+	const json_t *dg = json_object_get(decl, "git");
+	const json_t *ag = json_object_get(appl, "git");
+	const json_t *af = json_object_get(ag, "files"), *f, *a;
+	const char *path, *before = sget(ag, "commit"), *after;
+	char *b7, *a7, *p, *why;
+	size_t n = 0;
+
+	if (!dg)
+		return;
+	after = sget(dg, "commit");
+	b7 = short_commit(before);
+	a7 = short_commit(after);
+	json_object_foreach((json_t *)json_object_get(dg, "files"), path, f) {
+		const json_t *dh = json_object_get(f, "sha256");
+		const json_t *ah;
+
+		a = json_object_get(af, path);
+		ah = json_object_get(a, "sha256");
+		if (a && json_equal((json_t *)dh, (json_t *)ah))
+			continue;
+		n++;
+		p = xasprintf("git.files.%s", path);
+		add_change(changes, p, ah, dh);
+		free(p);
+		if (!strcmp(sget(f, "requires"), "None"))
+			continue;
+		if (!ah || json_is_null(ah))
+			why = xasprintf("New file contents at %s (%s..%s)",
+			    path, b7, a7);
+		else
+			why = xasprintf("File contents for %s have changed "
+			    "(%s..%s)", path, b7, a7);
+		json_array_append_new(strcmp(sget(f, "requires"), "Restart") ?
+		    dc : restart, json_string(why));
+		free(why);
+	}
+	if (n)
+		add_change(changes, "git.commit", json_object_get(ag,
+		    "commit"), json_object_get(dg, "commit"));
+	free(b7);
+	free(a7);
+}
+
 static const char *const record_order[] = {
 	"kind", "type", "name", "op", "sync", "source", "root", "description",
 	"tags",
@@ -291,7 +353,8 @@ is_own_key(const char *k)
 	for (i = 0; i < KOM_NELEM(record_order); i++)
 		if (!strcmp(k, record_order[i]))
 			return 1;
-	return !strcmp(k, "applied_at") || !strcmp(k, "exec");
+	return !strcmp(k, "applied_at") || !strcmp(k, "exec") ||
+	    !strcmp(k, "restart_changes");
 }
 
 /*
@@ -306,6 +369,7 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 	const json_t *base = decl ? decl : appl;
 	const char *type = sget(base, "type"), *op, *k;
 	json_t *out, *changes = json_array(), *dc = json_array(), *cfg, *v;
+	json_t *restart = json_array();
 	json_t *av;
 	size_t i;
 
@@ -334,8 +398,9 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 		    cfg);
 		if (!strcmp(type, "variable"))
 			compare_secret(changes, decl, appl);
-		op = json_array_size(changes) ? "update" : "keep";
 		deploy_changes(dc, type, changes);
+		compare_git(changes, dc, restart, decl, appl);
+		op = json_array_size(changes) ? "update" : "keep";
 	}
 
 	out = json_object();
@@ -357,6 +422,9 @@ make_record(const json_t *decl, const json_t *appl, const char *sync,
 	json_object_set_new_nocheck(out, "changes", changes);
 	json_object_set_new_nocheck(out, "deploy_changes", dc);
 	json_object_set_new_nocheck(out, "config", cfg);
+	if (json_array_size(restart) && !json_array_size(dc))
+		json_object_set_nocheck(out, "restart_changes", restart);
+	json_decref(restart);
 	json_object_foreach((json_t *)base, k, v)
 		if (!is_own_key(k))
 			json_object_set_nocheck(out, k, v);
@@ -640,7 +708,8 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 			continue;
 		type = sget(rec, "type");
 		name = sget(rec, "name");
-		if (state_set_same(applied, rec)) {
+		if (!json_object_get(rec, "git") &&
+		    state_set_same(applied, rec)) {
 			add_out(&v, &n, &cap, make_record(rec, NULL, o->sync,
 			    1));
 			continue;

@@ -921,6 +921,36 @@ refusal(struct plan *p, size_t ni)
 	return r;
 }
 
+/*
+ * A stack from git whose changed files all ask for a restart only
+ * (kom-sync's "restart_changes"): the reason, or NULL.
+ */
+static const char *
+restart_reason(struct plan *p, size_t ni)
+{
+	struct node *n = &p->nodes[ni];
+	json_t *rec, *v;
+	struct buf b = BUF_INIT;
+	const char *r = NULL;
+	size_t i;
+
+	if (n->runs != RUNS_STACK || n->op != OP_UPDATE ||
+	    !memmem(n->res, n->reslen, "\"restart_changes\"", 17) ||
+	    !(rec = plan_node_rec(p, ni)))
+		return NULL;
+	json_array_foreach(json_object_get(rec, "restart_changes"), i, v) {
+		if (!json_is_string(v))
+			continue;
+		if (b.len)
+			buf_adds(&b, ", ");
+		buf_adds(&b, json_string_value(v));
+	}
+	if (b.len)
+		r = acat(p, "stack config files have changed: ", b.s, NULL);
+	buf_free(&b);
+	return r;
+}
+
 /* The decision for a declared deploy=true deployment or stack. */
 static void
 decide(struct plan *p, size_t ni)
@@ -942,6 +972,9 @@ decide(struct plan *p, size_t ni)
 			n->decision = DEC_DEPLOY;
 			n->reason = acat(p, t, " config has changed: ", dc,
 			    NULL);
+		} else if ((r = restart_reason(p, ni))) {
+			n->decision = DEC_RESTART;
+			n->reason = r;
 		} else {
 			n->decision = DEC_ENSURE;
 			n->reason = "unchanged: deploy only if not running as "
@@ -971,6 +1004,9 @@ decide(struct plan *p, size_t ni)
 		    detail && *detail ? ")" : "", NULL);
 	} else if (n->runs == RUNS_DEPLOYMENT && (r = build_reason(p, ni, st))) {
 		n->decision = DEC_DEPLOY;
+		n->reason = r;
+	} else if ((r = restart_reason(p, ni))) {
+		n->decision = DEC_RESTART;
 		n->reason = r;
 	} else {
 		n->decision = DEC_WAIT;
@@ -1305,7 +1341,8 @@ plan_build(struct plan *p, struct buf *err)
 					ids[nids++] = par->dep_id;
 				}
 			}
-			action = n->decision == DEC_DEPLOY ? "deploy" : "ensure";
+			action = n->decision == DEC_DEPLOY ? "deploy" :
+			    n->decision == DEC_RESTART ? "restart" : "ensure";
 		} else if (ss[k].kind == STEP_REFUSE) {
 			action = "refuse";
 		} else if (ss[k].kind == STEP_DESTROY) {

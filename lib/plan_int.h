@@ -19,7 +19,7 @@ enum { OP_KEEP, OP_CREATE, OP_UPDATE, OP_DELETE };
  * project (stack).  Only what runs has `after` and deploy decisions. */
 enum { RUNS_NOTHING, RUNS_DEPLOYMENT, RUNS_STACK };
 /* The decision for a deployment or stack, weakest first. */
-enum { DEC_NONE, DEC_HOLD, DEC_WAIT, DEC_ENSURE, DEC_DEPLOY };
+enum { DEC_NONE, DEC_HOLD, DEC_WAIT, DEC_ENSURE, DEC_DEPLOY, DEC_RESTART };
 /* The kinds of step an apply plan sorts (STEP_DEPLOY: deploy or ensure). */
 enum { STEP_RECORD, STEP_DESTROY, STEP_DEPLOY, STEP_REFUSE };
 

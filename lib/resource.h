@@ -120,4 +120,28 @@ long resource_load_mem(const char *name, const char *data, size_t len,
  */
 size_t resource_escape_triple(const char *in, size_t len, struct buf *out);
 
+struct gitcfg;
+/*
+ * Stacks from git (repo or linked_repo, lib/gitsrc's rule): read offline
+ * from the caches kom-poll fetched under reposdir (STATE/repos), each
+ * such record gets a member "git": {"remote", "domain" and "account"
+ * (whose credentials fetch it), "branch", "commit" (the
+ * pinned commit, else the cached head of the branch), "files": {PATH:
+ * {"sha256" (null: not in the commit), "requires" ("Redeploy" for the
+ * compose and tracked env files, a config file's own, "None" by
+ * default)}}}, PATH as declared, relative to run_directory inside the
+ * checkout.  A source that is not fetched yet is one line naming the
+ * record and "run kom-poll fetch".  Returns 0, or -1 after such lines.
+ */
+int resource_git(json_t *records, const struct gitcfg *g,
+    const char *reposdir);
+/*
+ * The checkout (*dir, fresh) of the commit a record of a resource_sync (or
+ * any record gitsrc_record() reads) takes its files from, and that commit
+ * in hex, as kom-poll fetch made it: 1; 0 when it has no git source; -1
+ * with err set.
+ */
+int resource_git_checkout(const struct gitcfg *g, const json_t *rec,
+    const char *reposdir, char hex[41], char **dir, struct buf *err);
+
 #endif

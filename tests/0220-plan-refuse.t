@@ -1,7 +1,8 @@
 #!/bin/sh
 # kom-plan refuses what kom cannot carry out yet, with the reason, instead
 # of a step that fails a stage at apply time: a deployment of a 'Build'
-# image and a stack from a git repo (lib/support's table), and what is
+# image (lib/support's table; a stack from git is deployed since
+# 0600-stack-git), and what is
 # after them, become "refuse" steps in a last stage of their own; a
 # procedure's execution on a resource that is neither in the stream nor
 # in the state dir is refused where it stands.
@@ -28,12 +29,6 @@ deploy = true
 after = ["site"]
 [deployment.config]
 image.params.image = "nginx:1"
-
-[[stack]]
-name = "from-git"
-deploy = true
-[stack.config]
-repo = "me/compose"
 
 [[deployment]]
 name = "db"
@@ -69,7 +64,6 @@ is "$(steps "$T/plan")" "1 record site
 1 record nightly
 2 deploy db
 3 deploy api
-4 refuse from-git
 4 refuse site
 4 refuse site-proxy" 'unrelated work first; refusals in a last stage of their own'
 reason() {
@@ -78,8 +72,6 @@ reason() {
 }
 is "$(reason "$T/plan" site)" "deploy on creation; refused: kom cannot deploy this yet: a 'Build' image (image.params.build)" \
     'a Build image: the reason, from the one table'
-is "$(reason "$T/plan" from-git)" "deploy on creation; refused: kom cannot deploy this yet: a stack from a git repo (repo)" \
-    'a stack from git: the reason'
 is "$(reason "$T/plan" site-proxy)" "deploy on creation; refused: it is after deployment 'site', which kom cannot deploy yet" \
     'what is after a refused resource is refused too'
 is "$(jq -c 'select(.kind == "step" and .action == "refuse") | .needs' "$T/plan" | sort -u)" '[]' \

@@ -14,6 +14,7 @@
  * without running compose at all.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,12 @@
 #include "docker.h"
 #include "stack.h"
 #include "file.h"
+#include "config.h"
+#include "git.h"
+#include "gitcfg.h"
 #include "jsonl.h"
 #include "proc.h"
+#include "secrets.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -89,6 +94,75 @@ keep_output(struct job *j, const char *key, const char *text)
 	json_object_set_new(j->detail, key, a);
 }
 
+/* libgit2 is used by one thread at a time: a fetch forks (lib/git.h). */
+static pthread_mutex_t git_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Fetch url into r with the credentials kom.toml gives; 0 or a KGIT_E_*. */
+static int
+git_fetch(struct job *j, struct kgit_repo *r, const json_t *g,
+    struct buf *err)
+{
+	struct config cfg;
+	struct kgit_auth a;
+	struct kgit_fetch_stats st;
+	char *token = NULL;
+	int rc;
+
+	if (config_load(j->x->paths.config, 0, &cfg) < 0) {
+		buf_printf(err, "cannot read %s", j->x->paths.config);
+		return KGIT_E_OTHER;
+	}
+	if (gitcfg_auth(&cfg.git, cfg.path, cfg.secrets_dir, cstr(g, "domain"),
+	    cstr(g, "account"), cstr(g, "remote"), &a, &token, err) < 0)
+		rc = KGIT_E_AUTH;
+	else
+		rc = kgit_fetch(r, &a, 60000, &st, err);
+	secrets_wipe(token);
+	config_free(&cfg);
+	return rc;
+}
+
+/*
+ * A stack from git: the checkout of exactly the commit its record names
+ * (kom-sync's "git" member), shared under STATE/repos (lib/git); made
+ * from the cache, fetched first when the cache lacks the commit.  Fresh;
+ * NULL after job_fail (temporary when the remote does not answer).
+ */
+static char *
+git_checkout(struct job *j)
+{
+	const json_t *g = json_object_get(j->resource, "git");
+	const char *url = cstr(g, "remote"), *hex = cstr(g, "commit");
+	char *repos = xasprintf("%s/repos", j->x->paths.state), *dir = NULL;
+	struct kgit_repo *r = NULL;
+	struct buf err = BUF_INIT;
+	int rc;
+
+	if (!*url || strlen(hex) != KGIT_HEX - 1) {
+		job_fail(j, "the record's git member names no remote or commit");
+		free(repos);
+		return NULL;
+	}
+	pthread_mutex_lock(&git_mu);
+	if (kgit_open(repos, url, &r, &err) < 0) {
+		job_fail(j, "%s", err.s);
+	} else if (kgit_checkout(r, hex, &dir, &err) < 0) {
+		rc = git_fetch(j, r, g, &err);
+		if (rc == 0 && kgit_checkout(r, hex, &dir, &err) == 0)
+			;
+		else {
+			if (rc == KGIT_E_UNAVAILABLE)
+				j->tempfail = 1;
+			job_fail(j, "commit %.12s of %s: %s", hex, url, err.s);
+		}
+	}
+	kgit_close(r);
+	pthread_mutex_unlock(&git_mu);
+	buf_free(&err);
+	free(repos);
+	return dir;
+}
+
 /* Resolve the run directory and the files; -1 after job_fail. */
 static int
 stk_setup(struct job *j, struct stk *s, int write)
@@ -111,6 +185,13 @@ stk_setup(struct job *j, struct stk *s, int write)
 
 		s->dir = xasprintf("%s/stacks/%s", j->x->paths.state, enc);
 		free(enc);
+	} else if (json_object_get(j->resource, "git")) {
+		char *co = git_checkout(j);
+
+		if (!co)
+			return -1;
+		s->dir = *rd ? xasprintf("%s/%s", co, rd) : xstrdup(co);
+		free(co);
 	} else if (*rd == '/') {
 		s->dir = xstrdup(rd);
 	} else {
@@ -189,22 +270,39 @@ stk_setup(struct job *j, struct stk *s, int write)
 		    v)
 			buf_printf(&b, "%s=%s\n", cstr(v, "key"),
 			    cstr(v, "value"));
-		if (write) {
-			char *path = xasprintf("%s/%s", s->dir, ef);
+		/* a stack from git: its env file beside the shared checkout
+		 * (STATE/stacks/NAME/), which is never written to */
+		char *envp = NULL;
 
-			if (file_write_atomic(path, b.s, b.len, 0600) < 0) {
+		if (json_object_get(j->resource, "git") && *ef != '/') {
+			char *enc = state_name_encode(j->name);
+
+			envp = xasprintf("%s/stacks/%s/%s", j->x->paths.state,
+			    enc, ef);
+			free(enc);
+		}
+		if (write) {
+			char *path = envp ? xstrdup(envp) :
+			    xasprintf("%s/%s", s->dir, ef);
+			char *pdir = file_dirname(path);
+
+			if ((envp && file_mkdir_p(pdir, 0700) < 0) ||
+			    file_write_atomic(path, b.s, b.len, 0600) < 0) {
 				job_fail(j, "%s: %s", path, strerror(errno));
+				free(pdir);
 				free(path);
+				free(envp);
 				explicit_bzero(b.s, b.len);
 				buf_free(&b);
 				return -1;
 			}
+			free(pdir);
 			free(path);
 		}
 		explicit_bzero(b.s, b.len);
 		buf_free(&b);
 		KOM_GROW(s->envs, n + 2, cap);
-		s->envs[n++] = xstrdup(ef);
+		s->envs[n++] = envp ? envp : xstrdup(ef);
 	}
 	if (s->envs)
 		s->envs[n] = NULL;

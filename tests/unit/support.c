@@ -45,7 +45,8 @@ main(void)
 	    "the blocker is the one that refuses");
 	n = check("stack", "{\"repo\":\"me/x\",\"files_on_host\":false,"
 	    "\"webhook_enabled\":true}", &what, &refuse, &blocker);
-	ok(n == 2 && refuse, "a stack from git: refused, with its webhook");
+	ok(n == 1 && !refuse, "a stack from git: deployable, its webhook "
+	    "noted");
 	n = check("stack", "{\"repo\":\"me/x\",\"files_on_host\":true,"
 	    "\"webhook_enabled\":true}", &what, &refuse, &blocker);
 	ok(refuse == 0 && n == 1, "files on the host: deployable, the "

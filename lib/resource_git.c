@@ -1,0 +1,226 @@
+/*
+ * resource_git: what a stack from git deploys, read offline from the
+ * caches kom-poll fetched (see resource.h, resource_git()).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "git.h"
+#include "gitsrc.h"
+#include "jsonl.h"
+#include "resource.h"
+#include "util.h"
+#include "banned.h"
+
+static const char *
+cs(const json_t *o, const char *k)
+{
+	return jsonl_str(o, k, "");
+}
+
+/* run_directory/path, as the checkout names it ("a/./b" kept simple). */
+static char *
+in_run_dir(const char *rd, const char *path)
+{
+	while (rd[0] == '.' && rd[1] == '/')
+		rd += 2;
+	if (!strcmp(rd, ".") || !*rd)
+		return xstrdup(path);
+	return xasprintf("%s%s%s", rd, rd[strlen(rd) - 1] == '/' ? "" : "/",
+	    path);
+}
+
+/*
+ * One tracked file into files: its sha256 at hex, or null when the commit
+ * has no such file.  -1 (err set) on a read error other than absence.
+ */
+static int
+track(struct kgit_repo *r, const char *hex, const char *rd, const char *path,
+    const char *requires, json_t *files, struct buf *err)
+{
+	struct buf b = BUF_INIT;
+	char *full = in_run_dir(rd, path), sum[65];
+	int rc = kgit_read_file(r, hex, full, &b, err);
+	json_t *h;
+
+	free(full);
+	if (rc < 0 && rc != KGIT_E_NOTFOUND) {
+		buf_free(&b);
+		return -1;
+	}
+	if (rc == 0) {
+		kom_sha256_hex(b.s ? b.s : "", b.len, sum);
+		h = json_string(sum);
+	} else
+		h = json_null();
+	buf_free(&b);
+	json_object_set_new(files, path, json_pack("{s:o,s:s}", "sha256", h,
+	    "requires", requires));
+	return 0;
+}
+
+/* Komodo's requires (alias req), lowercase accepted: None by default. */
+static const char *
+requires_of(const json_t *v)
+{
+	const char *s = json_string_value(json_object_get(v, "requires"));
+
+	if (!s)
+		s = json_string_value(json_object_get(v, "req"));
+	if (s && !strcasecmp(s, "redeploy"))
+		return "Redeploy";
+	if (s && !strcasecmp(s, "restart"))
+		return "Restart";
+	return "None";
+}
+
+/*
+ * The cache of src, opened, and the commit it uses (pinned, else the head
+ * of its branch) in hex: 0, or -1 with err set ("run kom-poll fetch").
+ */
+static int
+open_resolved(const struct gitsrc *src, const char *reposdir,
+    struct kgit_repo **out, char hex[KGIT_HEX], struct buf *err)
+{
+	char *key = kgit_cache_key(src->url), *bare;
+	struct kgit_repo *r = NULL;
+	struct stat sb;
+	int rc;
+
+	bare = xasprintf("%s/%s/repo.git", reposdir, key);
+	free(key);
+	rc = stat(bare, &sb);
+	free(bare);
+	if (rc < 0) {
+		buf_printf(err, "%s is not fetched yet: run kom-poll fetch",
+		    src->url);
+		return -1;
+	}
+	if (kgit_open(reposdir, src->url, &r, err) < 0)
+		return -1;
+	if (*src->commit)
+		rc = kgit_pinned_commit(r, src->commit, hex, err);
+	else
+		rc = kgit_branch_commit(r, src->branch, hex, err);
+	if (rc < 0) {
+		buf_reset(err);
+		if (*src->commit)
+			buf_printf(err, "%s: commit %s is not on a branch "
+			    "fetched yet: run kom-poll fetch", src->url,
+			    src->commit);
+		else
+			buf_printf(err, "%s: branch %s is not fetched yet: "
+			    "run kom-poll fetch", src->url, src->branch);
+		kgit_close(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+/* The "git" member of one stack record; -1 with err set. */
+static int
+stack_git(json_t *rec, const struct gitsrc *src, const char *reposdir,
+    struct buf *err)
+{
+	const json_t *c = json_object_get(rec, "config"), *v;
+	const char *rd = cs(c, "run_directory");
+	char hex[KGIT_HEX];
+	struct kgit_repo *r = NULL;
+	json_t *files, *fp;
+	size_t i, n = 0;
+
+	if (open_resolved(src, reposdir, &r, hex, err) < 0)
+		return -1;
+	files = json_object();
+	fp = json_object_get(c, "file_paths");
+	json_array_foreach(fp, i, v) {
+		if (!json_is_string(v) || !*json_string_value(v))
+			continue;
+		n++;
+		if (track(r, hex, rd, json_string_value(v), "Redeploy", files,
+		    err) < 0)
+			goto fail;
+	}
+	if (!n && track(r, hex, rd, "compose.yaml", "Redeploy", files,
+	    err) < 0)
+		goto fail;
+	json_array_foreach(json_object_get(c, "additional_env_files"), i, v) {
+		const char *p = json_is_string(v) ? json_string_value(v) :
+		    cs(v, "path");
+
+		if (!*p || json_is_false(json_object_get(v, "track")) ||
+		    json_object_get(files, p))
+			continue;
+		if (track(r, hex, rd, p, "Redeploy", files, err) < 0)
+			goto fail;
+	}
+	json_array_foreach(json_object_get(c, "config_files"), i, v) {
+		const char *p = json_is_string(v) ? json_string_value(v) :
+		    cs(v, "path");
+
+		if (!*p || json_object_get(files, p))
+			continue;
+		if (track(r, hex, rd, p, requires_of(v), files, err) < 0)
+			goto fail;
+	}
+	json_object_set_new(rec, "git", json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}",
+	    "remote", src->url, "domain", src->domain, "account",
+	    src->account, "branch", src->branch, "commit", hex, "files",
+	    files));
+	kgit_close(r);
+	return 0;
+fail:
+	json_decref(files);
+	kgit_close(r);
+	return -1;
+}
+
+int
+resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
+{
+	struct buf err = BUF_INIT;
+	struct gitsrc src;
+	json_t *rec;
+	size_t i;
+	int rc, bad = 0;
+
+	json_array_foreach(records, i, rec) {
+		if (strcmp(cs(rec, "type"), "stack"))
+			continue;
+		rc = gitsrc_record(g, rec, records, &src, &err);
+		if (rc > 0)
+			rc = stack_git(rec, &src, reposdir, &err);
+		gitsrc_free(&src);
+		if (rc < 0) {
+			kom_warn("%s: stack '%s': %s", cs(rec, "source"),
+			    cs(rec, "name"), err.s);
+			bad++;
+		}
+	}
+	buf_free(&err);
+	return bad ? -1 : 0;
+}
+
+int
+resource_git_checkout(const struct gitcfg *g, const json_t *rec,
+    const char *reposdir, char hex[KGIT_HEX], char **dir, struct buf *err)
+{
+	struct gitsrc src;
+	struct kgit_repo *r = NULL;
+	int rc;
+
+	*dir = NULL;
+	rc = gitsrc_record(g, rec, NULL, &src, err);
+	if (rc > 0) {
+		rc = open_resolved(&src, reposdir, &r, hex, err);
+		if (rc == 0)
+			rc = kgit_checkout(r, hex, dir, err) < 0 ? -1 : 1;
+		kgit_close(r);
+	}
+	gitsrc_free(&src);
+	return rc;
+}
