@@ -22,6 +22,7 @@
 
 #include "docker.h"
 #include "deployment.h"
+#include "rollback.h"
 #include "run.h"
 #include "stack.h"
 #include "file.h"
@@ -283,6 +284,7 @@ job_run(struct job *j)
 			deploy_deployment(j, ensure);
 		else
 			deploy_stack(j, ensure);
+		release_record(j);
 	} else if (strcmp(a, "destroy") == 0) {
 		if (dep)
 			destroy_deployment(j);
