@@ -24,7 +24,6 @@ static const struct unsupported {
 	const char *what;	/* for messages */
 	int refuse;		/* kom-plan refuses a deploy */
 } table[] = {
-	{ "build", NULL, ALWAYS, "[[build]] (no build)", 0 },
 	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
 	{ "alerter", NULL, ALWAYS, "[[alerter]] (no alert is sent)", 0 },

@@ -25,6 +25,7 @@
 #include "repo.h"
 #include "secrets.h"
 #include "state.h"
+#include "jsonl.h"
 #include "util.h"
 #include "banned.h"
 
@@ -34,17 +35,12 @@
 static const char *const repo_fields[] = { "environment", "on_clone",
     "on_pull", NULL };
 
-static const char *
-str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
+/* a string member, "" when absent */
+#define str(o, k) jsonl_str((o), (k), "")
 
 /* The checkout's commit hex of src, made in the cache; 0 or -1 (job_fail). */
-static int
-fetch_commit(struct job *j, const struct gitsrc *src, char hex[KGIT_HEX],
+int
+repo_fetch(struct job *j, const struct gitsrc *src, char hex[KGIT_HEX],
     char **dir)
 {
 	struct buf err = BUF_INIT;
@@ -73,8 +69,8 @@ fetch_commit(struct job *j, const struct gitsrc *src, char hex[KGIT_HEX],
 	pthread_mutex_unlock(&j->x->git_mu);
 	secrets_wipe(token);
 	if (rc != 0)
-		job_fail(j, "%s: repo '%s': %s", str(j->resource, "source"),
-		    j->name, err.s);
+		job_fail(j, "%s: %s '%s': %s", str(j->resource, "source"),
+		    j->type, j->name, err.s);
 	buf_free(&err);
 	free(repos);
 	return rc != 0 ? -1 : 0;
@@ -104,9 +100,8 @@ run(char *const argv[], const char *cwd, struct buf *out, int ms)
 	return 0;
 }
 
-/* Copy the checkout dir into path, atomically replacing what was there. */
-static int
-place(struct job *j, const char *dir, const char *path)
+int
+repo_place(struct job *j, const char *dir, const char *path)
 {
 	char *tmp = xasprintf("%s.kom-new", path);
 	char *old = xasprintf("%s.kom-old", path);
@@ -119,20 +114,20 @@ place(struct job *j, const char *dir, const char *path)
 	struct stat sb;
 
 	if (file_mkdir_p(parent, 0755) < 0) {
-		job_fail(j, "repo '%s': %s: %s", j->name, parent,
+		job_fail(j, "%s '%s': %s: %s", j->type, j->name, parent,
 		    strerror(errno));
 		goto out;
 	}
 	if (run(rm_tmp, NULL, &out, 0) < 0 || run(rm_old, NULL, &out, 0) < 0 ||
 	    run(cp, NULL, &out, 0) < 0) {
-		job_fail(j, "repo '%s': cannot copy the checkout to %s: %s",
-		    j->name, tmp, out.s);
+		job_fail(j, "%s '%s': cannot copy the checkout to %s: %s",
+		    j->type, j->name, tmp, out.s);
 		goto out;
 	}
 	had = lstat(path, &sb) == 0;
 	if ((had && rename(path, old) < 0) || rename(tmp, path) < 0) {
-		job_fail(j, "repo '%s': cannot move the checkout to %s: %s",
-		    j->name, path, strerror(errno));
+		job_fail(j, "%s '%s': cannot move the checkout to %s: %s",
+		    j->type, j->name, path, strerror(errno));
 		if (had)
 			rename(old, path);
 		goto out;
@@ -178,9 +173,8 @@ write_env(struct job *j, const json_t *cfg, const char *path)
 	return rc;
 }
 
-/* on_clone / on_pull: the user's shell command, in path[/its path]. */
-static int
-hook(struct job *j, const json_t *cfg, const char *which, const char *path)
+int
+repo_hook(struct job *j, const json_t *cfg, const char *which, const char *path)
 {
 	const json_t *h = json_object_get(cfg, which);
 	const char *cmd = str(h, "command"), *sub = str(h, "path");
@@ -200,8 +194,8 @@ hook(struct job *j, const json_t *cfg, const char *which, const char *path)
 	if (rc < 0) {
 		char *m = job_masked(j, out.s);
 
-		job_fail(j, "%s: repo '%s': %s failed: %s",
-		    str(j->resource, "source"), j->name, which, m);
+		job_fail(j, "%s: %s '%s': %s failed: %s",
+		    str(j->resource, "source"), j->type, j->name, which, m);
 		free(m);
 	}
 	buf_free(&out);
@@ -236,7 +230,7 @@ repo_apply(struct job *j)
 		oldc = str(json_object_get(old, "exec"), "commit");
 		oldp = str(json_object_get(old, "exec"), "path");
 	}
-	if (fetch_commit(j, &src, hex, &dir) < 0)
+	if (repo_fetch(j, &src, hex, &dir) < 0)
 		goto out;
 	if (!(cfg = config_interpolated(j, config, repo_fields)))
 		goto out;
@@ -244,7 +238,7 @@ repo_apply(struct job *j)
 	json_object_set_new(j->detail, "commit", json_string(hex));
 	json_object_set_new(j->detail, "path", json_string(path));
 	if (clone || strcmp(oldc, hex) != 0) {
-		if (place(j, dir, path) < 0)
+		if (repo_place(j, dir, path) < 0)
 			goto out;
 		j->deployed = 1;
 		json_object_set_new(j->detail, clone ? "cloned" : "pulled",
@@ -252,7 +246,7 @@ repo_apply(struct job *j)
 	}
 	if (write_env(j, cfg, path) < 0)
 		goto out;
-	if (j->deployed && hook(j, cfg, clone ? "on_clone" : "on_pull",
+	if (j->deployed && repo_hook(j, cfg, clone ? "on_clone" : "on_pull",
 	    path) < 0)
 		goto out;
 	ex = json_pack("{s:s, s:s}", "commit", hex, "path", path);

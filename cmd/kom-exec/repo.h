@@ -15,4 +15,18 @@
  */
 json_t *repo_apply(struct job *j);
 
+/* For builds too: */
+struct gitsrc;
+/* Fetch src (STATE/repos) and resolve its branch or commit: 0 with hex
+ * and *dir (fresh: the cache's checkout, shared, not to be changed), or
+ * -1 after job_fail naming j's resource. */
+int repo_fetch(struct job *j, const struct gitsrc *src, char hex[41],
+    char **dir);
+/* Copy dir to path, replacing what was there atomically; 0, or -1. */
+int repo_place(struct job *j, const char *dir, const char *path);
+/* Run hook `which` of cfg ({path, command}: /bin/sh -c) in path[/its
+ * path]; its output into j->detail[which]; 0, or -1 after job_fail. */
+int repo_hook(struct job *j, const json_t *cfg, const char *which,
+    const char *path);
+
 #endif

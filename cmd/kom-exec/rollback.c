@@ -11,16 +11,12 @@
 #include "release.h"
 #include "rollback.h"
 #include "state.h"
+#include "jsonl.h"
 #include "util.h"
 #include "banned.h"
 
-static const char *
-str(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
+/* a string member, "" when absent */
+#define str(o, k) jsonl_str((o), (k), "")
 
 /*
  * The RepoDigests entry of image's repository ("repo@sha256:..."), or

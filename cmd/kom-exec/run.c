@@ -22,6 +22,7 @@
 
 #include "docker.h"
 #include "deployment.h"
+#include "build.h"
 #include "repo.h"
 #include "rollback.h"
 #include "run.h"
@@ -199,7 +200,9 @@ is_container_type(const char *type)
 static int
 needs_engine(const char *action, const char *type)
 {
-	if (strcmp(action, "record") == 0 || strcmp(action, "remove") == 0 ||
+	if (strcmp(action, "record") == 0)
+		return strcmp(type, "build") == 0;	/* a build builds */
+	if (strcmp(action, "remove") == 0 ||
 	    strcmp(action, "sleep") == 0 || strcmp(action, "execution") == 0 ||
 	    strcmp(action, "refuse") == 0)
 		return 0;
@@ -219,6 +222,8 @@ run_record(struct job *j)
 		return;
 	/* A repo is its checkout: made first, recorded when it is there. */
 	if (strcmp(j->type, "repo") == 0 && !(ex = repo_apply(j)))
+		return;
+	if (strcmp(j->type, "build") == 0 && !(ex = build_apply(j)))
 		return;
 	rec = json_deep_copy(j->resource);
 	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));

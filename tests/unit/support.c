@@ -54,8 +54,8 @@ main(void)
 	    &refuse, &blocker);
 	ok(n == 0, "webhook_enabled without a repo (Komodo's default) is "
 	    "not noted");
-	n = check("build", "{}", &what, &refuse, &blocker);
-	ok(n == 1 && !refuse, "a build: noted, nothing to refuse");
+	n = check("builder", "{}", &what, &refuse, &blocker);
+	ok(n == 1 && !refuse, "a builder: noted, nothing to refuse");
 	n = check("procedure", "{\"schedule\":\"\"}", &what, &refuse,
 	    &blocker);
 	ok(n == 0, "no schedule: nothing");
