@@ -83,6 +83,18 @@ d1=$(digest latest)
 ok 'latest has a digest' test -n "$d1"
 is "$(res '.detail.build.digests.latest')" "$d1" 'the result has the pushed digest'
 
+# a deployment of image type Build runs that build's latest version
+export KOM_GRACE_MS=300
+P=$(port 1)
+D=$(dep "$PFX-web" "" "httpd -f -p $P -h /www" |
+    jq -c --arg b "$NAME" '.config.image = {type: "Build", params: {build: $b, version: "0.0.0"}}')
+{ step 1 1 deploy "$D"; plan_end; } >"$T/dplan"
+kexec_to "$T/dout" "$T/derr" "$T/dplan"
+is "$?" 0 'the Build deployment deploys'
+is "$(fetch "$P")" v1 'it serves the build'
+is "$(docker inspect -f '{{.Config.Image}}' "$PFX-web")" "$IMGN:1.0.0" \
+    'at the version built'
+
 # a Dockerfile change on the server: the next build is 1.0.1
 dockerfile v2
 C2=$(git_commit "$W" second Dockerfile)
@@ -95,6 +107,14 @@ ok 'latest moved' test "$(digest latest)" != "$d1"
 is "$(digest 1.0.0)" "$d1" '1.0.0 still has the old digest'
 is "$(jq -r .exec.version "$KOM_HOME/state/resources/build/$NAME.json")" 1.0.1 \
     'the version is in the state dir'
+kexec_to "$T/dout" "$T/derr" "$T/dplan"
+is "$(fetch "$P")" v2 'the deployment follows the new version'
+is "$(docker inspect -f '{{.Config.Image}}' "$PFX-web")" "$IMGN:1.0.1" 'at 1.0.1'
+kom-exec rollback deployment "$PFX-web" >"$T/dout" 2>"$T/derr"
+is "$?" 0 'rollback to the previous release'
+is "$(fetch "$P")" v1 'v1 serves again'
+is "$(docker inspect -f '{{.Config.Image}}' "$PFX-web")" "$IMGN@$d1" \
+    'by the old digest'
 
 # a build that fails
 dockerfile v3 'RUN false'

@@ -293,3 +293,31 @@ out:
 	free(id);
 	return ex;
 }
+
+int
+build_deployment_image(struct job *j, json_t *cfg)
+{
+	json_t *img = json_object_get(cfg, "image"), *b, *ex;
+	json_t *params = json_object_get(img, "params");
+	const char *name = str(params, "build"), *want = str(params,
+	    "version");
+	long v[3];
+
+	if (strcmp(str(img, "type"), "Build") != 0)
+		return 0;
+	if (!(b = state_load(j->x->paths.state, "build", name))) {
+		job_fail(j, "%s: deployment '%s': build '%s' has not been "
+		    "built on this host", str(j->resource, "source"), j->name,
+		    name);
+		return -1;
+	}
+	ex = json_object_get(b, "exec");
+	if (parse_version(want, v) < 0 || (v[0] == 0 && v[1] == 0 &&
+	    v[2] == 0))
+		want = str(ex, "version");
+	json_object_set_new(cfg, "image", json_pack("{s:s, s:{s:o}}",
+	    "type", "Image", "params", "image", json_sprintf("%s:%s",
+	    str(ex, "image"), want)));
+	json_decref(b);
+	return 0;
+}

@@ -14,4 +14,13 @@
  */
 json_t *build_apply(struct job *j);
 
+/*
+ * A deployment's config (cfg, the job's own copy): an image of type
+ * "Build" becomes that build's image as this host last built it, at its
+ * params.version ("0.0.0": the latest built version) by its version
+ * tag.  0 (also for any other image type), or -1 after job_fail: the
+ * build was never built here.
+ */
+int build_deployment_image(struct job *j, json_t *cfg);
+
 #endif
