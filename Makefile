@@ -5,6 +5,11 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/kom
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd
+UNITDIR ?= $(SYSTEMDDIR)/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR ?=
 
 CC ?= cc
@@ -139,14 +144,63 @@ install: all
 	for m in $(MANS); do \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
-	cp -R share/. $(DESTDIR)$(SHAREDIR)
+	for d in share/*; do \
+		[ "$$d" = share/completion ] || cp -R "$$d" $(DESTDIR)$(SHAREDIR) || exit 1; \
+	done
+	$(MAKE) -s install-completion
+
+# Bash completion: one script, installed under each program's name (what
+# bash-completion loads on demand).
+# The tables of flags and subcommands are made from the man pages.
+COMPLETION = $(OBJ)/kom.bash
+$(COMPLETION): share/completion/kom.bash.in share/completion/synopsis.awk \
+		$(PROGS:%=man/%.1)
+	@mkdir -p $(OBJ)
+	awk -f share/completion/synopsis.awk $(PROGS:%=man/%.1) >$@.forms
+	sed -e '/^@FORMS@$$/{r $@.forms' -e 'd;}' -e 's/@PROGS@/$(PROGS)/' \
+	    share/completion/kom.bash.in >$@.tmp
+	rm -f $@.forms
+	mv $@.tmp $@
+completion: $(COMPLETION)
+install-completion: $(COMPLETION)
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	for p in $(PROGS); do \
+		install -m 644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/$$p; \
+	done
+
+# systemd units, with ExecStart pointing into BINDIR: those whose commands
+# exist (contrib/systemd/units.sh), or only UNIT_PKG's; the kom user and
+# directories (sysusers.d, tmpfiles.d) unless UNIT_PKG names a program.
+UNIT_PKG ?=
+install-units:
+	for u in $$(sh contrib/systemd/units.sh $(if $(UNIT_PKG),-p $(UNIT_PKG))); do \
+		install -d $(DESTDIR)$(UNITDIR) && \
+		sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/$$u \
+		    >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	if [ -z '$(UNIT_PKG)' ] || [ '$(UNIT_PKG)' = kom-common ]; then \
+		install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) && \
+		install -m 644 contrib/systemd/kom.sysusers \
+		    $(DESTDIR)$(SYSUSERSDIR)/kom.conf && \
+		install -m 644 contrib/systemd/kom.tmpfiles \
+		    $(DESTDIR)$(TMPFILESDIR)/kom.conf; \
+	fi
+
+# Debian packages, built out of tree from a copy of the committed files
+# (git ls-files) plus the work tree's changes, into DEBDIR.  Programs not
+# yet in cmd/ are left out by debian/rules, which says so; DEB_ALL=1
+# fails instead.
+DEBDIR ?= deb
+deb:
+	sh debian/build-deb $(DEBDIR)
 
 clean:
 	rm -rf obj obj-san obj-fuzz bin $(LIBKOM) tests/unit/*.t $(FUZZ_BINS) \
-		.flavour
+		.flavour $(DEBDIR)
 
 FORCE:
 .PHONY: all check check-valgrind lint-man fuzz fuzz-run fuzz-smoke install \
-	clean FORCE
+	completion install-completion install-units deb clean FORCE
 
 -include $(shell find obj obj-san obj-fuzz -name '*.d' 2>/dev/null)

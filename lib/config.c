@@ -16,7 +16,7 @@
 #include "util.h"
 #include "banned.h"
 
-enum kind { K_BOOL, K_STRING, K_LIST };
+enum kind { K_BOOL, K_STRING, K_LIST, K_SECONDS };
 
 struct key {
 	const char *name;
@@ -34,6 +34,8 @@ static const struct key sync_keys[] = {
 	B(webhook_enabled), B(files_on_host),
 	S(repo), S(branch), S(commit), S(git_provider), S(git_account),
 	S(linked_repo), S(webhook_secret), S(directory),
+	{ "poll_interval", K_SECONDS, offsetof(struct config_sync,
+	    poll_interval), 0 },
 	{ "match_tags", K_LIST, offsetof(struct config_sync, match_tags),
 	    offsetof(struct config_sync, nmatch_tags) },
 	{ "resource_path", K_LIST, offsetof(struct config_sync, resource_path),
@@ -41,7 +43,7 @@ static const struct key sync_keys[] = {
 };
 
 static const char *const top_keys[] = {
-	"server", "secrets_dir", "resource_sync", "resource_syncs",
+	"server", "secrets_dir", "webhook_secret", "resource_sync", "resource_syncs",
 	"git_provider", "git_providers"
 };
 
@@ -107,6 +109,18 @@ set_key(struct ctx *c, struct config_sync *s, const struct key *k,
 		free(*(char **)(base + k->off));
 		*(char **)(base + k->off) = xstrdup(v->u.str.s);
 		return 0;
+	case K_SECONDS:
+		if (v->type != TOML_INTEGER)
+			return bad_type(c, kv, "an integer (seconds)");
+		if (v->u.i < CONFIG_POLL_MIN || v->u.i > CONFIG_POLL_MAX) {
+			kom_warn("%s:%d:%d: '%s' must be %d to %d seconds",
+			    c->path, v->line, v->col, kv->key,
+			    CONFIG_POLL_MIN, CONFIG_POLL_MAX);
+			c->failed = 1;
+			return -1;
+		}
+		*(int *)(base + k->off) = (int)v->u.i;
+		return 0;
 	case K_LIST:
 		list = (char ***)(base + k->off);
 		n = (size_t *)(base + k->noff);
@@ -145,6 +159,7 @@ sync_defaults(struct config_sync *s)
 	s->pending_alert = 1;
 	s->git_https = 1;
 	s->webhook_enabled = 1;
+	s->poll_interval = CONFIG_POLL_DEFAULT;
 	s->repo = xstrdup("");
 	s->branch = xstrdup("main");
 	s->commit = xstrdup("");
@@ -310,9 +325,11 @@ config_load(const char *path, int strict, struct config *cfg)
 	for (i = 0; i < root->u.table.n && !c.failed; i++) {
 		kv = &root->u.table.kv[i];
 		if (!strcmp(kv->key, "server") ||
-		    !strcmp(kv->key, "secrets_dir")) {
+		    !strcmp(kv->key, "secrets_dir") ||
+		    !strcmp(kv->key, "webhook_secret")) {
 			char **dst = !strcmp(kv->key, "server") ?
-			    &cfg->server : &cfg->secrets_dir;
+			    &cfg->server : !strcmp(kv->key, "secrets_dir") ?
+			    &cfg->secrets_dir : &cfg->webhook_secret;
 
 			if (kv->val->type != TOML_STRING) {
 				bad_type(&c, kv, "a string");
@@ -352,6 +369,7 @@ config_free(struct config *cfg)
 	gitcfg_free(&cfg->git);
 	free(cfg->server);
 	free(cfg->secrets_dir);
+	free(cfg->webhook_secret);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -56,13 +56,19 @@ struct config_sync {
 	int git_https;		/* true */
 	int webhook_enabled;	/* true */
 	int files_on_host;	/* false */
+	int poll_interval;	/* seconds between kom-poll git's looks */
 };
+
+#define CONFIG_POLL_DEFAULT 60
+#define CONFIG_POLL_MIN 10
+#define CONFIG_POLL_MAX 86400
 
 struct config {
 	char *path;		/* the file it was read from (or would be) */
 	int found;		/* the file existed */
 	char *server;		/* this host's name, NULL when not set */
 	char *secrets_dir;	/* NULL when not set */
+	char *webhook_secret;	/* the host's (kom-poll webhook), NULL */
 	struct config_sync *syncs;
 	size_t nsyncs;
 	struct gitcfg git;	/* [[git_provider]] (lib/gitcfg.h) */

@@ -59,9 +59,9 @@ file_fsync_dir(const char *dir)
 	return rc;
 }
 
-int
-file_write_atomic(const char *path, const void *data, size_t len,
-    mode_t mode)
+static int
+replace(const char *path, const void *data, size_t len, mode_t mode,
+    int sync)
 {
 	char *dir = file_dirname(path);
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
@@ -71,7 +71,7 @@ file_write_atomic(const char *path, const void *data, size_t len,
 	if (fd < 0)
 		goto fail;
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 ||
-	    fsync(fd) < 0) {
+	    (sync && fsync(fd) < 0)) {
 		e = errno;
 		close(fd);
 		unlink(tmp);
@@ -84,7 +84,7 @@ file_write_atomic(const char *path, const void *data, size_t len,
 		errno = e;
 		goto fail;
 	}
-	if (file_fsync_dir(dir) < 0)
+	if (sync && file_fsync_dir(dir) < 0)
 		goto fail;
 	free(tmp);
 	free(dir);
@@ -95,6 +95,20 @@ fail:
 	free(dir);
 	errno = e;
 	return -1;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	return replace(path, data, len, mode, 1);
+}
+
+int
+file_replace_nosync(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	return replace(path, data, len, mode, 0);
 }
 
 int

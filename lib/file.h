@@ -21,6 +21,15 @@
 int file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode);
 
+/*
+ * The same without the fsyncs: other processes see the old or the new
+ * content, never a mix, but a crash of the machine may leave either, or
+ * an empty file.  For markers that are cheap to lose and must be quick
+ * (kom-alert's "sending").
+ */
+int file_replace_nosync(const char *path, const void *data, size_t len,
+    mode_t mode);
+
 /* Append data to path (created with mode) and fsync it. */
 int file_append_sync(const char *path, const void *data, size_t len,
     mode_t mode);

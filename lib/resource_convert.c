@@ -723,7 +723,7 @@ endpoint(struct ctx *c, const struct toml_value *v, const char *key)
 		return NULL;
 	if (!(t = schema_endpoint(type))) {
 		ERR(c, v, "'%s.type' must be one of Custom, Slack, Discord, "
-		    "Ntfy, Pushover, not '%s'", key, type);
+		    "Ntfy, Pushover, Email, not '%s'", key, type);
 		return NULL;
 	}
 	p = json_object();

@@ -363,7 +363,21 @@ static const struct schema_field endpoint_ntfy_f[] = {
 };
 TABLE0(endpoint_ntfy_t, "alerter.config.endpoint.params", endpoint_ntfy_f);
 
-const char schema_endpoint_variants[] = "Custom|Slack|Discord|Ntfy|Pushover";
+/* kom's own: e-mail over SMTP (kom-alert(1)); Komodo has none */
+static const struct schema_field endpoint_email_f[] = {
+	S("ca_file", ""),
+	S("from", ""),
+	SI("password"),
+	B("starttls", "true"),
+	L("to"),
+	{ "url", SK_STRING, "smtp://localhost:25", NULL, SCHEMA_INTERP },
+	SI("username"),
+};
+TABLE0(endpoint_email_t, "alerter.config.endpoint.params",
+    endpoint_email_f);
+
+const char schema_endpoint_variants[] =
+    "Custom|Slack|Discord|Ntfy|Pushover|Email";
 
 /* 1.12: beside name and description */
 static const struct schema_field variable_f[] = {
@@ -525,6 +539,8 @@ schema_endpoint(const char *variant)
 		return &endpoint_custom_t;
 	if (!strcmp(variant, "Ntfy"))
 		return &endpoint_ntfy_t;
+	if (!strcmp(variant, "Email"))
+		return &endpoint_email_t;
 	if (schema_in(schema_endpoint_variants, variant))
 		return &endpoint_url_t;
 	return NULL;
@@ -679,8 +695,8 @@ static const struct schema_table *const all_tables[] = {
 	&server_t, &swarm_t, &deployment_t, &stack_t, &repo_t, &build_t,
 	&builder_aws_t, &builder_server_t, &builder_url_t, &procedure_t,
 	&stage_t, &action_t, &sync_t, &alerter_t, &endpoint_url_t,
-	&endpoint_custom_t, &endpoint_ntfy_t, &variable_t, &user_group_t,
-	&mwindow_t,
+	&endpoint_custom_t, &endpoint_ntfy_t, &endpoint_email_t, &variable_t,
+	&user_group_t, &mwindow_t,
 };
 
 const struct schema_table *const *

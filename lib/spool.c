@@ -110,40 +110,67 @@ entry_clear(struct spool_entry *e)
 }
 
 int
+spool_claim_name(const char *spool, const char *queue, const char *name,
+    struct spool_entry *e)
+{
+	char *src = xasprintf("%s/%s/new/%s", spool, queue, name);
+	char *dst = xasprintf("%s/%s/cur/%s", spool, queue, name);
+	int fd = open(src, O_RDONLY | O_CLOEXEC), found = 0;
+
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    rename(src, dst) == 0) {
+		e->fd = fd;
+		e->path = dst;
+		e->name = xstrdup(name);
+		e->spool = xstrdup(spool);
+		e->queue = xstrdup(queue);
+		found = 1;
+		dst = NULL;
+	} else if (fd >= 0) {
+		close(fd);	/* another consumer won it */
+	}
+	free(src);
+	free(dst);
+	return found;
+}
+
+int
+spool_list(const char *spool, const char *queue, char ***names, size_t *n)
+{
+	char *dir = xasprintf("%s/%s/new", spool, queue);
+	int rc = list_dir(dir, names, n);
+
+	free(dir);
+	if (rc < 0 && errno == ENOENT) {
+		*names = NULL;
+		*n = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
+void
+spool_names_free(char **names, size_t n)
+{
+	file_list_free(names, n);
+}
+
+int
 spool_claim(const char *spool, const char *queue, struct spool_entry *e)
 {
-	char *dir = xasprintf("%s/%s/new", spool, queue), **names;
+	char **names;
 	size_t n;
 	int found = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->fd = -1;
-	if (list_dir(dir, &names, &n) < 0) {
-		free(dir);
-		return errno == ENOENT ? 0 : -1;
-	}
-	for (size_t i = 0; i < n && !found; i++) {
-		char *src = xasprintf("%s/%s", dir, names[i]);
-		char *dst = xasprintf("%s/%s/cur/%s", spool, queue, names[i]);
-		int fd = open(src, O_RDONLY | O_CLOEXEC);
-
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-		    rename(src, dst) == 0) {
-			e->fd = fd;
-			e->path = dst;
-			e->name = xstrdup(names[i]);
-			e->spool = xstrdup(spool);
-			e->queue = xstrdup(queue);
-			found = 1;
-			dst = NULL;
-		} else if (fd >= 0) {
-			close(fd);	/* another consumer won it */
-		}
-		free(src);
-		free(dst);
-	}
+	if (spool_list(spool, queue, &names, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && !found; i++)
+		found = spool_claim_name(spool, queue, names[i], e);
 	file_list_free(names, n);
-	free(dir);
 	return found;
 }
 

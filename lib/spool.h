@@ -43,6 +43,20 @@ struct spool_entry {
  */
 int spool_claim(const char *spool, const char *queue, struct spool_entry *e);
 
+/*
+ * The names in new/, oldest first (an absent queue is empty), for a
+ * consumer that claims many: claiming each of them with
+ * spool_claim_name() reads the directory once instead of once per claim.
+ * Free them with spool_names_free().
+ */
+int spool_list(const char *spool, const char *queue, char ***names,
+    size_t *n);
+void spool_names_free(char **names, size_t n);
+/* Claim new/NAME: 1 with *e filled, 0 when another consumer has it or it
+ * is gone, as spool_claim(). */
+int spool_claim_name(const char *spool, const char *queue, const char *name,
+    struct spool_entry *e);
+
 /* The entry was handled: delete it. */
 int spool_done(struct spool_entry *e);
 

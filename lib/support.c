@@ -26,7 +26,6 @@ static const struct unsupported {
 } table[] = {
 	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
-	{ "alerter", NULL, ALWAYS, "[[alerter]] (no alert is sent)", 0 },
 	{ "resource_sync", "repo", NONEMPTY, "a git-backed sync (repo)", 0 },
 	{ "resource_sync", "linked_repo", NONEMPTY,
 	    "a git-backed sync (linked_repo)", 0 },

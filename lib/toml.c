@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "toml.h"
 #include "util.h"
@@ -1632,4 +1634,356 @@ toml_type_name(enum toml_type t)
 	if ((unsigned)t >= KOM_NELEM(names))
 		return "unknown";
 	return names[t];
+}
+
+/*
+ * JSON output (toml.h).  toml_json_tree() is the reference: the jansson
+ * tree that kom-sync toml printed with json_dumpf(JSON_COMPACT |
+ * JSON_PRESERVE_ORDER) until the direct printer below replaced it, kept
+ * so that tests and the fuzzer can hold the printer to its bytes.
+ */
+
+static const char *
+json_tag(enum toml_type t)
+{
+	switch (t) {
+	case TOML_STRING: return "string";
+	case TOML_INTEGER: return "integer";
+	case TOML_FLOAT: return "float";
+	case TOML_BOOL: return "bool";
+	case TOML_DATETIME: return "datetime";
+	case TOML_DATETIME_LOCAL: return "datetime-local";
+	case TOML_DATE_LOCAL: return "date-local";
+	case TOML_TIME_LOCAL: return "time-local";
+	default: return "?";
+	}
+}
+
+/* RFC 3339 spelling of a date/time into tmp (64 bytes): 'T' between date
+ * and time, upper-case 'Z'.  The parser keeps the text as written; only
+ * those two letters vary.  Text that does not fit is returned as is. */
+static const char *
+json_datetime(const struct toml_value *v, char *tmp)
+{
+	size_t n = v->u.str.len;
+
+	if (n >= 64)
+		return v->u.str.s;
+	memcpy(tmp, v->u.str.s, n);
+	if ((v->type == TOML_DATETIME || v->type == TOML_DATETIME_LOCAL) &&
+	    n > 10)
+		tmp[10] = 'T';
+	if (n > 0 && tmp[n - 1] == 'z')
+		tmp[n - 1] = 'Z';
+	return tmp;
+}
+
+/* A float as toml-test's tagged form spells it. */
+static size_t
+json_float_text(double f, char *tmp, size_t sz)
+{
+	const char *s;
+
+	if (isnan(f))
+		s = "nan";
+	else if (isinf(f))
+		s = f < 0 ? "-inf" : "inf";
+	else
+		return (size_t)snprintf(tmp, sz, "%.17g", f);
+	return strlen(memcpy(tmp, s, strlen(s) + 1));
+}
+
+static json_t *
+tree_text(const struct toml_value *v)
+{
+	char tmp[64];
+
+	switch (v->type) {
+	case TOML_STRING:
+		return json_stringn(v->u.str.s, v->u.str.len);
+	case TOML_INTEGER:
+		snprintf(tmp, sizeof(tmp), "%" PRId64, v->u.i);
+		return json_string(tmp);
+	case TOML_FLOAT:
+		json_float_text(v->u.f, tmp, sizeof(tmp));
+		return json_string(tmp);
+	case TOML_BOOL:
+		return json_string(v->u.b ? "true" : "false");
+	default:
+		return json_stringn(json_datetime(v, tmp), v->u.str.len);
+	}
+}
+
+/* Recursion is bounded by TOML_MAX_DEPTH. */
+json_t *
+toml_json_tree(const struct toml_value *v, int tagged)
+{
+	json_t *j;
+	size_t i;
+
+	switch (v->type) {
+	case TOML_TABLE:
+		j = json_object();
+		for (i = 0; i < v->u.table.n; i++)
+			json_object_setn_new_nocheck(j, v->u.table.kv[i].key,
+			    v->u.table.kv[i].keylen,
+			    toml_json_tree(v->u.table.kv[i].val, tagged));
+		return j;
+	case TOML_ARRAY:
+		j = json_array();
+		for (i = 0; i < v->u.array.n; i++)
+			json_array_append_new(j,
+			    toml_json_tree(v->u.array.v[i], tagged));
+		return j;
+	default:
+		break;
+	}
+	if (tagged)
+		return json_pack("{s:s, s:o}", "type", json_tag(v->type),
+		    "value", tree_text(v));
+	switch (v->type) {
+	case TOML_INTEGER:
+		return json_integer(v->u.i);
+	case TOML_FLOAT:
+		return isfinite(v->u.f) ? json_real(v->u.f) : tree_text(v);
+	case TOML_BOOL:
+		return json_boolean(v->u.b);
+	default:
+		return tree_text(v);
+	}
+}
+
+struct jout {
+	struct buf *b;
+	int (*flush)(struct buf *, void *);
+	void *arg;
+};
+
+/* The bytes that jansson writes as an escape; 0 for those it copies. */
+static const char json_esc[256] = {
+	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+	['"'] = '"', ['\\'] = '\\',
+	[0] = 'u', [1] = 'u', [2] = 'u', [3] = 'u', [4] = 'u', [5] = 'u',
+	[6] = 'u', [7] = 'u', [11] = 'u', [14] = 'u', [15] = 'u', [16] = 'u',
+	[17] = 'u', [18] = 'u', [19] = 'u', [20] = 'u', [21] = 'u', [22] = 'u',
+	[23] = 'u', [24] = 'u', [25] = 'u', [26] = 'u', [27] = 'u', [28] = 'u',
+	[29] = 'u', [30] = 'u', [31] = 'u'
+};
+
+static inline void
+jroom(struct buf *b, size_t n)
+{
+	if (b->cap - b->len <= n)
+		buf_grow(b, n);
+}
+
+static inline void
+jput(struct buf *b, const void *p, size_t n)
+{
+	jroom(b, n);
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/*
+ * A JSON string the way jansson's encoder writes it without
+ * JSON_ENSURE_ASCII: UTF-8 copied (the parser admits only valid UTF-8),
+ * '"', '\\' and control characters escaped, the rest as \u00XX in upper
+ * case.  Room for the worst case is made once.
+ */
+static void
+jstring(struct buf *b, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str;
+	char *o;
+	size_t i;
+
+	if (n > (SIZE_MAX - 3) / 6)
+		kom_die(KOM_EX_SOFTWARE, "string too long for json");
+	jroom(b, 6 * n + 2);
+	o = b->s + b->len;
+	*o++ = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		char e = json_esc[c];
+
+		if (!e) {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		*o++ = e;
+		if (e == 'u') {
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o++ = '"';
+	*o = '\0';
+	b->len = (size_t)(o - b->s);
+}
+
+static void
+jint(struct buf *b, int64_t i)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = i < 0 ? -(uint64_t)i : (uint64_t)i;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	jput(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/*
+ * A finite real as jansson 2.14 encodes it (jsonp_dtostr): "%.17g", ".0"
+ * added when the text has neither '.' nor 'e', and the exponent stripped
+ * of its '+' and leading zeros.
+ */
+static void
+jreal(struct buf *b, double f)
+{
+	char tmp[40], *e, *p, *q;
+	int n = snprintf(tmp, sizeof(tmp) - 2, "%.17g", f);
+
+	if (n < 0 || (size_t)n >= sizeof(tmp) - 2)
+		kom_die(KOM_EX_SOFTWARE, "cannot format a float");
+	if (!strchr(tmp, '.') && !strchr(tmp, 'e')) {
+		memcpy(tmp + n, ".0", 3);
+		n += 2;
+	}
+	if ((e = strchr(tmp, 'e'))) {
+		p = e + 1;
+		if (*p == '-')
+			p++;
+		for (q = e + 2; *q == '0'; q++)
+			;
+		if (q != p) {
+			memmove(p, q, (size_t)(tmp + n - q) + 1);
+			n -= (int)(q - p);
+		}
+	}
+	jput(b, tmp, (size_t)n);
+}
+
+static void
+jtext(struct buf *b, const struct toml_value *v)
+{
+	char tmp[64];
+
+	switch (v->type) {
+	case TOML_STRING:
+		jstring(b, v->u.str.s, v->u.str.len);
+		break;
+	case TOML_INTEGER:
+		jput(b, "\"", 1);
+		jint(b, v->u.i);
+		jput(b, "\"", 1);
+		break;
+	case TOML_FLOAT:
+		jstring(b, tmp, json_float_text(v->u.f, tmp, sizeof(tmp)));
+		break;
+	case TOML_BOOL:
+		jstring(b, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+		break;
+	default:
+		jstring(b, json_datetime(v, tmp), v->u.str.len);
+		break;
+	}
+}
+
+static void
+jscalar(struct buf *b, const struct toml_value *v, int tagged)
+{
+	const char *tag;
+
+	if (tagged) {
+		tag = json_tag(v->type);
+		jput(b, "{\"type\":\"", 9);
+		jput(b, tag, strlen(tag));
+		jput(b, "\",\"value\":", 10);
+		jtext(b, v);
+		jput(b, "}", 1);
+		return;
+	}
+	switch (v->type) {
+	case TOML_INTEGER:
+		jint(b, v->u.i);
+		break;
+	case TOML_FLOAT:
+		if (isfinite(v->u.f))
+			jreal(b, v->u.f);
+		else
+			jtext(b, v);
+		break;
+	case TOML_BOOL:
+		if (v->u.b)
+			jput(b, "true", 4);
+		else
+			jput(b, "false", 5);
+		break;
+	default:
+		jtext(b, v);
+		break;
+	}
+}
+
+static int
+jflush(struct jout *o)
+{
+	if (o->flush && o->b->len >= TOML_JSON_CHUNK)
+		return o->flush(o->b, o->arg);
+	return 0;
+}
+
+/* Recursion is bounded by TOML_MAX_DEPTH. */
+static int
+jvalue(struct jout *o, const struct toml_value *v, int tagged)
+{
+	size_t i;
+
+	if (v->type == TOML_TABLE) {
+		jput(o->b, "{", 1);
+		for (i = 0; i < v->u.table.n; i++) {
+			if (i)
+				jput(o->b, ",", 1);
+			jstring(o->b, v->u.table.kv[i].key,
+			    v->u.table.kv[i].keylen);
+			jput(o->b, ":", 1);
+			if (jvalue(o, v->u.table.kv[i].val, tagged) < 0 ||
+			    jflush(o) < 0)
+				return -1;
+		}
+		jput(o->b, "}", 1);
+		return 0;
+	}
+	if (v->type == TOML_ARRAY) {
+		jput(o->b, "[", 1);
+		for (i = 0; i < v->u.array.n; i++) {
+			if (i)
+				jput(o->b, ",", 1);
+			if (jvalue(o, v->u.array.v[i], tagged) < 0 ||
+			    jflush(o) < 0)
+				return -1;
+		}
+		jput(o->b, "]", 1);
+		return 0;
+	}
+	jscalar(o->b, v, tagged);
+	return 0;
+}
+
+int
+toml_json(const struct toml_value *v, int tagged, struct buf *out,
+    int (*flush)(struct buf *, void *), void *arg)
+{
+	struct jout o = { out, flush, arg };
+
+	return jvalue(&o, v, tagged);
 }

@@ -96,4 +96,26 @@ const struct toml_kv *toml_get_kv(const struct toml_value *t, const char *key);
  * "local datetime", "local date", "local time". */
 const char *toml_type_name(enum toml_type t);
 
+/*
+ * The document (or any value in it) as compact JSON on one line, without
+ * the newline, appended to out: the bytes json_dumpf() with JSON_COMPACT |
+ * JSON_PRESERVE_ORDER writes for toml_json_tree(v, tagged), keys in
+ * document order.  Plain form: integers, finite floats and booleans as
+ * JSON numbers and literals, inf and nan as the strings "inf", "-inf" and
+ * "nan", everything else as strings (dates and times with 'T' and 'Z').
+ * tagged: toml-test's encoding, {"type":..,"value":".."} for every scalar.
+ * When flush is not NULL it is called whenever out holds TOML_JSON_CHUNK
+ * bytes or more, to write them out and empty out; a -1 from it stops the
+ * printing and is returned.  Otherwise returns 0.
+ */
+#define TOML_JSON_CHUNK (256u << 10)
+struct buf;
+int toml_json(const struct toml_value *v, int tagged, struct buf *out,
+    int (*flush)(struct buf *, void *), void *arg);
+
+/* The same document as a fresh jansson tree (the caller decrefs it): the
+ * reference that toml_json() must match byte for byte, for tests. */
+struct json_t;
+struct json_t *toml_json_tree(const struct toml_value *v, int tagged);
+
 #endif

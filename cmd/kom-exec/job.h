@@ -6,8 +6,9 @@
  *	kom-exec.c, status.c	main and the subcommands
  *	run.c			the plan runner: stages, threads, results, history
  *	deployment.c, stack.c	one file per resource kind
- *	job.c, then vars.c	this header: a job, engine slots; [[VAR]]s
- *	lib/			docker, container, compose, state, alert, ...
+ *	job.c			this header: a job, engine slots
+ *	lib/			docker, container, compose, state, alert, vars
+ *				([[VAR]]s), ...
  *
  * No file calls up into a file that includes it.
  */

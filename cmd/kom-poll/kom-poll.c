@@ -29,13 +29,19 @@
 #include "gitsrc.h"
 #include "jsonl.h"
 #include "paths.h"
+#include "poll.h"
 #include "resource.h"
 #include "secrets.h"
 #include "util.h"
 #include "banned.h"
 
 static const char usage[] =
-    "usage: kom-poll fetch [-n] [-t seconds] [-y sync] [path ...]";
+    "usage: kom-poll fetch [-n] [-t seconds] [-y sync] [path ...]\n"
+    "       kom-poll apply [-m attempts] [-r seconds]\n"
+    "       kom-poll images [-l]\n"
+    "       kom-poll git [-a] [-t seconds] [-y sync]\n"
+    "       kom-poll webhook [-b bytes] [-c count] [-l address:port] "
+    "[-t seconds]";
 
 /* One remote, fetched once per run. */
 struct remote {
@@ -619,6 +625,14 @@ main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "fetch"))
 		return fetch_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "apply"))
+		return apply_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "images"))
+		return images_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "git"))
+		return git_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "webhook"))
+		return webhook_main(argc - 1, argv + 1);
 	kom_warn("unknown subcommand '%s'", argv[1]);
 	return usage_error();
 }

@@ -7,13 +7,12 @@
  *
  * Reads file (or stdin) as raw bytes and writes one JSON object on one
  * line.  -t uses toml-test's tagged encoding ({"type":..,"value":..} for
- * every scalar).  A hidden -q parses without printing, for benchmarks.
+ * every scalar).  A hidden -q parses without printing, for benchmarks;
+ * a hidden -J prints through jansson, the reference for a test.
  * Invalid TOML: one "file:line:col: message" line on stderr, exit 65.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,122 +33,41 @@
 
 static const char usage[] = "usage: kom-sync toml [-t] [file]";
 
-static const char *
-tagged_type(enum toml_type t)
+/* Write what the printer has so far: large chunks, each write checked. */
+static int
+flush_stdout(struct buf *b, void *arg)
 {
-	switch (t) {
-	case TOML_STRING: return "string";
-	case TOML_INTEGER: return "integer";
-	case TOML_FLOAT: return "float";
-	case TOML_BOOL: return "bool";
-	case TOML_DATETIME: return "datetime";
-	case TOML_DATETIME_LOCAL: return "datetime-local";
-	case TOML_DATE_LOCAL: return "date-local";
-	case TOML_TIME_LOCAL: return "time-local";
-	default: return "?";
-	}
-}
+	size_t n = fwrite(b->s, 1, b->len, stdout);
+	int r = n == b->len ? 0 : -1;
 
-/* RFC 3339 spelling: 'T' between date and time, upper-case 'Z'.  The
- * parser keeps the text as written; only those two letters vary. */
-static json_t *
-datetime_string(const struct toml_value *v)
-{
-	char tmp[64];
-	size_t n = v->u.str.len;
-
-	if (n >= sizeof(tmp))
-		return json_stringn(v->u.str.s, n);
-	memcpy(tmp, v->u.str.s, n);
-	if ((v->type == TOML_DATETIME || v->type == TOML_DATETIME_LOCAL) &&
-	    n > 10)
-		tmp[10] = 'T';
-	if (n > 0 && tmp[n - 1] == 'z')
-		tmp[n - 1] = 'Z';
-	return json_stringn(tmp, n);
-}
-
-static const char *
-float_text(double f, char *tmp, size_t sz)
-{
-	if (isnan(f))
-		return "nan";
-	if (isinf(f))
-		return f < 0 ? "-inf" : "inf";
-	snprintf(tmp, sz, "%.17g", f);
-	return tmp;
-}
-
-static json_t *
-scalar_text(const struct toml_value *v)
-{
-	char tmp[64];
-
-	switch (v->type) {
-	case TOML_STRING:
-		return json_stringn(v->u.str.s, v->u.str.len);
-	case TOML_INTEGER:
-		snprintf(tmp, sizeof(tmp), "%" PRId64, v->u.i);
-		return json_string(tmp);
-	case TOML_FLOAT:
-		return json_string(float_text(v->u.f, tmp, sizeof(tmp)));
-	case TOML_BOOL:
-		return json_string(v->u.b ? "true" : "false");
-	default:
-		return datetime_string(v);
-	}
-}
-
-/* Plain JSON: numbers and booleans as such.  JSON has no inf or nan, so
- * those floats are the strings "inf", "-inf" and "nan". */
-static json_t *
-scalar_plain(const struct toml_value *v)
-{
-	switch (v->type) {
-	case TOML_INTEGER:
-		return json_integer(v->u.i);
-	case TOML_FLOAT:
-		if (isfinite(v->u.f))
-			return json_real(v->u.f);
-		return scalar_text(v);
-	case TOML_BOOL:
-		return json_boolean(v->u.b);
-	default:
-		return scalar_text(v);
-	}
-}
-
-/* Recursion is bounded by the parser's TOML_MAX_DEPTH. */
-static json_t *
-to_json(const struct toml_value *v, int tagged)
-{
-	json_t *j;
-	size_t i;
-
-	if (v->type == TOML_TABLE) {
-		j = json_object();
-		for (i = 0; i < v->u.table.n; i++)
-			json_object_setn_new_nocheck(j, v->u.table.kv[i].key,
-			    v->u.table.kv[i].keylen,
-			    to_json(v->u.table.kv[i].val, tagged));
-		return j;
-	}
-	if (v->type == TOML_ARRAY) {
-		j = json_array();
-		for (i = 0; i < v->u.array.n; i++)
-			json_array_append_new(j, to_json(v->u.array.v[i], tagged));
-		return j;
-	}
-	if (!tagged)
-		return scalar_plain(v);
-	return json_pack("{s:s, s:o}", "type", tagged_type(v->type),
-	    "value", scalar_text(v));
+	(void)arg;
+	buf_reset(b);
+	return r;
 }
 
 static int
 print_json(const struct toml_value *root, int tagged)
 {
-	json_t *j = to_json(root, tagged);
+	struct buf b = BUF_INIT;
+	int r;
+
+	buf_grow(&b, TOML_JSON_CHUNK + (64u << 10));
+	r = toml_json(root, tagged, &b, flush_stdout, NULL);
+	if (r == 0) {
+		buf_addc(&b, '\n');
+		r = flush_stdout(&b, NULL);
+	}
+	buf_free(&b);
+	return r;
+}
+
+/* The hidden -J: the jansson tree and json_dumpf(), the output this
+ * command had before the direct printer, for the test that holds the
+ * printer to the same bytes (tests/0011-toml-json.t). */
+static int
+print_jansson(const struct toml_value *root, int tagged)
+{
+	json_t *j = toml_json_tree(root, tagged);
 	int r;
 
 	if (!j)
@@ -229,13 +147,16 @@ sync_toml_main(int argc, char **argv)
 	struct toml_error err;
 	struct toml_value *root;
 	const char *path = "-", *name;
-	int c, tagged = 0, quiet = 0;
+	int c, tagged = 0, quiet = 0, jansson = 0, r;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "hqt")) != -1) {
+	while ((c = getopt(argc, argv, "hJqt")) != -1) {
 		switch (c) {
 		case 't':
 			tagged = 1;
+			break;
+		case 'J':
+			jansson = 1;
 			break;
 		case 'q':
 			quiet = 1;
@@ -260,7 +181,11 @@ sync_toml_main(int argc, char **argv)
 		kom_warn("%s:%d:%d: %s", name, err.line, err.col, err.msg);
 		return KOM_EX_DATAERR;
 	}
-	if (!quiet && print_json(root, tagged) < 0) {
+	r = 0;
+	if (!quiet)
+		r = jansson ? print_jansson(root, tagged) :
+		    print_json(root, tagged);
+	if (r < 0) {
 		toml_free(root);
 		kom_warne("write error");
 		return KOM_EX_IOERR;

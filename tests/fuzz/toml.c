@@ -7,13 +7,20 @@
  * The seeds in tests/fuzz/corpus/toml came from the toml-test valid
  * cases (../shared/toml-test/tests/valid), grown and merged by libFuzzer.
  * Every document must either parse or fail with a positioned message, and
- * the tree must be walkable and freed without leaks.
+ * the tree must be walkable and freed without leaks.  A document that
+ * parses is also printed as JSON both ways, plain and tagged, by the
+ * direct printer (toml_json) and through jansson (toml_json_tree and
+ * json_dumps with the flags kom-sync toml used): the bytes must be the
+ * same, a differential oracle like fuzz/jsonskim's.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "buf.h"
 #include "toml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,6 +48,24 @@ walk(const struct toml_value *v)
 	return n;
 }
 
+static void
+same_json(const struct toml_value *root, int tagged)
+{
+	struct buf b = BUF_INIT;
+	json_t *j = toml_json_tree(root, tagged);
+	char *ref;
+
+	if (!j)
+		abort();
+	ref = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (!ref || toml_json(root, tagged, &b, NULL, NULL) != 0 ||
+	    strlen(ref) != b.len || memcmp(ref, b.s, b.len) != 0)
+		abort();	/* the printer and jansson disagree */
+	free(ref);
+	buf_free(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,6 +81,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	root = toml_parse(copy, size, &err);
 	if (root) {
 		walk(root);
+		same_json(root, 0);
+		same_json(root, 1);
 		toml_free(root);
 	} else if (err.line < 1 || err.col < 1 || err.msg[0] == '\0' ||
 	    strchr(err.msg, '\n')) {

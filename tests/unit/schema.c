@@ -85,7 +85,8 @@ main(void)
 	}
 	ok(schema_builder("Gcp") == NULL, "unknown builder variant");
 	ok(schema_endpoint("Slack") != NULL, "Slack endpoint");
-	ok(schema_endpoint("Email") == NULL, "unknown endpoint");
+	ok(schema_endpoint("Email") != NULL, "Email endpoint (kom's own)");
+	ok(schema_endpoint("Telegram") == NULL, "unknown endpoint");
 	ok(schema_exec("Deploy") && !schema_exec("Deplyo"), "execution lookup");
 	ok(schema_exec("BatchDeploy") &&
 	    !strcmp(schema_exec("BatchDeploy")->batch, "deployment"),

@@ -1,7 +1,8 @@
 /*
- * vars.h: [[VAR]] interpolation at apply time with the state dir's
- * variables and secret files, and the masking of the secrets it used
- * (vars.c).  Below the job runtime: it knows nothing of jobs.
+ * vars: [[VAR]] interpolation at the time a value is used, with the state
+ * dir's variables and secret files, and the masking of the secrets it
+ * used (vars.c).  kom-exec's (apply time) and kom-alert's (endpoint URLs
+ * and credentials at send time): it knows nothing of either.
  */
 #ifndef KOM_EXEC_VARS_H
 #define KOM_EXEC_VARS_H
