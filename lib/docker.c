@@ -35,6 +35,10 @@ struct docker {
 	unsigned timeouts;	/* calls that ran past their deadline */
 	long stall_s;		/* the silence the call under way allows, or 0 */
 	CURL *curl;
+	/* a POST body that is not JSON (a build context): its length and
+	 * type, set around one transport() call, else 0 and NULL */
+	size_t body_len;
+	const char *body_type;
 };
 
 /* What a request does with the response body. */
@@ -47,6 +51,7 @@ struct resp {
 	struct buf line;
 	char *stream_error;
 	int stream_bad;
+	char *aux;		/* the last aux.ID or aux.Digest (build, push) */
 };
 
 static int
@@ -133,6 +138,13 @@ line_done(struct resp *r)
 	if (e != NULL && r->stream_error == NULL)
 		r->stream_error = xstrdup(json_is_string(e) ?
 		    json_string_value(e) : "the engine reported an error");
+	e = json_object_get(json_object_get(j, "aux"), "ID");
+	if (!json_is_string(e))
+		e = json_object_get(json_object_get(j, "aux"), "Digest");
+	if (json_is_string(e)) {
+		free(r->aux);
+		r->aux = xstrdup(json_string_value(e));
+	}
 	json_decref(j);
 }
 
@@ -236,9 +248,12 @@ transport(struct docker *d, const char *method, const char *path,
 	if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(d->curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE,
-		    (long)(body ? strlen(body) : 0));
-		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, d->body_type ?
+		    (long)d->body_len : (long)(body ? strlen(body) : 0));
+		h = xasprintf("Content-Type: %s", d->body_type ? d->body_type :
+		    "application/json");
+		hdr = curl_slist_append(hdr, h);
+		free(h);
 	}
 	hdr = curl_slist_append(hdr, "Expect:");
 	if (auth != NULL) {
@@ -319,7 +334,8 @@ call(struct docker *d, const char *method, const char *path, int versioned,
     const char *body, const char *auth, long timeout_s, json_t **out,
     struct buf *raw, struct docker_error *err)
 {
-	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 0, BUF_INIT, NULL, 0 };
+	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 0, BUF_INIT, NULL, 0,
+	    NULL };
 	long status = 0;
 	int ret = -1;
 
@@ -1236,7 +1252,8 @@ int
 docker_image_pull(struct docker *d, const char *image,
     struct docker_error *err)
 {
-	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 1, BUF_INIT, NULL, 0 };
+	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 1, BUF_INIT, NULL, 0,
+	    NULL };
 	char *auth = NULL, *repo, *tag, *p, *er, *et;
 	const char *slash, *at, *colon;
 	long status = 0;
@@ -1298,6 +1315,7 @@ out:
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
+	free(r.aux);
 	free(r.stream_error);
 	buf_free(&r.body);
 	buf_free(&r.line);
@@ -1307,6 +1325,99 @@ out:
 	free(repo);
 	free(tag);
 	return ret;
+}
+
+/* ---- builds and pushes ---- */
+
+/* POST path (a streaming call) and read its progress stream: 0, or -1. */
+static int
+stream_call(struct docker *d, const char *what, const char *path,
+    const char *body, const char *auth, char **aux, struct docker_error *err)
+{
+	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 1, BUF_INIT, NULL, 0,
+	    NULL };
+	long status = 0;
+	int ret = -1;
+
+	d->stall_s = d->request_s;
+	if (transport(d, "POST", path, 1, body, auth, d->slow_s, &r, &status,
+	    err) < 0)
+		goto out;
+	if (status < 200 || status >= 300) {
+		seterr(err, status == 404 ? DOCKER_ENOTFOUND : DOCKER_EHTTP,
+		    (int)status, "%s: %s", what, r.stream_error ?
+		    r.stream_error : "the engine refused it");
+		goto out;
+	}
+	if (r.stream_error != NULL) {
+		seterr(err, DOCKER_EFAILED, (int)status, "%s: %s", what,
+		    r.stream_error);
+		goto out;
+	}
+	if (r.stream_bad) {
+		seterr(err, DOCKER_EPROTO, (int)status, "%s: malformed "
+		    "progress stream", what);
+		goto out;
+	}
+	if (aux) {
+		*aux = r.aux;
+		r.aux = NULL;
+	}
+	ret = 0;
+out:
+	d->stall_s = 0;
+	if (ret < 0)
+		lower_first(err->msg);
+	free(r.aux);
+	free(r.stream_error);
+	buf_free(&r.body);
+	buf_free(&r.line);
+	return ret;
+}
+
+int
+docker_image_build(struct docker *d, const char *query, const void *tar,
+    size_t len, char **id, struct docker_error *err)
+{
+	char *p = xasprintf("/build?%s", query);
+	int r;
+
+	clearerr_(err);
+	*id = NULL;
+	d->body_len = len;
+	d->body_type = "application/x-tar";
+	r = stream_call(d, "building", p, tar, NULL, id, err);
+	d->body_len = 0;
+	d->body_type = NULL;
+	free(p);
+	return r;
+}
+
+int
+docker_image_push(struct docker *d, const char *repo, const char *tag,
+    char **digest, struct docker_error *err)
+{
+	char *auth = NULL, *er, *et, *p, *what;
+	int r;
+
+	clearerr_(err);
+	*digest = NULL;
+	if (image_auth(repo, &auth, err) < 0)
+		return -1;
+	if (!auth)	/* the engine wants the header, even empty */
+		auth = xstrdup("e30=");
+	er = esc(d, repo);
+	et = esc(d, tag);
+	p = xasprintf("/images/%s/push?tag=%s", er, et);
+	what = xasprintf("pushing %s:%s", repo, tag);
+	r = stream_call(d, what, p, NULL, auth, digest, err);
+	explicit_bzero(auth, strlen(auth));
+	free(auth);
+	free(what);
+	free(p);
+	free(er);
+	free(et);
+	return r;
 }
 
 /* ---- networks ---- */

@@ -248,6 +248,27 @@ size_t docker_registry_len(const char *image);
 int docker_registry_auth(const char *domain, char **header,
     struct docker_error *err);
 
+/* ---- builds and pushes ---- */
+
+/*
+ * POST /build?QUERY (already URL-encoded: t=, dockerfile=, buildargs=,
+ * labels=, ...) with len bytes of tar as the context, the classic
+ * builder.  The progress stream is read to its end; an error in it fails
+ * the build (DOCKER_EFAILED).  *id (fresh, or NULL) is the image id the
+ * stream's aux record gave.
+ */
+int docker_image_build(struct docker *d, const char *query, const void *tar,
+    size_t len, char **id, struct docker_error *err);
+
+/*
+ * POST /images/REPO/push?tag=TAG with X-Registry-Auth from config.json
+ * as for a pull.  An error in the stream (a registry that refuses)
+ * fails it (DOCKER_EFAILED).  *digest (fresh, or NULL) is the pushed
+ * manifest's digest.
+ */
+int docker_image_push(struct docker *d, const char *repo, const char *tag,
+    char **digest, struct docker_error *err);
+
 /* ---- networks ---- */
 
 /* GET /networks/NAME; DOCKER_ENOTFOUND when there is none. */

@@ -24,8 +24,6 @@ static const struct unsupported {
 	const char *what;	/* for messages */
 	int refuse;		/* kom-plan refuses a deploy */
 } table[] = {
-	{ "repo", NULL, ALWAYS, "[[repo]] (no clone or pull)", 0 },
-	{ "build", NULL, ALWAYS, "[[build]] (no build)", 0 },
 	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
 	{ "resource_sync", "repo", NONEMPTY, "a git-backed sync (repo)", 0 },

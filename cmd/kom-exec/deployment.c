@@ -28,6 +28,7 @@
 #include "alert.h"
 #include "container.h"
 #include "container_drift.h"
+#include "build.h"
 #include "deployment.h"
 #include "docker.h"
 #include "file.h"
@@ -101,6 +102,10 @@ build_spec(struct job *j, json_t **body, char hash[CONTAINER_HASH_LEN])
 	}
 	if (!(cfg = config_interpolated(j, config, dep_fields)))
 		return -1;
+	if (build_deployment_image(j, cfg) < 0) {
+		json_decref(cfg);
+		return -1;
+	}
 	memset(&o, 0, sizeof(o));
 	o.name = j->name;
 	o.type = "deployment";

@@ -95,7 +95,10 @@ exec_ctx_init(struct exec_ctx *x)
 	}
 	x->server = config_server(&cfg);
 	x->secrets_dir = cfg.secrets_dir ? xstrdup(cfg.secrets_dir) : NULL;
+	x->git = cfg.git;
+	memset(&cfg.git, 0, sizeof(cfg.git));
 	config_free(&cfg);
+	pthread_mutex_init(&x->git_mu, NULL);
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_mutex_init(&x->hist_mu, NULL);
 	pthread_cond_init(&x->slot_cv, NULL);
@@ -110,6 +113,8 @@ exec_ctx_free(struct exec_ctx *x)
 {
 	free(x->server);
 	free(x->secrets_dir);
+	gitcfg_free(&x->git);
+	pthread_mutex_destroy(&x->git_mu);
 	paths_free(&x->paths);
 	pthread_mutex_destroy(&x->mu);
 	pthread_mutex_destroy(&x->hist_mu);

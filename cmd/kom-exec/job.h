@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "gitcfg.h"
 #include "paths.h"
 #include "vars.h"
 
@@ -32,6 +33,9 @@ struct exec_ctx {
 	int jobs;		/* -j */
 	char *server;		/* this host's name (config_server) */
 	char *secrets_dir;	/* kom.toml's secrets_dir, or NULL */
+	struct gitcfg git;	/* kom.toml's [[git_provider]]s */
+	/* kgit_fetch forks: no other thread may be inside libgit2 then */
+	pthread_mutex_t git_mu;
 	const char *stop_signal;/* -s override, or NULL */
 	int stop_timeout;	/* -t override, or -1 */
 	pthread_mutex_t mu;	/* stdout, history, slots, images */

@@ -22,6 +22,7 @@
 
 #include "check.h"
 #include "job.h"
+#include "rollback.h"
 #include "run.h"
 #include "status.h"
 #include "state.h"
@@ -33,7 +34,9 @@ static const char usage[] =
     "       kom-exec status [-H]\n"
     "       kom-exec check\n"
     "       kom-exec deploy|destroy|start|stop|restart|pause|unpause"
-    " [-s signal] [-t seconds] name\n";
+    " [-s signal] [-t seconds] name\n"
+    "       kom-exec releases [-H] type name\n"
+    "       kom-exec rollback type name [release]\n";
 
 /* -h: usage on stdout, 0; a bad command line: on stderr, 64. */
 static int
@@ -72,14 +75,44 @@ parse_num(const char *s, long min, long max)
 	return v;
 }
 
+/*
+ * Run one step on res (type/name) by hand, with reason (forced: deploy
+ * even when it looks unchanged); the caller holds the state lock.
+ */
+static int
+by_hand(struct exec_ctx *x, const char *action, const char *type,
+    const char *name, json_t *res, const char *reason, int force)
+{
+	json_t *step;
+	struct job j;
+	int rc;
+
+	step = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:O}",
+	    "kind", "step", "id", 1, "stage", 1, "action", action,
+	    "type", type, "name", name, "reason", reason,
+	    "resource", res);
+	job_init(&j, x, action, type, name, step, res);
+	j.force = force;
+	if (force)
+		buf_adds(&j.note, reason);
+	if ((rc = engine_open(x, &j.d)) == 0) {
+		job_run(&j);
+		rc = write_result(x, &j, 1, reason, 0) < 0 ? KOM_EX_IOERR :
+		    j.status != JOB_FAILED ? KOM_EX_OK :
+		    j.tempfail ? KOM_EX_TEMPFAIL : KOM_EX_NO;
+	}
+	job_free(&j);
+	json_decref(step);
+	return rc;
+}
+
 /* One step made from the applied resource NAME, run by hand. */
 static int
 lifecycle_run(struct exec_ctx *x, const char *action, const char *name)
 {
 	static const char *const types[] = { "deployment", "stack" };
 	const char *type = NULL;
-	json_t *res = NULL, *step;
-	struct job j;
+	json_t *res = NULL;
 	size_t i;
 	int lock, rc;
 
@@ -100,19 +133,7 @@ lifecycle_run(struct exec_ctx *x, const char *action, const char *name)
 		json_decref(res);
 		return KOM_EX_IOERR;
 	}
-	step = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:O}",
-	    "kind", "step", "id", 1, "stage", 1, "action", action,
-	    "type", type, "name", name, "reason", "by hand",
-	    "resource", res);
-	job_init(&j, x, action, type, name, step, res);
-	if ((rc = engine_open(x, &j.d)) == 0) {
-		job_run(&j);
-		rc = write_result(x, &j, 1, "by hand", 0) < 0 ? KOM_EX_IOERR :
-		    j.status != JOB_FAILED ? KOM_EX_OK :
-		    j.tempfail ? KOM_EX_TEMPFAIL : KOM_EX_NO;
-	}
-	job_free(&j);
-	json_decref(step);
+	rc = by_hand(x, action, type, name, res, "by hand", 0);
 	json_decref(res);
 	close(lock);
 	return rc;
@@ -151,6 +172,100 @@ lifecycle_main(int argc, char **argv)
 	return kom_close_stdout(rc);
 }
 
+/* The options of status and releases: -1 when they are fine, else the
+ * exit status of the usage message. */
+static int
+human_flag(int argc, char **argv, int *human)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "hH")) != -1) {
+		if (c == 'H')
+			*human = 1;
+		else
+			return show_usage(c == 'h');
+	}
+	return -1;
+}
+
+static int
+check_type(const char *type)
+{
+	if (strcmp(type, "deployment") == 0 || strcmp(type, "stack") == 0)
+		return 0;
+	kom_warn("unknown type '%s': deployment or stack", type);
+	return -1;
+}
+
+/* kom-exec releases [-H] TYPE NAME */
+static int
+releases_main(int argc, char **argv)
+{
+	struct exec_ctx x;
+	int c, human = 0, rc;
+
+	if ((c = human_flag(argc, argv, &human)) >= 0)
+		return c;
+	if (argc - optind != 2)
+		return show_usage(0);
+	if (check_type(argv[optind]) < 0)
+		return KOM_EX_USAGE;
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	rc = releases_run(&x, argv[optind], argv[optind + 1], human);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
+}
+
+/* kom-exec rollback TYPE NAME [RELEASE] */
+static int
+rollback_main(int argc, char **argv)
+{
+	struct exec_ctx x;
+	json_t *res;
+	const char *type, *name;
+	long n = 0, got;
+	int c, rc, lock;
+	char *why;
+
+	while ((c = getopt(argc, argv, "h")) != -1)
+		return show_usage(c == 'h');
+	if (argc - optind < 2 || argc - optind > 3)
+		return show_usage(0);
+	type = argv[optind];
+	name = argv[optind + 1];
+	if (check_type(type) < 0)
+		return KOM_EX_USAGE;
+	if (argc - optind == 3 && (n = parse_num(argv[optind + 2], 1,
+	    0x7fffffffL)) < 0) {
+		kom_warn("bad release number '%s'", argv[optind + 2]);
+		return KOM_EX_DATAERR;
+	}
+	if (strcmp(type, "stack") == 0) {
+		/* a stack's release does not keep its compose files */
+		kom_warn("stack '%s': rollback of a stack is not supported "
+		    "yet", name);
+		return KOM_EX_DATAERR;
+	}
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	if ((lock = state_lock(x.paths.state, 1)) < 0) {
+		kom_warne("%s/lock", x.paths.state);
+		exec_ctx_free(&x);
+		return KOM_EX_IOERR;
+	}
+	rc = release_rollback_resource(&x, type, name, n, &got, &res);
+	if (rc == 0) {
+		why = xasprintf("rollback to release %ld", got);
+		rc = by_hand(&x, "deploy", type, name, res, why, 1);
+		free(why);
+		json_decref(res);
+	}
+	close(lock);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
+}
+
 /* kom-exec status [-H] */
 static int
 status_main(int argc, char **argv)
@@ -158,12 +273,8 @@ status_main(int argc, char **argv)
 	struct exec_ctx x;
 	int c, human = 0, rc;
 
-	while ((c = getopt(argc, argv, "hH")) != -1) {
-		if (c == 'H')
-			human = 1;
-		else
-			return show_usage(c == 'h');
-	}
+	if ((c = human_flag(argc, argv, &human)) >= 0)
+		return c;
 	if (optind != argc)
 		return show_usage(0);
 	if ((rc = exec_ctx_init(&x)) != 0)
@@ -203,6 +314,10 @@ main(int argc, char **argv)
 		return status_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "releases") == 0)
+		return releases_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "rollback") == 0)
+		return rollback_main(argc - 1, argv + 1);
 	if (argc > 1 && is_lifecycle(argv[1]))
 		return lifecycle_main(argc - 1, argv + 1);
 	while ((c = getopt(argc, argv, "bhj:nV")) != -1) {

@@ -22,6 +22,9 @@
 
 #include "docker.h"
 #include "deployment.h"
+#include "build.h"
+#include "repo.h"
+#include "rollback.h"
 #include "run.h"
 #include "stack.h"
 #include "file.h"
@@ -198,7 +201,9 @@ is_container_type(const char *type)
 static int
 needs_engine(const char *action, const char *type)
 {
-	if (strcmp(action, "record") == 0 || strcmp(action, "remove") == 0 ||
+	if (strcmp(action, "record") == 0)
+		return strcmp(type, "build") == 0;	/* a build builds */
+	if (strcmp(action, "remove") == 0 ||
 	    strcmp(action, "sleep") == 0 || strcmp(action, "execution") == 0 ||
 	    strcmp(action, "refuse") == 0)
 		return 0;
@@ -208,7 +213,7 @@ needs_engine(const char *action, const char *type)
 static void
 run_record(struct job *j)
 {
-	json_t *rec, *old;
+	json_t *rec, *old, *ex = NULL;
 
 	if (!j->resource || !json_is_object(j->resource)) {
 		job_fail(j, "step has no resource");
@@ -216,11 +221,18 @@ run_record(struct job *j)
 	}
 	if (j->x->dry_run)
 		return;
+	/* A repo is its checkout: made first, recorded when it is there. */
+	if (strcmp(j->type, "repo") == 0 && !(ex = repo_apply(j)))
+		return;
+	if (strcmp(j->type, "build") == 0 && !(ex = build_apply(j)))
+		return;
 	rec = json_deep_copy(j->resource);
 	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
 	/* A record keeps what the last deploy learned about the engine. */
 	old = state_load(j->x->paths.state, j->type, j->name);
-	if (old && json_object_get(old, "exec"))
+	if (ex)
+		json_object_set_new(rec, "exec", ex);
+	else if (old && json_object_get(old, "exec"))
 		json_object_set(rec, "exec", json_object_get(old, "exec"));
 	json_decref(old);
 	if (state_save(j->x->paths.state, rec) < 0)
@@ -284,6 +296,7 @@ job_run(struct job *j)
 			deploy_deployment(j, ensure);
 		else
 			deploy_stack(j, ensure);
+		release_record(j);
 	} else if (strcmp(a, "destroy") == 0) {
 		if (dep)
 			destroy_deployment(j);

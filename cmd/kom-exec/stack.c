@@ -94,9 +94,6 @@ keep_output(struct job *j, const char *key, const char *text)
 	json_object_set_new(j->detail, key, a);
 }
 
-/* libgit2 is used by one thread at a time: a fetch forks (lib/git.h). */
-static pthread_mutex_t git_mu = PTHREAD_MUTEX_INITIALIZER;
-
 /* Fetch url into r with the credentials kom.toml gives; 0 or a KGIT_E_*. */
 static int
 git_fetch(struct job *j, struct kgit_repo *r, const json_t *g,
@@ -143,7 +140,9 @@ git_checkout(struct job *j)
 		free(repos);
 		return NULL;
 	}
-	pthread_mutex_lock(&git_mu);
+	/* libgit2 one thread at a time (a fetch forks, lib/git.h): the
+	 * run's one lock, shared with repos and builds */
+	pthread_mutex_lock(&j->x->git_mu);
 	if (kgit_open(repos, url, &r, &err) < 0) {
 		job_fail(j, "%s", err.s);
 	} else if (kgit_checkout(r, hex, &dir, &err) < 0) {
@@ -157,7 +156,7 @@ git_checkout(struct job *j)
 		}
 	}
 	kgit_close(r);
-	pthread_mutex_unlock(&git_mu);
+	pthread_mutex_unlock(&j->x->git_mu);
 	buf_free(&err);
 	free(repos);
 	return dir;

@@ -55,8 +55,8 @@ main(void)
 	    &refuse, &blocker);
 	ok(n == 0, "webhook_enabled without a repo (Komodo's default) is "
 	    "not noted");
-	n = check("repo", "{}", &what, &refuse, &blocker);
-	ok(n == 1 && !refuse, "a repo: noted, nothing to refuse");
+	n = check("builder", "{}", &what, &refuse, &blocker);
+	ok(n == 1 && !refuse, "a builder: noted, nothing to refuse");
 	n = check("procedure", "{\"schedule\":\"\"}", &what, &refuse,
 	    &blocker);
 	ok(n == 0, "no schedule: nothing");
