@@ -151,11 +151,13 @@ install: all
 
 # Bash completion: one script, installed under each program's name (what
 # bash-completion loads on demand).
-# The tables of flags and subcommands are made from the man pages.
-COMPLETION = $(OBJ)/kom.bash
+# The tables of flags and subcommands are made from the man pages; the
+# script is the same for every build flavour, so it lives in obj/ even
+# under SAN=1 (tests/0920 reads it there).
+COMPLETION = obj/kom.bash
 $(COMPLETION): share/completion/kom.bash.in share/completion/synopsis.awk \
 		$(PROGS:%=man/%.1)
-	@mkdir -p $(OBJ)
+	@mkdir -p obj
 	awk -f share/completion/synopsis.awk $(PROGS:%=man/%.1) >$@.forms
 	sed -e '/^@FORMS@$$/{r $@.forms' -e 'd;}' -e 's/@PROGS@/$(PROGS)/' \
 	    share/completion/kom.bash.in >$@.tmp
