@@ -26,18 +26,10 @@ static const struct unsupported {
 } table[] = {
 	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
-	{ "resource_sync", "repo", NONEMPTY, "a git-backed sync (repo)", 0 },
 	{ "resource_sync", "linked_repo", NONEMPTY,
 	    "a git-backed sync (linked_repo)", 0 },
-	{ "resource_sync", "webhook_enabled", TRUE_WITH_GIT,
-	    "webhook_enabled", 0 },
-	{ "stack", "webhook_enabled", TRUE_WITH_GIT, "webhook_enabled", 0 },
-	{ "stack", "poll_for_updates", IS_TRUE, "poll_for_updates", 0 },
-	{ "stack", "auto_update", IS_TRUE, "auto_update", 0 },
 	{ "deployment", "image", BUILD_IMAGE,
 	    "a 'Build' image (image.params.build)", 1 },
-	{ "deployment", "poll_for_updates", IS_TRUE, "poll_for_updates", 0 },
-	{ "deployment", "auto_update", IS_TRUE, "auto_update", 0 },
 	{ "procedure", "schedule", NONEMPTY, "schedule", 0 },
 	{ "action", "schedule", NONEMPTY, "schedule", 0 },
 };

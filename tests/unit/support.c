@@ -38,19 +38,25 @@ main(void)
 	n = check("deployment", "{\"image\":{\"type\":\"Build\",\"params\":"
 	    "{\"build\":\"b\"}},\"auto_update\":true}", &what, &refuse,
 	    &blocker);
-	ok(n == 2 && refuse, "a Build image and auto_update: two, refused");
-	is_str(what.s, "a 'Build' image (image.params.build), auto_update",
-	    "the words, in table order");
+	ok(n == 1 && refuse, "a Build image and auto_update: one (kom-poll "
+	    "images acts on auto_update), refused");
+	is_str(what.s, "a 'Build' image (image.params.build)",
+	    "the words");
 	is_str(blocker.s, "a 'Build' image (image.params.build)",
 	    "the blocker is the one that refuses");
 	n = check("stack", "{\"repo\":\"me/x\",\"files_on_host\":false,"
 	    "\"webhook_enabled\":true}", &what, &refuse, &blocker);
-	ok(n == 1 && !refuse, "a stack from git: deployable, its webhook "
-	    "noted");
+	ok(n == 0 && !refuse, "a stack from git with a webhook: deployable, "
+	    "nothing noted (kom-poll webhook acts on it)");
 	n = check("stack", "{\"repo\":\"me/x\",\"files_on_host\":true,"
 	    "\"webhook_enabled\":true}", &what, &refuse, &blocker);
-	ok(refuse == 0 && n == 1, "files on the host: deployable, the "
-	    "webhook noted");
+	ok(refuse == 0 && n == 0, "files on the host: deployable, nothing "
+	    "noted");
+	n = check("deployment", "{\"image\":{\"type\":\"Image\",\"params\":"
+	    "{\"image\":\"nginx\"}},\"poll_for_updates\":true,"
+	    "\"auto_update\":true}", &what, &refuse, &blocker);
+	ok(n == 0 && !refuse, "poll_for_updates and auto_update: not noted "
+	    "(kom-poll images)");
 	n = check("stack", "{\"repo\":\"\",\"webhook_enabled\":true}", &what,
 	    &refuse, &blocker);
 	ok(n == 0, "webhook_enabled without a repo (Komodo's default) is "
