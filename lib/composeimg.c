@@ -234,6 +234,15 @@ composeimg_parse(const char *name, const char *data, size_t len,
 			    (const char *)k->data.scalar.value);
 			goto out;
 		}
+		if (memchr(img->data.scalar.value, '\0',
+		    img->data.scalar.length)) {
+			buf_printf(err, "%s:%zu:%zu: service '%.*s': image "
+			    "holds a NUL byte", name, img->start_mark.line + 1,
+			    img->start_mark.column + 1,
+			    (int)k->data.scalar.length,
+			    (const char *)k->data.scalar.value);
+			goto out;
+		}
 		buf_reset(&b);
 		buf_reset(&e);
 		if (composeimg_interp((const char *)img->data.scalar.value,

@@ -97,6 +97,12 @@ main(void)
 	is_str(err.s, "c.yaml:3:12: service 'web': required variable NOPE "
 	    "is missing a value", "a required variable");
 	buf_reset(&err);
+	y = "services:\n  web:\n    image: \"${A:-x\\0}\"\n";
+	is_int(composeimg_parse("c.yaml", y, strlen(y), env, NULL, &v, &n,
+	    &err), -1, "an image holding a NUL byte (YAML \\0)");
+	is_str(err.s, "c.yaml:3:12: service 'web': image holds a NUL byte",
+	    "  the message");
+	buf_reset(&err);
 	y = "services: [\n";
 	is_int(composeimg_parse("c.yaml", y, strlen(y), env, NULL, &v, &n,
 	    &err), -1, "bad YAML");
