@@ -113,6 +113,8 @@ win() {	# win NAME TYPE HOUR MINUTE MINUTES TZ [EXTRA-JSON]
 	    '{name: $n, schedule_type: $t, hour: $h, minute: $m,
 	    duration_minutes: $d, timezone: $z} + $x'
 }
+# the windows name today and tomorrow: not in the last minute of a day
+[ "$(date -u +%H%M)" = 2359 ] && sleep 61
 UH=$(date -u +%-H) UM=$(date -u +%-M)
 # closed: later today, switched off, tomorrow's weekday, yesterday's date
 CLOSED="[$(win later Daily $(( (UH + 3) % 24 )) 0 60 UTC),

@@ -501,9 +501,10 @@ check_host(struct check *c)
 
 /*
  * The engine's answer, err NULL when it answered: the view's
- * "unreachable" says an alert is open.  Opens unless send_unreachable_
- * alerts is off or a maintenance window is open; closes when the engine
- * answers, or silently when the flag was turned off (Komodo's rules).
+ * "unreachable" says an alert is open.  Opens unless the server's
+ * send_unreachable_alerts is off or a maintenance window is open; closes
+ * when the engine answers, or silently when the flag was turned off
+ * (Komodo's rules).
  */
 static void
 unreachable(struct check *c, const char *err)
