@@ -185,7 +185,7 @@ build_apply(struct job *j)
 	struct docker_error e;
 	struct proc_opts o;
 	size_t i;
-	int k, st;
+	int k, st, known = 0;
 
 	memset(&src, 0, sizeof(src));
 	if (!(cfg = config_interpolated(j, config, build_fields)) ||
@@ -206,6 +206,7 @@ build_apply(struct job *j)
 			memcpy(ver, last, sizeof(ver));
 	}
 	json_decref(old);
+	known = 1;
 	bp = *str(cfg, "build_path") ? str(cfg, "build_path") : ".";
 	if (json_is_true(json_object_get(cfg, "files_on_host"))) {
 		ctx = *bp == '/' ? xstrdup(bp) : xasprintf("%s/%s",
@@ -279,6 +280,9 @@ build_apply(struct job *j)
 	    ver[1], ver[2]));
 	json_object_set(j->detail, "build", ex);
 out:
+	if (!ex && known)	/* the version that failed, for BuildFailed */
+		json_object_set_new(j->detail, "version", json_sprintf(
+		    "%ld.%ld.%ld", ver[0], ver[1], ver[2]));
 	json_decref(cfg);
 	json_decref(tg);
 	json_decref(digests);

@@ -139,10 +139,12 @@ int exec_ctx_init(struct exec_ctx *x);
 void exec_ctx_free(struct exec_ctx *x);
 
 /*
- * After a deploy or ensure of a deployment or stack: a failure queues a
- * DeploymentDeployFailed / StackDeployFailed alert (masked, with the log
- * lines the step kept; not when a rollback raised DeploymentRollback),
- * the next success its resolve.  Marker: STATE/deploy_failed/TYPE/NAME.
+ * After a deploy or ensure of a deployment or stack, or the record step
+ * of a build (the build itself): a failure queues a
+ * DeploymentDeployFailed / StackDeployFailed / BuildFailed alert
+ * (masked, with the log lines the step kept; not when a rollback raised
+ * DeploymentRollback), the next success its resolve.  Marker:
+ * STATE/deploy_failed/TYPE/NAME.
  */
 void job_alert_deploy(struct job *j);
 
