@@ -330,8 +330,12 @@ check(const struct kom_paths *p, json_t *found, long *alerts, long *events)
 				    "sync", jsonl_str(o, "_sync", ""),
 				    "target", "type", type, "name", name,
 				    "action", "deploy", "services");
+				json_object_set_new(ev, "images", json_array());
 				json_object_set_new(evs, s, ev);
 			}
+			/* what the *AutoUpdated alert names */
+			json_array_append_new(json_object_get(ev, "images"),
+			    json_string(jsonl_str(o, "image", "")));
 			if (*jsonl_str(o, "service", ""))
 				json_array_append_new(json_object_get(ev,
 				    "services"), json_string(jsonl_str(o,
