@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -33,32 +32,6 @@
 
 static const char usage[] =
     "usage: kom-poll git [-a] [-t seconds] [-y sync]";
-
-#define BACKOFF_MAX_S 3600
-
-static long long
-jitter_ms(int interval)
-{
-	unsigned int r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned int)getpid();
-	return (long long)(r % ((unsigned int)interval * 100u + 1u));
-}
-
-/* When to look again: the interval and jitter, or the backoff. */
-static long long
-next_look(long long now, int interval, long failures)
-{
-	long long s = interval;
-	long i;
-
-	for (i = 0; i < failures && s < BACKOFF_MAX_S; i++)
-		s *= 2;
-	if (failures && s > BACKOFF_MAX_S)
-		s = BACKOFF_MAX_S > interval ? BACKOFF_MAX_S : interval;
-	return now + s * 1000 + jitter_ms(interval);
-}
 
 static json_t *
 load_state(const char *path)
@@ -314,7 +287,7 @@ git_main(int argc, char **argv)
 		look(&lk, sy, ss);
 		failures = lk.errors ?
 		    json_integer_value(json_object_get(ss, "failures")) + 1 : 0;
-		next = next_look(kom_wall_ms(), sy->poll_interval, failures);
+		next = poll_next_look(kom_wall_ms(), sy->poll_interval, failures);
 		json_object_set_new(ss, "last", json_integer(now));
 		json_object_set_new(ss, "next", json_integer(next));
 		json_object_set_new(ss, "failures", json_integer(failures));

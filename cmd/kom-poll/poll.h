@@ -21,6 +21,13 @@ json_t *poll_sync_records(const struct config *cfg,
 
 int images_main(int argc, char **argv);
 
+/*
+ * When to look again (kom-poll git, images): interval seconds and up to a
+ * tenth more of jitter after now (ms); after failures, the interval
+ * doubled per failure, at most an hour (or the interval, if longer).
+ */
+long long poll_next_look(long long now, int interval, long failures);
+
 /* The path of kom program name to run (tool.c): fresh. */
 char *poll_tool(const char *name);
 

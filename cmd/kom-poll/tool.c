@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -72,4 +73,29 @@ poll_sync_records(const struct config *cfg, const struct config_sync *sy)
 		free(paths[i]);
 	free(paths);
 	return recs;
+}
+
+#define BACKOFF_MAX_S 3600
+
+static long long
+jitter_ms(int interval)
+{
+	unsigned int r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (unsigned int)getpid();
+	return (long long)(r % ((unsigned int)interval * 100u + 1u));
+}
+
+long long
+poll_next_look(long long now, int interval, long failures)
+{
+	long long s = interval;
+	long i;
+
+	for (i = 0; i < failures && s < BACKOFF_MAX_S; i++)
+		s *= 2;
+	if (failures && s > BACKOFF_MAX_S)
+		s = BACKOFF_MAX_S > interval ? BACKOFF_MAX_S : interval;
+	return now + s * 1000 + jitter_ms(interval);
 }
