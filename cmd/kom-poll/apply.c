@@ -308,15 +308,10 @@ report(struct apply *a, const char *sync, const char *result, size_t n,
 static int
 save_state(struct apply *a)
 {
-	char *s = json_dumps(a->st, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
+	int rc = poll_state_save(a->spath, a->st);
 
-	if (!s)
-		kom_die(KOM_EX_SOFTWARE, "out of memory");
-	rc = file_write_atomic(a->spath, s, strlen(s), 0600);
 	if (rc < 0)
 		kom_warne("%s", a->spath);
-	free(s);
 	return rc;
 }
 
@@ -567,22 +562,6 @@ drain(struct apply *a)
 	}
 }
 
-static json_t *
-load_state(const char *path)
-{
-	struct buf b = BUF_INIT;
-	json_t *st = NULL;
-
-	if (file_read(path, &b, 16u << 20) == 0)
-		st = json_loadb(b.s, b.len, 0, NULL);
-	buf_free(&b);
-	if (!json_is_object(json_object_get(st, "syncs"))) {
-		json_decref(st);
-		st = json_pack("{s:i,s:{}}", "version", 1, "syncs");
-	}
-	return st;
-}
-
 int
 apply_main(int argc, char **argv)
 {
@@ -653,7 +632,7 @@ apply_main(int argc, char **argv)
 	/* a consumer that died left its claims in cur/ */
 	if ((k = spool_recover(a.p.spool, "sync")) < 0)
 		kom_warne("%s/sync/cur", a.p.spool);
-	a.st = load_state(a.spath);
+	a.st = poll_state_load(a.spath);
 	drain(&a);
 	for (i = 0; i < a.ng; i++) {
 		json_decref(a.g[i].autos);

@@ -33,39 +33,6 @@
 static const char usage[] =
     "usage: kom-poll git [-a] [-t seconds] [-y sync]";
 
-static json_t *
-load_state(const char *path)
-{
-	struct buf b = BUF_INIT;
-	json_t *st = NULL;
-
-	if (file_read(path, &b, 16u << 20) == 0)
-		st = json_loadb(b.s, b.len, 0, NULL);
-	else if (errno != ENOENT)
-		kom_warne("%s", path);
-	buf_free(&b);
-	if (!json_is_object(json_object_get(st, "syncs"))) {
-		if (st)
-			kom_warn("%s: not a poll state; starting afresh", path);
-		json_decref(st);
-		st = json_pack("{s:i,s:{}}", "version", 1, "syncs");
-	}
-	return st;
-}
-
-static int
-save_state(const char *path, const json_t *st)
-{
-	char *s = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
-
-	if (!s)
-		kom_die(KOM_EX_SOFTWARE, "out of memory");
-	rc = file_write_atomic(path, s, strlen(s), 0600);
-	free(s);
-	return rc;
-}
-
 struct look {
 	const char *spool;
 	int timeout_s;
@@ -259,7 +226,7 @@ git_main(int argc, char **argv)
 		}
 		goto out;
 	}
-	st = load_state(spath);
+	st = poll_state_load(spath);
 	syncs = json_object_get(st, "syncs");
 	for (i = 0; i < cfg.nsyncs; i++) {
 		const struct config_sync *sy = &cfg.syncs[i];
@@ -311,7 +278,7 @@ git_main(int argc, char **argv)
 			wrc = -1;
 		buf_free(&lk.why);
 		/* after the events: a kill before this announces again */
-		if (save_state(spath, st) < 0) {
+		if (poll_state_save(spath, st) < 0) {
 			kom_warne("%s", spath);
 			rc = KOM_EX_IOERR;
 		}

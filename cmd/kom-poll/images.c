@@ -396,28 +396,15 @@ check(const struct kom_paths *p, json_t *found, json_t *state,
 
 /*
  * STATE/poll/images.json: {"version":1,"alerted":{KEY:DIGEST},"syncs":
- * {SYNC:{"last","next","failures","error"}}}; the first version was the
- * alerted object alone.
+ * {SYNC:{"last","next","failures","error"}}}.
  */
 static json_t *
 load_state(const char *path)
 {
-	struct buf b = BUF_INIT;
-	json_t *st = NULL;
+	json_t *st = poll_state_load(path);
 
-	if (file_read(path, &b, 16u << 20) == 0)
-		st = json_loadb(b.s, b.len, 0, NULL);
-	buf_free(&b);
-	if (json_is_object(st) && !json_object_get(st, "version")) {
-		st = json_pack("{s:i,s:o,s:{}}", "version", 1, "alerted", st,
-		    "syncs");
-	}
-	if (!json_is_object(json_object_get(st, "alerted")) ||
-	    !json_is_object(json_object_get(st, "syncs"))) {
-		json_decref(st);
-		st = json_pack("{s:i,s:{},s:{}}", "version", 1, "alerted",
-		    "syncs");
-	}
+	if (!json_is_object(json_object_get(st, "alerted")))
+		json_object_set_new(st, "alerted", json_object());
 	return st;
 }
 
@@ -426,17 +413,12 @@ save_state(const struct kom_paths *p, const json_t *st)
 {
 	char *dir = xasprintf("%s/poll", p->state);
 	char *path = xasprintf("%s/images.json", dir);
-	char *s = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
 	int rc = 0;
 
-	if (!s)
-		kom_die(KOM_EX_SOFTWARE, "out of memory");
-	if (file_mkdir_p(dir, 0700) < 0 ||
-	    file_write_atomic(path, s, strlen(s), 0600) < 0) {
+	if (file_mkdir_p(dir, 0700) < 0 || poll_state_save(path, st) < 0) {
 		kom_warne("%s", path);
 		rc = -1;
 	}
-	free(s);
 	free(path);
 	free(dir);
 	return rc;

@@ -28,6 +28,14 @@ int images_main(int argc, char **argv);
  */
 long long poll_next_look(long long now, int interval, long failures);
 
+/*
+ * STATE/poll/NAME.json: a new reference to the object the file holds, or a
+ * fresh {"version":1,"syncs":{}} when there is none (or it is not one:
+ * said on stderr); saved atomically (0, or -1 with errno set).
+ */
+json_t *poll_state_load(const char *path);
+int poll_state_save(const char *path, const json_t *st);
+
 /* The path of kom program name to run (tool.c): fresh. */
 char *poll_tool(const char *name);
 

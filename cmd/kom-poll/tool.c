@@ -2,12 +2,14 @@
  * What kom-poll's verbs share: the other kom programs kom-poll starts: those beside its own binary
  * (an installed set, or a build tree), else found in PATH.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 #include "file.h"
 #include "resource.h"
@@ -98,4 +100,37 @@ poll_next_look(long long now, int interval, long failures)
 	if (failures && s > BACKOFF_MAX_S)
 		s = BACKOFF_MAX_S > interval ? BACKOFF_MAX_S : interval;
 	return now + s * 1000 + jitter_ms(interval);
+}
+
+json_t *
+poll_state_load(const char *path)
+{
+	struct buf b = BUF_INIT;
+	json_t *st = NULL;
+
+	if (file_read(path, &b, 16u << 20) == 0)
+		st = json_loadb(b.s, b.len, 0, NULL);
+	else if (errno != ENOENT)
+		kom_warne("%s", path);
+	buf_free(&b);
+	if (!json_is_object(json_object_get(st, "syncs"))) {
+		if (st)
+			kom_warn("%s: not a poll state; starting afresh", path);
+		json_decref(st);
+		st = json_pack("{s:i,s:{}}", "version", 1, "syncs");
+	}
+	return st;
+}
+
+int
+poll_state_save(const char *path, const json_t *st)
+{
+	char *s = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	if (!s)
+		kom_die(KOM_EX_SOFTWARE, "out of memory");
+	rc = file_write_atomic(path, s, strlen(s), 0600);
+	free(s);
+	return rc;
 }
