@@ -510,7 +510,7 @@ images_main(int argc, char **argv)
 			}
 			json_array_append_new(dues, json_integer((json_int_t)i));
 		}
-		recs = poll_sync_records(&cfg, &cfg.syncs[i]);
+		recs = poll_sync_records(&cfg, &cfg.syncs[i], p.state);
 		for (j = 0; j < json_array_size(recs); j++) {
 			rec = json_array_get(recs, j);
 			c = json_object_get(rec, "config");

@@ -11,13 +11,14 @@ struct config_sync;
 #include <jansson.h>
 
 /*
- * The resource records of sy when its files are on this host (a new
- * array, possibly empty; a sync read from git gives none: its files are
- * kom-poll fetch's).  Resource file errors are not printed: they are
+ * The resource records of sy (a new array, possibly empty), from the files
+ * kom-sync reads for it: its directory, or the checkout kom-poll fetch made
+ * under statedir/repos for a sync whose files are in git (none yet: an
+ * empty array).  Resource file errors are not printed: they are
  * kom-sync's to report.
  */
 json_t *poll_sync_records(const struct config *cfg,
-    const struct config_sync *sy);
+    const struct config_sync *sy, const char *statedir);
 
 int images_main(int argc, char **argv);
 

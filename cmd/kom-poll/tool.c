@@ -46,35 +46,34 @@ quiet(void *ctx, int is_error, const char *line)
 }
 
 /*
- * The records of a sync whose files are on this host (poll.h).
+ * The records of a sync, read from the files kom-sync reads (poll.h).
  */
 json_t *
-poll_sync_records(const struct config *cfg, const struct config_sync *sy)
+poll_sync_records(const struct config *cfg, const struct config_sync *sy,
+    const char *statedir)
 {
 	struct resource_opts o;
+	struct buf err = BUF_INIT;
 	json_t *recs = NULL;
-	char **paths;
-	size_t i, n = 0;
+	char **paths, hex[41], *repos = xasprintf("%s/repos", statedir);
+	size_t i, n;
+	int rc;
 
-	if (!sy->files_on_host && (*sy->repo || *sy->linked_repo))
+	rc = resource_sync_paths(cfg, sy, repos, &paths, &n, hex, &err);
+	free(repos);
+	buf_free(&err);
+	if (rc < 0)
 		return json_array();
 	memset(&o, 0, sizeof(o));
 	o.diag = quiet;
 	o.secrets_dir = cfg->secrets_dir;
 	o.match_tags = (const char *const *)sy->match_tags;
 	o.nmatch_tags = sy->nmatch_tags;
-	paths = xreallocarray(NULL, sy->nresource_path + 1, sizeof(*paths));
-	for (i = 0; i < sy->nresource_path; i++)
-		paths[n++] = sy->resource_path[i][0] == '/' ?
-		    xstrdup(sy->resource_path[i]) : xasprintf("%s/%s",
-		    sy->directory, sy->resource_path[i]);
-	if (!n)
-		paths[n++] = xstrdup(sy->directory);
 	resource_load((const char *const *)paths, n, &o, &recs);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
-	return recs;
+	return recs ? recs : json_array();
 }
 
 #define BACKOFF_MAX_S 3600
