@@ -38,7 +38,7 @@
 static const char usage[] =
     "usage: kom-poll fetch [-n] [-t seconds] [-y sync] [path ...]\n"
     "       kom-poll apply [-m attempts] [-r seconds]\n"
-    "       kom-poll images [-l]\n"
+    "       kom-poll images [-a | -l]\n"
     "       kom-poll git [-a] [-t seconds] [-y sync]\n"
     "       kom-poll webhook [-b bytes] [-c count] [-l address:port] "
     "[-t seconds]";
