@@ -447,8 +447,8 @@ images_main(int argc, char **argv)
 {
 	struct kom_paths p;
 	struct config cfg;
-	json_t *recs, *rec, *c, *o, *found = json_array(), *st = NULL;
-	json_t *syncs = NULL, *ss, *syncerr = json_object(), *dues;
+	json_t *recs, *rec, *c, *o, *found, *st = NULL;
+	json_t *syncs = NULL, *ss, *syncerr, *dues;
 	const char *type, *img;
 	long long now, next;
 	long errors = 0, count = 0, alerts = 0, events = 0, failures;
@@ -471,25 +471,17 @@ images_main(int argc, char **argv)
 			return KOM_EX_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (list && all)) {
 		fprintf(stderr, "%s\n", usage);
-		json_decref(found);
 		return KOM_EX_USAGE;
 	}
 	paths_get(&p);
 	if (config_load(p.config, 0, &cfg) < 0) {
 		paths_free(&p);
-		json_decref(found);
 		return KOM_EX_CONFIG;
 	}
-	if (list && all) {
-		fprintf(stderr, "%s\n", usage);
-		config_free(&cfg);
-		paths_free(&p);
-		json_decref(found);
-		json_decref(syncerr);
-		return KOM_EX_USAGE;
-	}
+	found = json_array();
+	syncerr = json_object();
 	dues = json_array();
 	if (!list) {
 		char *spath = xasprintf("%s/poll/images.json", p.state);
