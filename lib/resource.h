@@ -158,5 +158,12 @@ struct config_sync;
 int resource_sync_paths(const struct config *cfg,
     const struct config_sync *sy, const char *reposdir, char ***paths,
     size_t *npaths, char hex[41], struct buf *err);
+/*
+ * The joining step alone: sy's resource_path onto base (its directory, or
+ * a checkout when inside is set, which no path may leave), as above.
+ */
+int resource_sync_join(const struct config *cfg,
+    const struct config_sync *sy, const char *base, int inside,
+    char ***paths, size_t *npaths, struct buf *err);
 
 #endif

@@ -227,12 +227,8 @@ resource_git_checkout(const struct gitcfg *g, const json_t *rec,
 	return rc;
 }
 
-/*
- * Join a sync's resource_path onto base (the sync's directory, or its
- * checkout when inside is set: no path may leave it).
- */
-static int
-sync_join(const struct config *cfg, const struct config_sync *sy,
+int
+resource_sync_join(const struct config *cfg, const struct config_sync *sy,
     const char *base, int inside, char ***paths, size_t *npaths,
     struct buf *err)
 {
@@ -278,7 +274,8 @@ resource_sync_paths(const struct config *cfg, const struct config_sync *sy,
 	*paths = NULL;
 	*npaths = 0;
 	if (sy->files_on_host || (!*sy->repo && !*sy->linked_repo))
-		return sync_join(cfg, sy, sy->directory, 0, paths, npaths, err);
+		return resource_sync_join(cfg, sy, sy->directory, 0, paths, npaths,
+		    err);
 	if (*sy->linked_repo) {
 		buf_printf(err, "%s:%d: resource_sync '%s': linked_repo: "
 		    "kom-sync cannot read a sync linked to a [[repo]] yet",
@@ -300,7 +297,8 @@ resource_sync_paths(const struct config *cfg, const struct config_sync *sy,
 		return -1;
 	}
 	buf_free(&e);
-	rc = sync_join(cfg, sy, dir, 1, paths, npaths, err) < 0 ? -1 : 1;
+	rc = resource_sync_join(cfg, sy, dir, 1, paths, npaths, err) < 0 ?
+	    -1 : 1;
 	if (rc < 0)
 		hex[0] = '\0';
 	free(dir);
