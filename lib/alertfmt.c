@@ -125,6 +125,11 @@ static const struct tmpl tmpls[] = {
 	    "{L} | Stack {*name} {*failed} to deploy{*target}\nerror: {error}{link}",
 	    "{L} | Stack {name} deploys again{link}",
 	    "{L} | Stack {*name} {*deploys again}{link}" },
+	{ "ResourceSyncParseFailed", "resource-syncs",
+	    "{L} | Resource sync {name} does not parse\nerror: {error}{link}",
+	    "{L} | Resource sync {*name} does {*not parse}\nerror: {error}{link}",
+	    "{L} | Resource sync {name} parses again{link}",
+	    "{L} | Resource sync {*name} {*parses again}{link}" },
 	{ "None", NULL, "", "", NULL, NULL },
 };
 

@@ -36,6 +36,8 @@ static const struct key sync_keys[] = {
 	S(linked_repo), S(webhook_secret), S(directory),
 	{ "poll_interval", K_SECONDS, offsetof(struct config_sync,
 	    poll_interval), 0 },
+	{ "images_interval", K_SECONDS, offsetof(struct config_sync,
+	    images_interval), 0 },
 	{ "match_tags", K_LIST, offsetof(struct config_sync, match_tags),
 	    offsetof(struct config_sync, nmatch_tags) },
 	{ "resource_path", K_LIST, offsetof(struct config_sync, resource_path),
@@ -160,6 +162,7 @@ sync_defaults(struct config_sync *s)
 	s->git_https = 1;
 	s->webhook_enabled = 1;
 	s->poll_interval = CONFIG_POLL_DEFAULT;
+	s->images_interval = CONFIG_IMAGES_DEFAULT;
 	s->repo = xstrdup("");
 	s->branch = xstrdup("main");
 	s->commit = xstrdup("");

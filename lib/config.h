@@ -57,9 +57,11 @@ struct config_sync {
 	int webhook_enabled;	/* true */
 	int files_on_host;	/* false */
 	int poll_interval;	/* seconds between kom-poll git's looks */
+	int images_interval;	/* seconds between kom-poll images' looks */
 };
 
 #define CONFIG_POLL_DEFAULT 60
+#define CONFIG_IMAGES_DEFAULT 3600
 #define CONFIG_POLL_MIN 10
 #define CONFIG_POLL_MAX 86400
 

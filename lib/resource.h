@@ -144,4 +144,26 @@ int resource_git(json_t *records, const struct gitcfg *g,
 int resource_git_checkout(const struct gitcfg *g, const json_t *rec,
     const char *reposdir, char hex[41], char **dir, struct buf *err);
 
+struct config;
+struct config_sync;
+/*
+ * The files a sync reads, the one rule for every program that reads them
+ * (kom-sync diff, kom-poll webhook and images): its resource_path under
+ * its directory (none: the directory), returning 0; for a sync whose
+ * files are in git, under the checkout of the commit kom-poll fetch
+ * resolved (resource_git_checkout(), hex set), where no path may leave
+ * the repository, returning 1.  *paths (npaths of them, at least one) is
+ * fresh: free each and the array.  -1 with one line (file:line) in err.
+ */
+int resource_sync_paths(const struct config *cfg,
+    const struct config_sync *sy, const char *reposdir, char ***paths,
+    size_t *npaths, char hex[41], struct buf *err);
+/*
+ * The joining step alone: sy's resource_path onto base (its directory, or
+ * a checkout when inside is set, which no path may leave), as above.
+ */
+int resource_sync_join(const struct config *cfg,
+    const struct config_sync *sy, const char *base, int inside,
+    char ***paths, size_t *npaths, struct buf *err);
+
 #endif

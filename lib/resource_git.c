@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "buf.h"
+#include "config.h"
 #include "git.h"
 #include "gitsrc.h"
 #include "jsonl.h"
@@ -222,5 +224,83 @@ resource_git_checkout(const struct gitcfg *g, const json_t *rec,
 		kgit_close(r);
 	}
 	gitsrc_free(&src);
+	return rc;
+}
+
+int
+resource_sync_join(const struct config *cfg, const struct config_sync *sy,
+    const char *base, int inside, char ***paths, size_t *npaths,
+    struct buf *err)
+{
+	char **v = xreallocarray(NULL, sy->nresource_path + 1, sizeof(*v));
+	size_t i, n = 0;
+
+	for (i = 0; i < sy->nresource_path; i++) {
+		const char *rp = sy->resource_path[i];
+		size_t l = strlen(rp);
+
+		if (inside && (rp[0] == '/' || !strcmp(rp, "..") ||
+		    !strncmp(rp, "../", 3) || strstr(rp, "/../") ||
+		    (l >= 3 && !strcmp(rp + l - 3, "/..")))) {
+			buf_printf(err, "%s:%d: resource_sync '%s': "
+			    "resource_path '%s' leaves the repository",
+			    cfg->path, sy->line, sy->name, rp);
+			while (n)
+				free(v[--n]);
+			free(v);
+			return -1;
+		}
+		v[n++] = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", base,
+		    rp);
+	}
+	if (!n)
+		v[n++] = xstrdup(base);
+	*paths = v;
+	*npaths = n;
+	return 0;
+}
+
+int
+resource_sync_paths(const struct config *cfg, const struct config_sync *sy,
+    const char *reposdir, char ***paths, size_t *npaths, char hex[KGIT_HEX],
+    struct buf *err)
+{
+	struct buf e = BUF_INIT;
+	char *dir = NULL;
+	json_t *rec;
+	int rc;
+
+	hex[0] = '\0';
+	*paths = NULL;
+	*npaths = 0;
+	if (sy->files_on_host || (!*sy->repo && !*sy->linked_repo))
+		return resource_sync_join(cfg, sy, sy->directory, 0, paths, npaths,
+		    err);
+	if (*sy->linked_repo) {
+		buf_printf(err, "%s:%d: resource_sync '%s': linked_repo: "
+		    "kom-sync cannot read a sync linked to a [[repo]] yet",
+		    cfg->path, sy->line, sy->name);
+		return -1;
+	}
+	rec = json_pack("{s:s,s:s,s:{s:s,s:b,s:s,s:s,s:s,s:s}}",
+	    "type", "resource_sync", "name", sy->name, "config",
+	    "git_provider", sy->git_provider, "git_https", sy->git_https,
+	    "repo", sy->repo, "git_account", sy->git_account, "branch",
+	    sy->branch, "commit", sy->commit);
+	rc = resource_git_checkout(&cfg->git, rec, reposdir, hex, &dir, &e);
+	json_decref(rec);
+	if (rc <= 0) {
+		buf_printf(err, "%s:%d: resource_sync '%s': %s", cfg->path,
+		    sy->line, sy->name, e.s);
+		buf_free(&e);
+		hex[0] = '\0';
+		return -1;
+	}
+	buf_free(&e);
+	rc = resource_sync_join(cfg, sy, dir, 1, paths, npaths, err) < 0 ?
+	    -1 : 1;
+	if (rc < 0)
+		hex[0] = '\0';
+	free(dir);
 	return rc;
 }
