@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "buildver.h"
 #include "docker.h"
 #include "gitsrc.h"
 #include "proc.h"
@@ -32,32 +33,6 @@ static const char *const build_fields[] = { "build_args", "labels",
 
 /* a string member, "" when absent */
 #define str(o, k) jsonl_str((o), (k), "")
-
-/* "x.y.z" into v[3]; 0, or -1. */
-static int
-parse_version(const char *s, long v[3])
-{
-	int n = 0;
-
-	v[0] = v[1] = v[2] = 0;
-	if (!*s)
-		return 0;
-	if (sscanf(s, "%ld.%ld.%ld%n", &v[0], &v[1], &v[2], &n) != 3 ||
-	    s[n] || v[0] < 0 || v[1] < 0 || v[2] < 0)
-		return -1;
-	return 0;
-}
-
-static int
-vcmp(const long a[3], const long b[3])
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
-}
 
 /* Percent-encode s onto b (RFC 3986 unreserved kept). */
 static void
@@ -181,7 +156,7 @@ build_apply(struct job *j)
 	char hex[41] = "", *dir = NULL, *work = NULL, *ctx = NULL, *img = NULL;
 	char *id = NULL, *dg;
 	const char *bp, *domain;
-	long floor[3], last[3], ver[3];
+	long ver[3];
 	struct docker_error e;
 	struct proc_opts o;
 	size_t i;
@@ -191,21 +166,15 @@ build_apply(struct job *j)
 	if (!(cfg = config_interpolated(j, config, build_fields)) ||
 	    refused(j, cfg) < 0)
 		goto out;
-	if (parse_version(str(cfg, "version"), floor) < 0) {
+	old = state_load(j->x->paths.state, "build", j->name);
+	k = buildver_next(cfg, str(json_object_get(old, "exec"), "version"),
+	    ver);
+	json_decref(old);
+	if (k < 0) {
 		job_fail(j, "%s: build '%s': version '%s' is not x.y.z",
 		    str(j->resource, "source"), j->name, str(cfg, "version"));
 		goto out;
 	}
-	memcpy(ver, floor, sizeof(ver));
-	old = state_load(j->x->paths.state, "build", j->name);
-	if (old && json_is_true(json_object_get(cfg,
-	    "auto_increment_version")) && parse_version(str(json_object_get(
-	    old, "exec"), "version"), last) == 0) {
-		last[2]++;
-		if (vcmp(last, floor) > 0)
-			memcpy(ver, last, sizeof(ver));
-	}
-	json_decref(old);
 	bp = *str(cfg, "build_path") ? str(cfg, "build_path") : ".";
 	if (json_is_true(json_object_get(cfg, "files_on_host"))) {
 		ctx = *bp == '/' ? xstrdup(bp) : xasprintf("%s/%s",
@@ -217,6 +186,12 @@ build_apply(struct job *j)
 			    "source"), j->name, k < 0 ? err.s :
 			    "no repo and not files_on_host");
 			goto out;
+		}
+		/* exactly the commit kom-sync read (its "git" member) */
+		if (*str(json_object_get(j->resource, "git"), "commit")) {
+			free(src.commit);
+			src.commit = xstrdup(str(json_object_get(j->resource,
+			    "git"), "commit"));
 		}
 		if (repo_fetch(j, &src, hex, &dir) < 0)
 			goto out;
@@ -297,13 +272,10 @@ out:
 int
 build_deployment_image(struct job *j, json_t *cfg)
 {
-	json_t *img = json_object_get(cfg, "image"), *b, *ex;
-	json_t *params = json_object_get(img, "params");
-	const char *name = str(params, "build"), *want = str(params,
-	    "version");
-	long v[3];
+	json_t *b;
+	const char *name, *want, *tag;
 
-	if (strcmp(str(img, "type"), "Build") != 0)
+	if (!(name = buildver_of(cfg, &want)))
 		return 0;
 	if (!(b = state_load(j->x->paths.state, "build", name))) {
 		job_fail(j, "%s: deployment '%s': build '%s' has not been "
@@ -311,13 +283,15 @@ build_deployment_image(struct job *j, json_t *cfg)
 		    name);
 		return -1;
 	}
-	ex = json_object_get(b, "exec");
-	if (parse_version(want, v) < 0 || (v[0] == 0 && v[1] == 0 &&
-	    v[2] == 0))
-		want = str(ex, "version");
+	if (!want)
+		want = str(json_object_get(b, "exec"), "version");
+	/* the deployment's record keeps it (exec.build_version) */
+	json_object_set_new(j->detail, "build_version", json_string(want));
+	tag = str(json_object_get(b, "config"), "image_tag");
 	json_object_set_new(cfg, "image", json_pack("{s:s, s:{s:o}}",
-	    "type", "Image", "params", "image", json_sprintf("%s:%s",
-	    str(ex, "image"), want)));
+	    "type", "Image", "params", "image", json_sprintf("%s:%s%s%s",
+	    str(json_object_get(b, "exec"), "image"), want, *tag ? "-" : "",
+	    tag)));
 	json_decref(b);
 	return 0;
 }

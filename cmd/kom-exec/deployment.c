@@ -348,6 +348,9 @@ save_applied(struct job *j, const char *cid, const char *hash,
 	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:s, "
 	    "s:s}", "container", cid, "config_hash", hash, "deployed_name",
 	    cname, "image", image, "image_id", image_id ? image_id : ""));
+	if (json_object_get(j->detail, "build_version"))
+		json_object_set(json_object_get(rec, "exec"), "build_version",
+		    json_object_get(j->detail, "build_version"));
 	if (state_save(j->x->paths.state, rec) < 0 && j->status == JOB_OK)
 		job_fail(j, "deployed, but not recorded in %s",
 		    j->x->paths.state);
