@@ -1,0 +1,154 @@
+#!/bin/sh
+# A build and the deployment that runs it, the whole loop against a real
+# git server, a registry with htpasswd and the real engine: a Dockerfile
+# in git; kom-poll fetch, then kom-sync diff | kom-plan | kom-exec builds
+# it, pushes x.y.z and latest and deploys it; a pushed Dockerfile change
+# rebuilds (the build follows its commit) and the redeploy_on_build
+# deployment redeploys after the build's step with "build has new
+# version: x.y.z", running the new digest; a rerun changes nothing; a
+# build run alone is seen by the next run (Komodo's rule, from the state
+# dir); a rollback brings the old digest back.
+. "$(dirname "$0")/lib.sh"
+. "$KOM_TOP/tests/fixtures/exec/lib.sh"
+. "$KOM_TOP/tests/git.sh"
+
+registry_up auth || bail "no registry"
+git_http_up
+git_repo me/app
+W=$T/work
+git_work me/app "$W"
+cp /bin/busybox "$W/busybox" || bail "no /bin/busybox"
+dockerfile() {	# dockerfile TEXT
+	printf '%s\n' 'FROM scratch' 'COPY busybox /bin/busybox' \
+	    'RUN ["/bin/busybox","--install","-s","/bin"]' \
+	    "RUN mkdir /www && echo $1 >/www/index.html" >"$W/Dockerfile"
+}
+dockerfile v1
+git_commit "$W" first busybox Dockerfile >/dev/null
+
+export DOCKER_CONFIG=$T/docker
+mkdir -p "$DOCKER_CONFIG"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$AUTH_REGISTRY" \
+    "$(printf '%s:%s' "$AUTH_USER" "$AUTH_PASS" | base64 -w0)" \
+    >"$DOCKER_CONFIG/config.json"
+
+B=$PFX-app
+D=$PFX-web
+P=$(port 1)
+IMGN=$AUTH_REGISTRY/$AUTH_USER/$B
+at_exit 'docker image ls -q "$IMGN" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1'
+S=$T/syncs
+mkdir -p "$S"
+cat >"$S/app.toml" <<EOF2
+[[build]]
+name = "$B"
+[build.config]
+git_provider = "$GIT_HTTP"
+git_https = false
+repo = "me/app"
+version = "1.0.0"
+image_registry = { domain = "$AUTH_REGISTRY", account = "$AUTH_USER" }
+
+[[deployment]]
+name = "$D"
+deploy = true
+[deployment.config]
+image = { type = "Build", params = { build = "$B" } }
+redeploy_on_build = true
+command = "httpd -f -p $P -h /www"
+termination_timeout = 1
+EOF2
+
+apply() {
+	kom-poll fetch "$S" >/dev/null 2>"$T/ferr" &&
+	    pipeline "$S"
+}
+steps() {	# action name reason, one line each
+	jq -r 'select(.kind == "step") | "\(.action) \(.name) \(.reason)"' \
+	    "$T/plan.out" | sed "s/$PFX-//g"
+}
+results() {
+	jq -r 'select(.kind == "result") | "\(.action) \(.name) \(.status)"' \
+	    "$T/out" | sed "s/$PFX-//g"
+}
+tags() {
+	curl -sf -u "$AUTH_USER:$AUTH_PASS" \
+	    "http://$AUTH_REGISTRY/v2/$AUTH_USER/$B/tags/list" |
+	    jq -r '.tags | sort | join(" ")'
+}
+# the registry digest of the image the container runs
+cdigest() {
+	docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' \
+	    "$(docker inspect -f '{{.Image}}' "$D")" | sed -n "s|^$IMGN@||p" |
+	    head -1
+}
+rdigest() {	# rdigest TAG
+	curl -sf -I -u "$AUTH_USER:$AUTH_PASS" \
+	    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+	    "http://$AUTH_REGISTRY/v2/$AUTH_USER/$B/manifests/$1" |
+	    tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+# first run: build 1.0.0, then deploy it
+apply
+is "$?" 0 'first run: exit 0'
+is "$(results)" "record app ok
+deploy web ok" 'the build, then the deployment'
+is "$(jq -c 'select(.kind == "step" and .type == "deployment") | .needs' "$T/plan.out")" \
+    "[$(jq 'select(.kind == "step" and .type == "build") | .id' "$T/plan.out")]" \
+    'the deployment needs the build step'
+is "$(fetch "$P")" v1 'it serves the build'
+is "$(docker inspect -f '{{.Config.Image}}' "$D")" "$IMGN:1.0.0" 'at 1.0.0'
+d1=$(rdigest 1.0.0)
+ok '1.0.0 is pushed' test -n "$d1"
+is "$(cdigest)" "$d1" 'the container runs the pushed digest'
+is "$(jq -r .exec.build_version "$KOM_HOME/state/resources/deployment/$D.json")" \
+    1.0.0 'the deployment records the build version it ran'
+
+# a Dockerfile change: rebuilt as 1.0.1, the deployment follows
+dockerfile v2
+C2=$(git_commit "$W" second Dockerfile)
+apply
+is "$?" 0 'second run: exit 0'
+is "$(steps)" "record app update: git.commit
+deploy web build has new version: 1.0.1" \
+    'the build follows the commit; the deployment redeploys with the reason'
+is "$(jq -r 'select(.kind == "result" and .type == "build") | .detail.build.commit' "$T/out")" \
+    "$C2" 'the build is of the commit kom-sync read'
+is "$(tags)" "$(printf '%s\n' 1 1.0 1.0.0 1.0.1 latest "$(git -C "$W" rev-parse --short=7 HEAD~1)" "$(echo "$C2" | cut -c1-7)" | sort | tr '\n' ' ' | sed 's/ $//')" \
+    'x.y.z and latest pushed (and x.y, x, the commits)'
+d2=$(rdigest 1.0.1)
+ok 'a new digest' test -n "$d2" -a "$d2" != "$d1"
+is "$(rdigest latest)" "$d2" 'latest moved to it'
+is "$(fetch "$P")" v2 'the deployment serves v2'
+is "$(cdigest)" "$d2" 'the container runs the new digest'
+
+# a rerun: nothing to build, nothing redeployed
+apply
+is "$?" 0 'third run: exit 0'
+is "$(results)" "ensure web noop" 'a rerun builds nothing and changes nothing'
+
+# a build run alone (its step only): the next run sees the new version
+dockerfile v3
+git_commit "$W" third Dockerfile >/dev/null
+kom-poll fetch "$S" >/dev/null 2>&1
+kom-sync diff "$S" 2>/dev/null | kom-plan 2>/dev/null |
+    jq -c 'select(.type == "build" or .kind == "end")' >"$T/bplan"
+kexec "$T/bplan"
+is "$?" 0 'the build alone: exit 0'
+is "$(fetch "$P")" v2 'the deployment still serves v2'
+apply
+is "$(steps)" "deploy web build has new version: 1.0.2" \
+    'the next run: build has new version, from the state dir'
+is "$(fetch "$P")" v3 'it serves v3'
+
+# rollback to the release of 1.0.0
+is "$(kom-exec releases deployment "$D" | jq -r '"\(.release) \(.reason)"')" \
+    "1 deploy on creation
+2 build has new version: 1.0.1
+3 build has new version: 1.0.2" 'three releases, with their reasons'
+kom-exec rollback deployment "$D" 1 >"$T/rout" 2>"$T/rerr"
+is "$?" 0 'rollback to release 1'
+is "$(fetch "$P")" v1 'v1 serves again'
+is "$(cdigest)" "$d1" 'the container runs the old digest'
+done_testing
