@@ -70,6 +70,35 @@ buildver_of(const json_t *cfg, const char **pinned)
 	return str(params, "build");
 }
 
+/* The builder record called name: declared among records, else applied. */
+static void
+builder_of(json_t *build, json_t *records, struct state_set *applied)
+{
+	const char *name = str(json_object_get(build, "config"), "builder");
+	json_t *rec, *found = NULL, *cfg, *sv;
+	const char *src = "";
+	size_t i;
+
+	if (!*name)
+		return;
+	json_array_foreach(records, i, rec)
+		if (!strcmp(str(rec, "type"), "builder") &&
+		    !strcmp(str(rec, "name"), name)) {
+			found = rec;
+			src = str(rec, "source");
+			break;
+		}
+	if (!found) {
+		errno = 0;
+		found = state_set_get(applied, "builder", name);
+	}
+	cfg = json_object_get(found, "config");
+	sv = json_object_get(json_object_get(cfg, "params"), "servers");
+	json_object_set_new(build, "builder", json_pack("{s:s, s:s, s:s, "
+	    "s:o}", "name", name, "source", src, "type", str(cfg, "type"),
+	    "servers", json_is_array(sv) ? json_incref(sv) : json_array()));
+}
+
 void
 buildver_annotate(json_t *records, struct state_set *applied)
 {
@@ -78,6 +107,10 @@ buildver_annotate(json_t *records, struct state_set *applied)
 	size_t i;
 
 	json_array_foreach(records, i, rec) {
+		if (!strcmp(str(rec, "type"), "build")) {
+			builder_of(rec, records, applied);
+			continue;
+		}
 		if (strcmp(str(rec, "type"), "deployment") != 0 ||
 		    !(name = buildver_of(json_object_get(rec, "config"),
 		    &pinned)))

@@ -44,7 +44,12 @@ const char *buildver_of(const json_t *cfg, const char **pinned);
  * member "build" = {"name", "version": the version it would run now
  * (pinned, else the build's recorded version; "" when never built on
  * this host), "deployed": the build version its last deploy ran (""
- * when none)}, from the applied records in applied.
+ * when none)}, from the applied records in applied.  And for every build
+ * record whose config names a builder: the member "builder" = {"name",
+ * "source" (where it is declared; "" when only applied), "type"
+ * ("Server", "Aws", "Url"; "" when neither declared nor applied),
+ * "servers" (a Server builder's)}, from the builder declared among
+ * records, else the applied one (kom-exec builds only where it says).
  */
 void buildver_annotate(json_t *records, struct state_set *applied);
 

@@ -12,7 +12,8 @@ enum when {
 	IS_TRUE,	/* field is true */
 	NONEMPTY,	/* field is a non-empty string */
 	TRUE_WITH_GIT,	/* field is true and the resource has a repo */
-	GIT_FILES	/* field is a non-empty string, files_on_host false */
+	GIT_FILES,	/* field is a non-empty string, files_on_host false */
+	NOT_SERVER	/* field is a string other than "Server" */
 };
 
 /* One row per feature; delete the row when kom does it. */
@@ -23,7 +24,8 @@ static const struct unsupported {
 	const char *what;	/* for messages */
 	int refuse;		/* kom-plan refuses a deploy */
 } table[] = {
-	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
+	{ "builder", "type", NOT_SERVER,
+	    "a builder of another type than Server (builds naming it fail)", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
 	{ "resource_sync", "linked_repo", NONEMPTY,
 	    "a git-backed sync (linked_repo)", 0 },
@@ -58,6 +60,9 @@ matches(const struct unsupported *u, const json_t *cfg)
 	case TRUE_WITH_GIT:
 		return json_is_true(v) && (nonempty(cfg, "repo") ||
 		    nonempty(cfg, "linked_repo"));
+	case NOT_SERVER:
+		return json_is_string(v) && strcmp(json_string_value(v),
+		    "Server") != 0;
 	case GIT_FILES:
 		return nonempty(cfg, u->field) &&
 		    !json_is_true(json_object_get(cfg, "files_on_host"));

@@ -7,7 +7,9 @@
 # deployment redeploys after the build's step with "build has new
 # version: x.y.z", running the new digest; a rerun changes nothing; a
 # build run alone is seen by the next run (Komodo's rule, from the state
-# dir); a rollback brings the old digest back.
+# dir); a rollback brings the old digest back.  Builders: a Server
+# builder of this host builds here, one of another host is a noop that
+# says where it builds, an Aws builder fails naming the build's file:line.
 . "$(dirname "$0")/lib.sh"
 . "$KOM_TOP/tests/fixtures/exec/lib.sh"
 . "$KOM_TOP/tests/git.sh"
@@ -39,10 +41,18 @@ IMGN=$AUTH_REGISTRY/$AUTH_USER/$B
 at_exit 'docker image ls -q "$IMGN" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1'
 S=$T/syncs
 mkdir -p "$S"
+printf 'server = "%s"\n' "$PFX-host" >"$KOM_HOME/kom.toml"
 cat >"$S/app.toml" <<EOF2
+[[builder]]
+name = "$PFX-here"
+[builder.config]
+type = "Server"
+params.servers = ["$PFX-host"]
+
 [[build]]
 name = "$B"
 [build.config]
+builder = "$PFX-here"
 git_provider = "$GIT_HTTP"
 git_https = false
 repo = "me/app"
@@ -92,8 +102,9 @@ rdigest() {	# rdigest TAG
 # first run: build 1.0.0, then deploy it
 apply
 is "$?" 0 'first run: exit 0'
-is "$(results)" "record app ok
-deploy web ok" 'the build, then the deployment'
+is "$(results)" "record here ok
+record app ok
+deploy web ok" 'the builder, the build (on this host, its Server), then the deployment'
 is "$(jq -c 'select(.kind == "step" and .type == "deployment") | .needs' "$T/plan.out")" \
     "[$(jq 'select(.kind == "step" and .type == "build") | .id' "$T/plan.out")]" \
     'the deployment needs the build step'
@@ -151,4 +162,42 @@ kom-exec rollback deployment "$D" 1 >"$T/rout" 2>"$T/rerr"
 is "$?" 0 'rollback to release 1'
 is "$(fetch "$P")" v1 'v1 serves again'
 is "$(cdigest)" "$d1" 'the container runs the old digest'
+
+# builders that are not this host's
+S2=$T/builders
+mkdir -p "$S2"
+cat >"$S2/b.toml" <<EOF2
+[[builder]]
+name = "$PFX-there"
+[builder.config]
+type = "Server"
+params.servers = ["$PFX-elsewhere", "$PFX-host"]
+
+[[builder]]
+name = "$PFX-aws"
+
+[[build]]
+name = "$PFX-x"
+[build.config]
+builder = "$PFX-there"
+files_on_host = true
+
+[[build]]
+name = "$PFX-y"
+[build.config]
+builder = "$PFX-aws"
+files_on_host = true
+EOF2
+kom-sync diff "$S2" 2>"$T/nerr" | kom-plan | kom-exec >"$T/out" 2>"$T/err"
+is "$?" 1 'an Aws builder fails the run (exit 1)'
+is "$(grep -c "builder '$PFX-aws': kom does not act on these yet: a builder of another type than Server" "$T/nerr")" 1 \
+    'kom-sync notes the Aws builder'
+is "$(jq -r 'select(.kind == "result" and .type == "build") | "\(.name) \(.status) \(.reason)"' "$T/out" | sed "s/$PFX-//g")" \
+    "x noop not built here: builder 'there' builds on server 'elsewhere', this host is 'host'
+y failed create" 'another host'"'"'s Server builder: a noop saying where it builds'
+is "$(jq -r 'select(.kind == "result" and .name == "'"$PFX-y"'") | .error' "$T/out")" \
+    "b.toml:16: build '$PFX-y': builder '$PFX-aws' is of type Aws: kom builds only with Server builders (or none: on this host)" \
+    'Aws: one line naming the build and its file:line'
+ok 'nothing recorded for either' test ! -e "$KOM_HOME/state/resources/build/$PFX-x.json" -a \
+    ! -e "$KOM_HOME/state/resources/build/$PFX-y.json"
 done_testing

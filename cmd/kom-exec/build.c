@@ -111,6 +111,47 @@ refused(struct job *j, const json_t *cfg)
 	return why ? -1 : 0;
 }
 
+/*
+ * Where the build runs (kom-sync's "builder" member): here when it names
+ * no builder, or a Server builder whose first server is this host (pull
+ * mode: each host builds its own).  1: build here; 0: another host's
+ * (j->note says so, the step is a noop); -1 after job_fail.
+ */
+static int
+builds_here(struct job *j, const json_t *cfg)
+{
+	const json_t *b = json_object_get(j->resource, "builder");
+	const char *name = str(cfg, "builder"), *type = str(b, "type");
+	const char *first = json_string_value(json_array_get(json_object_get(b,
+	    "servers"), 0));
+
+	if (!*name)
+		return 1;
+	if (!*type) {
+		job_fail(j, "%s: build '%s': builder '%s' is neither declared "
+		    "nor applied", str(j->resource, "source"), j->name, name);
+		return -1;
+	}
+	if (strcmp(type, "Server") != 0) {
+		job_fail(j, "%s: build '%s': builder '%s' is of type %s: kom "
+		    "builds only with Server builders (or none: on this host)",
+		    str(j->resource, "source"), j->name, name, type);
+		return -1;
+	}
+	if (!first || !*first) {
+		job_fail(j, "%s: build '%s': builder '%s' names no server",
+		    str(j->resource, "source"), j->name, name);
+		return -1;
+	}
+	if (j->x->server && strcmp(first, j->x->server) == 0)
+		return 1;
+	buf_printf(&j->note, "not built here: builder '%s' builds on server "
+	    "'%s', this host is '%s'", name, first, j->x->server ?
+	    j->x->server : "");
+	j->status = JOB_NOOP;
+	return 0;
+}
+
 /* The tags of version v at commit hex. */
 static json_t *
 tags(const json_t *cfg, const long v[3], const char *hex)
@@ -164,7 +205,7 @@ build_apply(struct job *j)
 
 	memset(&src, 0, sizeof(src));
 	if (!(cfg = config_interpolated(j, config, build_fields)) ||
-	    refused(j, cfg) < 0)
+	    builds_here(j, cfg) <= 0 || refused(j, cfg) < 0)
 		goto out;
 	old = state_load(j->x->paths.state, "build", j->name);
 	k = buildver_next(cfg, str(json_object_get(old, "exec"), "version"),
