@@ -7,7 +7,9 @@
 # deployment redeploys after the build's step with "build has new
 # version: x.y.z", running the new digest; a rerun changes nothing; a
 # build run alone is seen by the next run (Komodo's rule, from the state
-# dir); a rollback brings the old digest back.  Builders: a Server
+# dir); a rollback brings the old digest back.  The registry account is
+# kom.toml's [[docker_registry]] with its token in the secrets directory
+# (no config.json): used for the push and the pull, in no file or output.  Builders: a Server
 # builder of this host builds here, one of another host is a noop that
 # says where it builds, an Aws builder fails naming the build's file:line.
 . "$(dirname "$0")/lib.sh"
@@ -28,11 +30,11 @@ dockerfile() {	# dockerfile TEXT
 dockerfile v1
 git_commit "$W" first busybox Dockerfile >/dev/null
 
+# no config.json: the registry account is kom.toml's, its token a secret
 export DOCKER_CONFIG=$T/docker
-mkdir -p "$DOCKER_CONFIG"
-printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$AUTH_REGISTRY" \
-    "$(printf '%s:%s' "$AUTH_USER" "$AUTH_PASS" | base64 -w0)" \
-    >"$DOCKER_CONFIG/config.json"
+mkdir -p "$DOCKER_CONFIG" "$T/secrets"
+printf '%s' "$AUTH_PASS" >"$T/secrets/$AUTH_USER@$AUTH_REGISTRY"
+chmod 600 "$T/secrets/$AUTH_USER@$AUTH_REGISTRY"
 
 B=$PFX-app
 D=$PFX-web
@@ -41,7 +43,14 @@ IMGN=$AUTH_REGISTRY/$AUTH_USER/$B
 at_exit 'docker image ls -q "$IMGN" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1'
 S=$T/syncs
 mkdir -p "$S"
-printf 'server = "%s"\n' "$PFX-host" >"$KOM_HOME/kom.toml"
+cat >"$KOM_HOME/kom.toml" <<EOF2
+server = "$PFX-host"
+secrets_dir = "$T/secrets"
+
+[[docker_registry]]
+domain = "$AUTH_REGISTRY"
+accounts = [{ username = "$AUTH_USER" }]
+EOF2
 cat >"$S/app.toml" <<EOF2
 [[builder]]
 name = "$PFX-here"
@@ -162,6 +171,23 @@ kom-exec rollback deployment "$D" 1 >"$T/rout" 2>"$T/rerr"
 is "$?" 0 'rollback to release 1'
 is "$(fetch "$P")" v1 'v1 serves again'
 is "$(cdigest)" "$d1" 'the container runs the old digest'
+
+# the token: in no output, state, history or release file, nor argv
+ok 'the registry token is nowhere' sh -c "! grep -rqF -- '$AUTH_PASS' '$KOM_HOME' '$T'/*.out '$T'/out '$T'/err '$T'/ferr '$T'/rout '$T'/rerr"
+ok 'kom-exec saw no config.json' test ! -e "$DOCKER_CONFIG/config.json"
+
+# a wrong token: the push is refused, one line naming the build
+printf wrong >"$T/secrets/$AUTH_USER@$AUTH_REGISTRY"
+dockerfile v4
+git_commit "$W" fourth Dockerfile >/dev/null
+apply
+is "$?" 1 'a wrong token: exit 1'
+case $(jq -r 'select(.kind == "result" and .type == "build") | .error' "$T/out") in
+"app.toml:7: build '$B': the push failed: "*) r=ok ;; *) r=$(cat "$T/out") ;; esac
+is "$r" ok 'the push fails with one line naming the build and its file:line'
+is "$(results)" "record app failed
+deploy web skipped" 'the deployment after it is skipped'
+is "$(fetch "$P")" v1 'nothing running is touched'
 
 # builders that are not this host's
 S2=$T/builders

@@ -21,6 +21,7 @@
 #include "gitsrc.h"
 #include "proc.h"
 #include "repo.h"
+#include "secrets.h"
 #include "state.h"
 #include "jsonl.h"
 #include "util.h"
@@ -85,6 +86,17 @@ image_name(const json_t *cfg, const char *name, const char **domain)
 	if (*dom && *acc)
 		return xasprintf("%s/%s/%s", dom, *org ? org : acc, n);
 	return xstrdup(n);
+}
+
+/* The account of a build's first image_registry entry ("" when none). */
+static const char *
+registry_account(const json_t *cfg)
+{
+	const json_t *reg = json_object_get(cfg, "image_registry");
+
+	if (json_is_array(reg))
+		reg = json_array_get(reg, 0);
+	return str(reg, "account");
 }
 
 /* What the classic builder of dockerd 20.10 cannot do: one line. */
@@ -195,7 +207,7 @@ build_apply(struct job *j)
 	struct gitsrc src;
 	struct buf err = BUF_INIT, q = BUF_INIT, tar = BUF_INIT;
 	char hex[41] = "", *dir = NULL, *work = NULL, *ctx = NULL, *img = NULL;
-	char *id = NULL, *dg;
+	char *id = NULL, *dg, *auth = NULL;
 	const char *bp, *domain;
 	long ver[3];
 	struct docker_error e;
@@ -276,9 +288,10 @@ build_apply(struct job *j)
 		goto out;
 	}
 	if (domain) {
+		auth = job_registry_auth(j, img, registry_account(cfg));
 		json_array_foreach(tg, i, v) {
 			if (docker_image_push(j->d, img, json_string_value(v),
-			    &dg, &e) < 0) {
+			    auth, &dg, &e) < 0) {
 				efail(j, "the push failed", &e);
 				goto out;
 			}
@@ -295,6 +308,7 @@ build_apply(struct job *j)
 	    ver[1], ver[2]));
 	json_object_set(j->detail, "build", ex);
 out:
+	secrets_wipe(auth);
 	json_decref(cfg);
 	json_decref(tg);
 	json_decref(digests);
@@ -326,6 +340,12 @@ build_deployment_image(struct job *j, json_t *cfg)
 	}
 	if (!want)
 		want = str(json_object_get(b, "exec"), "version");
+	/* Komodo: no image_registry_account of its own: the build's */
+	if (!*str(cfg, "image_registry_account")) {
+		free(j->reg_account);
+		j->reg_account = xstrdup(registry_account(json_object_get(b,
+		    "config")));
+	}
 	/* the deployment's record keeps it (exec.build_version) */
 	json_object_set_new(j->detail, "build_version", json_string(want));
 	tag = str(json_object_get(b, "config"), "image_tag");
