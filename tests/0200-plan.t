@@ -201,4 +201,22 @@ is "$(kom-plan -h)" "$(printf '%s\n' \
 kom-plan "$F/mixed.jsonl" >/dev/full 2>/dev/null
 is "$?" 74 'write error: 74'
 
+# A build that builds in this run (a new commit): its redeploy_on_build
+# deployments deploy after its step, at the version it will get; one
+# without deploy = true too, since kom deployed it before.  Hand-written
+# (tests/fixtures/plan/build-run.jsonl; also a fuzz seed).
+plan brun "$F/build-run.jsonl"
+is "$(jq -r 'select(.kind == "step") | "\(.id) \(.action) \(.name) \(.needs) \(.reason)"' "$T/brun.out")" \
+    "1 record app [] update: git.commit
+2 deploy w2 [1] build has new version: 1.0.6
+3 deploy web [1] build has new version: 1.0.5" \
+    'redeploy_on_build: after the build step, with the next version'
+jq -c 'if .name == "app" then .op = "keep" | .changes = [] else . end' \
+    "$F/build-run.jsonl" >"$T/bkeep.jsonl"
+plan bkeep "$T/bkeep.jsonl"
+is "$(jq -r 'select(.kind == "step") | "\(.action) \(.name) \(.reason)"' "$T/bkeep.out")" \
+    "deploy w2 build has new version: 1.0.5
+ensure web unchanged: deploy only if not running as applied (no live status given)" \
+    'no build in this run: the recorded version against the deployed one'
+
 done_testing
