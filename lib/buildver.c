@@ -92,6 +92,8 @@ builder_of(json_t *build, json_t *records, struct state_set *applied)
 		errno = 0;
 		found = state_set_get(applied, "builder", name);
 	}
+	if (!found)
+		return;		/* kom-exec says so */
 	cfg = json_object_get(found, "config");
 	sv = json_object_get(json_object_get(cfg, "params"), "servers");
 	json_object_set_new(build, "builder", json_pack("{s:s, s:s, s:s, "

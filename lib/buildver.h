@@ -47,9 +47,9 @@ const char *buildver_of(const json_t *cfg, const char **pinned);
  * when none)}, from the applied records in applied.  And for every build
  * record whose config names a builder: the member "builder" = {"name",
  * "source" (where it is declared; "" when only applied), "type"
- * ("Server", "Aws", "Url"; "" when neither declared nor applied),
- * "servers" (a Server builder's)}, from the builder declared among
- * records, else the applied one (kom-exec builds only where it says).
+ * ("Server", "Aws", "Url"), "servers" (a Server builder's)}, from the
+ * builder declared among records, else the applied one; none when it is
+ * neither (kom-exec builds only where the member says).
  */
 void buildver_annotate(json_t *records, struct state_set *applied);
 
