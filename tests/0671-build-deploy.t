@@ -189,6 +189,15 @@ is "$(results)" "record app failed
 deploy web skipped" 'the deployment after it is skipped'
 is "$(fetch "$P")" v1 'nothing running is touched'
 
+# without version tags the deployment runs the commit's tag (Komodo 4.1)
+printf '%s' "$AUTH_PASS" >"$T/secrets/$AUTH_USER@$AUTH_REGISTRY"
+sed -i 's/^version = "1.0.0"$/&\ninclude_version_tags = false/' "$S/app.toml"
+apply
+is "$?" 0 'include_version_tags = false: exit 0'
+is "$(docker inspect -f '{{.Config.Image}}' "$D")" \
+    "$IMGN:$(git -C "$W" rev-parse --short=7 HEAD)" 'at the commit tag'
+is "$(fetch "$P")" v4 'serving the last commit'
+
 # builders that are not this host's
 S2=$T/builders
 mkdir -p "$S2"

@@ -327,8 +327,9 @@ out:
 int
 build_deployment_image(struct job *j, json_t *cfg)
 {
-	json_t *b;
+	json_t *b, *bc, *ex;
 	const char *name, *want, *tag;
+	char base[96];
 
 	if (!(name = buildver_of(cfg, &want)))
 		return 0;
@@ -348,11 +349,20 @@ build_deployment_image(struct job *j, json_t *cfg)
 	}
 	/* the deployment's record keeps it (exec.build_version) */
 	json_object_set_new(j->detail, "build_version", json_string(want));
-	tag = str(json_object_get(b, "config"), "image_tag");
+	/* Komodo's tag (4.1): the version, else the commit, else latest */
+	bc = json_object_get(b, "config");
+	ex = json_object_get(b, "exec");
+	tag = str(bc, "image_tag");
+	if (!json_is_false(json_object_get(bc, "include_version_tags")))
+		snprintf(base, sizeof(base), "%s", want);
+	else if (*str(ex, "commit") && !json_is_false(json_object_get(bc,
+	    "include_commit_tag")))
+		snprintf(base, sizeof(base), "%.7s", str(ex, "commit"));
+	else
+		snprintf(base, sizeof(base), "latest");
 	json_object_set_new(cfg, "image", json_pack("{s:s, s:{s:o}}",
 	    "type", "Image", "params", "image", json_sprintf("%s:%s%s%s",
-	    str(json_object_get(b, "exec"), "image"), want, *tag ? "-" : "",
-	    tag)));
+	    str(ex, "image"), base, *tag ? "-" : "", tag)));
 	json_decref(b);
 	return 0;
 }
