@@ -46,7 +46,7 @@ static const struct key sync_keys[] = {
 
 static const char *const top_keys[] = {
 	"server", "secrets_dir", "webhook_secret", "resource_sync", "resource_syncs",
-	"git_provider", "git_providers"
+	"git_provider", "git_providers", "docker_registry", "docker_registries"
 };
 
 struct ctx {
@@ -348,6 +348,11 @@ config_load(const char *path, int strict, struct config *cfg)
 			if (gitcfg_read(&cfg->git, path, confdir, kv,
 			    strict) < 0)
 				c.failed = 1;
+		} else if (!strcmp(kv->key, "docker_registry") ||
+		    !strcmp(kv->key, "docker_registries")) {
+			if (gitcfg_read_registries(&cfg->registries, path, kv,
+			    strict) < 0)
+				c.failed = 1;
 		} else
 			unknown(&c, kv, "kom.toml", top_keys,
 			    KOM_NELEM(top_keys));
@@ -370,6 +375,7 @@ config_free(struct config *cfg)
 		sync_free(&cfg->syncs[i]);
 	free(cfg->syncs);
 	gitcfg_free(&cfg->git);
+	gitcfg_free(&cfg->registries);
 	free(cfg->server);
 	free(cfg->secrets_dir);
 	free(cfg->webhook_secret);

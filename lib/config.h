@@ -74,6 +74,7 @@ struct config {
 	struct config_sync *syncs;
 	size_t nsyncs;
 	struct gitcfg git;	/* [[git_provider]] (lib/gitcfg.h) */
+	struct gitcfg registries;	/* [[docker_registry]] (the same) */
 };
 
 int config_load(const char *path, int strict, struct config *cfg);

@@ -305,6 +305,12 @@ compare_git(json_t *changes, json_t *dc, json_t *restart,
 	if (!dg)
 		return;
 	after = sget(dg, "commit");
+	if (!json_object_get(dg, "files")) {	/* a build: its commit */
+		if (strcmp(before, after))
+			add_change(changes, "git.commit", json_object_get(ag,
+			    "commit"), json_object_get(dg, "commit"));
+		return;
+	}
 	b7 = short_commit(before);
 	a7 = short_commit(after);
 	json_object_foreach((json_t *)json_object_get(dg, "files"), path, f) {

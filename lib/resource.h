@@ -131,7 +131,9 @@ struct gitcfg;
  * compose and tracked env files, a config file's own, "None" by
  * default)}}}, PATH as declared, relative to run_directory inside the
  * checkout.  A source that is not fetched yet is one line naming the
- * record and "run kom-poll fetch".  Returns 0, or -1 after such lines.
+ * record and "run kom-poll fetch".  Builds from git get the same member
+ * without "files" (their commit; none while not fetched: kom-exec then
+ * fetches).  Returns 0, or -1 after such lines.
  */
 int resource_git(json_t *records, const struct gitcfg *g,
     const char *reposdir);

@@ -181,6 +181,28 @@ fail:
 	return -1;
 }
 
+/*
+ * The "git" member of one build record: the commit it builds, without
+ * files (kom-sync diff: a new commit is a change of the build).  A build
+ * whose repo is not fetched yet gets none: kom-exec fetches at build time.
+ */
+static void
+build_git(json_t *rec, const struct gitsrc *src, const char *reposdir)
+{
+	struct buf err = BUF_INIT;
+	struct kgit_repo *r = NULL;
+	char hex[KGIT_HEX];
+
+	if (open_resolved(src, reposdir, &r, hex, &err) == 0) {
+		json_object_set_new(rec, "git", json_pack("{s:s,s:s,s:s,s:s,"
+		    "s:s}", "remote", src->url, "domain", src->domain,
+		    "account", src->account, "branch", src->branch, "commit",
+		    hex));
+		kgit_close(r);
+	}
+	buf_free(&err);
+}
+
 int
 resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 {
@@ -191,6 +213,12 @@ resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 	int rc, bad = 0;
 
 	json_array_foreach(records, i, rec) {
+		if (!strcmp(cs(rec, "type"), "build")) {
+			if (gitsrc_record(g, rec, records, &src, &err) > 0)
+				build_git(rec, &src, reposdir);
+			gitsrc_free(&src);
+			continue;
+		}
 		if (strcmp(cs(rec, "type"), "stack"))
 			continue;
 		rc = gitsrc_record(g, rec, records, &src, &err);

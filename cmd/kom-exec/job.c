@@ -21,6 +21,7 @@
 #include "state.h"
 #include "docker.h"
 #include "interp.h"
+#include "secrets.h"
 #include "job.h"
 #include "util.h"
 #include "banned.h"
@@ -57,8 +58,28 @@ job_free(struct job *j)
 	buf_free(&j->note);
 	json_decref(j->detail);
 	vars_free(j->vars);
+	free(j->reg_account);
 	if (j->d)
 		docker_close(j->d);
+}
+
+char *
+job_registry_auth(struct job *j, const char *image, const char *account)
+{
+	const struct gitcfg_provider *p;
+	const struct gitcfg_account *a;
+	char domain[256], *token, *v;
+
+	if (!account || !*account ||
+	    docker_registry_domain(image, domain, sizeof(domain)) < 0)
+		return NULL;
+	p = gitcfg_provider(&j->x->registries, domain);
+	if (!(a = gitcfg_account(p, account)) ||
+	    !(token = gitcfg_token(p, a, j->x->secrets_dir)))
+		return NULL;
+	v = docker_registry_auth_value(a->username, token, domain);
+	secrets_wipe(token);
+	return v;
 }
 
 void
@@ -97,6 +118,8 @@ exec_ctx_init(struct exec_ctx *x)
 	x->secrets_dir = cfg.secrets_dir ? xstrdup(cfg.secrets_dir) : NULL;
 	x->git = cfg.git;
 	memset(&cfg.git, 0, sizeof(cfg.git));
+	x->registries = cfg.registries;
+	memset(&cfg.registries, 0, sizeof(cfg.registries));
 	config_free(&cfg);
 	pthread_mutex_init(&x->git_mu, NULL);
 	pthread_mutex_init(&x->mu, NULL);
@@ -114,6 +137,7 @@ exec_ctx_free(struct exec_ctx *x)
 	free(x->server);
 	free(x->secrets_dir);
 	gitcfg_free(&x->git);
+	gitcfg_free(&x->registries);
 	pthread_mutex_destroy(&x->git_mu);
 	paths_free(&x->paths);
 	pthread_mutex_destroy(&x->mu);

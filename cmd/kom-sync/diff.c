@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "buildver.h"
 #include "config.h"
 #include "diff.h"
 #include "jsonl.h"
@@ -414,6 +415,8 @@ sync_diff_main(int argc, char **argv)
 			json_object_set_new(rec, "sync_commit",
 			    json_string(sync_commit));
 	}
+	/* what a Build image runs: offline, from the state dir */
+	buildver_annotate(declared, applied);
 	if (diff_run_set(declared, applied, &o, &out, &counts) < 0) {
 		rc = KOM_EX_DATAERR;
 		goto out;
