@@ -131,17 +131,30 @@ struct gitcfg;
  * compose and tracked env files, a config file's own, "None" by
  * default)}}}, PATH as declared, relative to run_directory inside the
  * checkout.  A source that is not fetched yet is one line naming the
- * record and "run kom-poll fetch".  Returns 0, or -1 after such lines.
+ * record and "run kom-poll fetch".  A [[repo]] record gets the same
+ * member without "files" (its whole tree is what it holds) when its
+ * remote is fetched, and none, silently, when not.  Returns 0, or -1
+ * after such lines.
  */
 int resource_git(json_t *records, const struct gitcfg *g,
     const char *reposdir);
 /*
  * The checkout (*dir, fresh) of the commit a record of a resource_sync (or
- * any record gitsrc_record() reads) takes its files from, and that commit
- * in hex, as kom-poll fetch made it: 1; 0 when it has no git source; -1
- * with err set.
+ * any record gitsrc_record() reads, its linked_repo among records) takes
+ * its files from, and that commit in hex, as kom-poll fetch made it: 1; 0
+ * when it has no git source; -1 with err set.
  */
 int resource_git_checkout(const struct gitcfg *g, const json_t *rec,
-    const char *reposdir, char hex[41], char **dir, struct buf *err);
+    const json_t *records, const char *reposdir, char hex[41], char **dir,
+    struct buf *err);
+/*
+ * Records in which the [[repo]] name a sync's linked_repo names can be
+ * found: declared (borrowed; a new reference to it is returned) when it
+ * is there, else the applied record of STATE (statedir) as a one-record
+ * array, as Komodo reads a linked Repo from what it holds.  NULL when
+ * neither has it.
+ */
+json_t *resource_git_linked(const char *statedir, const json_t *declared,
+    const char *name);
 
 #endif

@@ -12,6 +12,7 @@
 #include "gitsrc.h"
 #include "jsonl.h"
 #include "resource.h"
+#include "state.h"
 #include "util.h"
 #include "banned.h"
 
@@ -179,6 +180,33 @@ fail:
 	return -1;
 }
 
+/*
+ * The "git" member of a [[repo]] record: the commit its branch (or pin)
+ * has in the cache, so that a push is a change of the repo.  A repo whose
+ * remote is not fetched yet gets none: kom-exec fetches it itself, as
+ * before kom-poll.
+ */
+static void
+repo_git(json_t *rec, const struct gitcfg *g, const json_t *records,
+    const char *reposdir)
+{
+	struct buf err = BUF_INIT;
+	struct kgit_repo *r = NULL;
+	struct gitsrc src;
+	char hex[KGIT_HEX];
+
+	if (gitsrc_record(g, rec, records, &src, &err) > 0 &&
+	    open_resolved(&src, reposdir, &r, hex, &err) == 0) {
+		json_object_set_new(rec, "git", json_pack(
+		    "{s:s,s:s,s:s,s:s,s:s}", "remote", src.url, "domain",
+		    src.domain, "account", src.account, "branch", src.branch,
+		    "commit", hex));
+		kgit_close(r);
+	}
+	gitsrc_free(&src);
+	buf_free(&err);
+}
+
 int
 resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 {
@@ -189,6 +217,10 @@ resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 	int rc, bad = 0;
 
 	json_array_foreach(records, i, rec) {
+		if (!strcmp(cs(rec, "type"), "repo")) {
+			repo_git(rec, g, records, reposdir);
+			continue;
+		}
 		if (strcmp(cs(rec, "type"), "stack"))
 			continue;
 		rc = gitsrc_record(g, rec, records, &src, &err);
@@ -205,16 +237,32 @@ resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 	return bad ? -1 : 0;
 }
 
+json_t *
+resource_git_linked(const char *statedir, const json_t *declared,
+    const char *name)
+{
+	json_t *rec, *out;
+
+	if (gitsrc_repo_config(declared, name))
+		return json_incref((json_t *)declared);
+	if (!(rec = state_load(statedir, "repo", name)))
+		return NULL;
+	out = json_array();
+	json_array_append_new(out, rec);
+	return out;
+}
+
 int
 resource_git_checkout(const struct gitcfg *g, const json_t *rec,
-    const char *reposdir, char hex[KGIT_HEX], char **dir, struct buf *err)
+    const json_t *records, const char *reposdir, char hex[KGIT_HEX],
+    char **dir, struct buf *err)
 {
 	struct gitsrc src;
 	struct kgit_repo *r = NULL;
 	int rc;
 
 	*dir = NULL;
-	rc = gitsrc_record(g, rec, NULL, &src, err);
+	rc = gitsrc_record(g, rec, records, &src, err);
 	if (rc > 0) {
 		rc = open_resolved(&src, reposdir, &r, hex, err);
 		if (rc == 0)

@@ -26,8 +26,6 @@ static const struct unsupported {
 } table[] = {
 	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
-	{ "resource_sync", "linked_repo", NONEMPTY,
-	    "a git-backed sync (linked_repo)", 0 },
 	{ "deployment", "image", BUILD_IMAGE,
 	    "a 'Build' image (image.params.build)", 1 },
 	{ "procedure", "schedule", NONEMPTY, "schedule", 0 },

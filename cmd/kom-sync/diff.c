@@ -266,24 +266,30 @@ git_sync_paths(const struct kom_paths *p, const struct config *cfg,
 {
 	struct buf err = BUF_INIT;
 	char *repos = xasprintf("%s/repos", p->state), *dir = NULL;
-	json_t *rec;
+	json_t *rec, *linked = NULL;
 	size_t i, n = 0;
 	int rc;
 
-	if (*sy->linked_repo) {
-		kom_warn("%s:%d: resource_sync '%s': linked_repo: kom-sync "
-		    "cannot read a sync linked to a [[repo]] yet", cfg->path,
-		    sy->line, sy->name);
+	/* linked_repo: the [[repo]] as it was applied (a sync that declares
+	 * it ran first), read by the same rule */
+	if (*sy->linked_repo && !(linked = resource_git_linked(p->state, NULL,
+	    sy->linked_repo))) {
+		kom_warn("%s:%d: resource_sync '%s': linked_repo '%s' is not "
+		    "an applied [[repo]] in %s: apply the sync that declares "
+		    "it first", cfg->path, sy->line, sy->name,
+		    sy->linked_repo, p->state);
 		free(repos);
 		return -1;
 	}
-	rec = json_pack("{s:s,s:s,s:{s:s,s:b,s:s,s:s,s:s,s:s}}",
+	rec = json_pack("{s:s,s:s,s:{s:s,s:s,s:b,s:s,s:s,s:s,s:s}}",
 	    "type", "resource_sync", "name", sy->name, "config",
-	    "git_provider", sy->git_provider, "git_https", sy->git_https,
-	    "repo", sy->repo, "git_account", sy->git_account, "branch",
-	    sy->branch, "commit", sy->commit);
-	rc = resource_git_checkout(&cfg->git, rec, repos, hex, &dir, &err);
+	    "linked_repo", sy->linked_repo, "git_provider", sy->git_provider,
+	    "git_https", sy->git_https, "repo", sy->repo, "git_account",
+	    sy->git_account, "branch", sy->branch, "commit", sy->commit);
+	rc = resource_git_checkout(&cfg->git, rec, linked, repos, hex, &dir,
+	    &err);
 	json_decref(rec);
+	json_decref(linked);
 	free(repos);
 	if (rc <= 0) {
 		kom_warn("%s:%d: resource_sync '%s': %s", cfg->path, sy->line,
