@@ -1,15 +1,18 @@
 /*
  * repo.c: a [[repo]] is a checkout kom keeps where it is declared.
  *
- * The remote is fetched into its cache (lib/git, STATE/repos), the
- * branch (or pinned commit) resolved, and that commit's checkout copied
- * into the repo's path: an absolute path as it is, a relative one under
+ * The commit is the one the record's "git" member names (kom-sync read
+ * it from what kom-poll fetched), checked out from the cache (lib/git,
+ * STATE/repos); a record without one has the remote fetched and the
+ * branch (or pinned commit) resolved here.  That commit goes to the
+ * repo's path: an absolute path as it is, a relative one under
  * STATE/repos/checkouts, none STATE/repos/checkouts/NAME.  A new path is
- * a clone (on_clone runs), a new commit at the same path a pull (on_pull
- * runs); the same commit only rewrites the env file.  The copy is made
- * beside the path and renamed into place, so the path never holds half
- * of two commits.  on_clone and on_pull are the user's shell commands,
- * run with /bin/sh -c in the checkout (or its path below it).
+ * a clone (on_clone runs): a copy made beside the path and renamed into
+ * place.  A new commit at the same path is a pull (on_pull runs), in
+ * place as git pull does, so that what git does not track stays; the
+ * same commit only rewrites the env file.  Stacks with a clone_path use
+ * the same code (repo_update).  on_clone and on_pull are the user's shell
+ * commands, run with /bin/sh -c in the checkout (or its path below it).
  */
 #include <errno.h>
 #include <pthread.h>

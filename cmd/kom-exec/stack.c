@@ -12,6 +12,13 @@
  * RUN_DIR/path.  The applied hash covers the compose files, the env file
  * and the config, so an unchanged stack whose services all run is a noop
  * without running compose at all.
+ *
+ * A stack from git runs in the shared checkout of its record's commit,
+ * or, with clone_path, in a checkout of its own there (repo_update:
+ * cloned, pulled in place, or replaced with reclone).  A rollback's
+ * record may pin images by digest ("pinned_images"): one more compose
+ * file in STATE/stacks/NAME.  The applied record keeps the sha256 of each
+ * compose file and the images compose ran, for releases (rollback.c).
  */
 #include <errno.h>
 #include <pthread.h>
