@@ -830,6 +830,11 @@ add_paths(struct buf *b, const struct node *n)
 			break;
 		}
 		buf_printf(b, "%s%s", shown ? ", " : ": ", path);
+		/* a new commit says which (a repo that was pulled) */
+		if (!strcmp(path, "git.commit"))
+			buf_printf(b, " (%.7s..%.7s)", plan_jstr(c, "from") ?
+			    plan_jstr(c, "from") : "none", plan_jstr(c, "to") ?
+			    plan_jstr(c, "to") : "none");
 		shown++;
 	}
 	json_decref(ch);

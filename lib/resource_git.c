@@ -14,6 +14,7 @@
 #include "gitsrc.h"
 #include "jsonl.h"
 #include "resource.h"
+#include "state.h"
 #include "util.h"
 #include "banned.h"
 
@@ -182,12 +183,13 @@ fail:
 }
 
 /*
- * The "git" member of one build record: the commit it builds, without
- * files (kom-sync diff: a new commit is a change of the build).  A build
- * whose repo is not fetched yet gets none: kom-exec fetches at build time.
+ * The "git" member of a build or [[repo]] record: the commit its branch
+ * (or pin) has in the cache, without files (kom-sync diff: a new commit
+ * is a change; a repo holds its whole tree).  One whose remote is not
+ * fetched yet gets none: kom-exec fetches it itself.
  */
 static void
-build_git(json_t *rec, const struct gitsrc *src, const char *reposdir)
+commit_git(json_t *rec, const struct gitsrc *src, const char *reposdir)
 {
 	struct buf err = BUF_INIT;
 	struct kgit_repo *r = NULL;
@@ -213,9 +215,10 @@ resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 	int rc, bad = 0;
 
 	json_array_foreach(records, i, rec) {
-		if (!strcmp(cs(rec, "type"), "build")) {
+		if (!strcmp(cs(rec, "type"), "build") ||
+		    !strcmp(cs(rec, "type"), "repo")) {
 			if (gitsrc_record(g, rec, records, &src, &err) > 0)
-				build_git(rec, &src, reposdir);
+				commit_git(rec, &src, reposdir);
 			gitsrc_free(&src);
 			continue;
 		}
@@ -235,16 +238,32 @@ resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 	return bad ? -1 : 0;
 }
 
+json_t *
+resource_git_linked(const char *statedir, const json_t *declared,
+    const char *name)
+{
+	json_t *rec, *out;
+
+	if (gitsrc_repo_config(declared, name))
+		return json_incref((json_t *)declared);
+	if (!(rec = state_load(statedir, "repo", name)))
+		return NULL;
+	out = json_array();
+	json_array_append_new(out, rec);
+	return out;
+}
+
 int
 resource_git_checkout(const struct gitcfg *g, const json_t *rec,
-    const char *reposdir, char hex[KGIT_HEX], char **dir, struct buf *err)
+    const json_t *records, const char *reposdir, char hex[KGIT_HEX],
+    char **dir, struct buf *err)
 {
 	struct gitsrc src;
 	struct kgit_repo *r = NULL;
 	int rc;
 
 	*dir = NULL;
-	rc = gitsrc_record(g, rec, NULL, &src, err);
+	rc = gitsrc_record(g, rec, records, &src, err);
 	if (rc > 0) {
 		rc = open_resolved(&src, reposdir, &r, hex, err);
 		if (rc == 0)
@@ -290,12 +309,12 @@ resource_sync_join(const struct config *cfg, const struct config_sync *sy,
 
 int
 resource_sync_paths(const struct config *cfg, const struct config_sync *sy,
-    const char *reposdir, char ***paths, size_t *npaths, char hex[KGIT_HEX],
+    const char *statedir, char ***paths, size_t *npaths, char hex[KGIT_HEX],
     struct buf *err)
 {
 	struct buf e = BUF_INIT;
-	char *dir = NULL;
-	json_t *rec;
+	char *dir = NULL, *repos;
+	json_t *rec, *linked = NULL;
 	int rc;
 
 	hex[0] = '\0';
@@ -304,24 +323,33 @@ resource_sync_paths(const struct config *cfg, const struct config_sync *sy,
 	if (sy->files_on_host || (!*sy->repo && !*sy->linked_repo))
 		return resource_sync_join(cfg, sy, sy->directory, 0, paths, npaths,
 		    err);
-	if (*sy->linked_repo) {
-		buf_printf(err, "%s:%d: resource_sync '%s': linked_repo: "
-		    "kom-sync cannot read a sync linked to a [[repo]] yet",
-		    cfg->path, sy->line, sy->name);
+	/* linked_repo: the [[repo]] as it was applied (a sync that declares
+	 * it ran first), read by the same rule */
+	if (*sy->linked_repo && !(linked = resource_git_linked(statedir, NULL,
+	    sy->linked_repo))) {
+		buf_printf(err, "%s:%d: resource_sync '%s': linked_repo '%s' "
+		    "is not an applied [[repo]] in %s: apply the sync that "
+		    "declares it first", cfg->path, sy->line, sy->name,
+		    sy->linked_repo, statedir);
 		return -1;
 	}
-	rec = json_pack("{s:s,s:s,s:{s:s,s:b,s:s,s:s,s:s,s:s}}",
+	rec = json_pack("{s:s,s:s,s:{s:s,s:s,s:b,s:s,s:s,s:s,s:s}}",
 	    "type", "resource_sync", "name", sy->name, "config",
-	    "git_provider", sy->git_provider, "git_https", sy->git_https,
-	    "repo", sy->repo, "git_account", sy->git_account, "branch",
-	    sy->branch, "commit", sy->commit);
-	rc = resource_git_checkout(&cfg->git, rec, reposdir, hex, &dir, &e);
+	    "linked_repo", sy->linked_repo, "git_provider", sy->git_provider,
+	    "git_https", sy->git_https, "repo", sy->repo, "git_account",
+	    sy->git_account, "branch", sy->branch, "commit", sy->commit);
+	repos = xasprintf("%s/repos", statedir);
+	rc = resource_git_checkout(&cfg->git, rec, linked, repos, hex, &dir,
+	    &e);
+	free(repos);
 	json_decref(rec);
+	json_decref(linked);
 	if (rc <= 0) {
 		buf_printf(err, "%s:%d: resource_sync '%s': %s", cfg->path,
 		    sy->line, sy->name, e.s);
 		buf_free(&e);
 		hex[0] = '\0';
+		free(dir);
 		return -1;
 	}
 	buf_free(&e);

@@ -27,8 +27,6 @@ static const struct unsupported {
 	{ "builder", "type", NOT_SERVER,
 	    "a builder of another type than Server (builds naming it fail)", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
-	{ "resource_sync", "linked_repo", NONEMPTY,
-	    "a git-backed sync (linked_repo)", 0 },
 	{ "deployment", "swarm", NONEMPTY,
 	    "swarm mode (swarm: a docker service)", 1 },
 	{ "stack", "swarm", NONEMPTY,

@@ -68,6 +68,7 @@ struct want {
 struct run {
 	struct config cfg;
 	char *reposdir;
+	char *statedir;
 	int dry, timeout_ms;
 	struct remote **rms;
 	size_t nrms, rcap;
@@ -389,7 +390,16 @@ read_sync(struct run *r, const struct config_sync *sy, json_t *all)
 		    sy->git_provider, "git_https", sy->git_https, "repo",
 		    sy->repo, "git_account", sy->git_account, "branch",
 		    sy->branch, "commit", sy->commit);
-		w = want_record(r, rec, all, src);
+		/* a [[repo]] none of the files read declares: the applied one
+		 * (kom-sync reads a linked sync by the same rule) */
+		if (*sy->linked_repo) {
+			json_t *lr = resource_git_linked(r->statedir, all,
+			    sy->linked_repo);
+
+			w = want_record(r, rec, lr ? lr : all, src);
+			json_decref(lr);
+		} else
+			w = want_record(r, rec, all, src);
 		json_decref(rec);
 	}
 	if (w)
@@ -523,6 +533,7 @@ fetch_main(int argc, char **argv)
 		return KOM_EX_CONFIG;
 	}
 	r.reposdir = xasprintf("%s/repos", p.state);
+	r.statedir = xstrdup(p.state);
 	paths_free(&p);
 	r.server = host = config_server(&r.cfg);
 	if (yname && !(sy = config_sync(&r.cfg, yname))) {
@@ -590,6 +601,7 @@ out:
 	}
 	free(r.rms);
 	free(r.reposdir);
+	free(r.statedir);
 	json_decref(all);
 	config_free(&r.cfg);
 	free(host);

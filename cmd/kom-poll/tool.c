@@ -55,12 +55,11 @@ poll_sync_records(const struct config *cfg, const struct config_sync *sy,
 	struct resource_opts o;
 	struct buf err = BUF_INIT;
 	json_t *recs = NULL;
-	char **paths, hex[41], *repos = xasprintf("%s/repos", statedir);
+	char **paths, hex[41];
 	size_t i, n;
 	int rc;
 
-	rc = resource_sync_paths(cfg, sy, repos, &paths, &n, hex, &err);
-	free(repos);
+	rc = resource_sync_paths(cfg, sy, statedir, &paths, &n, hex, &err);
 	buf_free(&err);
 	if (rc < 0)
 		return json_array();

@@ -366,11 +366,9 @@ sync_diff_main(int argc, char **argv)
 			paths[npaths++] = xstrdup(argv[i]);
 	} else if (!jfile && sy) {
 		struct buf err = BUF_INIT;
-		char *repos = xasprintf("%s/repos", p.state);
 
-		rc = resource_sync_paths(&cfg, sy, repos, &paths, &npaths,
+		rc = resource_sync_paths(&cfg, sy, p.state, &paths, &npaths,
 		    sync_commit, &err);
-		free(repos);
 		if (rc < 0) {
 			kom_warn("%s", err.s);
 			buf_free(&err);
