@@ -30,8 +30,6 @@ static const struct unsupported {
 	    "a git-backed sync (linked_repo)", 0 },
 	{ "deployment", "image", BUILD_IMAGE,
 	    "a 'Build' image (image.params.build)", 1 },
-	{ "procedure", "schedule", NONEMPTY, "schedule", 0 },
-	{ "action", "schedule", NONEMPTY, "schedule", 0 },
 };
 
 static int
