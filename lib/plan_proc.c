@@ -232,8 +232,10 @@ add_execution(struct pctx *c, const char *sname, const char *etype,
 	}
 	if (name) {
 		t = target(c, type, name);
-		/* a server need not be declared (this host), as kom-sync */
-		unknown = !t && strcmp(type, "server") != 0;
+		/* a server need not be declared (this host), as kom-sync;
+		 * a sync is kom.toml's [[resource_sync]], for kom-exec */
+		unknown = !t && strcmp(type, "server") != 0 &&
+		    strcmp(type, "resource_sync") != 0;
 	} else {
 		type = "procedure";
 		name = c->p->nodes[c->chain[c->depth - 1]].name;

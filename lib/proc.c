@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdnoreturn.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "proc.h"
 #include "util.h"
 #include "banned.h"
@@ -216,4 +218,23 @@ fail:
 		errno = e;
 	}
 	return -1;
+}
+
+char *
+proc_tool(const char *name)
+{
+	char self[PATH_MAX], *dir, *p;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		dir = file_dirname(self);
+		p = xasprintf("%s/%s", dir, name);
+		free(dir);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return xstrdup(name);
 }

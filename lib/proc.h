@@ -38,4 +38,10 @@ int proc_run(char *const argv[], const struct proc_opts *o, int *status);
  * directory", ... */
 const char *proc_failed_step(int status);
 
+/*
+ * The path of kom program name to run: beside this process's own binary
+ * (an installed set, or a build tree) when there, else name itself (for
+ * PATH).  Fresh.
+ */
+char *proc_tool(const char *name);
 #endif

@@ -93,6 +93,7 @@ struct job {
 	json_t *detail;		/* result detail object (owned) */
 	struct vars *vars;	/* secrets to mask (owned) */
 	int tempfail;		/* the engine did not answer in time */
+	long within;		/* a RunSync step's id when run inside it */
 	unsigned timeouts0;	/* docker_timeouts(d) when d was taken */
 };
 

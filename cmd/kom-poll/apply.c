@@ -193,8 +193,8 @@ static int
 pipeline(struct apply *a, const struct config_sync *sy, struct buf *why,
     const char **which)
 {
-	char *poll = poll_tool("kom-poll"), *sync = poll_tool("kom-sync");
-	char *plan = poll_tool("kom-plan"), *exec = poll_tool("kom-exec");
+	char *poll = proc_tool("kom-poll"), *sync = proc_tool("kom-sync");
+	char *plan = proc_tool("kom-plan"), *exec = proc_tool("kom-exec");
 	char *name = sy->name;
 	char *fetch_argv[] = { poll, "fetch", "-y", name, NULL };
 	char *diff_argv[] = { sync, "diff", "-y", name, NULL };

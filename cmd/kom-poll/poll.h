@@ -21,7 +21,5 @@ json_t *poll_sync_records(const struct config *cfg,
 
 int images_main(int argc, char **argv);
 
-/* The path of kom program name to run (tool.c): fresh. */
-char *poll_tool(const char *name);
 
 #endif
