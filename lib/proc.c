@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdnoreturn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -237,4 +238,38 @@ proc_tool(const char *name)
 		free(p);
 	}
 	return xstrdup(name);
+}
+
+int
+proc_stage(char *const argv[], const char *name, const struct buf *in,
+    struct buf *out, struct buf *why)
+{
+	struct proc_opts po;
+	struct buf err = BUF_INIT;
+	int status;
+
+	memset(&po, 0, sizeof(po));
+	po.input = in ? in->s : NULL;
+	po.inlen = in ? in->len : 0;
+	po.out = out;
+	po.err = &err;
+	po.max = 128u << 20;
+	if (proc_run(argv, &po, &status) < 0) {
+		buf_printf(why, "%s: %s: %s", argv[0],
+		    proc_failed_step(status), strerror(errno));
+		buf_free(&err);
+		return 127;
+	}
+	if (err.len)
+		fputs(err.s, stderr);
+	if (status) {
+		/* the last line it said, if any, is the reason */
+		while (err.len && err.s[err.len - 1] == '\n')
+			err.s[--err.len] = '\0';
+		buf_printf(why, "%s exited %d%s%s", name, status,
+		    err.len ? ": " : "", err.len ? (strrchr(err.s, '\n') ?
+		    strrchr(err.s, '\n') + 1 : err.s) : "");
+	}
+	buf_free(&err);
+	return status;
 }

@@ -90,6 +90,22 @@ name = "there"
 executions = [
   { execution.type = "StartContainer", execution.params = { server = "other-host", container = "$PFX-side" } },
 ]
+
+[[procedure]]
+name = "prune"
+[[procedure.config.stage]]
+name = "clean"
+executions = [
+  { execution.type = "PruneImages", execution.params.server = "$HOSTN" },
+]
+
+[[procedure]]
+name = "nosync"
+[[procedure.config.stage]]
+name = "sync"
+executions = [
+  { execution.type = "RunSync", execution.params.sync = "nowhere" },
+]
 TOML
 	kom-sync diff "$T/procs" | kom-plan | kom-exec >"$T/apply.out" 2>"$T/apply.err"
 }
@@ -170,6 +186,18 @@ is "$?" 1 'busy state dir with -b: exit 1'
 ok 'says another kom-exec is applying' \
     grep -q 'another kom-exec is applying' "$T/busy.err"
 is "$(alerts | wc -l | tr -d ' ')" 0 'a busy run is no failure'
+
+clear_alerts
+kexec_to "$T/p.out" "$T/p.err" procedure prune
+is "$?" 65 'an execution kom-exec cannot run: refused at plan time, exit 65'
+ok 'kom-plan names the file:line and stage' grep -q \
+    "procs.toml:[0-9]*: procedure 'prune', stage 'clean': kom-exec cannot run PruneImages" "$T/p.err"
+is "$(grep -c '"kind":"result"' "$T/p.out")" 0 'nothing ran'
+is "$(alerts | jq -r 'select(.data.type == "ProcedureFailed") | .data.data.error' | cut -c1-24)" \
+    'kom-plan -p exited 65: k' 'ProcedureFailed says kom-plan refused it'
+kexec_to "$T/n.out" "$T/n.err" procedure nosync
+is "$?" 1 'RunSync of a sync kom.toml lacks: exit 1'
+ok 'the step says so' grep -q "declares no \[\[resource_sync\]\] 'nowhere'" "$T/n.err"
 
 kexec_to "$T/u.out" "$T/u.err" procedure nothing
 is "$?" 65 'a procedure never applied: exit 65'

@@ -90,8 +90,7 @@ procedure_run(struct exec_ctx *x, const char *name, int scheduled,
 	char *argv[] = { plan, "-p", (char *)name, "-", NULL };
 	const json_t *cfg;
 	json_t *rec, *a;
-	struct proc_opts o;
-	struct buf out = BUF_INIT, err = BUF_INIT, why = BUF_INIT;
+	struct buf in = BUF_INIT, out = BUF_INIT, why = BUF_INIT;
 	int counts[4] = { -1, 0, 0, 0 }, st, rc;
 	FILE *fp;
 
@@ -119,39 +118,22 @@ procedure_run(struct exec_ctx *x, const char *name, int scheduled,
 		json_object_set(a, "resolved_ts", json_object_get(a, "ts"));
 		queue(x, a, name);
 	}
-	memset(&o, 0, sizeof(o));
-	o.input = empty_stream;
-	o.inlen = sizeof(empty_stream) - 1;
-	o.out = &out;
-	o.err = &err;
-	if (proc_run(argv, &o, &st) < 0) {
-		kom_warn("%s: %s: %s", plan, proc_failed_step(st),
-		    strerror(errno));
-		buf_adds(&why, "kom-plan did not run");
-		rc = KOM_EX_UNAVAILABLE;
-	} else if (st != 0) {
-		if (err.len)
-			fputs(err.s, stderr);
-		while (err.len && err.s[err.len - 1] == '\n')
-			err.s[--err.len] = '\0';
-		buf_printf(&why, "kom-plan -p exited %d%s%s", st, err.len ?
-		    ": " : "", err.len ? (strrchr(err.s, '\n') ?
-		    strrchr(err.s, '\n') + 1 : err.s) : "");
-		rc = st == KOM_EX_DATAERR ? KOM_EX_DATAERR : KOM_EX_SOFTWARE;
+	buf_adds(&in, empty_stream);
+	if ((st = proc_stage(argv, "kom-plan -p", &in, &out, &why)) != 0) {
+		rc = st == KOM_EX_DATAERR ? KOM_EX_DATAERR : st == 127 ?
+		    KOM_EX_UNAVAILABLE : KOM_EX_SOFTWARE;
 	} else if (!(fp = fmemopen(out.s, out.len ? out.len : 1, "r"))) {
 		kom_warne("fmemopen");
 		buf_adds(&why, "the plan could not be read");
 		rc = KOM_EX_SOFTWARE;
 	} else {
-		if (err.len)
-			fputs(err.s, stderr);
 		rc = apply_stream(x, fp, "kom-plan -p", nowait, counts);
 		fclose(fp);
 		if (counts[0] < 0 && rc == KOM_EX_NO) {
 			/* busy (-b): this run did not happen, nor fail */
 			json_decref(rec);
+			buf_free(&in);
 			buf_free(&out);
-			buf_free(&err);
 			buf_free(&why);
 			free(plan);
 			return rc;
@@ -166,8 +148,8 @@ procedure_run(struct exec_ctx *x, const char *name, int scheduled,
 	    "failure_alert")))
 		failure_alert(x, name, why.len > 0, why.s ? why.s : "");
 	json_decref(rec);
+	buf_free(&in);
 	buf_free(&out);
-	buf_free(&err);
 	buf_free(&why);
 	free(plan);
 	return rc;

@@ -972,27 +972,11 @@ static int
 sync_stage(struct job *j, char *const argv[], const struct buf *in,
     struct buf *out)
 {
-	struct proc_opts o;
-	struct buf err = BUF_INIT;
-	int st;
+	struct buf why = BUF_INIT;
 
-	memset(&o, 0, sizeof(o));
-	o.input = in ? in->s : NULL;
-	o.inlen = in ? in->len : 0;
-	o.out = out;
-	o.err = &err;
-	o.max = PLAN_MAX_BYTES;
-	if (proc_run(argv, &o, &st) < 0) {
-		job_fail(j, "%s: %s: %s", argv[0], proc_failed_step(st),
-		    strerror(errno));
-	} else if (st != 0) {
-		while (err.len && err.s[err.len - 1] == '\n')
-			err.s[--err.len] = '\0';
-		job_fail(j, "RunSync '%s': %s exited %d%s%s", j->name, argv[0],
-		    st, err.len ? ": " : "", err.len ? (strrchr(err.s, '\n') ?
-		    strrchr(err.s, '\n') + 1 : err.s) : "");
-	}
-	buf_free(&err);
+	if (proc_stage(argv, argv[0], in, out, &why) != 0)
+		job_fail(j, "RunSync '%s': %s", j->name, why.s);
+	buf_free(&why);
 	return j->status == JOB_FAILED ? -1 : 0;
 }
 
