@@ -89,6 +89,7 @@ static const struct other {
 	{ "PullRepo", "repo", "repo" },
 	{ "RunSync", "sync", "resource_sync" },
 	{ "SendAlert", NULL, NULL },
+	{ "GlobalAutoUpdate", NULL, NULL },
 	{ "StartContainer", "server", "server" },
 	{ "RestartContainer", "server", "server" },
 	{ "PauseContainer", "server", "server" },

@@ -100,6 +100,14 @@ executions = [
 ]
 
 [[procedure]]
+name = "update"
+[[procedure.config.stage]]
+name = "images"
+executions = [
+  { execution.type = "GlobalAutoUpdate", execution.params = {} },
+]
+
+[[procedure]]
 name = "nosync"
 [[procedure.config.stage]]
 name = "sync"
@@ -195,6 +203,10 @@ ok 'kom-plan names the file:line and stage' grep -q \
 is "$(grep -c '"kind":"result"' "$T/p.out")" 0 'nothing ran'
 is "$(alerts | jq -r 'select(.data.type == "ProcedureFailed") | .data.data.error' | cut -c1-24)" \
     'kom-plan -p exited 65: k' 'ProcedureFailed says kom-plan refused it'
+kexec procedure update
+is "$?" 0 'GlobalAutoUpdate runs kom-poll images'
+is "$(jq -c 'select(.kind=="result") | [.status, .detail.images]' "$T/out")" \
+    '["ok",0]' 'which watches nothing here'
 kexec_to "$T/n.out" "$T/n.err" procedure nosync
 is "$?" 1 'RunSync of a sync kom.toml lacks: exit 1'
 ok 'the step says so' grep -q "declares no \[\[resource_sync\]\] 'nowhere'" "$T/n.err"

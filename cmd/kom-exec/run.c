@@ -1053,12 +1053,47 @@ out_nocfg:
 	free(plan);
 }
 
+/*
+ * GlobalAutoUpdate: kom-poll images, a child: it asks the registries for
+ * the digests of what polls or auto-updates and queues the updates (alerts,
+ * deploy events into SPOOL/sync/new for kom-poll apply, which deploys them
+ * once this run has released the lock).
+ */
+static void
+run_auto_update(struct job *j)
+{
+	char *poll = proc_tool("kom-poll");
+	char *argv[] = { poll, "images", NULL };
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	size_t n = 0, i;
+
+	if (json_is_true(json_object_get(exec_params(j), "skip_auto_update"))) {
+		job_fail(j, "GlobalAutoUpdate: skip_auto_update = true is not "
+		    "supported (kom-poll images always queues auto-updates)");
+	} else if (!j->x->dry_run &&
+	    proc_stage(argv, "kom-poll images", NULL, &out, &why) != 0) {
+		job_fail(j, "GlobalAutoUpdate: %s", why.s);
+	} else {
+		/* its image records, one a line (then its end record) */
+		for (i = 0; i < out.len; i++)
+			if ((i == 0 || out.s[i - 1] == '\n') && strncmp(out.s +
+			    i, "{\"kind\":\"image\"", 15) == 0)
+				n++;
+		json_object_set_new(j->detail, "images", json_integer(
+		    (json_int_t)n));
+	}
+	buf_free(&out);
+	buf_free(&why);
+	free(poll);
+}
+
 static const struct execution executions[] = {
 	{ "RunBuild", run_record, 1 },
 	{ "CloneRepo", run_record, 0 },
 	{ "PullRepo", run_record, 0 },
 	{ "RunSync", run_sync, 0 },
 	{ "SendAlert", run_send_alert, 0 },
+	{ "GlobalAutoUpdate", run_auto_update, 0 },
 	{ "StartContainer", run_container, 1 },
 	{ "RestartContainer", run_container, 1 },
 	{ "PauseContainer", run_container, 1 },
