@@ -5,6 +5,7 @@
  *
  *	kom-exec.c, status.c	main and the subcommands
  *	check.c			kom-exec check: live state and host, alerts
+ *	procedure.c		kom-exec procedure and timers
  *	run.c			the plan runner: stages, threads, results, history
  *	deployment.c, stack.c	one file per resource kind
  *	job.c			this header: a job, engine slots

@@ -10,8 +10,9 @@
  * writes one result record per step.  `kom-exec status` reports what runs
  * and how it drifted from what was applied; `kom-exec check`, for a timer,
  * turns what changed since the last check (and this host's load) into
- * alerts; the lifecycle subcommands act on one applied deployment or
- * stack by hand.
+ * alerts; `kom-exec procedure` runs an applied procedure (a timer's
+ * job: `kom-exec timers` writes the timers); the lifecycle subcommands
+ * act on one applied deployment or stack by hand.
  */
 #include <errno.h>
 #include <signal.h>

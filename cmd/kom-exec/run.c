@@ -7,7 +7,9 @@
  * or one that carries an error record changes nothing (exit 65).  Steps of
  * a stage run concurrently, each on its own thread; at most -j of them
  * hold an engine slot (and a pooled engine handle) at once, and a step
- * that only waits (grace period, healthcheck, sleep) holds none.  A failed
+ * that only waits (grace period, healthcheck, sleep) holds none.  The
+ * executions of procedures other than those of deployments and stacks
+ * are one table at the end (executions[]).  A failed
  * step skips every step that needs it, and no later stage starts (Komodo
  * stops after the first failing round).  A failed step whose engine did
  * not answer in time makes the run exit 75.
@@ -873,14 +875,14 @@ apply_stream(struct exec_ctx *x, FILE *fp, const char *name, int nowait,
 
 /* ---- the executions of procedures ---- */
 
-/* The step's execution params; never NULL. */
+/* The step's execution params, or NULL (jansson's getters take NULL). */
 static json_t *
 exec_params(struct job *j)
 {
 	json_t *p = json_object_get(json_object_get(j->step, "execution"),
 	    "params");
 
-	return json_is_object(p) ? p : json_object_get(j->detail, "");
+	return json_is_object(p) ? p : NULL;
 }
 
 /* SendAlert: a Custom alert into the spool, as Komodo's (an event). */
