@@ -30,6 +30,7 @@ once "server 'tower', which is not declared (and 5 more in this file)" 'the unde
 
 # features kom does not act on yet: one note per resource
 is "$(grep -c ': note: ' "$T/err")" 1 'one note per resource with unsupported things'
+once "action 'prune-old-backups': kom does not act on these yet: [[action]]" 'an action named'
 is "$(grep -c "resource_sync 'infra': kom does not act" "$T/err")" 0 'a git-backed sync with a webhook is acted on: not noted'
 is "$(grep -c "deployment 'site': kom does not act" "$T/err")" 0 'a Build image is deployed: not noted'
 is "$(grep -c "procedure 'update-everything': kom does not act" "$T/err")" 0 \

@@ -207,7 +207,7 @@ is "$?" 74 'write error: 74'
 # (tests/fixtures/plan/build-run.jsonl; also a fuzz seed).
 plan brun "$F/build-run.jsonl"
 is "$(jq -r 'select(.kind == "step") | "\(.id) \(.action) \(.name) \(.needs) \(.reason)"' "$T/brun.out")" \
-    "1 record app [] update: git.commit
+    "1 record app [] update: git.commit (a..b)
 2 deploy w2 [1] build has new version: 1.0.6
 3 deploy web [1] build has new version: 1.0.5" \
     'redeploy_on_build: after the build step, with the next version'

@@ -130,7 +130,7 @@ dockerfile v2
 C2=$(git_commit "$W" second Dockerfile)
 apply
 is "$?" 0 'second run: exit 0'
-is "$(steps)" "record app update: git.commit
+is "$(steps)" "record app update: git.commit ($(git -C "$W" rev-parse --short=7 HEAD~1)..$(echo "$C2" | cut -c1-7))
 deploy web build has new version: 1.0.1" \
     'the build follows the commit; the deployment redeploys with the reason'
 is "$(jq -r 'select(.kind == "result" and .type == "build") | .detail.build.commit' "$T/out")" \

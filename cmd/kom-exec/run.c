@@ -1089,10 +1089,23 @@ run_auto_update(struct job *j)
 	free(poll);
 }
 
+/*
+ * RunBuild, CloneRepo, PullRepo: the branch as it is now, as Komodo's
+ * executions take it.  The commit the last sync read (the record's "git"
+ * member) is not a pin; a pinned commit is config's and still holds.
+ */
+static void
+run_at_head(struct job *j)
+{
+	if (json_is_object(j->resource))
+		json_object_del(j->resource, "git");
+	run_record(j);
+}
+
 static const struct execution executions[] = {
-	{ "RunBuild", run_record, 1 },
-	{ "CloneRepo", run_record, 0 },
-	{ "PullRepo", run_record, 0 },
+	{ "RunBuild", run_at_head, 1 },
+	{ "CloneRepo", run_at_head, 0 },
+	{ "PullRepo", run_at_head, 0 },
 	{ "RunSync", run_sync, 0 },
 	{ "SendAlert", run_send_alert, 0 },
 	{ "GlobalAutoUpdate", run_auto_update, 0 },
