@@ -320,26 +320,40 @@ res_note_others(struct ctx *c, json_t *others, size_t n)
 void
 res_check_cycles(struct ctx *c)
 {
+	/* what plan_check_after() reads of a record */
+	static const char *const graph_members[] = { "type", "name", "source",
+		"after_source", "deploy", "after" };
 	struct plan *p = plan_new();
 	struct buf err = BUF_INIT;
+	json_t *slim = json_object();
 	size_t i, n = 0;
 	char *line, *nl;
 
 	/* only a deploy=true resource with an `after` can be on a cycle (a
-	 * name outside the plan is left alone: lenient) */
+	 * name outside the plan is left alone: lenient); the plan gets only
+	 * the members the graph reads, not the whole record to serialize */
 	for (i = 0; i < c->nres; i++) {
 		const json_t *rec = c->res[i].rec;
 		const char *type = json_string_value(json_object_get(rec,
 		    "type"));
+		size_t k;
 
 		if (c->res[i].drop || (strcmp(type, "deployment") &&
 		    strcmp(type, "stack")) ||
 		    !json_is_true(json_object_get(rec, "deploy")) ||
 		    !json_array_size(json_object_get(rec, "after")))
 			continue;
-		if (plan_add_resource(p, c->res[i].rec, "", &err) == 0)
+		json_object_clear(slim);
+		for (k = 0; k < KOM_NELEM(graph_members); k++) {
+			json_t *v = json_object_get(rec, graph_members[k]);
+
+			if (v)
+				json_object_set(slim, graph_members[k], v);
+		}
+		if (plan_add_resource(p, slim, "", &err) == 0)
 			n++;
 	}
+	json_decref(slim);
 	/* duplicates were reported already; only the graph counts here */
 	buf_reset(&err);
 	if (n && plan_check_after(p, &err) < 0)
