@@ -10,7 +10,6 @@
  * one TOML document as JSON; "diff" (diff.c) compares with the state
  * directory.  The work is done by lib/resource.c.
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "arena.h"
 #include "config.h"
 #include "jsonl.h"
 #include "paths.h"
@@ -144,7 +144,7 @@ sync_resources_main(int argc, char **argv)
 		    (json_int_t)json_array_size(records));
 		jsonl_write_steal(stdout, end);
 	}
-	json_decref(records);
+	/* records: not freed one by one, the arena goes at exit */
 	free(server);
 	free(secrets_dir);
 	free(statedir);
@@ -152,17 +152,11 @@ sync_resources_main(int argc, char **argv)
 	return kom_close_stdout(rc);
 }
 
-int
-main(int argc, char **argv)
+static int
+sync_main(int argc, char **argv)
 {
 	const char *cmd;
 
-	/*
-	 * The records are a few million small jansson values, freed
-	 * together at the end: with glibc's fast bins each large free chunk
-	 * sweeps them all (malloc_consolidate was a third of validate).
-	 */
-	mallopt(M_MXFAST, 0);
 	if (argc < 2)
 		return usage_error();
 	cmd = argv[1];
@@ -182,4 +176,16 @@ main(int argc, char **argv)
 		return sync_diff_main(argc - 1, argv + 1);
 	kom_warn("unknown subcommand '%s'", cmd);
 	return usage_error();
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	/* jansson values live in the arena and go with it at the end */
+	arena_start();
+	rc = sync_main(argc, argv);
+	arena_end();
+	return rc;
 }
