@@ -91,7 +91,9 @@ static const struct tmpl tmpls[] = {
 	    "{L} | Pending resource sync updates on {*name}{link}", NULL, NULL },
 	{ "BuildFailed", "builds",
 	    "{L} | Build {name} failed\nversion: v{version}{link}",
-	    "{L} | Build {*name} failed\nversion: {*vversion}{link}", NULL, NULL },
+	    "{L} | Build {*name} failed\nversion: {*vversion}{link}",
+	    "{L} | Build {name} builds again\nversion: v{version}{link}",
+	    "{L} | Build {*name} {*builds again}\nversion: {*vversion}{link}" },
 	{ "RepoBuildFailed", "repos",
 	    "{L} | Repo build for {name} failed{link}",
 	    "{L} | Repo build for {*name} failed{link}", NULL, NULL },
@@ -123,6 +125,11 @@ static const struct tmpl tmpls[] = {
 	    "{L} | Stack {*name} {*failed} to deploy{*target}\nerror: {error}{link}",
 	    "{L} | Stack {name} deploys again{link}",
 	    "{L} | Stack {*name} {*deploys again}{link}" },
+	{ "ResourceSyncParseFailed", "resource-syncs",
+	    "{L} | Resource sync {name} does not parse\nerror: {error}{link}",
+	    "{L} | Resource sync {*name} does {*not parse}\nerror: {error}{link}",
+	    "{L} | Resource sync {name} parses again{link}",
+	    "{L} | Resource sync {*name} {*parses again}{link}" },
 	{ "None", NULL, "", "", NULL, NULL },
 };
 
@@ -227,7 +234,7 @@ is_word(const char *k)
 {
 	static const char *const words[] = { "working", "healthy",
 	    "unhealthy", "connected", "unreachable", "failed", "rolled back",
-	    "deploys again" };
+	    "deploys again", "builds again" };
 
 	for (size_t i = 0; i < KOM_NELEM(words); i++)
 		if (!strcmp(k, words[i]))

@@ -31,7 +31,8 @@ const char *alertroute_skip(const json_t *config, const json_t *alert,
 
 /*
  * Whether now_ms falls inside one of windows (an array of Komodo
- * MaintenanceWindow objects): 1 or 0.  A window whose timezone cannot be
+ * MaintenanceWindow objects): 1 or 0.  The one evaluator for an
+ * alerter's windows (kom-alert) and a server's (kom-exec check).  A window whose timezone cannot be
  * loaded, or whose OneTime date does not parse, never matches (Komodo's
  * rule).  An empty timezone is the local one.
  */

@@ -36,6 +36,8 @@ static const struct key sync_keys[] = {
 	S(linked_repo), S(webhook_secret), S(directory),
 	{ "poll_interval", K_SECONDS, offsetof(struct config_sync,
 	    poll_interval), 0 },
+	{ "images_interval", K_SECONDS, offsetof(struct config_sync,
+	    images_interval), 0 },
 	{ "match_tags", K_LIST, offsetof(struct config_sync, match_tags),
 	    offsetof(struct config_sync, nmatch_tags) },
 	{ "resource_path", K_LIST, offsetof(struct config_sync, resource_path),
@@ -44,7 +46,7 @@ static const struct key sync_keys[] = {
 
 static const char *const top_keys[] = {
 	"server", "secrets_dir", "webhook_secret", "resource_sync", "resource_syncs",
-	"git_provider", "git_providers"
+	"git_provider", "git_providers", "docker_registry", "docker_registries"
 };
 
 struct ctx {
@@ -160,6 +162,7 @@ sync_defaults(struct config_sync *s)
 	s->git_https = 1;
 	s->webhook_enabled = 1;
 	s->poll_interval = CONFIG_POLL_DEFAULT;
+	s->images_interval = CONFIG_IMAGES_DEFAULT;
 	s->repo = xstrdup("");
 	s->branch = xstrdup("main");
 	s->commit = xstrdup("");
@@ -345,6 +348,11 @@ config_load(const char *path, int strict, struct config *cfg)
 			if (gitcfg_read(&cfg->git, path, confdir, kv,
 			    strict) < 0)
 				c.failed = 1;
+		} else if (!strcmp(kv->key, "docker_registry") ||
+		    !strcmp(kv->key, "docker_registries")) {
+			if (gitcfg_read_registries(&cfg->registries, path, kv,
+			    strict) < 0)
+				c.failed = 1;
 		} else
 			unknown(&c, kv, "kom.toml", top_keys,
 			    KOM_NELEM(top_keys));
@@ -367,6 +375,7 @@ config_free(struct config *cfg)
 		sync_free(&cfg->syncs[i]);
 	free(cfg->syncs);
 	gitcfg_free(&cfg->git);
+	gitcfg_free(&cfg->registries);
 	free(cfg->server);
 	free(cfg->secrets_dir);
 	free(cfg->webhook_secret);

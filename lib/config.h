@@ -57,9 +57,11 @@ struct config_sync {
 	int webhook_enabled;	/* true */
 	int files_on_host;	/* false */
 	int poll_interval;	/* seconds between kom-poll git's looks */
+	int images_interval;	/* seconds between kom-poll images' looks */
 };
 
 #define CONFIG_POLL_DEFAULT 60
+#define CONFIG_IMAGES_DEFAULT 3600
 #define CONFIG_POLL_MIN 10
 #define CONFIG_POLL_MAX 86400
 
@@ -72,6 +74,7 @@ struct config {
 	struct config_sync *syncs;
 	size_t nsyncs;
 	struct gitcfg git;	/* [[git_provider]] (lib/gitcfg.h) */
+	struct gitcfg registries;	/* [[docker_registry]] (the same) */
 };
 
 int config_load(const char *path, int strict, struct config *cfg);

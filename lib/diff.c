@@ -289,7 +289,8 @@ short_commit(const char *hex)
  * stack (Komodo #773); one that does is a change of each such file and of
  * git.commit, and a deploy change with Komodo's reason and the commit
  * range for each file that requires a redeploy (into dc) or a restart
- * (into restart).
+ * (into restart).  A repo's "git" has no files: a new commit is a change
+ * of git.commit.
  */
 static void
 compare_git(json_t *changes, json_t *dc, json_t *restart,
@@ -305,6 +306,13 @@ compare_git(json_t *changes, json_t *dc, json_t *restart,
 	if (!dg)
 		return;
 	after = sget(dg, "commit");
+	/* a build or a repo: its commit (a repo holds its whole tree) */
+	if (!json_object_get(dg, "files")) {
+		if (strcmp(before, after))
+			add_change(changes, "git.commit", json_object_get(ag,
+			    "commit"), json_object_get(dg, "commit"));
+		return;
+	}
 	b7 = short_commit(before);
 	a7 = short_commit(after);
 	json_object_foreach((json_t *)json_object_get(dg, "files"), path, f) {

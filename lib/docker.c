@@ -1016,7 +1016,8 @@ docker_image_inspect(struct docker *d, const char *image, json_t **out,
 
 /* A usable image reference and the X-Registry-Auth for its registry. */
 static int
-image_auth(const char *image, char **auth, struct docker_error *err)
+image_auth(const char *image, const char *fallback, char **auth,
+    struct docker_error *err)
 {
 	char domain[256];
 
@@ -1026,7 +1027,11 @@ image_auth(const char *image, char **auth, struct docker_error *err)
 	if (docker_registry_domain(image, domain, sizeof(domain)) < 0)
 		return seterr(err, DOCKER_ECONFIG, 0, "image '%s': registry "
 		    "name too long", image);
-	return docker_registry_auth(domain, auth, err) < 0 ? -1 : 0;
+	if (docker_registry_auth(domain, auth, err) < 0)
+		return -1;
+	if (!*auth && fallback)
+		*auth = xstrdup(fallback);
+	return 0;
 }
 
 int
@@ -1040,7 +1045,7 @@ docker_image_probe(struct docker *d, const char *image, json_t **out,
 	clearerr_(err);
 	if (out != NULL)
 		*out = NULL;
-	if (image_auth(image, &auth, err) < 0)
+	if (image_auth(image, NULL, &auth, err) < 0)
 		return -1;
 	e = esc(d, image);
 	p = xasprintf("/distribution/%s/json", e);
@@ -1166,6 +1171,29 @@ decode_auth(const char *b64, char **user, char **pass)
 	return 0;
 }
 
+/* base64url of the JSON object o (consumed), wiped after use. */
+static char *
+auth_encode(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT), *h;
+
+	json_decref(o);
+	if (!s)
+		kom_die(KOM_EX_SOFTWARE, "out of memory");
+	h = b64url((unsigned char *)s, strlen(s));
+	explicit_bzero(s, strlen(s));
+	free(s);
+	return h;
+}
+
+char *
+docker_registry_auth_value(const char *user, const char *password,
+    const char *domain)
+{
+	return auth_encode(json_pack("{s:s,s:s,s:s}", "username", user,
+	    "password", password, "serveraddress", domain));
+}
+
 int
 docker_registry_auth(const char *domain, char **header,
     struct docker_error *err)
@@ -1175,7 +1203,7 @@ docker_registry_auth(const char *domain, char **header,
 	json_t *cfg = NULL, *auths, *e, *hj;
 	json_error_t je;
 	const char *k;
-	char *user = NULL, *pass = NULL, *s;
+	char *user = NULL, *pass = NULL;
 	int r = 0;
 
 	*header = NULL;
@@ -1229,11 +1257,7 @@ docker_registry_auth(const char *domain, char **header,
 	}
 	goto out;
 encode:
-	s = json_dumps(hj, JSON_COMPACT);
-	json_decref(hj);
-	*header = b64url((unsigned char *)s, strlen(s));
-	explicit_bzero(s, strlen(s));
-	free(s);
+	*header = auth_encode(hj);
 	r = 1;
 out:
 	if (pass != NULL) {
@@ -1252,6 +1276,13 @@ int
 docker_image_pull(struct docker *d, const char *image,
     struct docker_error *err)
 {
+	return docker_image_pull_auth(d, image, NULL, err);
+}
+
+int
+docker_image_pull_auth(struct docker *d, const char *image,
+    const char *fallback, struct docker_error *err)
+{
 	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 1, BUF_INIT, NULL, 0,
 	    NULL };
 	char *auth = NULL, *repo, *tag, *p, *er, *et;
@@ -1260,7 +1291,7 @@ docker_image_pull(struct docker *d, const char *image,
 	int ret = -1, r_ok;
 
 	clearerr_(err);
-	if (image_auth(image, &auth, err) < 0)
+	if (image_auth(image, fallback, &auth, err) < 0)
 		return -1;
 	slash = strrchr(image, '/');
 	at = strchr(image, '@');
@@ -1395,14 +1426,14 @@ docker_image_build(struct docker *d, const char *query, const void *tar,
 
 int
 docker_image_push(struct docker *d, const char *repo, const char *tag,
-    char **digest, struct docker_error *err)
+    const char *fallback, char **digest, struct docker_error *err)
 {
 	char *auth = NULL, *er, *et, *p, *what;
 	int r;
 
 	clearerr_(err);
 	*digest = NULL;
-	if (image_auth(repo, &auth, err) < 0)
+	if (image_auth(repo, fallback, &auth, err) < 0)
 		return -1;
 	if (!auth)	/* the engine wants the header, even empty */
 		auth = xstrdup("e30=");

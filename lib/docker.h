@@ -215,6 +215,10 @@ int docker_image_inspect(struct docker *d, const char *image, json_t **out,
  */
 int docker_image_pull(struct docker *d, const char *image,
     struct docker_error *err);
+/* The same, with fallback (an X-Registry-Auth value, or NULL) when
+ * config.json has nothing for the image's registry. */
+int docker_image_pull_auth(struct docker *d, const char *image,
+    const char *fallback, struct docker_error *err);
 
 /*
  * GET /distribution/NAME/json: the registry's descriptor of an image
@@ -247,6 +251,9 @@ size_t docker_registry_len(const char *image);
  */
 int docker_registry_auth(const char *domain, char **header,
     struct docker_error *err);
+/* That value for user and password at domain, fresh (wipe it after). */
+char *docker_registry_auth_value(const char *user, const char *password,
+    const char *domain);
 
 /* ---- builds and pushes ---- */
 
@@ -262,12 +269,14 @@ int docker_image_build(struct docker *d, const char *query, const void *tar,
 
 /*
  * POST /images/REPO/push?tag=TAG with X-Registry-Auth from config.json
- * as for a pull.  An error in the stream (a registry that refuses)
+ * as for a pull (else fallback, when not NULL: an X-Registry-Auth value,
+ * docker_registry_auth_value).  An error in the stream (a registry that
+ * refuses)
  * fails it (DOCKER_EFAILED).  *digest (fresh, or NULL) is the pushed
  * manifest's digest.
  */
 int docker_image_push(struct docker *d, const char *repo, const char *tag,
-    char **digest, struct docker_error *err);
+    const char *fallback, char **digest, struct docker_error *err);
 
 /* ---- networks ---- */
 

@@ -19,6 +19,8 @@ struct gctx {
 	const char *confdir;
 	int strict;
 	int failed;
+	const char *kind;	/* "git_provider", "docker_registry" */
+	int git;		/* https, known_hosts and ssh_key allowed */
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -85,13 +87,17 @@ read_account(struct gctx *c, struct gitcfg_provider *p,
 			string_key(c, kv, &a->username, 0);
 		else if (!strcmp(kv->key, "token"))
 			string_key(c, kv, &a->token, 0);
-		else if (!strcmp(kv->key, "ssh_key"))
+		else if (c->git && !strcmp(kv->key, "ssh_key"))
 			string_key(c, kv, &a->ssh_key, 1);
-		else
-			unknown_key(c, kv, "a git_provider account");
+		else {
+			char *w = xasprintf("a %s account", c->kind);
+
+			unknown_key(c, kv, w);
+			free(w);
+		}
 	}
 	if (!a->username && !c->failed) {
-		bad(c, t, "a git_provider account without a username");
+		bad(c, t, "a %s account without a username", c->kind);
 		return;
 	}
 	for (j = 0; j + 1 < p->naccounts && !c->failed; j++)
@@ -108,7 +114,7 @@ read_provider(struct gctx *c, struct gitcfg *g, const struct toml_value *t)
 	size_t i, j;
 
 	if (t->type != TOML_TABLE) {
-		bad(c, t, "a git_provider must be a table");
+		bad(c, t, "a %s must be a table", c->kind);
 		return;
 	}
 	g->providers = xreallocarray(g->providers, g->nproviders + 1,
@@ -121,14 +127,16 @@ read_provider(struct gctx *c, struct gitcfg *g, const struct toml_value *t)
 		kv = &t->u.table.kv[i];
 		if (!strcmp(kv->key, "domain"))
 			string_key(c, kv, &p->domain, 0);
-		else if (!strcmp(kv->key, "https")) {
+		else if (c->git && !strcmp(kv->key, "https")) {
 			if (kv->val->type != TOML_BOOL)
 				bad(c, kv->val, "'%s' must be a boolean",
 				    kv->key);
 			else
 				p->https = kv->val->u.b;
-		} else if (!strcmp(kv->key, "known_hosts"))
+		} else if (c->git && !strcmp(kv->key, "known_hosts"))
 			string_key(c, kv, &p->known_hosts, 1);
+		else if (!c->git && !strcmp(kv->key, "organizations"))
+			;	/* Komodo's UI list: nothing to do here */
 		else if (!strcmp(kv->key, "accounts") ||
 		    !strcmp(kv->key, "account")) {
 			if (kv->val->type != TOML_ARRAY) {
@@ -138,45 +146,64 @@ read_provider(struct gctx *c, struct gitcfg *g, const struct toml_value *t)
 			}
 			for (j = 0; j < kv->val->u.array.n && !c->failed; j++)
 				read_account(c, p, kv->val->u.array.v[j]);
-		} else
-			unknown_key(c, kv, "[[git_provider]]");
+		} else {
+			char *w = xasprintf("[[%s]]", c->kind);
+
+			unknown_key(c, kv, w);
+			free(w);
+		}
 	}
 	if (c->failed)
 		return;
 	if (!p->domain) {
-		bad(c, t, "git_provider without a domain");
+		bad(c, t, "%s without a domain", c->kind);
 		return;
 	}
 	if (strpbrk(p->domain, "/@ \t")) {
-		bad(c, t, "git_provider domain '%s' must be a host or "
-		    "host:port", p->domain);
+		bad(c, t, "%s domain '%s' must be a host or "
+		    "host:port", c->kind, p->domain);
 		return;
 	}
 	for (j = 0; j + 1 < g->nproviders; j++)
 		if (!strcasecmp(g->providers[j].domain, p->domain)) {
-			kom_warn("%s:%d:%d: git_provider '%s' is declared "
+			kom_warn("%s:%d:%d: %s '%s' is declared "
 			    "twice (first at line %d)", c->path, t->line,
-			    t->col, p->domain, g->providers[j].line);
+			    t->col, c->kind, p->domain, g->providers[j].line);
 			c->failed = 1;
 			return;
 		}
+}
+
+static int
+read_kind(struct gitcfg *g, const char *path, const char *confdir,
+    const struct toml_kv *kv, int strict, const char *kind)
+{
+	struct gctx c = { path, confdir, strict, 0, kind,
+	    !strcmp(kind, "git_provider") };
+	size_t i;
+
+	if (kv->val->type != TOML_ARRAY) {
+		bad(&c, kv->val, "'%s' must be an array of tables "
+		    "([[%s]])", kv->key, kind);
+		return -1;
+	}
+	for (i = 0; i < kv->val->u.array.n && !c.failed; i++)
+		read_provider(&c, g, kv->val->u.array.v[i]);
+	return c.failed ? -1 : 0;
 }
 
 int
 gitcfg_read(struct gitcfg *g, const char *path, const char *confdir,
     const struct toml_kv *kv, int strict)
 {
-	struct gctx c = { path, confdir, strict, 0 };
-	size_t i;
+	return read_kind(g, path, confdir, kv, strict, "git_provider");
+}
 
-	if (kv->val->type != TOML_ARRAY) {
-		bad(&c, kv->val, "'%s' must be an array of tables "
-		    "([[git_provider]])", kv->key);
-		return -1;
-	}
-	for (i = 0; i < kv->val->u.array.n && !c.failed; i++)
-		read_provider(&c, g, kv->val->u.array.v[i]);
-	return c.failed ? -1 : 0;
+int
+gitcfg_read_registries(struct gitcfg *g, const char *path,
+    const struct toml_kv *kv, int strict)
+{
+	return read_kind(g, path, "", kv, strict, "docker_registry");
 }
 
 void

@@ -51,6 +51,20 @@ struct gitcfg {
 
 int gitcfg_read(struct gitcfg *g, const char *path, const char *confdir,
     const struct toml_kv *kv, int strict);
+/*
+ * The same for Komodo's registry accounts (key "docker_registry" or
+ * "docker_registries"), the same shape without https, known_hosts and
+ * ssh_key ("organizations" is accepted and ignored):
+ *
+ *	[[docker_registry]]
+ *	domain = "registry.example.com"
+ *	accounts = [ { username = "kom", token = "..." } ]
+ *
+ * The lookups below serve both; a token not in kom.toml comes from the
+ * secret file "USERNAME@DOMAIN" as for git.
+ */
+int gitcfg_read_registries(struct gitcfg *g, const char *path,
+    const struct toml_kv *kv, int strict);
 void gitcfg_free(struct gitcfg *g);
 
 /* The provider for domain (compared without case), or NULL. */

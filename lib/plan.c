@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildver.h"
 #include "jsonl.h"
 #include "jsonskim.h"
 #include "plan.h"
@@ -830,6 +831,11 @@ add_paths(struct buf *b, const struct node *n)
 			break;
 		}
 		buf_printf(b, "%s%s", shown ? ", " : ": ", path);
+		/* a new commit says which (a repo that was pulled) */
+		if (!strcmp(path, "git.commit"))
+			buf_printf(b, " (%.7s..%.7s)", plan_jstr(c, "from") ?
+			    plan_jstr(c, "from") : "none", plan_jstr(c, "to") ?
+			    plan_jstr(c, "to") : "none");
 		shown++;
 	}
 	json_decref(ch);
@@ -861,41 +867,52 @@ image_tag(const char *image)
 }
 
 /*
- * Komodo's build check, the right way round: a deployment that runs the
- * build's latest version (pinned version 0.0.0) redeploys when the build's
- * version differs from the tag of the running image.  A pinned version is
- * part of the config: changing it is a config change.
- */
-/*
- * Komodo's build check, the right way round: a deployment that runs the
- * build's latest version (pinned version 0.0.0) redeploys when the build's
- * version differs from the tag of the running image.  A pinned version is
- * part of the config: changing it is a config change.
+ * Komodo's build check (2.7), from what kom-sync read in the state dir
+ * (the record's "build", lib/buildver): a deployment that runs its
+ * build's latest version redeploys when the build's recorded version is
+ * not the one its last deploy ran (or, deployed before kom recorded that,
+ * the tag of the running image).  With redeploy_on_build, a build whose
+ * record step builds in this run redeploys it after that step, at the
+ * version that build will get.  A pinned version is part of the config:
+ * changing it is a config change.  The reason, or NULL.
  */
 static const char *
 build_reason(struct plan *p, size_t ni, const json_t *st)
 {
-	json_t *img = json_object_get(json_object_get(plan_node_rec(p, ni),
-	    "config"), "image");
-	json_t *params = json_object_get(img, "params");
-	const char *bname = plan_jstr(params, "build"), *ver = plan_jstr(params,
-	    "version"), *bver, *running = plan_jstr(st, "image");
-	long b;
+	struct node *n = &p->nodes[ni];
+	const json_t *rec, *b, *bcfg;
+	const char *bname, *pinned, *ver, *ran, *running;
+	char v[64];
+	long b_i, nv[3];
 
-	if (!img || !plan_jstr(img, "type") || strcmp(plan_jstr(img, "type"),
-	    "Build") != 0 || !bname || !running)
+	if (!memmem(n->res, n->reslen, "\"Build\"", 7) ||
+	    !(rec = plan_node_rec(p, ni)) || !(bname = buildver_of(
+	    json_object_get(rec, "config"), &pinned)) || pinned)
 		return NULL;
-	if (ver && *ver && strcmp(ver, "0.0.0") != 0)
+	b = json_object_get(rec, "build");
+	ver = plan_jstr(b, "version");
+	ran = plan_jstr(b, "deployed");
+	if ((!ran || !*ran) && (running = plan_jstr(st, "image")))
+		ran = image_tag(running);
+	if (!ran)
+		ran = "";
+	b_i = plan_find(p, "build", bname);
+	if (b_i >= 0 && (p->nodes[b_i].op == OP_CREATE ||
+	    p->nodes[b_i].op == OP_UPDATE))
+		n->built_by = (size_t)b_i + 1;	/* its deploy comes after */
+	if (n->built_by && json_is_true(json_object_get(
+	    json_object_get(rec, "config"), "redeploy_on_build")) &&
+	    (n->deploy || *ran) && (bcfg = json_object_get(plan_node_rec(p,
+	    (size_t)b_i), "config")) && buildver_next(bcfg, ver, nv) == 0) {
+		snprintf(v, sizeof(v), "%ld.%ld.%ld", nv[0], nv[1], nv[2]);
+		return acat(p, "build has new version: ", v, NULL);
+	}
+	if (!n->deploy && !json_is_true(json_object_get(json_object_get(rec,
+	    "config"), "redeploy_on_build")))
 		return NULL;
-	if ((b = plan_find(p, "build", bname)) < 0 || p->nodes[b].op == OP_DELETE)
-		return NULL;
-	bver = plan_jstr(json_object_get(plan_node_rec(p, (size_t)b), "config"),
-	    "version");
-	if (!bver || !*bver || strcmp(bver, "0.0.0") == 0)
-		return NULL;	/* never built */
-	if (strcmp(image_tag(running), bver) == 0)
-		return NULL;
-	return acat(p, "build has new version: ", bver, NULL);
+	if (!ver || !*ver || !*ran || strcmp(ver, ran) == 0)
+		return NULL;	/* never built here, never deployed, or same */
+	return acat(p, "build has new version: ", ver, NULL);
 }
 
 /*
@@ -910,7 +927,7 @@ refusal(struct plan *p, size_t ni)
 	const char *r = NULL;
 	int refuse = 0;
 
-	if (!memmem(n->res, n->reslen, "\"Build\"", 7) &&
+	if (!memmem(n->res, n->reslen, "\"swarm\":\"", 9) &&
 	    !memmem(n->res, n->reslen, "repo\":\"", 7))
 		return NULL;
 	if (plan_node_rec(p, ni) && support_check(n->rec, &what, &refuse,
@@ -965,6 +982,8 @@ decide(struct plan *p, size_t ni)
 	if (n->op == OP_CREATE) {
 		n->decision = DEC_DEPLOY;
 		n->reason = "deploy on creation";
+		if (n->runs == RUNS_DEPLOYMENT)
+			(void)build_reason(p, ni, NULL);	/* built_by */
 		return;
 	}
 	dc = n->op == OP_UPDATE ? n->dchanges : NULL;
@@ -973,6 +992,10 @@ decide(struct plan *p, size_t ni)
 			n->decision = DEC_DEPLOY;
 			n->reason = acat(p, t, " config has changed: ", dc,
 			    NULL);
+		} else if (n->runs == RUNS_DEPLOYMENT &&
+		    (r = build_reason(p, ni, NULL))) {
+			n->decision = DEC_DEPLOY;
+			n->reason = r;
 		} else if ((r = restart_reason(p, ni))) {
 			n->decision = DEC_RESTART;
 			n->reason = r;
@@ -1207,6 +1230,13 @@ plan_build(struct plan *p, struct buf *err)
 			}
 			continue;
 		}
+		/* redeploy_on_build without deploy = true: only for that */
+		if (n->runs == RUNS_DEPLOYMENT && !n->deploy &&
+		    n->op != OP_CREATE && (n->reason = build_reason(p,
+		    topo[k], NULL))) {
+			n->decision = DEC_DEPLOY;
+			continue;
+		}
 		if (n->runs == RUNS_NOTHING || !n->deploy) {
 			if (n->op != OP_KEEP)
 				n->rec_reason = record_reason(p, n,
@@ -1341,6 +1371,11 @@ plan_build(struct plan *p, struct buf *err)
 					KOM_GROW(ids, nids + 1, capids);
 					ids[nids++] = par->dep_id;
 				}
+			}
+			/* after the build it runs, when that builds now */
+			if (n->built_by && p->nodes[n->built_by - 1].rec_id > 0) {
+				KOM_GROW(ids, nids + 1, capids);
+				ids[nids++] = p->nodes[n->built_by - 1].rec_id;
 			}
 			action = n->decision == DEC_DEPLOY ? "deploy" :
 			    n->decision == DEC_RESTART ? "restart" : "ensure";

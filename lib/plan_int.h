@@ -55,6 +55,8 @@ struct node {
 				 * NULL: its step is a "refuse" */
 	const char *rec_reason;	/* of the record/remove step, when one */
 	int level;
+	size_t built_by;	/* the build node (index + 1) whose record step
+				 * builds what its deploy runs; 0: none */
 	long dep_id, rec_id;
 	long mark;
 };

@@ -131,17 +131,52 @@ struct gitcfg;
  * compose and tracked env files, a config file's own, "None" by
  * default)}}}, PATH as declared, relative to run_directory inside the
  * checkout.  A source that is not fetched yet is one line naming the
- * record and "run kom-poll fetch".  Returns 0, or -1 after such lines.
+ * record and "run kom-poll fetch".  Builds and [[repo]] records from git
+ * get the same member without "files" (their commit), and none while not
+ * fetched (kom-exec then fetches).  Returns 0, or -1 after such lines.
  */
 int resource_git(json_t *records, const struct gitcfg *g,
     const char *reposdir);
 /*
  * The checkout (*dir, fresh) of the commit a record of a resource_sync (or
- * any record gitsrc_record() reads) takes its files from, and that commit
- * in hex, as kom-poll fetch made it: 1; 0 when it has no git source; -1
- * with err set.
+ * any record gitsrc_record() reads, its linked_repo among records) takes
+ * its files from, and that commit in hex, as kom-poll fetch made it: 1; 0
+ * when it has no git source; -1 with err set.
  */
 int resource_git_checkout(const struct gitcfg *g, const json_t *rec,
-    const char *reposdir, char hex[41], char **dir, struct buf *err);
+    const json_t *records, const char *reposdir, char hex[41], char **dir,
+    struct buf *err);
+/*
+ * Records in which the [[repo]] name a sync's linked_repo names can be
+ * found: declared (borrowed; a new reference to it is returned) when it
+ * is there, else the applied record of STATE (statedir) as a one-record
+ * array, as Komodo reads a linked Repo from what it holds.  NULL when
+ * neither has it.
+ */
+json_t *resource_git_linked(const char *statedir, const json_t *declared,
+    const char *name);
+
+struct config;
+struct config_sync;
+/*
+ * The files a sync reads, the one rule for every program that reads them
+ * (kom-sync diff, kom-poll webhook and images): its resource_path under
+ * its directory (none: the directory), returning 0; for a sync whose
+ * files are in git (its own repo, or the applied [[repo]] of statedir its
+ * linked_repo names), under the checkout of the commit kom-poll fetch
+ * resolved in statedir/repos (resource_git_checkout(), hex set), where no
+ * path may leave the repository, returning 1.  *paths (npaths of them, at least one) is
+ * fresh: free each and the array.  -1 with one line (file:line) in err.
+ */
+int resource_sync_paths(const struct config *cfg,
+    const struct config_sync *sy, const char *statedir, char ***paths,
+    size_t *npaths, char hex[41], struct buf *err);
+/*
+ * The joining step alone: sy's resource_path onto base (its directory, or
+ * a checkout when inside is set, which no path may leave), as above.
+ */
+int resource_sync_join(const struct config *cfg,
+    const struct config_sync *sy, const char *base, int inside,
+    char ***paths, size_t *npaths, struct buf *err);
 
 #endif

@@ -8,10 +8,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "buf.h"
+#include "config.h"
 #include "git.h"
 #include "gitsrc.h"
 #include "jsonl.h"
 #include "resource.h"
+#include "state.h"
 #include "util.h"
 #include "banned.h"
 
@@ -179,6 +182,29 @@ fail:
 	return -1;
 }
 
+/*
+ * The "git" member of a build or [[repo]] record: the commit its branch
+ * (or pin) has in the cache, without files (kom-sync diff: a new commit
+ * is a change; a repo holds its whole tree).  One whose remote is not
+ * fetched yet gets none: kom-exec fetches it itself.
+ */
+static void
+commit_git(json_t *rec, const struct gitsrc *src, const char *reposdir)
+{
+	struct buf err = BUF_INIT;
+	struct kgit_repo *r = NULL;
+	char hex[KGIT_HEX];
+
+	if (open_resolved(src, reposdir, &r, hex, &err) == 0) {
+		json_object_set_new(rec, "git", json_pack("{s:s,s:s,s:s,s:s,"
+		    "s:s}", "remote", src->url, "domain", src->domain,
+		    "account", src->account, "branch", src->branch, "commit",
+		    hex));
+		kgit_close(r);
+	}
+	buf_free(&err);
+}
+
 int
 resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 {
@@ -189,6 +215,13 @@ resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 	int rc, bad = 0;
 
 	json_array_foreach(records, i, rec) {
+		if (!strcmp(cs(rec, "type"), "build") ||
+		    !strcmp(cs(rec, "type"), "repo")) {
+			if (gitsrc_record(g, rec, records, &src, &err) > 0)
+				commit_git(rec, &src, reposdir);
+			gitsrc_free(&src);
+			continue;
+		}
 		if (strcmp(cs(rec, "type"), "stack"))
 			continue;
 		rc = gitsrc_record(g, rec, records, &src, &err);
@@ -205,16 +238,32 @@ resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
 	return bad ? -1 : 0;
 }
 
+json_t *
+resource_git_linked(const char *statedir, const json_t *declared,
+    const char *name)
+{
+	json_t *rec, *out;
+
+	if (gitsrc_repo_config(declared, name))
+		return json_incref((json_t *)declared);
+	if (!(rec = state_load(statedir, "repo", name)))
+		return NULL;
+	out = json_array();
+	json_array_append_new(out, rec);
+	return out;
+}
+
 int
 resource_git_checkout(const struct gitcfg *g, const json_t *rec,
-    const char *reposdir, char hex[KGIT_HEX], char **dir, struct buf *err)
+    const json_t *records, const char *reposdir, char hex[KGIT_HEX],
+    char **dir, struct buf *err)
 {
 	struct gitsrc src;
 	struct kgit_repo *r = NULL;
 	int rc;
 
 	*dir = NULL;
-	rc = gitsrc_record(g, rec, NULL, &src, err);
+	rc = gitsrc_record(g, rec, records, &src, err);
 	if (rc > 0) {
 		rc = open_resolved(&src, reposdir, &r, hex, err);
 		if (rc == 0)
@@ -222,5 +271,92 @@ resource_git_checkout(const struct gitcfg *g, const json_t *rec,
 		kgit_close(r);
 	}
 	gitsrc_free(&src);
+	return rc;
+}
+
+int
+resource_sync_join(const struct config *cfg, const struct config_sync *sy,
+    const char *base, int inside, char ***paths, size_t *npaths,
+    struct buf *err)
+{
+	char **v = xreallocarray(NULL, sy->nresource_path + 1, sizeof(*v));
+	size_t i, n = 0;
+
+	for (i = 0; i < sy->nresource_path; i++) {
+		const char *rp = sy->resource_path[i];
+		size_t l = strlen(rp);
+
+		if (inside && (rp[0] == '/' || !strcmp(rp, "..") ||
+		    !strncmp(rp, "../", 3) || strstr(rp, "/../") ||
+		    (l >= 3 && !strcmp(rp + l - 3, "/..")))) {
+			buf_printf(err, "%s:%d: resource_sync '%s': "
+			    "resource_path '%s' leaves the repository",
+			    cfg->path, sy->line, sy->name, rp);
+			while (n)
+				free(v[--n]);
+			free(v);
+			return -1;
+		}
+		v[n++] = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", base,
+		    rp);
+	}
+	if (!n)
+		v[n++] = xstrdup(base);
+	*paths = v;
+	*npaths = n;
+	return 0;
+}
+
+int
+resource_sync_paths(const struct config *cfg, const struct config_sync *sy,
+    const char *statedir, char ***paths, size_t *npaths, char hex[KGIT_HEX],
+    struct buf *err)
+{
+	struct buf e = BUF_INIT;
+	char *dir = NULL, *repos;
+	json_t *rec, *linked = NULL;
+	int rc;
+
+	hex[0] = '\0';
+	*paths = NULL;
+	*npaths = 0;
+	if (sy->files_on_host || (!*sy->repo && !*sy->linked_repo))
+		return resource_sync_join(cfg, sy, sy->directory, 0, paths, npaths,
+		    err);
+	/* linked_repo: the [[repo]] as it was applied (a sync that declares
+	 * it ran first), read by the same rule */
+	if (*sy->linked_repo && !(linked = resource_git_linked(statedir, NULL,
+	    sy->linked_repo))) {
+		buf_printf(err, "%s:%d: resource_sync '%s': linked_repo '%s' "
+		    "is not an applied [[repo]] in %s: apply the sync that "
+		    "declares it first", cfg->path, sy->line, sy->name,
+		    sy->linked_repo, statedir);
+		return -1;
+	}
+	rec = json_pack("{s:s,s:s,s:{s:s,s:s,s:b,s:s,s:s,s:s,s:s}}",
+	    "type", "resource_sync", "name", sy->name, "config",
+	    "linked_repo", sy->linked_repo, "git_provider", sy->git_provider,
+	    "git_https", sy->git_https, "repo", sy->repo, "git_account",
+	    sy->git_account, "branch", sy->branch, "commit", sy->commit);
+	repos = xasprintf("%s/repos", statedir);
+	rc = resource_git_checkout(&cfg->git, rec, linked, repos, hex, &dir,
+	    &e);
+	free(repos);
+	json_decref(rec);
+	json_decref(linked);
+	if (rc <= 0) {
+		buf_printf(err, "%s:%d: resource_sync '%s': %s", cfg->path,
+		    sy->line, sy->name, e.s);
+		buf_free(&e);
+		hex[0] = '\0';
+		free(dir);
+		return -1;
+	}
+	buf_free(&e);
+	rc = resource_sync_join(cfg, sy, dir, 1, paths, npaths, err) < 0 ?
+	    -1 : 1;
+	if (rc < 0)
+		hex[0] = '\0';
+	free(dir);
 	return rc;
 }

@@ -13,7 +13,7 @@ enum when {
 	NONEMPTY,	/* field is a non-empty string */
 	TRUE_WITH_GIT,	/* field is true and the resource has a repo */
 	GIT_FILES,	/* field is a non-empty string, files_on_host false */
-	BUILD_IMAGE	/* field (the image) is of type 'Build' */
+	NOT_SERVER	/* field is a string other than "Server" */
 };
 
 /* One row per feature; delete the row when kom does it. */
@@ -24,12 +24,13 @@ static const struct unsupported {
 	const char *what;	/* for messages */
 	int refuse;		/* kom-plan refuses a deploy */
 } table[] = {
-	{ "builder", NULL, ALWAYS, "[[builder]]", 0 },
+	{ "builder", "type", NOT_SERVER,
+	    "a builder of another type than Server (builds naming it fail)", 0 },
 	{ "action", NULL, ALWAYS, "[[action]] (no script is run)", 0 },
-	{ "resource_sync", "linked_repo", NONEMPTY,
-	    "a git-backed sync (linked_repo)", 0 },
-	{ "deployment", "image", BUILD_IMAGE,
-	    "a 'Build' image (image.params.build)", 1 },
+	{ "deployment", "swarm", NONEMPTY,
+	    "swarm mode (swarm: a docker service)", 1 },
+	{ "stack", "swarm", NONEMPTY,
+	    "swarm mode (swarm: docker stack deploy)", 1 },
 	{ "procedure", "schedule", NONEMPTY, "schedule", 0 },
 	{ "action", "schedule", NONEMPTY, "schedule", 0 },
 };
@@ -46,7 +47,6 @@ static int
 matches(const struct unsupported *u, const json_t *cfg)
 {
 	const json_t *v = u->field ? json_object_get(cfg, u->field) : NULL;
-	const char *t;
 
 	switch (u->when) {
 	case ALWAYS:
@@ -58,12 +58,12 @@ matches(const struct unsupported *u, const json_t *cfg)
 	case TRUE_WITH_GIT:
 		return json_is_true(v) && (nonempty(cfg, "repo") ||
 		    nonempty(cfg, "linked_repo"));
+	case NOT_SERVER:
+		return json_is_string(v) && strcmp(json_string_value(v),
+		    "Server") != 0;
 	case GIT_FILES:
 		return nonempty(cfg, u->field) &&
 		    !json_is_true(json_object_get(cfg, "files_on_host"));
-	case BUILD_IMAGE:
-		t = json_string_value(json_object_get(v, "type"));
-		return t && !strcmp(t, "Build");
 	}
 	return 0;
 }

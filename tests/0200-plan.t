@@ -72,12 +72,10 @@ is "$(step "$T/live.out" child-of-unk action)" '' \
     'live: an unknown parent does not cascade'
 is "$(step "$T/live.out" missing reason)" \
     '"deployment has not_deployed state"' 'live: no status: not deployed'
-is "$(step "$T/live.out" built reason)" '"build has new version: 1.5.0; refused: kom cannot deploy this yet: a '"'"'Build'"'"' image (image.params.build)"' \
-    'live: latest build version differs from the running tag (refused: kom does not build yet)'
-is "$(step "$T/live.out" built action)" '"refuse"' \
-    'live: a Build image is refused, not deployed'
-is "$(step "$T/live.out" built stage)" "$(jq -s 'map(.stage) | max' "$T/live.out")" \
-    'live: the refusal is in the last stage, after all unrelated work'
+is "$(step "$T/live.out" built reason)" '"build has new version: 1.5.0"' \
+    'live: the build'"'"'s recorded version differs from the running tag'
+is "$(step "$T/live.out" built action)" '"deploy"' \
+    'live: a Build image is deployed'
 is "$(step "$T/live.out" pinned action)" '' \
     'live: pinned build version: no build check (Komodo inverts this)'
 is "$(step "$T/live.out" built-same action)" '' \
@@ -202,5 +200,23 @@ is "$(kom-plan -h)" "$(printf '%s\n' \
     '       kom-plan [-gHV] -p procedure [file]')" 'usage text'
 kom-plan "$F/mixed.jsonl" >/dev/full 2>/dev/null
 is "$?" 74 'write error: 74'
+
+# A build that builds in this run (a new commit): its redeploy_on_build
+# deployments deploy after its step, at the version it will get; one
+# without deploy = true too, since kom deployed it before.  Hand-written
+# (tests/fixtures/plan/build-run.jsonl; also a fuzz seed).
+plan brun "$F/build-run.jsonl"
+is "$(jq -r 'select(.kind == "step") | "\(.id) \(.action) \(.name) \(.needs) \(.reason)"' "$T/brun.out")" \
+    "1 record app [] update: git.commit
+2 deploy w2 [1] build has new version: 1.0.6
+3 deploy web [1] build has new version: 1.0.5" \
+    'redeploy_on_build: after the build step, with the next version'
+jq -c 'if .name == "app" then .op = "keep" | .changes = [] else . end' \
+    "$F/build-run.jsonl" >"$T/bkeep.jsonl"
+plan bkeep "$T/bkeep.jsonl"
+is "$(jq -r 'select(.kind == "step") | "\(.action) \(.name) \(.reason)"' "$T/bkeep.out")" \
+    "deploy w2 build has new version: 1.0.5
+ensure web unchanged: deploy only if not running as applied (no live status given)" \
+    'no build in this run: the recorded version against the deployed one'
 
 done_testing

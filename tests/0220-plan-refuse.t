@@ -1,8 +1,8 @@
 #!/bin/sh
 # kom-plan refuses what kom cannot carry out yet, with the reason, instead
-# of a step that fails a stage at apply time: a deployment of a 'Build'
-# image (lib/support's table; a stack from git is deployed since
-# 0600-stack-git), and what is
+# of a step that fails a stage at apply time: a deployment in swarm mode
+# (lib/support's table; a stack from git is deployed since 0600-stack-git,
+# a 'Build' image since 0671-build-deploy), and what is
 # after them, become "refuse" steps in a last stage of their own; a
 # procedure's execution on a resource that is neither in the stream nor
 # in the state dir is refused where it stands.
@@ -11,17 +11,15 @@
 S=$T/syncs
 mkdir -p "$S"
 cat >"$S/apps.toml" <<'EOF2'
-[[build]]
-name = "site"
-[build.config]
-version = "1.0.0"
+[[swarm]]
+name = "sw"
 
 [[deployment]]
 name = "site"
 deploy = true
 [deployment.config]
-image.type = "Build"
-image.params.build = "site"
+swarm = "sw"
+image.params.image = "site:1"
 
 [[deployment]]
 name = "site-proxy"
@@ -60,7 +58,7 @@ is "$?" 0 'kom-plan exits 0: a refusal is a step, not an error'
 steps() {
 	jq -r 'select(.kind == "step") | "\(.stage) \(.action) \(.name)"' "$1"
 }
-is "$(steps "$T/plan")" "1 record site
+is "$(steps "$T/plan")" "1 record sw
 1 record nightly
 2 deploy db
 3 deploy api
@@ -70,8 +68,8 @@ reason() {
 	jq -r --arg n "$2" 'select(.kind == "step" and .name == $n and
 	    .type != "build") | .reason' "$1"
 }
-is "$(reason "$T/plan" site)" "deploy on creation; refused: kom cannot deploy this yet: a 'Build' image (image.params.build)" \
-    'a Build image: the reason, from the one table'
+is "$(reason "$T/plan" site)" "deploy on creation; refused: kom cannot deploy this yet: swarm mode (swarm: a docker service)" \
+    'swarm mode: the reason, from the one table'
 is "$(reason "$T/plan" site-proxy)" "deploy on creation; refused: it is after deployment 'site', which kom cannot deploy yet" \
     'what is after a refused resource is refused too'
 is "$(jq -c 'select(.kind == "step" and .action == "refuse") | .needs' "$T/plan" | sort -u)" '[]' \

@@ -2,7 +2,9 @@
 # kom-exec check: this host's CPU, memory and disk against the server's
 # thresholds, placed around this machine's real usage (read from /proc
 # here): two observations open, escalation, the five-point close,
-# send_*_alerts, ignore_mounts.  And a failed first deploy:
+# send_*_alerts, ignore_mounts, the server's maintenance windows (open
+# and closed around the real now), send_unreachable_alerts.  And a
+# failed first deploy:
 # DeploymentDeployFailed with the log lines and no secret, resolved by
 # the next good deploy.
 . "$(dirname "$0")/lib.sh"
@@ -102,6 +104,76 @@ check 22
 is "$(of 22 ServerCpu)" '' 'send_cpu_alerts off: closed without a record'
 ok 'and closed in the view' jq -e '.metrics.cpu.open == null' "$KOM_HOME/state/check.json"
 
+# maintenance windows (komodo-behaviour 6.2): inside one no server alert
+# opens or escalates and an observation does not count; resolves go out.
+# Windows are placed around the real now.
+win() {	# win NAME TYPE HOUR MINUTE MINUTES TZ [EXTRA-JSON]
+	jq -nc --arg n "$1" --arg t "$2" --argjson h "$3" --argjson m "$4" \
+	    --argjson d "$5" --arg z "$6" --argjson x "${7:-{\}}" \
+	    '{name: $n, schedule_type: $t, hour: $h, minute: $m,
+	    duration_minutes: $d, timezone: $z} + $x'
+}
+# the windows name today and tomorrow: not in the last minute of a day
+[ "$(date -u +%H%M)" = 2359 ] && sleep 61
+UH=$(date -u +%-H) UM=$(date -u +%-M)
+# closed: later today, switched off, tomorrow's weekday, yesterday's date
+CLOSED="[$(win later Daily $(( (UH + 3) % 24 )) 0 60 UTC),
+  $(win off Daily 0 0 1439 UTC '{"enabled": false}'),
+  $(win week Weekly 0 0 1439 UTC "{\"day_of_week\": \"$(date -u -d tomorrow +%A)\"}"),
+  $(win once OneTime 0 0 1439 UTC "{\"date\": \"$(date -u -d yesterday +%F)\"}")]"
+# open: this minute in Tokyo (a zone's own time), this weekday, today
+TOKYO="[$(win now Daily "$(TZ=Asia/Tokyo date +%-H)" "$(TZ=Asia/Tokyo date +%-M)" 120 Asia/Tokyo)]"
+WEEKLY="[$(win w Weekly "$UH" "$UM" 120 UTC "{\"day_of_week\": \"$(date -u +%A)\"}")]"
+TODAY="[$(win t OneTime "$UH" "$UM" 120 UTC "{\"date\": \"$(date -u +%F)\"}")]"
+LOW=$(below "$MEM" 10)
+server "{\"mem_warning\": $LOW, \"maintenance_windows\": $CLOSED}"
+check 50
+check 51
+is "$(of 50 ServerMem)$(of 51 ServerMem)" '["WARNING",false]' \
+    'windows that are not open now: ServerMem opens on the second look'
+server "{\"mem_warning\": $((MEM + 30)), \"maintenance_windows\": $CLOSED}"
+check 52
+is "$(of 52 ServerMem)" '["OK",true]' 'and resolves'
+for w in TOKYO WEEKLY TODAY; do
+	eval "ws=\$$w"
+	server "{\"mem_warning\": $((MEM + 30))}"
+	check 53	# each window on its own: nothing open, nothing counted
+	server "{\"mem_warning\": $LOW, \"maintenance_windows\": $ws}"
+	check 54
+	check 55
+	is "$(of 54 ServerMem)$(of 55 ServerMem)" '' \
+	    "in a window open now ($w): nothing opens"
+done
+server "{\"mem_warning\": $LOW}"
+check 56
+is "$(of 56 ServerMem)" '' 'the window over: the looks inside it did not count'
+check 57
+is "$(of 57 ServerMem)" '["WARNING",false]' 'the second look after it opens'
+server "{\"mem_warning\": $LOW, \"mem_critical\": $(below "$MEM" 5), \"maintenance_windows\": $TOKYO}"
+check 58
+is "$(of 58 ServerMem)" '' 'over critical in a window: no escalation'
+server "{\"mem_warning\": $((MEM + 30)), \"maintenance_windows\": $TOKYO}"
+check 59
+is "$(of 59 ServerMem)" '["OK",true]' 'a resolve goes out in a window'
+ENGINE=$DOCKER_HOST
+DOCKER_HOST=unix://$T/nothing.sock
+server "{\"maintenance_windows\": $TOKYO, \"region\": \"eu-1\"}"
+check 60
+is "$(cat "$T/rc60"):$(of 60 ServerUnreachable)" '75:' \
+    'the engine away in a window: exit 75, no ServerUnreachable'
+server '{"region": "eu-1"}'
+check 61
+is "$(jq -c 'select(.data.type == "ServerUnreachable") | [.level, .data.data.region]' "$T/a61")" \
+    '["CRITICAL","eu-1"]' 'after the window: opened, with the server'"'"'s region'
+server '{"send_unreachable_alerts": false}'
+check 62
+is "$(of 62 ServerUnreachable)" '' 'send_unreachable_alerts off: closed without a record'
+ok 'and closed in the view' jq -e '.unreachable == false' "$KOM_HOME/state/check.json"
+check 63
+is "$(of 63 ServerUnreachable)" '' 'and not opened again'
+DOCKER_HOST=$ENGINE
+server '{}'
+
 # a failed first deploy: DeploymentDeployFailed, masked, with the log
 mkdir -p "$T/secrets"
 printf 's3cr3t-value\n' >"$T/secrets/TOKEN"
@@ -124,5 +196,14 @@ is "$(of 31 DeploymentDeployFailed)" '["OK",true]' 'and resolves the failure'
 kexec "$T/plan3"
 check 32
 is "$(of 32 DeploymentDeployFailed)" '' 'a later good deploy: nothing'
+
+# a window on the server does not hold back a container's state change
+# (Komodo's rule: those are the deployment's, not the server's)
+server "{\"maintenance_windows\": $TOKYO}"
+check 33
+docker stop -t 1 "$PFX-bad" >/dev/null
+check 34
+is "$(jq -c 'select(.data.type == "ContainerStateChange") | [.level, .target.id, .data.data.to]' "$T/a34")" \
+    "[\"WARNING\",\"$PFX-bad\",\"exited\"]" 'a container stopped in a server window: alerted'
 
 done_testing

@@ -189,6 +189,11 @@ apply
 is "$?" 0 'remote down: the pipeline still runs'
 is "$(statuses | grep -vc ' noop$')" 0 'remote down: every stack reports, nothing redeployed'
 is "$(proj a)" "$ida" 'remote down: stack a keeps running'
+kom-exec status >"$T/status" 2>"$T/status.err"
+is "$?" 0 'remote down: kom-exec status exits 0'
+is "$(jq -r 'select(.kind=="status" and .type=="stack") | "\(.name) \(.state) \(.drift)"' "$T/status" | sed "s/$PFX-//" | sort | tr '\n' ' ')" \
+    "a running null b running null c running null p running null " \
+    'remote down: every stack reports running, no drift'
 # a commit the cache lacks and the remote cannot give: temporary
 jq -c 'if .kind=="resource" and .name=="'"$PFX-a"'" then
     .op="update" | .deploy_changes=["file_paths"] |

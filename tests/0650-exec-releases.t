@@ -84,7 +84,7 @@ kom-exec rollback deployment "$PFX-nope" >"$T/o" 2>"$T/e"
 is "$?" 65 'a deployment never released: 65'
 is "$(wc -l <"$T/e" | tr -d ' ')" 1 'one line'
 kom-exec rollback stack "$PFX-app" 1 >"$T/o" 2>"$T/e"
-is "$?" 65 'a stack rollback is refused: 65'
+is "$?" 65 'a stack never released: 65'
 kom-exec rollback widget "$PFX-app" 1 >"$T/o" 2>"$T/e"
 is "$?" 64 'an unknown type: 64'
 is "$(cid "$PFX-app")" "$cur" 'nothing touched'

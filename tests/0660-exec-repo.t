@@ -96,8 +96,10 @@ repo private/app gone
 fail_case 'a branch that is gone' "gone"
 repo private/nope main
 fail_case 'a repo that does not exist' ""
+# a branch the cache lacks must be fetched: with a wrong token
+(cd "$W" && git push -q origin HEAD:other 2>/dev/null)
 sed -i "s/$GIT_TOKEN/wrong/" "$KOM_HOME/kom.toml"
-repo private/app main
+repo private/app other
 fail_case 'a wrong token' ""
 ok 'the wrong token is not echoed' sh -c "! grep -qF wrong '$T/out'"
 done_testing

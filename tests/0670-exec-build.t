@@ -3,7 +3,8 @@
 # classic builder, Komodo's tags pushed to a registry with htpasswd
 # (credentials from Docker's config.json), auto_increment_version from
 # the state dir; a failed build, a refused push and secret_args fail the
-# step with one line naming the build, nothing else touched.
+# step with one line naming the build, nothing else touched; a failed
+# build queues BuildFailed, the next good one its resolve.
 . "$(dirname "$0")/lib.sh"
 . "$KOM_TOP/tests/git.sh"
 . "$KOM_TOP/tests/fixtures/exec/lib.sh"
@@ -125,6 +126,17 @@ is "$(res .status)" failed 'the step fails'
 errline "build.toml:1: build '$NAME': the build failed: " 'one line naming the build and its file:line'
 is "$(jq -r .exec.version "$KOM_HOME/state/resources/build/$NAME.json")" 1.0.1 \
     'the recorded version is unchanged'
+# the alerts it queues, taken out of the spool: [level, resolved, target, version]
+balerts() {
+	for _a in "$KOM_HOME/spool/alert/new"/*.json; do
+		[ -f "$_a" ] || continue
+		jq -c 'select(.data.type == "BuildFailed") | [.level, .resolved,
+		    .target.type + "/" + .target.id, .data.data.version]' "$_a"
+		rm -f "$_a"
+	done
+}
+is "$(balerts)" "[\"WARNING\",false,\"Build/$NAME\",{\"major\":1,\"minor\":0,\"patch\":2}]" \
+    'BuildFailed queued, with the version that failed'
 dockerfile v4
 git_commit "$W" fixed Dockerfile >/dev/null
 
@@ -134,7 +146,14 @@ kom-exec "$T/plan" >"$T/out" 2>"$T/err"
 is "$?" 1 'a refused push: exit 1 (permanent)'
 errline "build.toml:1: build '$NAME': the push failed: " 'one line naming the build'
 ok 'the password is not in the output' sh -c "! grep -qF '$AUTH_PASS' '$T/out' '$T/err'"
+balerts >/dev/null
 login "$AUTH_PASS"
+kexec "$T/plan"
+is "$?" 0 'fixed: the build succeeds'
+is "$(balerts)" "[\"OK\",true,\"Build/$NAME\",{\"major\":1,\"minor\":0,\"patch\":2}]" \
+    'and resolves BuildFailed'
+kexec "$T/plan"
+is "$(balerts)" '' 'the next good build: no alert'
 
 # what the classic builder cannot do
 build 'secret_args = "S=x"'

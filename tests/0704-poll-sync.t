@@ -115,6 +115,40 @@ is "$(jq -r 'select(.kind == "repo" and (.remote | endswith("/me/syncs"))) | [.b
 is "$(remotes | grep web)" "web stack/more" \
     'and the stack it adds is fetched in the same run'
 
+# kom-poll webhook and images read the resources kom-sync reads: the
+# checkout of the sync whose files are in git
+cat >"$S/stacks/img.toml" <<EOF
+[[deployment]]
+name = "imgd"
+[deployment.config]
+image.params.image = "example.com/imgd:1"
+poll_for_updates = true
+EOF
+git_commit "$S" img >/dev/null
+sed -i '1i webhook_secret = "hs"' "$KOM_HOME/kom.toml"
+F=$KOM_TOP/tests/fixtures/webhook/github-push.json
+hook() {	# hook PATH: a signed GitHub push; the status line
+	{
+		printf 'POST %s HTTP/1.1\r\nHost: kom\r\nX-GitHub-Event: push\r\n' "$1"
+		printf 'X-Hub-Signature-256: sha256=%s\r\n' \
+		    "$(openssl dgst -sha256 -hmac hs -r <"$F" | cut -d' ' -f1)"
+		printf 'Content-Length: %s\r\n\r\n' "$(wc -c <"$F" | tr -d ' ')"
+		cat "$F"
+	} | kom-poll webhook 2>"$T/hook.err" | sed -n '1s/\r$//p'
+}
+is "$(kom-poll images -l 2>/dev/null | jq -c 'select(.kind == "image") | {name, image}')" '' \
+    'images -l: not fetched yet, not listed'
+fetch -y fromgit
+is "$(kom-poll images -l 2>/dev/null | jq -c 'select(.kind == "image") | {name, image}')" \
+    '{"name":"imgd","image":"example.com/imgd:1"}' 'images -l: a deployment of the sync from git'
+is "$(hook /listener/github/stack/app/deploy)" 'HTTP/1.1 200 OK' \
+    'webhook: a stack declared in the git sync is found'
+is "$(cat "$KOM_HOME"/spool/sync/new/* | jq -c '{sync, target}')" \
+    '{"sync":"fromgit","target":{"type":"stack","name":"app"}}' 'its event names the sync'
+is "$(hook /listener/github/stack/nosuch/deploy)" 'HTTP/1.1 404 Not Found' \
+    'webhook: an unknown stack is still 404'
+rm -f "$KOM_HOME"/spool/sync/new/*
+
 # pinned to its first commit: the added stack is not there
 sed -i "s/^resource_path = \\[\"stacks\"\\]/resource_path = [\"stacks\"]\\ncommit = \"$SC1\"/" \
     "$KOM_HOME/kom.toml"

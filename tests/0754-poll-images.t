@@ -27,6 +27,7 @@ cat >"$KOM_HOME/kom.toml" <<EOF
 [[resource_sync]]
 name = "local"
 resource_path = ["$S"]
+images_interval = 100
 EOF
 cat >"$S/d.toml" <<EOF
 [[deployment]]
@@ -47,8 +48,8 @@ termination_timeout = 1
 EOF
 kom-sync diff -y local 2>"$T/sync.err" | kom-plan | kom-exec >"$T/exec" 2>&1
 is "$?" 0 'deployed'
-images() {
-	kom-poll images >"$T/out" 2>"$T/err"
+images() {	# every sync, due or not (-a)
+	kom-poll images -a "$@" >"$T/out" 2>"$T/err"
 	echo $? >"$T/rc"
 }
 alerts() { ls "$KOM_HOME/spool/alert/new" 2>/dev/null | wc -l | tr -d ' '; }
@@ -78,6 +79,15 @@ is "$(cat "$KOM_HOME"/spool/sync/new/* | jq -c --arg p "$PFX-" '{source, sync, t
 images
 is "$(alerts)" 1 'polled again: still one alert (one per new digest)'
 
+# the interval: kom.toml's images_interval (100 s) plus up to a tenth of
+# jitter; not due, nothing is asked
+is "$(jq -c 'select(.kind == "poll") | {source, sync, due, failures, in: ((.next - (now * 1000)) / 1000 | floor | . >= 90 and . <= 110)}' "$T/out")" \
+    '{"source":"images","sync":"local","due":true,"failures":0,"in":true}' 'looked at: the next look in images_interval'
+kom-poll images >"$T/out" 2>"$T/err"
+is "$?" 0 'not due: exit 0'
+is "$(jq -c '{kind, due}' "$T/out" | tr '\n' ' ')" \
+    '{"kind":"poll","due":false} {"kind":"end","due":null} ' 'not due: no image asked'
+
 # a registry that wants a login
 A=$AUTH_REGISTRY/kom-poll-$PFX:1
 echo "{\"auths\":{\"$AUTH_REGISTRY\":{\"auth\":\"$(printf '%s:%s' "$AUTH_USER" "$AUTH_PASS" | base64 -w0)\"}}}" \
@@ -98,6 +108,8 @@ is "$(jq -r 'select(.kind == "image") | .latest | startswith("sha256:")' "$T/out
 echo '{}' >"$DOCKER_CONFIG/config.json"
 images
 is "$(cat "$T/rc")" 65 'without a login: an error'
+is "$(jq -c 'select(.kind == "poll") | {failures, in: ((.next - (now * 1000)) / 1000 | floor | . >= 190)}' "$T/out")" \
+    '{"failures":1,"in":true}' 'a failure: the next look after a backoff (twice the interval)'
 like() { if printf '%s\n' "$1" | grep -Eq -- "$2"; then _result 0 "$3"; else _result 1 "$3"; diag "got: $1" "want /$2/"; fi; }
 like "$(cat "$T/err")" "the registry asks for a login and config.json has none for $AUTH_REGISTRY" \
     'without a login: the reason'

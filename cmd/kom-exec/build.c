@@ -16,10 +16,12 @@
 #include <string.h>
 
 #include "build.h"
+#include "buildver.h"
 #include "docker.h"
 #include "gitsrc.h"
 #include "proc.h"
 #include "repo.h"
+#include "secrets.h"
 #include "state.h"
 #include "jsonl.h"
 #include "util.h"
@@ -32,32 +34,6 @@ static const char *const build_fields[] = { "build_args", "labels",
 
 /* a string member, "" when absent */
 #define str(o, k) jsonl_str((o), (k), "")
-
-/* "x.y.z" into v[3]; 0, or -1. */
-static int
-parse_version(const char *s, long v[3])
-{
-	int n = 0;
-
-	v[0] = v[1] = v[2] = 0;
-	if (!*s)
-		return 0;
-	if (sscanf(s, "%ld.%ld.%ld%n", &v[0], &v[1], &v[2], &n) != 3 ||
-	    s[n] || v[0] < 0 || v[1] < 0 || v[2] < 0)
-		return -1;
-	return 0;
-}
-
-static int
-vcmp(const long a[3], const long b[3])
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
-}
 
 /* Percent-encode s onto b (RFC 3986 unreserved kept). */
 static void
@@ -112,6 +88,17 @@ image_name(const json_t *cfg, const char *name, const char **domain)
 	return xstrdup(n);
 }
 
+/* The account of a build's first image_registry entry ("" when none). */
+static const char *
+registry_account(const json_t *cfg)
+{
+	const json_t *reg = json_object_get(cfg, "image_registry");
+
+	if (json_is_array(reg))
+		reg = json_array_get(reg, 0);
+	return str(reg, "account");
+}
+
 /* What the classic builder of dockerd 20.10 cannot do: one line. */
 static int
 refused(struct job *j, const json_t *cfg)
@@ -134,6 +121,47 @@ refused(struct job *j, const json_t *cfg)
 		job_fail(j, "%s: build '%s': %s", str(j->resource, "source"),
 		    j->name, why);
 	return why ? -1 : 0;
+}
+
+/*
+ * Where the build runs (kom-sync's "builder" member): here when it names
+ * no builder, or a Server builder whose first server is this host (pull
+ * mode: each host builds its own).  1: build here; 0: another host's
+ * (j->note says so, the step is a noop); -1 after job_fail.
+ */
+static int
+builds_here(struct job *j, const json_t *cfg)
+{
+	const json_t *b = json_object_get(j->resource, "builder");
+	const char *name = str(cfg, "builder"), *type = str(b, "type");
+	const char *first = json_string_value(json_array_get(json_object_get(b,
+	    "servers"), 0));
+
+	if (!*name)
+		return 1;
+	if (!*type) {
+		job_fail(j, "%s: build '%s': builder '%s' is neither declared "
+		    "nor applied", str(j->resource, "source"), j->name, name);
+		return -1;
+	}
+	if (strcmp(type, "Server") != 0) {
+		job_fail(j, "%s: build '%s': builder '%s' is of type %s: kom "
+		    "builds only with Server builders (or none: on this host)",
+		    str(j->resource, "source"), j->name, name, type);
+		return -1;
+	}
+	if (!first || !*first) {
+		job_fail(j, "%s: build '%s': builder '%s' names no server",
+		    str(j->resource, "source"), j->name, name);
+		return -1;
+	}
+	if (j->x->server && strcmp(first, j->x->server) == 0)
+		return 1;
+	buf_printf(&j->note, "not built here: builder '%s' builds on server "
+	    "'%s', this host is '%s'", name, first, j->x->server ?
+	    j->x->server : "");
+	j->status = JOB_NOOP;
+	return 0;
 }
 
 /* The tags of version v at commit hex. */
@@ -179,33 +207,28 @@ build_apply(struct job *j)
 	struct gitsrc src;
 	struct buf err = BUF_INIT, q = BUF_INIT, tar = BUF_INIT;
 	char hex[41] = "", *dir = NULL, *work = NULL, *ctx = NULL, *img = NULL;
-	char *id = NULL, *dg;
+	char *id = NULL, *dg, *auth = NULL;
 	const char *bp, *domain;
-	long floor[3], last[3], ver[3];
+	long ver[3];
 	struct docker_error e;
 	struct proc_opts o;
 	size_t i;
-	int k, st;
+	int k, st, known = 0;
 
 	memset(&src, 0, sizeof(src));
 	if (!(cfg = config_interpolated(j, config, build_fields)) ||
-	    refused(j, cfg) < 0)
+	    builds_here(j, cfg) <= 0 || refused(j, cfg) < 0)
 		goto out;
-	if (parse_version(str(cfg, "version"), floor) < 0) {
+	old = state_load(j->x->paths.state, "build", j->name);
+	k = buildver_next(cfg, str(json_object_get(old, "exec"), "version"),
+	    ver);
+	json_decref(old);
+	if (k < 0) {
 		job_fail(j, "%s: build '%s': version '%s' is not x.y.z",
 		    str(j->resource, "source"), j->name, str(cfg, "version"));
 		goto out;
 	}
-	memcpy(ver, floor, sizeof(ver));
-	old = state_load(j->x->paths.state, "build", j->name);
-	if (old && json_is_true(json_object_get(cfg,
-	    "auto_increment_version")) && parse_version(str(json_object_get(
-	    old, "exec"), "version"), last) == 0) {
-		last[2]++;
-		if (vcmp(last, floor) > 0)
-			memcpy(ver, last, sizeof(ver));
-	}
-	json_decref(old);
+	known = 1;
 	bp = *str(cfg, "build_path") ? str(cfg, "build_path") : ".";
 	if (json_is_true(json_object_get(cfg, "files_on_host"))) {
 		ctx = *bp == '/' ? xstrdup(bp) : xasprintf("%s/%s",
@@ -217,6 +240,12 @@ build_apply(struct job *j)
 			    "source"), j->name, k < 0 ? err.s :
 			    "no repo and not files_on_host");
 			goto out;
+		}
+		/* exactly the commit kom-sync read (its "git" member) */
+		if (*str(json_object_get(j->resource, "git"), "commit")) {
+			free(src.commit);
+			src.commit = xstrdup(str(json_object_get(j->resource,
+			    "git"), "commit"));
 		}
 		if (repo_fetch(j, &src, hex, &dir) < 0)
 			goto out;
@@ -260,9 +289,10 @@ build_apply(struct job *j)
 		goto out;
 	}
 	if (domain) {
+		auth = job_registry_auth(j, img, registry_account(cfg));
 		json_array_foreach(tg, i, v) {
 			if (docker_image_push(j->d, img, json_string_value(v),
-			    &dg, &e) < 0) {
+			    auth, &dg, &e) < 0) {
 				efail(j, "the push failed", &e);
 				goto out;
 			}
@@ -279,6 +309,10 @@ build_apply(struct job *j)
 	    ver[1], ver[2]));
 	json_object_set(j->detail, "build", ex);
 out:
+	if (!ex && known)	/* the version that failed, for BuildFailed */
+		json_object_set_new(j->detail, "version", json_sprintf(
+		    "%ld.%ld.%ld", ver[0], ver[1], ver[2]));
+	secrets_wipe(auth);
 	json_decref(cfg);
 	json_decref(tg);
 	json_decref(digests);
@@ -297,13 +331,11 @@ out:
 int
 build_deployment_image(struct job *j, json_t *cfg)
 {
-	json_t *img = json_object_get(cfg, "image"), *b, *ex;
-	json_t *params = json_object_get(img, "params");
-	const char *name = str(params, "build"), *want = str(params,
-	    "version");
-	long v[3];
+	json_t *b, *bc, *ex;
+	const char *name, *want, *tag;
+	char base[96];
 
-	if (strcmp(str(img, "type"), "Build") != 0)
+	if (!(name = buildver_of(cfg, &want)))
 		return 0;
 	if (!(b = state_load(j->x->paths.state, "build", name))) {
 		job_fail(j, "%s: deployment '%s': build '%s' has not been "
@@ -311,13 +343,30 @@ build_deployment_image(struct job *j, json_t *cfg)
 		    name);
 		return -1;
 	}
+	if (!want)
+		want = str(json_object_get(b, "exec"), "version");
+	/* Komodo: no image_registry_account of its own: the build's */
+	if (!*str(cfg, "image_registry_account")) {
+		free(j->reg_account);
+		j->reg_account = xstrdup(registry_account(json_object_get(b,
+		    "config")));
+	}
+	/* the deployment's record keeps it (exec.build_version) */
+	json_object_set_new(j->detail, "build_version", json_string(want));
+	/* Komodo's tag (4.1): the version, else the commit, else latest */
+	bc = json_object_get(b, "config");
 	ex = json_object_get(b, "exec");
-	if (parse_version(want, v) < 0 || (v[0] == 0 && v[1] == 0 &&
-	    v[2] == 0))
-		want = str(ex, "version");
+	tag = str(bc, "image_tag");
+	if (!json_is_false(json_object_get(bc, "include_version_tags")))
+		snprintf(base, sizeof(base), "%s", want);
+	else if (*str(ex, "commit") && !json_is_false(json_object_get(bc,
+	    "include_commit_tag")))
+		snprintf(base, sizeof(base), "%.7s", str(ex, "commit"));
+	else
+		snprintf(base, sizeof(base), "latest");
 	json_object_set_new(cfg, "image", json_pack("{s:s, s:{s:o}}",
-	    "type", "Image", "params", "image", json_sprintf("%s:%s",
-	    str(ex, "image"), want)));
+	    "type", "Image", "params", "image", json_sprintf("%s:%s%s%s",
+	    str(ex, "image"), base, *tag ? "-" : "", tag)));
 	json_decref(b);
 	return 0;
 }

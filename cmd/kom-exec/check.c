@@ -14,6 +14,12 @@
  *	ServerCpu/Mem/Disk	Komodo's two-observation open, five-point
  *				close hysteresis (komodo-behaviour 6.2)
  *
+ * Inside one of the server's maintenance_windows (the evaluator kom-alert
+ * uses for its alerters, lib/alertroute) no server alert opens or
+ * escalates, and an observation does not count towards the two; what is
+ * open still resolves.  Komodo's rule: container and stack state changes
+ * are not the server's and still go out.
+ *
  * A condition opens one alert and, when it is over, one resolved record
  * (level OK): a restart loop seen over fifty checks is one alert, since
  * RestartCount and StartedAt tell a container that restarted between two
@@ -28,6 +34,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "alertroute.h"
 #include "buf.h"
 #include "check.h"
 #include "container.h"
@@ -54,6 +61,8 @@ struct check {
 	json_t *view;		/* this one's */
 	json_t *server;		/* the server's config, or NULL */
 	const char *sname;	/* this host's name */
+	const char *region;	/* the server's region, or NULL */
+	int maint;		/* inside one of its maintenance windows */
 	int alerts;
 	int failed;		/* an alert could not be queued */
 };
@@ -328,6 +337,13 @@ rank(const char *level)
 	    !strcmp(level, "WARNING") ? 1 : 0;
 }
 
+static json_t *
+region(const struct check *c)
+{
+	return c->region && *c->region ? json_string(c->region) :
+	    json_null();
+}
+
 /*
  * One metric's observation (Komodo's AlertBuffer and open alert): key
  * in the view's "metrics", pct the value, data the alert's data
@@ -347,7 +363,7 @@ metric(struct check *c, const char *key, double pct, double warn,
 
 	json_object_set_new(data, "id", json_string(c->sname));
 	json_object_set_new(data, "name", json_string(c->sname));
-	json_object_set_new(data, "region", json_null());
+	json_object_set_new(data, "region", region(c));
 	if (open && (!send || pct < warn - CLOSE_MARGIN)) {
 		a = alert_new("OK", "Server", c->sname, dtype,
 		    json_incref(data));
@@ -357,18 +373,22 @@ metric(struct check *c, const char *key, double pct, double warn,
 		else
 			json_decref(a);
 		open = NULL;
-	} else if (open && rank(level) > rank(open)) {
+	} else if (open && rank(level) > rank(open) && !c->maint) {
 		open = level;
 		emit(c, alert_new(level, "Server", c->sname, dtype,
 		    json_incref(data)));
-	} else if (!open && rank(level) > 0 && send) {
+	} else if (!open && rank(level) > 0 && send && !c->maint) {
 		if (pending) {
 			open = level;
 			emit(c, alert_new(level, "Server", c->sname, dtype,
 			    json_incref(data)));
 		}
 	}
-	pending = !open && rank(level) > 0;
+	/* in a window the count stands still, as Komodo's buffer does */
+	if (open || rank(level) == 0)
+		pending = 0;
+	else if (!c->maint)
+		pending = 1;
 	json_object_set_new(json_object_get(c->view, "metrics"), key,
 	    json_pack("{s:f, s:b, s:o}", "value", pct, "pending", pending,
 	    "open", open ? json_string(open) : json_null()));
@@ -468,8 +488,9 @@ check_host(struct check *c)
 			    "metrics"), k))
 				continue;
 			al = alert_new("OK", "Server", c->sname, "ServerDisk",
-			    json_pack("{s:s, s:s, s:n, s:s}", "id", c->sname,
-			    "name", c->sname, "region", "path", k + 5));
+			    json_pack("{s:s, s:s, s:o, s:s}", "id", c->sname,
+			    "name", c->sname, "region", region(c), "path",
+			    k + 5));
 			alert_set_resolved(al);
 			emit(c, al);
 		}
@@ -478,24 +499,38 @@ check_host(struct check *c)
 
 /* ---- the engine ---- */
 
+/*
+ * The engine's answer, err NULL when it answered: the view's
+ * "unreachable" says an alert is open.  Opens unless the server's
+ * send_unreachable_alerts is off or a maintenance window is open; closes
+ * when the engine answers, or silently when the flag was turned off
+ * (Komodo's rules).
+ */
 static void
 unreachable(struct check *c, const char *err)
 {
 	int was = json_is_true(json_object_get(c->prev, "unreachable"));
+	int send = flag(c->server, "send_unreachable_alerts"), open = was;
 	json_t *a;
 
-	json_object_set_new(c->view, "unreachable", json_boolean(err != NULL));
-	if (err && !was) {
+	if (err && !was && send && !c->maint) {
+		open = 1;
 		emit(c, alert_new("CRITICAL", "Server", c->sname,
-		    "ServerUnreachable", json_pack("{s:s, s:s, s:n, s:s}",
-		    "id", c->sname, "name", c->sname, "region", "err", err)));
-	} else if (!err && was) {
+		    "ServerUnreachable", json_pack("{s:s, s:s, s:o, s:s}",
+		    "id", c->sname, "name", c->sname, "region", region(c),
+		    "err", err)));
+	} else if (was && (!err || !send)) {
+		open = 0;
 		a = alert_new("OK", "Server", c->sname, "ServerUnreachable",
-		    json_pack("{s:s, s:s, s:n, s:n}", "id", c->sname, "name",
-		    c->sname, "region", "err"));
+		    json_pack("{s:s, s:s, s:o, s:n}", "id", c->sname, "name",
+		    c->sname, "region", region(c), "err"));
 		alert_set_resolved(a);
-		emit(c, a);
+		if (send)
+			emit(c, a);
+		else
+			json_decref(a);
 	}
+	json_object_set_new(c->view, "unreachable", json_boolean(open));
 }
 
 static json_t *
@@ -549,6 +584,9 @@ check_run(struct exec_ctx *x)
 	c.view = json_pack("{s:{}, s:{}}", "containers", "metrics");
 	c.server = json_object_get(json_object_get(json_object_get(all,
 	    "server"), c.sname), "config");
+	c.region = json_string_value(json_object_get(c.server, "region"));
+	c.maint = alertroute_in_maintenance(json_object_get(c.server,
+	    "maintenance_windows"), kom_wall_ms());
 	check_host(&c);
 	d = docker_open(&e);
 	unreachable(&c, d ? NULL : e.msg);

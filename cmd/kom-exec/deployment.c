@@ -33,6 +33,7 @@
 #include "docker.h"
 #include "file.h"
 #include "jsonl.h"
+#include "secrets.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -348,6 +349,9 @@ save_applied(struct job *j, const char *cid, const char *hash,
 	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:s, "
 	    "s:s}", "container", cid, "config_hash", hash, "deployed_name",
 	    cname, "image", image, "image_id", image_id ? image_id : ""));
+	if (json_object_get(j->detail, "build_version"))
+		json_object_set(json_object_get(rec, "exec"), "build_version",
+		    json_object_get(j->detail, "build_version"));
 	if (state_save(j->x->paths.state, rec) < 0 && j->status == JOB_OK)
 		job_fail(j, "deployed, but not recorded in %s",
 		    j->x->paths.state);
@@ -1239,7 +1243,14 @@ deploy_deployment(struct job *j, int ensure)
 		imgin = image_known(j, image);
 	if (!imgin && (explicit_reg || docker_image_inspect(j->d, image,
 	    &imgin, &e) < 0)) {
-		if (docker_image_pull(j->d, image, &e) < 0) {
+		const char *acct = jsonl_str(json_object_get(j->resource,
+		    "config"), "image_registry_account", "");
+		char *auth = job_registry_auth(j, image, *acct ? acct :
+		    j->reg_account);
+		int pr = docker_image_pull_auth(j->d, image, auth, &e);
+
+		secrets_wipe(auth);
+		if (pr < 0) {
 			if (same && ensure && !job_engine_stalled(j)) {
 				j->status = JOB_NOOP;
 				json_object_set_new(j->detail, "pull_error",

@@ -21,6 +21,7 @@
 #include "state.h"
 #include "docker.h"
 #include "interp.h"
+#include "secrets.h"
 #include "job.h"
 #include "util.h"
 #include "banned.h"
@@ -57,8 +58,28 @@ job_free(struct job *j)
 	buf_free(&j->note);
 	json_decref(j->detail);
 	vars_free(j->vars);
+	free(j->reg_account);
 	if (j->d)
 		docker_close(j->d);
+}
+
+char *
+job_registry_auth(struct job *j, const char *image, const char *account)
+{
+	const struct gitcfg_provider *p;
+	const struct gitcfg_account *a;
+	char domain[256], *token, *v;
+
+	if (!account || !*account ||
+	    docker_registry_domain(image, domain, sizeof(domain)) < 0)
+		return NULL;
+	p = gitcfg_provider(&j->x->registries, domain);
+	if (!(a = gitcfg_account(p, account)) ||
+	    !(token = gitcfg_token(p, a, j->x->secrets_dir)))
+		return NULL;
+	v = docker_registry_auth_value(a->username, token, domain);
+	secrets_wipe(token);
+	return v;
 }
 
 void
@@ -97,6 +118,8 @@ exec_ctx_init(struct exec_ctx *x)
 	x->secrets_dir = cfg.secrets_dir ? xstrdup(cfg.secrets_dir) : NULL;
 	x->git = cfg.git;
 	memset(&cfg.git, 0, sizeof(cfg.git));
+	x->registries = cfg.registries;
+	memset(&cfg.registries, 0, sizeof(cfg.registries));
 	config_free(&cfg);
 	pthread_mutex_init(&x->git_mu, NULL);
 	pthread_mutex_init(&x->mu, NULL);
@@ -114,6 +137,7 @@ exec_ctx_free(struct exec_ctx *x)
 	free(x->server);
 	free(x->secrets_dir);
 	gitcfg_free(&x->git);
+	gitcfg_free(&x->registries);
 	pthread_mutex_destroy(&x->git_mu);
 	paths_free(&x->paths);
 	pthread_mutex_destroy(&x->mu);
@@ -261,7 +285,7 @@ config_interpolated(struct job *j, const json_t *config,
 	return cfg;
 }
 
-/* ---- deploy failures as alerts ---- */
+/* ---- deploy and build failures as alerts ---- */
 
 /* The marker of an open deploy failure: STATE/deploy_failed/TYPE/NAME. */
 static char *
@@ -289,17 +313,33 @@ failed_log(const json_t *detail)
 	return json_is_array(log) ? json_deep_copy(log) : json_array();
 }
 
+/* Komodo's Version object of "x.y.z" in s ({0,0,0} when it is not). */
+static json_t *
+version_object(const char *s)
+{
+	long long v[3] = { 0, 0, 0 };
+
+	if (s && sscanf(s, "%lld.%lld.%lld", &v[0], &v[1], &v[2]) != 3)
+		v[0] = v[1] = v[2] = 0;
+	return json_pack("{s:I, s:I, s:I}", "major", (json_int_t)v[0],
+	    "minor", (json_int_t)v[1], "patch", (json_int_t)v[2]);
+}
+
 void
 job_alert_deploy(struct job *j)
 {
 	int dep = strcmp(j->type, "deployment") == 0;
-	const char *dtype = dep ? "DeploymentDeployFailed" :
-	    "StackDeployFailed";
+	int build = strcmp(j->type, "build") == 0;
+	const char *ttype = dep ? "Deployment" : build ? "Build" : "Stack";
+	const char *dtype = dep ? "DeploymentDeployFailed" : build ?
+	    "BuildFailed" : "StackDeployFailed";
+	const char *server = j->x->server ? j->x->server : "";
 	char *marker, *err, *dir;
-	json_t *a;
+	json_t *a, *d;
 
-	if (j->x->dry_run || (!dep && strcmp(j->type, "stack")) ||
-	    (strcmp(j->action, "deploy") && strcmp(j->action, "ensure")))
+	if (j->x->dry_run || (build ? strcmp(j->action, "record") != 0 :
+	    (!dep && strcmp(j->type, "stack")) || (strcmp(j->action,
+	    "deploy") && strcmp(j->action, "ensure"))))
 		return;
 	marker = failed_marker(j);
 	if (j->status == JOB_FAILED) {
@@ -310,11 +350,14 @@ job_alert_deploy(struct job *j)
 			return;
 		}
 		err = job_masked(j, j->err.s);
-		a = alert_new("WARNING", dep ? "Deployment" : "Stack", j->name,
-		    dtype, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id",
-		    j->name, "name", j->name, "server_name", j->x->server ?
-		    j->x->server : "", "error", err, "log",
-		    failed_log(j->detail)));
+		d = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", j->name,
+		    "name", j->name, "server_name", server, "error", err,
+		    "log", failed_log(j->detail));
+		if (build)
+			json_object_set_new(d, "version", version_object(
+			    json_string_value(json_object_get(j->detail,
+			    "version"))));
+		a = alert_new("WARNING", ttype, j->name, dtype, d);
 		free(err);
 		dir = file_dirname(marker);
 		if (file_mkdir_p(dir, 0755) < 0 ||
@@ -322,9 +365,13 @@ job_alert_deploy(struct job *j)
 			kom_warne("%s", marker);
 		free(dir);
 	} else if (j->status == JOB_OK && access(marker, F_OK) == 0) {
-		a = alert_new("OK", dep ? "Deployment" : "Stack", j->name,
-		    dtype, json_pack("{s:s, s:s, s:s}", "id", j->name, "name",
-		    j->name, "server_name", j->x->server ? j->x->server : ""));
+		d = json_pack("{s:s, s:s, s:s}", "id", j->name, "name",
+		    j->name, "server_name", server);
+		if (build)
+			json_object_set_new(d, "version", version_object(
+			    json_string_value(json_object_get(json_object_get(
+			    j->detail, "build"), "version"))));
+		a = alert_new("OK", ttype, j->name, dtype, d);
 		alert_set_resolved(a);
 		if (unlink(marker) < 0)
 			kom_warne("%s", marker);

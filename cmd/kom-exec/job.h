@@ -34,6 +34,7 @@ struct exec_ctx {
 	char *server;		/* this host's name (config_server) */
 	char *secrets_dir;	/* kom.toml's secrets_dir, or NULL */
 	struct gitcfg git;	/* kom.toml's [[git_provider]]s */
+	struct gitcfg registries;	/* and [[docker_registry]]s */
 	/* kgit_fetch forks: no other thread may be inside libgit2 then */
 	pthread_mutex_t git_mu;
 	const char *stop_signal;/* -s override, or NULL */
@@ -94,6 +95,7 @@ struct job {
 	struct vars *vars;	/* secrets to mask (owned) */
 	int tempfail;		/* the engine did not answer in time */
 	unsigned timeouts0;	/* docker_timeouts(d) when d was taken */
+	char *reg_account;	/* a Build image's registry account, or NULL */
 };
 
 enum { JOB_OK, JOB_FAILED, JOB_SKIPPED, JOB_NOOP };
@@ -126,6 +128,15 @@ void job_engine_put(struct job *j);
  */
 int job_engine_stalled(struct job *j);
 /*
+ * The X-Registry-Auth value for image's registry from kom.toml's
+ * [[docker_registry]] account (Komodo's lookup by domain and account),
+ * fresh, for the caller to wipe (secrets_wipe); NULL when account is
+ * empty, not declared for that domain, or has no token (config.json may
+ * still have credentials: the engine calls try it first).
+ */
+char *job_registry_auth(struct job *j, const char *image,
+    const char *account);
+/*
  * Remove a container (forced) through j->d, at most MAX_REMOVALS at once
  * in the whole run; one already gone is no error.  0, or -1 with *e.
  */
@@ -139,10 +150,12 @@ int exec_ctx_init(struct exec_ctx *x);
 void exec_ctx_free(struct exec_ctx *x);
 
 /*
- * After a deploy or ensure of a deployment or stack: a failure queues a
- * DeploymentDeployFailed / StackDeployFailed alert (masked, with the log
- * lines the step kept; not when a rollback raised DeploymentRollback),
- * the next success its resolve.  Marker: STATE/deploy_failed/TYPE/NAME.
+ * After a deploy or ensure of a deployment or stack, or the record step
+ * of a build (the build itself): a failure queues a
+ * DeploymentDeployFailed / StackDeployFailed / BuildFailed alert
+ * (masked, with the log lines the step kept; not when a rollback raised
+ * DeploymentRollback), the next success its resolve.  Marker:
+ * STATE/deploy_failed/TYPE/NAME.
  */
 void job_alert_deploy(struct job *j);
 

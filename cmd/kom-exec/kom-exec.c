@@ -241,12 +241,6 @@ rollback_main(int argc, char **argv)
 		kom_warn("bad release number '%s'", argv[optind + 2]);
 		return KOM_EX_DATAERR;
 	}
-	if (strcmp(type, "stack") == 0) {
-		/* a stack's release does not keep its compose files */
-		kom_warn("stack '%s': rollback of a stack is not supported "
-		    "yet", name);
-		return KOM_EX_DATAERR;
-	}
 	if ((rc = exec_ctx_init(&x)) != 0)
 		return rc;
 	if ((lock = state_lock(x.paths.state, 1)) < 0) {

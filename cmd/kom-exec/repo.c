@@ -1,17 +1,21 @@
 /*
  * repo.c: a [[repo]] is a checkout kom keeps where it is declared.
  *
- * The remote is fetched into its cache (lib/git, STATE/repos), the
- * branch (or pinned commit) resolved, and that commit's checkout copied
- * into the repo's path: an absolute path as it is, a relative one under
+ * The commit is the one the record's "git" member names (kom-sync read
+ * it from what kom-poll fetched), checked out from the cache (lib/git,
+ * STATE/repos); a record without one has the remote fetched and the
+ * branch (or pinned commit) resolved here.  That commit goes to the
+ * repo's path: an absolute path as it is, a relative one under
  * STATE/repos/checkouts, none STATE/repos/checkouts/NAME.  A new path is
- * a clone (on_clone runs), a new commit at the same path a pull (on_pull
- * runs); the same commit only rewrites the env file.  The copy is made
- * beside the path and renamed into place, so the path never holds half
- * of two commits.  on_clone and on_pull are the user's shell commands,
- * run with /bin/sh -c in the checkout (or its path below it).
+ * a clone (on_clone runs): a copy made beside the path and renamed into
+ * place.  A new commit at the same path is a pull (on_pull runs), in
+ * place as git pull does, so that what git does not track stays; the
+ * same commit only rewrites the env file.  Stacks with a clone_path use
+ * the same code (repo_update).  on_clone and on_pull are the user's shell
+ * commands, run with /bin/sh -c in the checkout (or its path below it).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +148,104 @@ out:
 	return rc;
 }
 
+/* Is path a directory that holds something (or not a directory)? */
+static int
+occupied(const char *path)
+{
+	char **names;
+	size_t n;
+
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (file_list_dir(path, &names, &n) < 0)
+		return 1;
+	file_list_free(names, n);
+	return n > 0;
+}
+
+int
+repo_update(struct job *j, const char *url, const char *from,
+    const char *to, const char *dir, const char *path, int reclone)
+{
+	char *repos, **paths = NULL, **argv;
+	struct kgit_repo *g = NULL;
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	size_t i, n = 0, k;
+	int rc;
+
+	if (!from || !*from || access(path, F_OK) != 0) {
+		/* a clone never takes over a directory kom did not make */
+		if (occupied(path)) {
+			job_fail(j, "%s: %s '%s': %s exists and was not "
+			    "cloned by kom: move it away or name another path",
+			    str(j->resource, "source"), j->type, j->name, path);
+			return -1;
+		}
+		return repo_place(j, dir, path) < 0 ? -1 : 1;
+	}
+	if (!strcmp(from, to))
+		return 0;
+	if (reclone)
+		return repo_place(j, dir, path) < 0 ? -1 : 3;
+	repos = xasprintf("%s/repos", j->x->paths.state);
+	pthread_mutex_lock(&j->x->git_mu);
+	rc = kgit_open(repos, url, &g, &err);
+	if (rc == 0)
+		rc = kgit_changed(g, from, to, &paths, &n, &err);
+	if (g)
+		kgit_close(g);
+	pthread_mutex_unlock(&j->x->git_mu);
+	free(repos);
+	if (rc < 0) {
+		job_fail(j, "%s '%s': %.12s..%.12s: %s", j->type, j->name, from,
+		    to, err.s);
+		buf_free(&err);
+		return -1;
+	}
+	buf_free(&err);
+	/* As git pull: the paths the commits changed, copied over or
+	 * removed; what git does not track stays. */
+	argv = xcalloc(n + 8, sizeof(*argv));
+	k = 0;
+	argv[k++] = "cp";
+	argv[k++] = "-a";
+	argv[k++] = "--parents";
+	argv[k++] = "--remove-destination";
+	argv[k++] = "-t";
+	argv[k++] = (char *)path;
+	argv[k++] = "--";
+	rc = 0;
+	for (i = 0; i < n; i++) {
+		char *src = xasprintf("%s/%s", dir, paths[i]);
+		struct stat sb;
+
+		if (lstat(src, &sb) == 0) {
+			argv[k++] = paths[i];
+		} else {
+			char *dst = xasprintf("%s/%s", path, paths[i]);
+
+			if (unlink(dst) < 0 && errno != ENOENT) {
+				job_fail(j, "%s '%s': %s: %s", j->type,
+				    j->name, dst, strerror(errno));
+				rc = -1;
+			}
+			free(dst);
+		}
+		free(src);
+	}
+	if (rc == 0 && k > 7 && run(argv, dir, &out, 0) < 0) {
+		job_fail(j, "%s '%s': cannot update %s: %s", j->type, j->name,
+		    path, out.s);
+		rc = -1;
+	}
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(argv);
+	buf_free(&out);
+	return rc < 0 ? -1 : 2;
+}
+
 /* The repo's environment as KEY=VALUE lines, mode 0600. */
 static int
 write_env(struct job *j, const json_t *cfg, const char *path)
@@ -203,16 +305,68 @@ repo_hook(struct job *j, const json_t *cfg, const char *which, const char *path)
 	return rc;
 }
 
+/* The cache's checkout of hex (made when missing); 0, or -1 with err. */
+static int
+cache_checkout(struct job *j, const char *url, const char *hex, char **dir,
+    struct buf *err)
+{
+	struct kgit_repo *g = NULL;
+	char *repos = xasprintf("%s/repos", j->x->paths.state);
+	int rc;
+
+	pthread_mutex_lock(&j->x->git_mu);
+	rc = kgit_open(repos, url, &g, err);
+	if (rc == 0)
+		rc = kgit_checkout(g, hex, dir, err);
+	if (g)
+		kgit_close(g);
+	pthread_mutex_unlock(&j->x->git_mu);
+	free(repos);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * The checkout of exactly the commit the record's "git" member names
+ * (kom-sync read it from what kom-poll fetched): from the cache, fetched
+ * only when the cache lacks it.  0 with *dir, or -1 after job_fail.
+ */
+static int
+repo_at(struct job *j, const struct gitsrc *src, const char *hex, char **dir)
+{
+	struct buf err = BUF_INIT;
+	char got[KGIT_HEX];
+	int rc;
+
+	if (cache_checkout(j, src->url, hex, dir, &err) == 0) {
+		buf_free(&err);
+		return 0;
+	}
+	/* not in the cache: fetch, then it must be there */
+	if (repo_fetch(j, src, got, dir) < 0) {
+		buf_free(&err);
+		return -1;
+	}
+	free(*dir);
+	*dir = NULL;
+	if ((rc = cache_checkout(j, src->url, hex, dir, &err)) < 0)
+		job_fail(j, "%s: %s '%s': commit %.12s of %s: %s",
+		    str(j->resource, "source"), j->type, j->name, hex, src->url,
+		    err.s);
+	buf_free(&err);
+	return rc;
+}
+
 json_t *
 repo_apply(struct job *j)
 {
 	json_t *config = json_object_get(j->resource, "config"), *cfg = NULL;
 	json_t *old, *ex = NULL;
+	const json_t *git = json_object_get(j->resource, "git");
 	struct gitsrc src;
 	struct buf err = BUF_INIT;
 	char hex[KGIT_HEX], *dir = NULL, *path;
 	const char *p = str(config, "path"), *oldc = "", *oldp = "";
-	int k, clone;
+	int k, how;
 
 	memset(&src, 0, sizeof(src));
 	if ((k = gitsrc_record(&j->x->git, j->resource, NULL, &src,
@@ -230,26 +384,39 @@ repo_apply(struct job *j)
 		oldc = str(json_object_get(old, "exec"), "commit");
 		oldp = str(json_object_get(old, "exec"), "path");
 	}
-	if (repo_fetch(j, &src, hex, &dir) < 0)
+	if (strlen(str(git, "commit")) == KGIT_HEX - 1) {
+		memcpy(hex, str(git, "commit"), KGIT_HEX);
+		if (repo_at(j, &src, hex, &dir) < 0)
+			goto out;
+	} else if (repo_fetch(j, &src, hex, &dir) < 0) {
 		goto out;
+	}
 	if (!(cfg = config_interpolated(j, config, repo_fields)))
 		goto out;
-	clone = strcmp(oldp, path) != 0 || access(path, F_OK) != 0;
 	json_object_set_new(j->detail, "commit", json_string(hex));
 	json_object_set_new(j->detail, "path", json_string(path));
-	if (clone || strcmp(oldc, hex) != 0) {
-		if (repo_place(j, dir, path) < 0)
-			goto out;
+	if ((how = repo_update(j, src.url, strcmp(oldp, path) ? NULL : oldc,
+	    hex, dir, path, 0)) < 0)
+		goto out;
+	if (how) {
 		j->deployed = 1;
-		json_object_set_new(j->detail, clone ? "cloned" : "pulled",
+		json_object_set_new(j->detail, how == 1 ? "cloned" : "pulled",
 		    json_true());
+		if (how == 2)
+			json_object_set_new(j->detail, "commits", json_pack(
+			    "s++", oldc, "..", hex));
 	}
 	if (write_env(j, cfg, path) < 0)
 		goto out;
-	if (j->deployed && repo_hook(j, cfg, clone ? "on_clone" : "on_pull",
+	if (j->deployed && repo_hook(j, cfg, how == 1 ? "on_clone" : "on_pull",
 	    path) < 0)
 		goto out;
 	ex = json_pack("{s:s, s:s}", "commit", hex, "path", path);
+	/* the record names what it holds, as kom-sync will next time */
+	if (!git)
+		json_object_set_new(j->resource, "git", json_pack(
+		    "{s:s,s:s,s:s}", "remote", src.url, "branch", src.branch,
+		    "commit", hex));
 out:
 	json_decref(cfg);
 	json_decref(old);

@@ -4,10 +4,12 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "docker.h"
+#include "file.h"
 #include "release.h"
 #include "rollback.h"
 #include "state.h"
@@ -18,12 +20,8 @@
 /* a string member, "" when absent */
 #define str(o, k) jsonl_str((o), (k), "")
 
-/*
- * The RepoDigests entry of image's repository ("repo@sha256:..."), or
- * NULL: an image built here and never pushed or pulled has none.
- */
-static const char *
-repo_digest(const json_t *in, const char *image)
+const char *
+release_repo_digest(const json_t *in, const char *image)
 {
 	const char *slash = strrchr(image, '/'), *at, *colon, *s;
 	size_t n = strlen(image), i;
@@ -45,7 +43,7 @@ void
 release_record(struct job *j)
 {
 	json_t *st, *ex, *rec, *in = NULL;
-	const char *reason, *image_id, *image, *digest = NULL;
+	const char *reason, *image_id, *image, *digest = NULL, *commit;
 	struct docker_error e;
 	long n;
 
@@ -58,18 +56,26 @@ release_record(struct job *j)
 	image_id = str(ex, "image_id");
 	if (*image_id && j->d &&
 	    docker_image_inspect(j->d, image_id, &in, &e) == 0)
-		digest = repo_digest(in, image);
+		digest = release_repo_digest(in, image);
 	reason = j->note.len ? j->note.s : str(j->step, "reason");
 	json_object_del(st, "exec");
 	json_object_del(st, "applied_at");
+	/* a stack from git: its commit (kom-sync's "git" member) */
+	commit = *str(j->resource, "commit") ? str(j->resource, "commit") :
+	    str(json_object_get(j->resource, "git"), "commit");
 	rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, "
 	    "s:O, s:O}",
 	    "kind", "release", "type", j->type, "name", j->name,
 	    "ts", (json_int_t)kom_wall_ms(), "reason", reason,
-	    "commit", str(j->resource, "commit"), "image", image,
+	    "commit", commit, "image", image,
 	    "image_id", image_id, "image_digest", digest ? digest : "",
 	    "config_hash", str(ex, "config_hash"),
 	    "exec", ex ? ex : json_null(), "applied", st);
+	/* a stack: the hashes of its files and the images compose ran */
+	if (rec && json_object_get(ex, "files"))
+		json_object_set(rec, "files", json_object_get(ex, "files"));
+	if (rec && json_object_get(ex, "images"))
+		json_object_set(rec, "images", json_object_get(ex, "images"));
 	if (!rec || (n = release_append(j->x->paths.state, j->type, j->name,
 	    rec)) < 0)
 		json_object_set_new(j->detail, "warning", json_string(
@@ -102,6 +108,11 @@ releases_run(struct exec_ctx *x, const char *type, const char *name,
 			struct tm tm;
 			char when[32] = "-";
 			const char *id = str(r, "image_id");
+			char commit[48];
+
+			/* a stack has no one image: its commit */
+			snprintf(commit, sizeof(commit), "commit %.12s",
+			    str(r, "commit"));
 
 			if (gmtime_r(&t, &tm))
 				strftime(when, sizeof(when),
@@ -111,8 +122,9 @@ releases_run(struct exec_ctx *x, const char *type, const char *name,
 			printf("%-4lld %-20s %-12.12s %-40s %s\n",
 			    (long long)json_integer_value(json_object_get(r,
 			    "release")), when, id, *str(r, "image_digest") ?
-			    str(r, "image_digest") : str(r, "image"),
-			    str(r, "reason"));
+			    str(r, "image_digest") : *str(r, "image") ?
+			    str(r, "image") : *str(r, "commit") ? commit :
+			    "", str(r, "reason"));
 		} else {
 			json_t *o = json_deep_copy(r);
 
@@ -127,6 +139,65 @@ releases_run(struct exec_ctx *x, const char *type, const char *name,
 	}
 	json_decref(arr);
 	return rc;
+}
+
+/*
+ * A stack's release, exactly: the images compose ran, by digest where the
+ * registry gave one ("pinned_images" in res, stack.c writes them as one
+ * more compose file); the files at the release's commit (res keeps its
+ * "git" member), or, for files that are not in git, only while they hash
+ * as they did.  0, or -1 after a message.
+ */
+static int
+stack_exactly(const json_t *r, json_t *res, long n,
+    const char *name)
+{
+	const json_t *files = json_object_get(r, "files"), *v;
+	const char *dir = str(json_object_get(r, "exec"), "run_directory");
+	const char *path, *svc;
+	json_t *pins = json_object();
+
+	json_object_foreach((json_t *)json_object_get(r, "images"), svc, v)
+		if (*str(v, "digest"))
+			json_object_set_new(pins, svc, json_string(str(v,
+			    "digest")));
+	if (json_object_size(pins))
+		json_object_set_new(res, "pinned_images", pins);
+	else {
+		json_object_del(res, "pinned_images");
+		json_decref(pins);
+	}
+	if (json_object_get(res, "git") ||
+	    *str(json_object_get(res, "config"), "file_contents"))
+		return 0;
+	if (!json_is_object(files)) {
+		kom_warn("stack '%s': release %ld was recorded without the "
+		    "hashes of its files, which are not in git: cannot "
+		    "redeploy it exactly", name, n);
+		return -1;
+	}
+	json_object_foreach((json_t *)files, path, v) {
+		char *f = *path == '/' ? xstrdup(path) : xasprintf("%s/%s",
+		    dir, path), sum[65];
+		struct buf b = BUF_INIT;
+		int same = file_read(f, &b, 16u << 20) == 0;
+
+		if (same) {
+			kom_sha256_hex(b.s ? b.s : "", b.len, sum);
+			same = json_is_string(v) &&
+			    !strcmp(sum, json_string_value(v));
+		}
+		buf_free(&b);
+		if (!same) {
+			kom_warn("stack '%s': %s is not what release %ld "
+			    "deployed (its files are not in git): cannot "
+			    "redeploy it exactly", name, f, n);
+			free(f);
+			return -1;
+		}
+		free(f);
+	}
+	return 0;
 }
 
 int
@@ -180,6 +251,10 @@ release_rollback_resource(struct exec_ctx *x, const char *type,
 		}
 		json_object_set_new(config, "image", json_pack(
 		    "{s:s, s:{s:s}}", "type", "Image", "params", "image", ref));
+	} else if (stack_exactly(r, res, n, name) < 0) {
+		json_decref(res);
+		json_decref(arr);
+		return KOM_EX_DATAERR;
 	}
 	*got = n;
 	*out = res;

@@ -17,6 +17,13 @@
  */
 void release_record(struct job *j);
 
+/*
+ * The RepoDigests entry of image's repository ("repo@sha256:...") in an
+ * image's inspect object, or NULL: an image built here and never pushed
+ * or pulled has none.  Borrowed from in.
+ */
+const char *release_repo_digest(const json_t *in, const char *image);
+
 /* kom-exec releases: the releases of type/name on stdout (-H a table). */
 int releases_run(struct exec_ctx *x, const char *type, const char *name,
     int human);

@@ -12,6 +12,13 @@
  * RUN_DIR/path.  The applied hash covers the compose files, the env file
  * and the config, so an unchanged stack whose services all run is a noop
  * without running compose at all.
+ *
+ * A stack from git runs in the shared checkout of its record's commit,
+ * or, with clone_path, in a checkout of its own there (repo_update:
+ * cloned, pulled in place, or replaced with reclone).  A rollback's
+ * record may pin images by digest ("pinned_images"): one more compose
+ * file in STATE/stacks/NAME.  The applied record keeps the sha256 of each
+ * compose file and the images compose ran, for releases (rollback.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +38,8 @@
 #include "gitcfg.h"
 #include "jsonl.h"
 #include "proc.h"
+#include "repo.h"
+#include "rollback.h"
 #include "secrets.h"
 #include "state.h"
 #include "util.h"
@@ -49,6 +58,9 @@ struct stk {
 	char *dir;		/* run directory */
 	char **files;		/* NULL-terminated */
 	char **envs;		/* NULL-terminated */
+	char *clone;		/* clone_path resolved, or NULL */
+	char *pin;		/* the rollback's image pins file, or NULL */
+	json_t *fsha;		/* declared file path: sha256 */
 	char hash[65];
 	struct compose cli;
 	int have_cli;
@@ -74,6 +86,9 @@ stk_free(struct stk *s)
 	for (i = 0; s->envs && s->envs[i]; i++)
 		free(s->envs[i]);
 	free(s->envs);
+	free(s->clone);
+	free(s->pin);
+	json_decref(s->fsha);
 	if (s->have_cli)
 		compose_free(&s->cli);
 }
@@ -162,6 +177,115 @@ git_checkout(struct job *j)
 	return dir;
 }
 
+/*
+ * clone_path (komodo-behaviour.md 5.1): absolute as it is, relative under
+ * the stack's directory STATE/stacks/NAME/.  0 with *out (NULL: none
+ * declared), or -1 after job_fail.
+ */
+static int
+clone_root(struct job *j, const json_t *cfg, char **out)
+{
+	const char *cp = cstr(cfg, "clone_path"), *p;
+	char *enc;
+
+	*out = NULL;
+	if (!*cp)
+		return 0;
+	for (p = cp; *p; p += strcspn(p, "/"), p += *p == '/')
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+			break;
+	if (*p || strspn(cp, "/") == strlen(cp)) {
+		job_fail(j, "%s: stack '%s': clone_path '%s' must name a "
+		    "directory without '..'", cstr(j->resource, "source"),
+		    j->name, cp);
+		return -1;
+	}
+	if (*cp == '/') {
+		*out = xstrdup(cp);
+		return 0;
+	}
+	enc = state_name_encode(j->name);
+	*out = xasprintf("%s/stacks/%s/%s", j->x->paths.state, enc, cp);
+	free(enc);
+	return 0;
+}
+
+/*
+ * The checkout co at the stack's clone_path: cloned, pulled from the
+ * commit the last deploy left there, or (reclone) replaced; 0 or -1
+ * after job_fail.
+ */
+static int
+place_clone(struct job *j, const char *co, const char *root)
+{
+	const json_t *g = json_object_get(j->resource, "git");
+	json_t *old = state_load(j->x->paths.state, "stack", j->name);
+	const json_t *oc = json_object_get(json_object_get(old, "exec"),
+	    "clone");
+	const char *from = strcmp(cstr(oc, "path"), root) ? NULL :
+	    cstr(oc, "commit");
+	static const char *const how[] = { NULL, "cloned", "pulled",
+	    "recloned" };
+	int rc;
+
+	rc = repo_update(j, cstr(g, "remote"), from, cstr(g, "commit"), co,
+	    root, json_is_true(json_object_get(json_object_get(
+	    j->resource, "config"), "reclone")));
+	if (rc > 0)
+		json_object_set_new(j->detail, how[rc], json_string(root));
+	json_decref(old);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * A rollback's images by digest ("pinned_images": {SERVICE: IMAGE}) as
+ * one more compose file, STATE/stacks/NAME/kom-pinned.yaml; its path
+ * (fresh), NULL when there are none, or -1 after job_fail.
+ */
+static int
+pin_file(struct job *j, int write, char **out)
+{
+	const json_t *pins = json_object_get(j->resource, "pinned_images"), *v;
+	struct buf b = BUF_INIT;
+	const char *svc;
+	char *enc, *dir, *path;
+
+	*out = NULL;
+	if (!json_object_size(pins))
+		return 0;
+	enc = state_name_encode(j->name);
+	dir = xasprintf("%s/stacks/%s", j->x->paths.state, enc);
+	path = xasprintf("%s/kom-pinned.yaml", dir);
+	free(enc);
+	buf_adds(&b, "# kom-exec rollback: the release's images by digest\n"
+	    "services:\n");
+	json_object_foreach((json_t *)pins, svc, v) {
+		json_t *k = json_string(svc), *i = json_string(
+		    json_string_value(v) ? json_string_value(v) : "");
+		char *ks = json_dumps(k, JSON_ENCODE_ANY);
+		char *is = json_dumps(i, JSON_ENCODE_ANY);
+
+		/* JSON strings are YAML flow scalars */
+		buf_printf(&b, "  %s:\n    image: %s\n", ks, is);
+		free(ks);
+		free(is);
+		json_decref(k);
+		json_decref(i);
+	}
+	if (write && (file_mkdir_p(dir, 0700) < 0 ||
+	    file_write_atomic(path, b.s, b.len, 0600) < 0)) {
+		job_fail(j, "%s: %s", path, strerror(errno));
+		free(path);
+		free(dir);
+		buf_free(&b);
+		return -1;
+	}
+	free(dir);
+	buf_free(&b);
+	*out = path;
+	return 0;
+}
+
 /* Resolve the run directory and the files; -1 after job_fail. */
 static int
 stk_setup(struct job *j, struct stk *s, int write)
@@ -187,8 +311,18 @@ stk_setup(struct job *j, struct stk *s, int write)
 	} else if (json_object_get(j->resource, "git")) {
 		char *co = git_checkout(j);
 
-		if (!co)
+		if (!co || clone_root(j, s->cfg, &s->clone) < 0) {
+			free(co);
 			return -1;
+		}
+		if (s->clone && write && place_clone(j, co, s->clone) < 0) {
+			free(co);
+			return -1;
+		}
+		if (s->clone) {
+			free(co);
+			co = xstrdup(s->clone);
+		}
 		s->dir = *rd ? xasprintf("%s/%s", co, rd) : xstrdup(co);
 		free(co);
 	} else if (*rd == '/') {
@@ -230,6 +364,12 @@ stk_setup(struct job *j, struct stk *s, int write)
 	if (!n) {
 		KOM_GROW(s->files, 2, cap);
 		s->files[n++] = xstrdup("compose.yaml");
+	}
+	if (pin_file(j, write, &s->pin) < 0)
+		return -1;
+	if (s->pin) {
+		KOM_GROW(s->files, n + 2, cap);
+		s->files[n++] = xstrdup(s->pin);
 	}
 	s->files[n] = NULL;
 	if (*contents && write) {
@@ -325,6 +465,8 @@ stk_hash(struct job *j, struct stk *s)
 		ok = 0;
 	ok = ok && EVP_DigestUpdate(md, cfg, strlen(cfg)) == 1;
 	free(cfg);
+	json_decref(s->fsha);
+	s->fsha = json_object();
 	for (k = 0; ok && s->files[k]; k++) {
 		struct buf b = BUF_INIT;
 		char *path = s->files[k][0] == '/' ? xstrdup(s->files[k]) :
@@ -343,6 +485,13 @@ stk_hash(struct job *j, struct stk *s)
 		 * that moves (or a new commit's checkout) is no change */
 		ok = EVP_DigestUpdate(md, s->files[k], strlen(s->files[k]) +
 		    1) == 1 && EVP_DigestUpdate(md, b.s, b.len + 1) == 1;
+		if (!s->pin || strcmp(s->files[k], s->pin)) {
+			char sum[65];
+
+			kom_sha256_hex(b.s ? b.s : "", b.len, sum);
+			json_object_set_new(s->fsha, s->files[k],
+			    json_string(sum));
+		}
 		free(path);
 		buf_free(&b);
 	}
@@ -568,16 +717,55 @@ down_by_api(struct job *j, const char *project)
 	return 0;
 }
 
+/*
+ * The images the project's containers run, by service: {"image" (as
+ * compose named it), "image_id", "digest" (the registry's, "" when the
+ * image was never pushed or pulled)}.  One list and one inspect per
+ * image; what the engine does not say is left out.
+ */
+static json_t *
+ran_images(struct job *j, const char *project)
+{
+	struct docker_error e;
+	json_t *list = project_containers(j->d, project, &e), *out, *c;
+	size_t i;
+
+	out = json_object();
+	json_array_foreach(list, i, c) {
+		const char *svc = json_string_value(json_object_get(
+		    json_object_get(c, "Labels"), "com.docker.compose.service"));
+		const char *id = cstr(c, "ImageID"), *img = cstr(c, "Image");
+		const char *dig = NULL;
+		json_t *in = NULL;
+
+		if (!svc || !*id || json_object_get(out, svc))
+			continue;
+		if (docker_image_inspect(j->d, id, &in, &e) == 0)
+			dig = release_repo_digest(in, img);
+		json_object_set_new(out, svc, json_pack("{s:s, s:s, s:s}",
+		    "image", img, "image_id", id, "digest", dig ? dig : ""));
+		json_decref(in);
+	}
+	json_decref(list);
+	return out;
+}
+
 static void
 save_stack(struct job *j, struct stk *s, json_t *services)
 {
-	json_t *rec = json_deep_copy(j->resource);
+	json_t *rec = json_deep_copy(j->resource), *ex;
 
 	json_object_del(rec, "kind");
 	json_object_set_new(rec, "applied_at", json_integer(kom_wall_ms()));
-	json_object_set_new(rec, "exec", json_pack("{s:s, s:s, s:s, s:O}",
+	ex = json_pack("{s:s, s:s, s:s, s:O, s:O, s:o}",
 	    "project", s->project, "config_hash", s->hash, "run_directory",
-	    s->dir, "services", services));
+	    s->dir, "services", services, "files", s->fsha, "images",
+	    ran_images(j, s->project));
+	if (s->clone)
+		json_object_set_new(ex, "clone", json_pack("{s:s, s:s}",
+		    "path", s->clone, "commit", cstr(json_object_get(
+		    j->resource, "git"), "commit")));
+	json_object_set_new(rec, "exec", ex);
 	if (state_save(j->x->paths.state, rec) < 0)
 		job_fail(j, "deployed, but not recorded in %s",
 		    j->x->paths.state);

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -33,65 +32,6 @@
 
 static const char usage[] =
     "usage: kom-poll git [-a] [-t seconds] [-y sync]";
-
-#define BACKOFF_MAX_S 3600
-
-static long long
-jitter_ms(int interval)
-{
-	unsigned int r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned int)getpid();
-	return (long long)(r % ((unsigned int)interval * 100u + 1u));
-}
-
-/* When to look again: the interval and jitter, or the backoff. */
-static long long
-next_look(long long now, int interval, long failures)
-{
-	long long s = interval;
-	long i;
-
-	for (i = 0; i < failures && s < BACKOFF_MAX_S; i++)
-		s *= 2;
-	if (failures && s > BACKOFF_MAX_S)
-		s = BACKOFF_MAX_S > interval ? BACKOFF_MAX_S : interval;
-	return now + s * 1000 + jitter_ms(interval);
-}
-
-static json_t *
-load_state(const char *path)
-{
-	struct buf b = BUF_INIT;
-	json_t *st = NULL;
-
-	if (file_read(path, &b, 16u << 20) == 0)
-		st = json_loadb(b.s, b.len, 0, NULL);
-	else if (errno != ENOENT)
-		kom_warne("%s", path);
-	buf_free(&b);
-	if (!json_is_object(json_object_get(st, "syncs"))) {
-		if (st)
-			kom_warn("%s: not a poll state; starting afresh", path);
-		json_decref(st);
-		st = json_pack("{s:i,s:{}}", "version", 1, "syncs");
-	}
-	return st;
-}
-
-static int
-save_state(const char *path, const json_t *st)
-{
-	char *s = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
-
-	if (!s)
-		kom_die(KOM_EX_SOFTWARE, "out of memory");
-	rc = file_write_atomic(path, s, strlen(s), 0600);
-	free(s);
-	return rc;
-}
 
 struct look {
 	const char *spool;
@@ -286,7 +226,7 @@ git_main(int argc, char **argv)
 		}
 		goto out;
 	}
-	st = load_state(spath);
+	st = poll_state_load(spath);
 	syncs = json_object_get(st, "syncs");
 	for (i = 0; i < cfg.nsyncs; i++) {
 		const struct config_sync *sy = &cfg.syncs[i];
@@ -314,7 +254,7 @@ git_main(int argc, char **argv)
 		look(&lk, sy, ss);
 		failures = lk.errors ?
 		    json_integer_value(json_object_get(ss, "failures")) + 1 : 0;
-		next = next_look(kom_wall_ms(), sy->poll_interval, failures);
+		next = poll_next_look(kom_wall_ms(), sy->poll_interval, failures);
 		json_object_set_new(ss, "last", json_integer(now));
 		json_object_set_new(ss, "next", json_integer(next));
 		json_object_set_new(ss, "failures", json_integer(failures));
@@ -338,7 +278,7 @@ git_main(int argc, char **argv)
 			wrc = -1;
 		buf_free(&lk.why);
 		/* after the events: a kill before this announces again */
-		if (save_state(spath, st) < 0) {
+		if (poll_state_save(spath, st) < 0) {
 			kom_warne("%s", spath);
 			rc = KOM_EX_IOERR;
 		}

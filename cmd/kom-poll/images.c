@@ -30,7 +30,7 @@
 #include "util.h"
 #include "banned.h"
 
-static const char usage[] = "usage: kom-poll images [-l]";
+static const char usage[] = "usage: kom-poll images [-a | -l]";
 
 /* The variables compose sees: the process environment first, then the
  * stack's environment, then its env file (KEY=VALUE lines). */
@@ -271,14 +271,14 @@ has(const json_t *arr, const char *s)
  * per auto-updating resource with its updated services.  The errors.
  */
 static long
-check(const struct kom_paths *p, json_t *found, long *alerts, long *events)
+check(const struct kom_paths *p, json_t *found, json_t *state,
+    json_t *syncerr, long *alerts, long *events)
 {
 	struct docker_error de;
 	struct docker *d = docker_open(&de);
-	struct buf err = BUF_INIT, st = BUF_INIT;
-	char *spath = xasprintf("%s/poll/images.json", p->state), *dg, *key;
-	char *dir = xasprintf("%s/poll", p->state), *s;
-	json_t *state = NULL, *o, *run, *ev, *evs = json_object(), *al;
+	struct buf err = BUF_INIT;
+	char *dg, *key, *s;
+	json_t *o, *run, *ev, *evs = json_object(), *al;
 	const json_t *c;
 	const char *type, *name, *prev;
 	long errors = 0;
@@ -288,12 +288,9 @@ check(const struct kom_paths *p, json_t *found, long *alerts, long *events)
 	if (!d) {
 		kom_warn("%s", de.msg);
 		errors++;
-	}
-	if (file_read(spath, &st, 16u << 20) == 0)
-		state = json_loadb(st.s, st.len, 0, NULL);
-	if (!json_is_object(state)) {
-		json_decref(state);
-		state = json_object();
+		for (i = 0; i < json_array_size(found); i++)
+			json_object_set_new(syncerr, jsonl_str(json_array_get(
+			    found, i), "_sync", ""), json_string(de.msg));
 	}
 	for (i = 0; d && i < json_array_size(found); i++) {
 		o = json_array_get(found, i);
@@ -304,6 +301,9 @@ check(const struct kom_paths *p, json_t *found, long *alerts, long *events)
 		    &err) < 0) {
 			kom_warn("%s", err.s);
 			json_object_set_new(o, "error", json_string(err.s));
+			if (!json_object_get(syncerr, jsonl_str(o, "_sync", "")))
+				json_object_set_new(syncerr, jsonl_str(o, "_sync",
+				    ""), json_string(err.s));
 			errors++;
 			continue;
 		}
@@ -330,8 +330,12 @@ check(const struct kom_paths *p, json_t *found, long *alerts, long *events)
 				    "sync", jsonl_str(o, "_sync", ""),
 				    "target", "type", type, "name", name,
 				    "action", "deploy", "services");
+				json_object_set_new(ev, "images", json_array());
 				json_object_set_new(evs, s, ev);
 			}
+			/* what the *AutoUpdated alert names */
+			json_array_append_new(json_object_get(ev, "images"),
+			    json_string(jsonl_str(o, "image", "")));
 			if (*jsonl_str(o, "service", ""))
 				json_array_append_new(json_object_get(ev,
 				    "services"), json_string(jsonl_str(o,
@@ -383,22 +387,59 @@ check(const struct kom_paths *p, json_t *found, long *alerts, long *events)
 			free(s);
 		}
 	}
-	s = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
-	if (file_mkdir_p(dir, 0700) < 0 ||
-	    file_write_atomic(spath, s, strlen(s), 0600) < 0) {
-		kom_warne("%s", spath);
-		errors++;
-	}
-	free(s);
-	json_decref(state);
 	json_decref(evs);
 	if (d)
 		docker_close(d);
 	buf_free(&err);
-	buf_free(&st);
-	free(spath);
-	free(dir);
 	return errors;
+}
+
+/*
+ * STATE/poll/images.json: {"version":1,"alerted":{KEY:DIGEST},"syncs":
+ * {SYNC:{"last","next","failures","error"}}}.
+ */
+static json_t *
+load_state(const char *path)
+{
+	json_t *st = poll_state_load(path);
+
+	if (!json_is_object(json_object_get(st, "alerted")))
+		json_object_set_new(st, "alerted", json_object());
+	return st;
+}
+
+static int
+save_state(const struct kom_paths *p, const json_t *st)
+{
+	char *dir = xasprintf("%s/poll", p->state);
+	char *path = xasprintf("%s/images.json", dir);
+	int rc = 0;
+
+	if (file_mkdir_p(dir, 0700) < 0 || poll_state_save(path, st) < 0) {
+		kom_warne("%s", path);
+		rc = -1;
+	}
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* One "poll" line per sync looked at (or not due): as kom-poll git's. */
+static int
+poll_line(const char *sync, int due, const json_t *ss)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:I}", "kind", "poll",
+	    "source", "images", "sync", sync, "due", due, "next",
+	    json_integer_value(json_object_get(ss, "next")));
+
+	if (due) {
+		json_object_set_new(o, "failures", json_integer(
+		    json_integer_value(json_object_get(ss, "failures"))));
+		if (json_object_get(ss, "error"))
+			json_object_set(o, "error", json_object_get(ss,
+			    "error"));
+	}
+	return jsonl_write_steal(stdout, o);
 }
 
 int
@@ -406,14 +447,19 @@ images_main(int argc, char **argv)
 {
 	struct kom_paths p;
 	struct config cfg;
-	json_t *recs, *rec, *c, *o, *found = json_array();
+	json_t *recs, *rec, *c, *o, *found, *st = NULL;
+	json_t *syncs = NULL, *ss, *syncerr, *dues;
 	const char *type, *img;
-	long errors = 0, count = 0, alerts = 0, events = 0;
+	long long now, next;
+	long errors = 0, count = 0, alerts = 0, events = 0, failures;
 	size_t i, j;
-	int ch, list = 0, wrc = 0;
+	int ch, list = 0, all = 0, wrc = 0;
 
-	while ((ch = getopt(argc, argv, "hl")) != -1) {
+	while ((ch = getopt(argc, argv, "ahl")) != -1) {
 		switch (ch) {
+		case 'a':
+			all = 1;
+			break;
 		case 'l':
 			list = 1;
 			break;
@@ -425,19 +471,38 @@ images_main(int argc, char **argv)
 			return KOM_EX_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (list && all)) {
 		fprintf(stderr, "%s\n", usage);
-		json_decref(found);
 		return KOM_EX_USAGE;
 	}
 	paths_get(&p);
 	if (config_load(p.config, 0, &cfg) < 0) {
 		paths_free(&p);
-		json_decref(found);
 		return KOM_EX_CONFIG;
 	}
+	found = json_array();
+	syncerr = json_object();
+	dues = json_array();
+	if (!list) {
+		char *spath = xasprintf("%s/poll/images.json", p.state);
+
+		st = load_state(spath);
+		free(spath);
+		syncs = json_object_get(st, "syncs");
+	}
 	for (i = 0; i < cfg.nsyncs; i++) {
-		recs = poll_sync_records(&cfg, &cfg.syncs[i]);
+		if (!list) {
+			ss = json_object_get(syncs, cfg.syncs[i].name);
+			now = kom_wall_ms();
+			if (!all && ss && now < json_integer_value(
+			    json_object_get(ss, "next"))) {
+				if (poll_line(cfg.syncs[i].name, 0, ss) < 0)
+					wrc = -1;
+				continue;
+			}
+			json_array_append_new(dues, json_integer((json_int_t)i));
+		}
+		recs = poll_sync_records(&cfg, &cfg.syncs[i], p.state);
 		for (j = 0; j < json_array_size(recs); j++) {
 			rec = json_array_get(recs, j);
 			c = json_object_get(rec, "config");
@@ -473,8 +538,41 @@ images_main(int argc, char **argv)
 		}
 		json_decref(recs);
 	}
-	if (!list)
-		errors += check(&p, found, &alerts, &events);
+	if (!list) {
+		errors += check(&p, found, json_object_get(st, "alerted"),
+		    syncerr, &alerts, &events);
+		/* each sync looked at: its next look, or its backoff */
+		for (j = 0; j < json_array_size(dues); j++) {
+			const struct config_sync *sy = &cfg.syncs[
+			    json_integer_value(json_array_get(dues, j))];
+			json_t *e = json_object_get(syncerr, sy->name);
+
+			if (!(ss = json_object_get(syncs, sy->name))) {
+				ss = json_object();
+				json_object_set_new(syncs, sy->name, ss);
+			}
+			failures = e ? (long)json_integer_value(
+			    json_object_get(ss, "failures")) + 1 : 0;
+			now = kom_wall_ms();
+			next = poll_next_look(now, sy->images_interval,
+			    failures);
+			json_object_set_new(ss, "last", json_integer(now));
+			json_object_set_new(ss, "next", json_integer(next));
+			json_object_set_new(ss, "failures",
+			    json_integer(failures));
+			if (e)
+				json_object_set(ss, "error", e);
+			else
+				json_object_del(ss, "error");
+			if (poll_line(sy->name, 1, ss) < 0)
+				wrc = -1;
+		}
+		if (save_state(&p, st) < 0)
+			errors++;
+	}
+	json_decref(st);
+	json_decref(dues);
+	json_decref(syncerr);
 	for (j = 0; j < json_array_size(found); j++) {
 		o = json_array_get(found, j);
 		json_object_del(o, "_sync");

@@ -38,7 +38,7 @@
 static const char usage[] =
     "usage: kom-poll fetch [-n] [-t seconds] [-y sync] [path ...]\n"
     "       kom-poll apply [-m attempts] [-r seconds]\n"
-    "       kom-poll images [-l]\n"
+    "       kom-poll images [-a | -l]\n"
     "       kom-poll git [-a] [-t seconds] [-y sync]\n"
     "       kom-poll webhook [-b bytes] [-c count] [-l address:port] "
     "[-t seconds]";
@@ -68,6 +68,7 @@ struct want {
 struct run {
 	struct config cfg;
 	char *reposdir;
+	char *statedir;
 	int dry, timeout_ms;
 	struct remote **rms;
 	size_t nrms, rcap;
@@ -345,24 +346,14 @@ read_sync_repo(struct run *r, const struct config_sync *sy, struct want *w,
 		free(dir);
 		return;
 	}
-	paths = xreallocarray(NULL, sy->nresource_path + 1, sizeof(*paths));
-	for (i = 0; i < sy->nresource_path; i++) {
-		const char *rp = sy->resource_path[i];
-
-		/* inside the checkout, whatever the path says */
-		if (rp[0] == '/' || !strcmp(rp, "..") || !strncmp(rp, "../", 3)
-		    || strstr(rp, "/../") || (strlen(rp) >= 3 &&
-		    !strcmp(rp + strlen(rp) - 3, "/.."))) {
-			kom_warn("%s:%d: resource_sync '%s': resource_path "
-			    "'%s' leaves the repository", r->cfg.path,
-			    sy->line, sy->name, rp);
-			r->errors++;
-			continue;
-		}
-		paths[n++] = xasprintf("%s/%s", dir, rp);
+	buf_reset(&err);
+	if (resource_sync_join(&r->cfg, sy, dir, 1, &paths, &n, &err) < 0) {
+		kom_warn("%s", err.s);
+		r->errors++;
+		free(dir);
+		buf_free(&err);
+		return;
 	}
-	if (!n)
-		paths[n++] = xstrdup(dir);
 	read_paths(r, paths, n, sy, all);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
@@ -381,15 +372,12 @@ read_sync(struct run *r, const struct config_sync *sy, json_t *all)
 	size_t i, n = 0;
 
 	if (sy->files_on_host || (!*sy->repo && !*sy->linked_repo)) {
-		paths = xreallocarray(NULL, sy->nresource_path + 1,
-		    sizeof(*paths));
-		for (i = 0; i < sy->nresource_path; i++)
-			paths[n++] = sy->resource_path[i][0] == '/' ?
-			    xstrdup(sy->resource_path[i]) :
-			    xasprintf("%s/%s", sy->directory,
-			    sy->resource_path[i]);
-		if (!n)
-			paths[n++] = xstrdup(sy->directory);
+		struct buf err = BUF_INIT;
+
+		/* the sync's directory: never an error */
+		resource_sync_join(&r->cfg, sy, sy->directory, 0, &paths, &n,
+		    &err);
+		buf_free(&err);
 		read_paths(r, paths, n, sy, all);
 		for (i = 0; i < n; i++)
 			free(paths[i]);
@@ -402,7 +390,16 @@ read_sync(struct run *r, const struct config_sync *sy, json_t *all)
 		    sy->git_provider, "git_https", sy->git_https, "repo",
 		    sy->repo, "git_account", sy->git_account, "branch",
 		    sy->branch, "commit", sy->commit);
-		w = want_record(r, rec, all, src);
+		/* a [[repo]] none of the files read declares: the applied one
+		 * (kom-sync reads a linked sync by the same rule) */
+		if (*sy->linked_repo) {
+			json_t *lr = resource_git_linked(r->statedir, all,
+			    sy->linked_repo);
+
+			w = want_record(r, rec, lr ? lr : all, src);
+			json_decref(lr);
+		} else
+			w = want_record(r, rec, all, src);
 		json_decref(rec);
 	}
 	if (w)
@@ -536,6 +533,7 @@ fetch_main(int argc, char **argv)
 		return KOM_EX_CONFIG;
 	}
 	r.reposdir = xasprintf("%s/repos", p.state);
+	r.statedir = xstrdup(p.state);
 	paths_free(&p);
 	r.server = host = config_server(&r.cfg);
 	if (yname && !(sy = config_sync(&r.cfg, yname))) {
@@ -603,6 +601,7 @@ out:
 	}
 	free(r.rms);
 	free(r.reposdir);
+	free(r.statedir);
 	json_decref(all);
 	config_free(&r.cfg);
 	free(host);

@@ -219,8 +219,8 @@ struct found {
 
 /* Find t's resource: 0, or 404. */
 static int
-find(const struct config *cfg, const struct target *t, struct found *f,
-    struct buf *why)
+find(const struct config *cfg, const char *statedir, const struct target *t,
+    struct found *f, struct buf *why)
 {
 	const char *type = rec_type(t->type);
 	const json_t *rec, *c;
@@ -242,7 +242,7 @@ find(const struct config *cfg, const struct target *t, struct found *f,
 	}
 	for (i = 0; i < cfg->nsyncs && !f->rec; i++) {
 		json_decref(f->recs);
-		f->recs = poll_sync_records(cfg, &cfg->syncs[i]);
+		f->recs = poll_sync_records(cfg, &cfg->syncs[i], statedir);
 		for (j = 0; j < json_array_size(f->recs); j++) {
 			rec = json_array_get(f->recs, j);
 			if (!strcmp(jsonl_str(rec, "type", ""), type) &&
@@ -342,7 +342,7 @@ serve(const struct hook *h, int in, int out)
 		goto out;
 	}
 	have_cfg = 1;
-	if ((st = find(&cfg, &t, &f, &why))) {
+	if ((st = find(&cfg, kp.state, &t, &f, &why))) {
 		answer(out, st, why.s, &rq);
 		goto out;
 	}

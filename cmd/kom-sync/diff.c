@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "buildver.h"
 #include "config.h"
 #include "diff.h"
 #include "jsonl.h"
@@ -245,71 +246,6 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 	return 0;
 }
 
-/*
- * A sync whose files live in git: its resource_path inside the checkout of
- * the commit kom-poll fetch resolved (the same rule: lib/gitsrc, lib/git),
- * that commit in hex.  0, or -1 after a message.
- */
-static int
-git_sync_paths(const struct kom_paths *p, const struct config *cfg,
-    const struct config_sync *sy, char ***paths, size_t *npaths,
-    char hex[41])
-{
-	struct buf err = BUF_INIT;
-	char *repos = xasprintf("%s/repos", p->state), *dir = NULL;
-	json_t *rec;
-	size_t i, n = 0;
-	int rc;
-
-	if (*sy->linked_repo) {
-		kom_warn("%s:%d: resource_sync '%s': linked_repo: kom-sync "
-		    "cannot read a sync linked to a [[repo]] yet", cfg->path,
-		    sy->line, sy->name);
-		free(repos);
-		return -1;
-	}
-	rec = json_pack("{s:s,s:s,s:{s:s,s:b,s:s,s:s,s:s,s:s}}",
-	    "type", "resource_sync", "name", sy->name, "config",
-	    "git_provider", sy->git_provider, "git_https", sy->git_https,
-	    "repo", sy->repo, "git_account", sy->git_account, "branch",
-	    sy->branch, "commit", sy->commit);
-	rc = resource_git_checkout(&cfg->git, rec, repos, hex, &dir, &err);
-	json_decref(rec);
-	free(repos);
-	if (rc <= 0) {
-		kom_warn("%s:%d: resource_sync '%s': %s", cfg->path, sy->line,
-		    sy->name, err.s);
-		buf_free(&err);
-		return -1;
-	}
-	buf_free(&err);
-	*paths = xreallocarray(NULL, sy->nresource_path + 1, sizeof(**paths));
-	for (i = 0; i < sy->nresource_path; i++) {
-		const char *rp = sy->resource_path[i];
-		size_t l = strlen(rp);
-
-		if (rp[0] == '/' || !strcmp(rp, "..") || !strncmp(rp, "../", 3)
-		    || strstr(rp, "/../") || (l >= 3 &&
-		    !strcmp(rp + l - 3, "/.."))) {
-			kom_warn("%s:%d: resource_sync '%s': resource_path "
-			    "'%s' leaves the repository", cfg->path, sy->line,
-			    sy->name, rp);
-			for (i = 0; i < n; i++)
-				free((*paths)[i]);
-			free(*paths);
-			*paths = NULL;
-			free(dir);
-			return -1;
-		}
-		(*paths)[n++] = xasprintf("%s/%s", dir, rp);
-	}
-	if (!n)
-		(*paths)[n++] = xstrdup(dir);
-	*npaths = n;
-	free(dir);
-	return 0;
-}
-
 int
 sync_diff_main(int argc, char **argv)
 {
@@ -419,24 +355,18 @@ sync_diff_main(int argc, char **argv)
 		paths = xreallocarray(NULL, (size_t)argc, sizeof(*paths));
 		for (i = 0; i < (size_t)argc; i++)
 			paths[npaths++] = xstrdup(argv[i]);
-	} else if (!jfile && sy && !sy->files_on_host &&
-	    (*sy->repo || *sy->linked_repo)) {
-		if (git_sync_paths(&p, &cfg, sy, &paths, &npaths, sync_commit)
-		    < 0) {
+	} else if (!jfile && sy) {
+		struct buf err = BUF_INIT;
+
+		rc = resource_sync_paths(&cfg, sy, p.state, &paths, &npaths,
+		    sync_commit, &err);
+		if (rc < 0) {
+			kom_warn("%s", err.s);
+			buf_free(&err);
 			rc = KOM_EX_DATAERR;
 			goto out;
 		}
-	} else if (!jfile && sy) {
-		size_t n = sy->nresource_path ? sy->nresource_path : 1;
-
-		paths = xreallocarray(NULL, n, sizeof(*paths));
-		for (i = 0; i < sy->nresource_path; i++)
-			paths[npaths++] = sy->resource_path[i][0] == '/' ?
-			    xstrdup(sy->resource_path[i]) :
-			    xasprintf("%s/%s", sy->directory,
-			    sy->resource_path[i]);
-		if (!npaths)
-			paths[npaths++] = xstrdup(sy->directory);
+		buf_free(&err);
 	} else if (!jfile) {
 		fprintf(stderr, "%s\n", usage);
 		rc = KOM_EX_USAGE;
@@ -474,6 +404,8 @@ sync_diff_main(int argc, char **argv)
 			json_object_set_new(rec, "sync_commit",
 			    json_string(sync_commit));
 	}
+	/* what a Build image runs: offline, from the state dir */
+	buildver_annotate(declared, applied);
 	if (diff_run_set(declared, applied, &o, &out, &counts) < 0) {
 		rc = KOM_EX_DATAERR;
 		goto out;

@@ -60,6 +60,12 @@ main(void)
 	text("OK", "ScheduleRun", "{\"resource_type\":\"Procedure\",\"id\":\"n\",\"name\":\"nightly\"}",
 	    ALERTFMT_PLAIN, NULL, "OK \xe2\x9c\x85 | nightly (Procedure) | Scheduled run started \xf0\x9f\x95\x9d",
 	    "schedule run");
+	text("WARNING", "BuildFailed", "{\"id\":\"api\",\"name\":\"api\",\"version\":{\"major\":1,\"minor\":0,\"patch\":2}}",
+	    ALERTFMT_PLAIN, NULL, "WARNING \xe2\x80\xbc\xef\xb8\x8f | Build api failed\nversion: v1.0.2",
+	    "build failed: Komodo's text");
+	text("OK", "BuildFailed", "{\"id\":\"api\",\"name\":\"api\",\"version\":{\"major\":1,\"minor\":0,\"patch\":2}}",
+	    ALERTFMT_DISCORD, NULL, "OK \xe2\x9c\x85 | Build **api** **builds again**\nversion: **v1.0.2**",
+	    "build failed, resolved: kom's text");
 	text("WARNING", "SomethingNew", "{\"error\":\"boom\"}", ALERTFMT_PLAIN, NULL,
 	    "WARNING \xe2\x80\xbc\xef\xb8\x8f | SomethingNew on Server h1\nerror: boom", "an unknown type: a generic text");
 	text("OK", "None", "{}", ALERTFMT_PLAIN, NULL, "", "None: nothing");

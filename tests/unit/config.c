@@ -202,6 +202,35 @@ main(void)
 		free(v[i]);
 	free(v);
 
+	/* registry accounts: Komodo's [[docker_registry]] */
+	ok(load("[[docker_registry]]\n"
+	    "domain = \"Reg.lan:5000\"\n"
+	    "organizations = [\"team\"]\n"
+	    "accounts = [{ username = \"ci\", token = \"t0k\" }, "
+	    "{ username = \"ro\" }]\n", 0, &cfg, &err) == 0,
+	    "docker_registry");
+	is_str(err, "", "no warnings");
+	free(err);
+	{
+		const struct gitcfg_provider *p = gitcfg_provider(
+		    &cfg.registries, "reg.lan:5000");
+
+		ok(p && p->naccounts == 2, "by domain, without case");
+		ok(p && gitcfg_account(p, "ci") &&
+		    !strcmp(gitcfg_account(p, "ci")->token, "t0k"),
+		    "the account's token");
+		ok(cfg.git.nproviders == 0, "not a git provider");
+	}
+	config_free(&cfg);
+	expect_error("[[docker_registry]]\ndomain = \"r\"\nhttps = false\n"
+	    "accounts = [{ token = \"x\" }]\n",
+	    "D/kom.toml:3:1: unknown key 'https' in [[docker_registry]]\n"
+	    "D/kom.toml:4:13: a docker_registry account without a username\n",
+	    "docker_registry: https is no key of it, a username is needed");
+	expect_error("[[docker_registry]]\naccounts = []\n",
+	    "D/kom.toml:1:1: docker_registry without a domain\n",
+	    "docker_registry without a domain");
+
 	unlink(errpath);
 	free(errpath);
 	m = xasprintf("%s/kom.toml", dir);

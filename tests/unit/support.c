@@ -38,11 +38,13 @@ main(void)
 	n = check("deployment", "{\"image\":{\"type\":\"Build\",\"params\":"
 	    "{\"build\":\"b\"}},\"auto_update\":true}", &what, &refuse,
 	    &blocker);
-	ok(n == 1 && refuse, "a Build image and auto_update: one (kom-poll "
-	    "images acts on auto_update), refused");
-	is_str(what.s, "a 'Build' image (image.params.build)",
-	    "the words");
-	is_str(blocker.s, "a 'Build' image (image.params.build)",
+	ok(n == 0 && !refuse, "a Build image and auto_update: deployed, "
+	    "nothing noted");
+	n = check("deployment", "{\"swarm\":\"sw\",\"auto_update\":true}",
+	    &what, &refuse, &blocker);
+	ok(n == 1 && refuse, "swarm mode: one, refused");
+	is_str(what.s, "swarm mode (swarm: a docker service)", "the words");
+	is_str(blocker.s, "swarm mode (swarm: a docker service)",
 	    "the blocker is the one that refuses");
 	n = check("stack", "{\"repo\":\"me/x\",\"files_on_host\":false,"
 	    "\"webhook_enabled\":true}", &what, &refuse, &blocker);
@@ -61,8 +63,11 @@ main(void)
 	    &refuse, &blocker);
 	ok(n == 0, "webhook_enabled without a repo (Komodo's default) is "
 	    "not noted");
-	n = check("builder", "{}", &what, &refuse, &blocker);
-	ok(n == 1 && !refuse, "a builder: noted, nothing to refuse");
+	n = check("builder", "{\"type\":\"Aws\"}", &what, &refuse, &blocker);
+	ok(n == 1 && !refuse, "an Aws builder: noted, nothing to refuse");
+	n = check("builder", "{\"type\":\"Server\"}", &what, &refuse,
+	    &blocker);
+	ok(n == 0, "a Server builder: acted on, nothing noted");
 	n = check("procedure", "{\"schedule\":\"\"}", &what, &refuse,
 	    &blocker);
 	ok(n == 0, "no schedule: nothing");
