@@ -8,6 +8,7 @@ SHAREDIR ?= $(PREFIX)/share/kom
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd
 UNITDIR ?= $(SYSTEMDDIR)/system
+GENDIR ?= $(SYSTEMDDIR)/system-generators
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR ?=
@@ -181,6 +182,14 @@ install-units:
 		    >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
+	# the generator of the procedures' timers comes with their units
+	if sh contrib/systemd/units.sh $(if $(UNIT_PKG),-p $(UNIT_PKG)) | \
+	    grep -qx kom-procedures.service; then \
+		install -d $(DESTDIR)$(GENDIR) && \
+		sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/kom-procedure-generator \
+		    >$(DESTDIR)$(GENDIR)/kom-procedure-generator && \
+		chmod 755 $(DESTDIR)$(GENDIR)/kom-procedure-generator; \
+	fi
 	if [ -z '$(UNIT_PKG)' ] || [ '$(UNIT_PKG)' = kom-common ]; then \
 		install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) && \
 		install -m 644 contrib/systemd/kom.sysusers \

@@ -76,15 +76,26 @@ static const struct single {
 	{ "DestroyStack", "destroy", "stack" },
 };
 
-/* Params naming the target of any other execution. */
-static const struct {
-	const char *param, *type;
-} targets[] = {
-	{ "deployment", "deployment" }, { "stack", "stack" },
-	{ "build", "build" }, { "repo", "repo" }, { "procedure", "procedure" },
-	{ "action", "action" }, { "server", "server" },
-	{ "alerter", "alerter" }, { "swarm", "swarm" },
-	{ "sync", "resource_sync" },
+/*
+ * The other executions kom-exec runs (cmd/kom-exec/run.c, executions[]):
+ * action "execution", the target named by param (none: the procedure).
+ * Any execution in neither table is refused here, at plan time.
+ */
+static const struct other {
+	const char *exec, *param, *type;
+} others[] = {
+	{ "RunBuild", "build", "build" },
+	{ "CloneRepo", "repo", "repo" },
+	{ "PullRepo", "repo", "repo" },
+	{ "RunSync", "sync", "resource_sync" },
+	{ "SendAlert", NULL, NULL },
+	{ "GlobalAutoUpdate", NULL, NULL },
+	{ "StartContainer", "server", "server" },
+	{ "RestartContainer", "server", "server" },
+	{ "PauseContainer", "server", "server" },
+	{ "UnpauseContainer", "server", "server" },
+	{ "StopContainer", "server", "server" },
+	{ "DestroyContainer", "server", "server" },
 };
 
 /* Load statedir/resources/<type>/ once, as nodes the stream lacks.  A
@@ -192,14 +203,40 @@ add_execution(struct pctx *c, const char *sname, const char *etype,
 	} else if (strcmp(etype, "Sleep") == 0) {
 		action = "sleep";
 	} else {
-		for (i = 0; i < KOM_NELEM(targets) && !name; i++)
-			if ((name = plan_jstr(params, targets[i].param)))
-				type = targets[i].type;
+		const struct other *o = NULL;
+
+		for (i = 0; i < KOM_NELEM(others); i++)
+			if (strcmp(etype, others[i].exec) == 0)
+				o = &others[i];
+		if (!o) {
+			struct buf b = BUF_INIT;
+
+			chain_text(c, &b);
+			plan_errf(c->err, "%s: %s, stage '%s': kom-exec cannot "
+			    "run %s executions%s%s (kom-plan(1) lists those it "
+			    "runs)", plan_node_src(&c->p->nodes[c->chain[
+			    c->depth - 1]]), b.s, sname, etype, batch_text ?
+			    ", from " : "", batch_text ? batch_text : "");
+			buf_free(&b);
+			c->failed = 1;
+			return 0;
+		}
+		if (o->param && !(name = plan_jstr(params, o->param))) {
+			plan_errf(c->err, "%s: procedure '%s', stage '%s': %s "
+			    "names no %s", plan_node_src(&c->p->nodes[c->chain[
+			    c->depth - 1]]), c->p->nodes[c->chain[c->depth -
+			    1]].name, sname, etype, o->param);
+			c->failed = 1;
+			return 0;
+		}
+		type = o->type;
 	}
 	if (name) {
 		t = target(c, type, name);
-		/* a server need not be declared (this host), as kom-sync */
-		unknown = !t && strcmp(type, "server") != 0;
+		/* a server need not be declared (this host), as kom-sync;
+		 * a sync is kom.toml's [[resource_sync]], for kom-exec */
+		unknown = !t && strcmp(type, "server") != 0 &&
+		    strcmp(type, "resource_sync") != 0;
 	} else {
 		type = "procedure";
 		name = c->p->nodes[c->chain[c->depth - 1]].name;
@@ -254,6 +291,16 @@ add_batch(struct pctx *c, const char *sname, const struct batch *b,
 
 	if (!spec)
 		spec = "";
+	/* refused as a whole, even when nothing matches yet */
+	if (strcmp(b->single, "RunAction") == 0) {
+		struct buf t = BUF_INIT;
+
+		buf_printf(&t, "%s '%s'", b->batch, spec);
+		buf_replace_all(&t, "\n", ", ");
+		add_execution(c, sname, b->single, params, t.s, stage);
+		buf_free(&t);
+		return 0;
+	}
 	if (!(pat = pattern_new(spec, &perr))) {
 		plan_errf(c->err, "%s: procedure '%s', stage '%s': %s: %s",
 		    plan_node_src(&c->p->nodes[c->chain[c->depth - 1]]),

@@ -1,14 +1,17 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdnoreturn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "proc.h"
 #include "util.h"
 #include "banned.h"
@@ -216,4 +219,57 @@ fail:
 		errno = e;
 	}
 	return -1;
+}
+
+char *
+proc_tool(const char *name)
+{
+	char self[PATH_MAX], *dir, *p;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		dir = file_dirname(self);
+		p = xasprintf("%s/%s", dir, name);
+		free(dir);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return xstrdup(name);
+}
+
+int
+proc_stage(char *const argv[], const char *name, const struct buf *in,
+    struct buf *out, struct buf *why)
+{
+	struct proc_opts po;
+	struct buf err = BUF_INIT;
+	int status;
+
+	memset(&po, 0, sizeof(po));
+	po.input = in ? in->s : NULL;
+	po.inlen = in ? in->len : 0;
+	po.out = out;
+	po.err = &err;
+	po.max = 128u << 20;
+	if (proc_run(argv, &po, &status) < 0) {
+		buf_printf(why, "%s: %s: %s", argv[0],
+		    proc_failed_step(status), strerror(errno));
+		buf_free(&err);
+		return 127;
+	}
+	if (err.len)
+		fputs(err.s, stderr);
+	if (status) {
+		/* the last line it said, if any, is the reason */
+		while (err.len && err.s[err.len - 1] == '\n')
+			err.s[--err.len] = '\0';
+		buf_printf(why, "%s exited %d%s%s", name, status,
+		    err.len ? ": " : "", err.len ? (strrchr(err.s, '\n') ?
+		    strrchr(err.s, '\n') + 1 : err.s) : "");
+	}
+	buf_free(&err);
+	return status;
 }

@@ -38,4 +38,19 @@ int proc_run(char *const argv[], const struct proc_opts *o, int *status);
  * directory", ... */
 const char *proc_failed_step(int status);
 
+/*
+ * One stage of a pipeline of kom programs: run argv with in (NULL: none)
+ * on stdin and stdout into out (NULL: discarded, at most 128 MiB), the
+ * child's stderr passed on to ours.  Returns its exit status (0: ok),
+ * 127 when it never ran; otherwise why gets one line, "NAME exited N:
+ * its last line of stderr" or why it never ran.
+ */
+int proc_stage(char *const argv[], const char *name, const struct buf *in,
+    struct buf *out, struct buf *why);
+/*
+ * The path of kom program name to run: beside this process's own binary
+ * (an installed set, or a build tree) when there, else name itself (for
+ * PATH).  Fresh.
+ */
+char *proc_tool(const char *name);
 #endif

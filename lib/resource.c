@@ -25,12 +25,38 @@
 #include "resource.h"
 #include "resource_int.h"
 #include "plan.h"
+#include "schedule.h"
 #include "schema.h"
 #include "secrets.h"
 #include "support.h"
 #include "toml.h"
 #include "util.h"
 #include "banned.h"
+
+/*
+ * A schedule kom-exec's timers could not read is an error here, at its
+ * line, not a timer that never fires (lib/schedule.h).
+ */
+static void
+check_schedule(struct ctx *c, const struct toml_value *cfg, json_t *config)
+{
+	const struct toml_kv *kv = toml_get_kv(cfg, "schedule");
+	const struct toml_kv *tz = toml_get_kv(cfg, "schedule_timezone");
+	const char *text = json_string_value(json_object_get(config,
+	    "schedule"));
+	const char *zone = json_string_value(json_object_get(config,
+	    "schedule_timezone"));
+	struct schedule s;
+	struct buf err = BUF_INIT;
+
+	if (kv && text && *text && schedule_parse(json_string_value(
+	    json_object_get(config, "schedule_format")), text, &s, &err) < 0)
+		res_diag(c, 1, kv->line, kv->col, "%s", err.s);
+	if (tz && zone && !schedule_zone_ok(zone))
+		res_diag(c, 1, tz->line, tz->col, "schedule_timezone '%s' is "
+		    "not a zone of the tz database (/usr/share/zoneinfo)", zone);
+	buf_free(&err);
+}
 
 /* Diagnostics */
 
@@ -361,6 +387,9 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			json_object_set_new_nocheck(config, t->config->fields[i].name,
 			    res_fdefault(c, &t->config->fields[i]));
 	}
+	if ((!strcmp(t->name, "procedure") || !strcmp(t->name, "action")) &&
+	    cfg && cfg->type == TOML_TABLE)
+		check_schedule(c, cfg, config);
 	if (!strcmp(t->name, "variable") &&
 	    json_is_true(json_object_get(config, "is_secret")))
 		res_secret_variable(c, tbl, rec, config, name != NULL);

@@ -31,8 +31,6 @@ static const struct unsupported {
 	    "swarm mode (swarm: a docker service)", 1 },
 	{ "stack", "swarm", NONEMPTY,
 	    "swarm mode (swarm: docker stack deploy)", 1 },
-	{ "procedure", "schedule", NONEMPTY, "schedule", 0 },
-	{ "action", "schedule", NONEMPTY, "schedule", 0 },
 };
 
 static int

@@ -54,7 +54,7 @@ is "$(names "$T/rel.out" 3)" 'api release' \
     'RunProcedure inline: its first stage next to Sleep'
 is "$(names "$T/rel.out" 4)" 'logs logs' \
     'RunProcedure: the empty stage is skipped, the next follows'
-is "$(names "$T/rel.out" 6)" 'app mon api backup host release' \
+is "$(names "$T/rel.out" 6)" 'app mon api app host release' \
     'last stage after the inlined procedure; None left out'
 is "$(field "$T/rel.out" 6 needs)" '[1,2,3,4,5]' \
     'needs: all steps of the previous stage'
@@ -75,7 +75,7 @@ is "$(field "$T/rel.out" 15 action)" '"execution"' 'RunBuild: execution'
 is "$(field "$T/rel.out" 16 reason)" \
     "\"procedure 'release', stage 'final': DeployStackIfChanged (deploys only if the stack changed; kom-exec decides)\"" \
     'DeployStackIfChanged: deploy, reason says kom-exec decides'
-is "$(field "$T/rel.out" 18 name)" '"backup"' 'batch ? wildcard: one char'
+is "$(field "$T/rel.out" 18 name)" '"app"' 'batch ? wildcard: one char'
 is "$(field "$T/rel.out" 19 type)$(field "$T/rel.out" 19 name)" \
     '"server""host"' 'other execution: target from its params'
 is "$(tail -n 1 "$T/rel.out")" \
@@ -89,14 +89,14 @@ KOM_HOME=$T/elsewhere proc nost -p release "$F/procs.jsonl"
 is "$(names "$T/nost.out" 1)" 'api web-1 web-10 web-2' \
     'without the state dir: stream names only'
 
-for p in loop1 loop2 self badre lost nothing; do
+for p in loop1 loop2 self badre lost nothing prune scripts nameless; do
 	proc "$p" -p "$p" "$F/procs.jsonl"
 	is "$(cat "$T/$p.rc")" 65 "$p: exit 65"
 	is "$(grep -c '"kind":"step"' "$T/$p.out")" 0 "$p: no steps"
 	cat "$T/$p.err" >>"$T/all.err"
 done
 cmp_file "$T/all.err" "$G/proc-errors.err" \
-    'recursion, bad regex, unknown procedures: messages (golden)'
+    'recursion, bad regex, unknown procedures, executions kom-exec cannot run: messages (golden)'
 
 # the state dir is read by lib/state, as kom-sync diff reads it: a file
 # that is not a record fails the plan naming it (it was skipped silently)

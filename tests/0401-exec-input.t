@@ -115,14 +115,14 @@ is "$(jq -r .config.value "$KOM_HOME/state/resources/variable/GREETING.json")" h
 ok 'remove it' kexec "$T/rm"
 ok 'removed' test ! -e "$KOM_HOME/state/resources/variable/GREETING.json"
 printf '%s\n' '{"kind":"step","id":1,"stage":1,"action":"sleep","type":"procedure","name":"p","execution":{"type":"Sleep","params":{"duration_ms":10}}}' \
-    '{"kind":"step","id":2,"stage":2,"action":"execution","type":"procedure","name":"p","execution":{"type":"RunBuild","params":{}}}' \
+    '{"kind":"step","id":2,"stage":2,"action":"execution","type":"procedure","name":"p","execution":{"type":"PruneImages","params":{}}}' \
     '{"kind":"step","id":3,"stage":3,"action":"sleep","type":"procedure","name":"p","execution":{"type":"Sleep","params":{"duration_ms":10}}}' \
     '{"kind":"end","program":"kom-plan"}' >"$T/proc"
 kom-exec "$T/proc" >"$T/out" 2>/dev/null
 is "$?" 1 'an unsupported execution fails the run'
 is "$(jq -r 'select(.kind=="result") | "\(.id) \(.status) \(.error)"' "$T/out")" \
     "1 ok null
-2 failed unsupported execution RunBuild
+2 failed kom-exec cannot run execution PruneImages
 3 skipped stage 2 failed; later stages do not start" 'sleep ok, execution unsupported, later stages skipped'
 
 ok 'stop by hand' kom-exec stop "$PFX-a"

@@ -238,6 +238,7 @@ is_event(const json_t *rec)
 	const char *t = alertroute_type(rec);
 
 	return !strcmp(t, "Test") || !strcmp(t, "Custom") ||
+	    !strcmp(t, "ScheduleRun") ||
 	    (json_is_true(json_object_get(rec, "resolved")) &&
 	    strcmp(alertroute_level(rec), "OK"));
 }

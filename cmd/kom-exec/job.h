@@ -5,6 +5,7 @@
  *
  *	kom-exec.c, status.c	main and the subcommands
  *	check.c			kom-exec check: live state and host, alerts
+ *	procedure.c		kom-exec procedure and timers
  *	run.c			the plan runner: stages, threads, results, history
  *	deployment.c, stack.c	one file per resource kind
  *	job.c			this header: a job, engine slots
@@ -94,6 +95,7 @@ struct job {
 	json_t *detail;		/* result detail object (owned) */
 	struct vars *vars;	/* secrets to mask (owned) */
 	int tempfail;		/* the engine did not answer in time */
+	long within;		/* a RunSync step's id when run inside it */
 	unsigned timeouts0;	/* docker_timeouts(d) when d was taken */
 	char *reg_account;	/* a Build image's registry account, or NULL */
 };

@@ -10,8 +10,9 @@
  * writes one result record per step.  `kom-exec status` reports what runs
  * and how it drifted from what was applied; `kom-exec check`, for a timer,
  * turns what changed since the last check (and this host's load) into
- * alerts; the lifecycle subcommands act on one applied deployment or
- * stack by hand.
+ * alerts; `kom-exec procedure` runs an applied procedure (a timer's
+ * job: `kom-exec timers` writes the timers); the lifecycle subcommands
+ * act on one applied deployment or stack by hand.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 
 #include "check.h"
 #include "job.h"
+#include "procedure.h"
 #include "rollback.h"
 #include "run.h"
 #include "status.h"
@@ -33,6 +35,8 @@ static const char usage[] =
     "usage: kom-exec [-bhnV] [-j jobs] [file]\n"
     "       kom-exec status [-H]\n"
     "       kom-exec check\n"
+    "       kom-exec procedure [-bns] name\n"
+    "       kom-exec timers dir\n"
     "       kom-exec deploy|destroy|start|stop|restart|pause|unpause"
     " [-s signal] [-t seconds] name\n"
     "       kom-exec releases [-H] type name\n"
@@ -296,6 +300,49 @@ check_main(int argc, char **argv)
 	return kom_close_stdout(rc);
 }
 
+/* kom-exec procedure [-bns] name */
+static int
+procedure_main(int argc, char **argv)
+{
+	struct exec_ctx x;
+	int c, rc, nowait = 0, dry = 0, sched = 0;
+
+	while ((c = getopt(argc, argv, "bhns")) != -1) {
+		switch (c) {
+		case 'b': nowait = 1; break;
+		case 'n': dry = 1; break;
+		case 's': sched = 1; break;
+		default: return show_usage(c == 'h');
+		}
+	}
+	if (argc - optind != 1)
+		return show_usage(0);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	x.dry_run = dry;
+	rc = procedure_run(&x, argv[optind], sched, nowait);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
+}
+
+/* kom-exec timers dir (a systemd generator's normal-dir) */
+static int
+timers_main(int argc, char **argv)
+{
+	struct exec_ctx x;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "h")) != -1)
+		return show_usage(c == 'h');
+	if (argc - optind != 1)
+		return show_usage(0);
+	if ((rc = exec_ctx_init(&x)) != 0)
+		return rc;
+	rc = timers_run(&x, argv[optind]);
+	exec_ctx_free(&x);
+	return kom_close_stdout(rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -308,6 +355,10 @@ main(int argc, char **argv)
 		return status_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "procedure") == 0)
+		return procedure_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "timers") == 0)
+		return timers_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "releases") == 0)
 		return releases_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "rollback") == 0)

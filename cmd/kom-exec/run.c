@@ -7,7 +7,9 @@
  * or one that carries an error record changes nothing (exit 65).  Steps of
  * a stage run concurrently, each on its own thread; at most -j of them
  * hold an engine slot (and a pooled engine handle) at once, and a step
- * that only waits (grace period, healthcheck, sleep) holds none.  A failed
+ * that only waits (grace period, healthcheck, sleep) holds none.  The
+ * executions of procedures other than those of deployments and stacks
+ * are one table at the end (executions[]).  A failed
  * step skips every step that needs it, and no later stage starts (Komodo
  * stops after the first failing round).  A failed step whose engine did
  * not answer in time makes the run exit 75.
@@ -17,10 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
+#include "config.h"
 #include "docker.h"
+#include "proc.h"
 #include "deployment.h"
 #include "build.h"
 #include "repo.h"
@@ -62,6 +68,7 @@ struct plan {
 	size_t ncur, next;
 	int counts[4];
 	int tempfail;		/* a step failed for an engine that did not answer */
+	long within;		/* a sync's plan run inside step within */
 };
 
 static void
@@ -176,6 +183,8 @@ write_result(struct exec_ctx *x, struct job *j, long id, const char *reason,
 		json_object_set(r, "detail", j->detail);
 	if (x->dry_run)
 		json_object_set_new(r, "dry_run", json_true());
+	if (j->within)
+		json_object_set_new(r, "within", json_integer(j->within));
 	pthread_mutex_lock(&x->mu);
 	rc = jsonl_write(stdout, r);
 	if (rc == 0 && fflush(stdout) == EOF)
@@ -191,21 +200,33 @@ write_result(struct exec_ctx *x, struct job *j, long id, const char *reason,
 	return rc;
 }
 
+/* The executions of procedures kom-exec runs (action "execution"). */
+struct execution {
+	const char *type;	/* Komodo's Execution variant */
+	void (*run)(struct job *);
+	int engine;		/* takes an engine slot */
+};
+
 static int
 is_container_type(const char *type)
 {
 	return strcmp(type, "deployment") == 0 || strcmp(type, "stack") == 0;
 }
 
+static const struct execution *find_execution(const json_t *step);
+
 /* Steps that touch the engine; a plan without them never connects. */
 static int
-needs_engine(const char *action, const char *type)
+needs_engine(const char *action, const char *type, const json_t *step)
 {
+	const struct execution *e;
+
 	if (strcmp(action, "record") == 0)
 		return strcmp(type, "build") == 0;	/* a build builds */
+	if (strcmp(action, "execution") == 0)
+		return (e = find_execution(step)) && e->engine;
 	if (strcmp(action, "remove") == 0 ||
-	    strcmp(action, "sleep") == 0 || strcmp(action, "execution") == 0 ||
-	    strcmp(action, "refuse") == 0)
+	    strcmp(action, "sleep") == 0 || strcmp(action, "refuse") == 0)
 		return 0;
 	return is_container_type(type);
 }
@@ -282,10 +303,14 @@ job_run(struct job *j)
 
 		job_fail(j, "%s", why ? why : "refused by kom-plan");
 	} else if (strcmp(a, "execution") == 0) {
-		json_t *e = json_object_get(j->step, "execution");
-		const char *t = json_string_value(json_object_get(e, "type"));
+		const struct execution *e = find_execution(j->step);
 
-		job_fail(j, "unsupported execution %s", t ? t : "(none)");
+		if (e)
+			e->run(j);
+		else
+			job_fail(j, "kom-exec cannot run execution %s",
+			    jsonl_str(json_object_get(j->step, "execution"),
+			    "type", "(none)"));
 	} else if (!is_container_type(j->type)) {
 		job_fail(j, "action '%s' is not supported for type %s", a,
 		    j->type);
@@ -344,6 +369,7 @@ run_step(struct plan *p, size_t i)
 
 	job_init(&j, p->x, s->action, s->type, s->name, s->rec,
 	    json_object_get(s->rec, "resource"));
+	j.within = p->within;
 	pthread_mutex_lock(&p->x->mu);
 	for (k = 0; k < s->nneeds; k++) {
 		struct step *n = &p->v[s->needs[k]];
@@ -367,7 +393,7 @@ run_step(struct plan *p, size_t i)
 	if (j.status != JOB_SKIPPED) {
 		j.force = force;
 		j.alone = s->alone;
-		if (needs_engine(s->action, s->type) &&
+		if (needs_engine(s->action, s->type, s->rec) &&
 		    job_engine_get(&j) < 0)
 			job_fail(&j, "cannot reach the docker engine");
 		if (j.status == JOB_OK)
@@ -413,6 +439,7 @@ skip_rest(struct plan *p, size_t i, long failed_stage)
 	struct job j;
 
 	job_init(&j, p->x, s->action, s->type, s->name, s->rec, NULL);
+	j.within = p->within;
 	j.status = JOB_SKIPPED;
 	for (size_t k = 0; k < s->nneeds; k++) {
 		struct step *n = &p->v[s->needs[k]];
@@ -516,7 +543,10 @@ run_stage(struct plan *p)
 	pthread_attr_t at;
 	size_t nth, i;
 
-	take_snapshot(p);
+	/* a sync's plan runs beside the outer stage's steps: its snapshot
+	 * is theirs, so it asks the engine itself (alone stays 0) */
+	if (!p->within)
+		take_snapshot(p);
 	p->next = 0;
 	/* -j 1: strictly one step after another, waits included. */
 	nth = p->x->jobs == 1 ? 1 : p->ncur < MAX_THREADS ? p->ncur :
@@ -590,21 +620,15 @@ plan_free(struct plan *p)
  * (negated when the file could not even be opened).
  */
 static int
-read_plan(const char *file, struct plan *p)
+read_plan(FILE *fp, const char *name, struct plan *p)
 {
 	struct jsonl_reader r;
 	struct buf err = BUF_INIT;
 	json_t *rec;
-	FILE *fp = stdin;
-	const char *name = file ? file : "<stdin>";
 	size_t cap = 0, i, k, bytes = 0;
 	long *lines = NULL;
 	int rc = 0, got;
 
-	if (file && !(fp = fopen(file, "re"))) {
-		kom_warne("%s", file);
-		return -KOM_EX_IOERR;	/* nothing read: nothing to say */
-	}
 	jsonl_reader_init(&r, fp, name);
 	while ((got = jsonl_next(&r, &rec)) == 1) {
 		const char *kind = jsonl_kind(rec);
@@ -713,31 +737,71 @@ read_plan(const char *file, struct plan *p)
 		p->v = sorted;
 	}
 	jsonl_reader_free(&r);
-	if (file)
-		fclose(fp);
 	buf_free(&err);
 	free(lines);
 	return rc;
 }
 
+/* Run p's stages; a failed stage skips the later ones. */
+static void
+run_stages(struct plan *p)
+{
+	size_t i, start;
+	long failed_stage = -1;
+
+	p->cur = xcalloc(p->n + 1, sizeof(size_t));
+	for (start = 0; start < p->n; ) {
+		long stage = p->v[start].stage;
+
+		p->ncur = 0;
+		for (i = start; i < p->n && p->v[i].stage == stage; i++)
+			p->cur[p->ncur++] = i;
+		if (failed_stage >= 0) {
+			for (i = 0; i < p->ncur; i++)
+				skip_rest(p, p->cur[i], failed_stage);
+		} else {
+			run_stage(p);
+			for (i = 0; i < p->ncur; i++)
+				if (p->v[p->cur[i]].status == JOB_FAILED)
+					failed_stage = stage;
+		}
+		start += p->ncur;
+	}
+}
+
 int
 apply_main(struct exec_ctx *x, const char *file, int nowait)
 {
+	FILE *fp = stdin;
+	int rc;
+
+	if (file && !(fp = fopen(file, "re"))) {
+		kom_warne("%s", file);
+		return KOM_EX_IOERR;	/* nothing read: nothing to say */
+	}
+	rc = apply_stream(x, fp, file ? file : "<stdin>", nowait, NULL);
+	if (file)
+		fclose(fp);
+	return rc;
+}
+
+int
+apply_stream(struct exec_ctx *x, FILE *fp, const char *name, int nowait,
+    int counts[4])
+{
 	struct plan p;
 	struct docker *d = NULL;
-	size_t i, start;
-	long failed_stage = -1;
+	size_t i;
 	int rc, lock = -1, engine = 0;
 	json_t *end;
 
 	memset(&p, 0, sizeof(p));
 	p.x = x;
-	rc = read_plan(file, &p);
+	rc = read_plan(fp, name, &p);
 	if (rc) {
-		if (rc > 0)
-			kom_warn("nothing applied");
+		kom_warn("nothing applied");
 		plan_free(&p);
-		return rc > 0 ? rc : -rc;
+		return rc;
 	}
 	if (!x->dry_run) {
 		if (file_mkdir_p(x->paths.state, 0755) < 0) {
@@ -760,7 +824,7 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	}
 	/* Reach the engine before anything changes, not halfway through. */
 	for (i = 0; i < p.n; i++)
-		engine |= needs_engine(p.v[i].action, p.v[i].type);
+		engine |= needs_engine(p.v[i].action, p.v[i].type, p.v[i].rec);
 	if (engine) {
 		struct docker_error de;
 
@@ -780,24 +844,9 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	x->pooled = 1;
 	x->images = json_object();
 	x->noops = json_array();
-	p.cur = xcalloc(p.n + 1, sizeof(size_t));
-	for (start = 0; start < p.n; ) {
-		long stage = p.v[start].stage;
-
-		p.ncur = 0;
-		for (i = start; i < p.n && p.v[i].stage == stage; i++)
-			p.cur[p.ncur++] = i;
-		if (failed_stage >= 0) {
-			for (i = 0; i < p.ncur; i++)
-				skip_rest(&p, p.cur[i], failed_stage);
-		} else {
-			run_stage(&p);
-			for (i = 0; i < p.ncur; i++)
-				if (p.v[p.cur[i]].status == JOB_FAILED)
-					failed_stage = stage;
-		}
-		start += p.ncur;
-	}
+	run_stages(&p);
+	if (counts)
+		memcpy(counts, p.counts, sizeof(p.counts));
 	end = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:i}}", "kind", "end",
 	    "program", "kom-exec", "counts", "ok", p.counts[JOB_OK],
 	    "failed", p.counts[JOB_FAILED], "skipped", p.counts[JOB_SKIPPED],
@@ -822,4 +871,248 @@ apply_main(struct exec_ctx *x, const char *file, int nowait)
 	if (lock >= 0)
 		close(lock);
 	return rc;
+}
+
+/* ---- the executions of procedures ---- */
+
+/* The step's execution params, or NULL (jansson's getters take NULL). */
+static json_t *
+exec_params(struct job *j)
+{
+	json_t *p = json_object_get(json_object_get(j->step, "execution"),
+	    "params");
+
+	return json_is_object(p) ? p : NULL;
+}
+
+/* SendAlert: a Custom alert into the spool, as Komodo's (an event). */
+static void
+run_send_alert(struct job *j)
+{
+	static const struct {
+		const char *alias, *level;
+	} levels[] = {
+		{ "ok", "OK" }, { "low", "OK" }, { "l", "OK" },
+		{ "warning", "WARNING" }, { "w", "WARNING" },
+		{ "medium", "WARNING" }, { "m", "WARNING" },
+		{ "critical", "CRITICAL" }, { "c", "CRITICAL" },
+		{ "high", "CRITICAL" }, { "h", "CRITICAL" },
+	};
+	json_t *p = exec_params(j), *a, *al;
+	const char *lv = jsonl_str(p, "level", "OK"), *level = NULL;
+	size_t i;
+
+	for (i = 0; i < KOM_NELEM(levels) && !level; i++)
+		if (strcasecmp(lv, levels[i].alias) == 0)
+			level = levels[i].level;
+	if (!level) {
+		job_fail(j, "SendAlert: level '%s' is not OK, WARNING or "
+		    "CRITICAL", lv);
+		return;
+	}
+	a = alert_new(level, "System", "", "Custom", json_pack("{s:s, s:s}",
+	    "message", jsonl_str(p, "message", ""), "details",
+	    jsonl_str(p, "details", "")));
+	json_object_set_new(a, "resolved", json_true());
+	json_object_set(a, "resolved_ts", json_object_get(a, "ts"));
+	al = json_object_get(p, "alerters");
+	if (json_array_size(al))
+		json_object_set(a, "alerters", al);
+	json_object_set_new(j->detail, "level", json_string(level));
+	if (!j->x->dry_run && alert_queue(j->x->paths.spool, a) < 0)
+		job_fail(j, "%s/alert: cannot queue the alert: %s",
+		    j->x->paths.spool, strerror(errno));
+	json_decref(a);
+}
+
+/*
+ * StartContainer and the others: a container of this host's engine by
+ * name, managed by kom or not, as Komodo's server actions.
+ */
+static void
+run_container(struct job *j)
+{
+	json_t *p = exec_params(j);
+	const char *t = jsonl_str(json_object_get(j->step, "execution"),
+	    "type", ""), *c = jsonl_str(p, "container", ""), *sig;
+	json_t *tv = json_object_get(p, "time");
+	int secs = json_is_integer(tv) ? (int)json_integer_value(tv) : -1, r;
+	struct docker_error e;
+
+	sig = json_string_value(json_object_get(p, "signal"));
+	if (!*c) {
+		job_fail(j, "%s names no container", t);
+		return;
+	}
+	if (j->x->server && strcmp(j->name, j->x->server) != 0) {
+		job_fail(j, "%s: server '%s' is not this host ('%s'); kom-exec "
+		    "acts on its own engine", t, j->name, j->x->server);
+		return;
+	}
+	json_object_set_new(j->detail, "container", json_string(c));
+	if (j->x->dry_run)
+		return;
+	if (strcmp(t, "StartContainer") == 0)
+		r = docker_container_start(j->d, c, &e);
+	else if (strcmp(t, "RestartContainer") == 0)
+		r = docker_container_restart(j->d, c, secs, &e);
+	else if (strcmp(t, "PauseContainer") == 0)
+		r = docker_container_pause(j->d, c, &e);
+	else if (strcmp(t, "UnpauseContainer") == 0)
+		r = docker_container_unpause(j->d, c, &e);
+	else if ((r = docker_container_stop(j->d, c, sig, secs, &e)) == 0 &&
+	    strcmp(t, "DestroyContainer") == 0)
+		r = job_remove_container(j, c, &e);
+	if (r < 0) {
+		job_fail(j, "%s '%s': %s", t, c, e.msg);
+		j->tempfail = e.code == DOCKER_ETIMEOUT;
+	}
+}
+
+/* One stage of a sync's pipeline: 0, or -1 after job_fail. */
+static int
+sync_stage(struct job *j, char *const argv[], const struct buf *in,
+    struct buf *out)
+{
+	struct buf why = BUF_INIT;
+
+	if (proc_stage(argv, argv[0], in, out, &why) != 0)
+		job_fail(j, "RunSync '%s': %s", j->name, why.s);
+	buf_free(&why);
+	return j->status == JOB_FAILED ? -1 : 0;
+}
+
+/*
+ * RunSync: that sync's pipeline, as kom-poll apply runs it, except that
+ * its last stage is this process.  kom-poll fetch (for a sync in git),
+ * kom-sync diff -y and kom-plan run as children; their plan runs here,
+ * under the state dir's lock this run already holds.  A child kom-exec
+ * would wait for that lock for ever (or, with -b, give up at once).
+ * Its steps' results carry "within" (this step's id).
+ */
+static void
+run_sync(struct job *j)
+{
+	char *poll = proc_tool("kom-poll"), *sync = proc_tool("kom-sync");
+	char *plan = proc_tool("kom-plan"), *name = (char *)j->name;
+	char *fetch_argv[] = { poll, "fetch", "-y", name, NULL };
+	char *diff_argv[] = { sync, "diff", "-y", name, NULL };
+	char *plan_argv[] = { plan, NULL };
+	struct buf d = BUF_INIT, pl = BUF_INIT;
+	const struct config_sync *sy;
+	struct config cfg;
+	struct plan sub;
+	FILE *fp = NULL;
+	int rc;
+
+	memset(&sub, 0, sizeof(sub));
+	if (config_load(j->x->paths.config, 0, &cfg) < 0) {
+		job_fail(j, "RunSync '%s': %s cannot be read", name,
+		    j->x->paths.config);
+		goto out_nocfg;
+	}
+	if (!(sy = config_sync(&cfg, name))) {
+		job_fail(j, "RunSync: %s declares no [[resource_sync]] '%s'",
+		    j->x->paths.config, name);
+		goto out;
+	}
+	if (!sy->files_on_host && (*sy->repo || *sy->linked_repo) &&
+	    !j->x->dry_run && sync_stage(j, fetch_argv, NULL, NULL) < 0)
+		goto out;
+	if (sync_stage(j, diff_argv, NULL, &d) < 0 ||
+	    sync_stage(j, plan_argv, &d, &pl) < 0)
+		goto out;
+	if (!(fp = fmemopen(pl.s, pl.len, "r"))) {
+		job_fail(j, "RunSync '%s': %s", name, strerror(errno));
+		goto out;
+	}
+	sub.x = j->x;
+	sub.within = json_integer_value(json_object_get(j->step, "id"));
+	if ((rc = read_plan(fp, name, &sub)) != 0) {
+		job_fail(j, "RunSync '%s': kom-plan's plan cannot be read",
+		    name);
+		goto out;
+	}
+	run_stages(&sub);
+	json_object_set_new(j->detail, "steps", json_pack("{s:i, s:i, s:i, "
+	    "s:i}", "ok", sub.counts[JOB_OK], "failed", sub.counts[JOB_FAILED],
+	    "skipped", sub.counts[JOB_SKIPPED], "noop", sub.counts[JOB_NOOP]));
+	if (sub.counts[JOB_FAILED])
+		job_fail(j, "RunSync '%s': %d of its %zu steps failed", name,
+		    sub.counts[JOB_FAILED], sub.n);
+	j->tempfail = sub.tempfail;
+	j->deployed = sub.counts[JOB_OK] > 0;
+out:
+	config_free(&cfg);
+out_nocfg:
+	if (fp)
+		fclose(fp);
+	plan_free(&sub);
+	buf_free(&d);
+	buf_free(&pl);
+	free(poll);
+	free(sync);
+	free(plan);
+}
+
+/*
+ * GlobalAutoUpdate: kom-poll images, a child: it asks the registries for
+ * the digests of what polls or auto-updates and queues the updates (alerts,
+ * deploy events into SPOOL/sync/new for kom-poll apply, which deploys them
+ * once this run has released the lock).
+ */
+static void
+run_auto_update(struct job *j)
+{
+	char *poll = proc_tool("kom-poll");
+	char *argv[] = { poll, "images", NULL };
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	size_t n = 0, i;
+
+	if (json_is_true(json_object_get(exec_params(j), "skip_auto_update"))) {
+		job_fail(j, "GlobalAutoUpdate: skip_auto_update = true is not "
+		    "supported (kom-poll images always queues auto-updates)");
+	} else if (!j->x->dry_run &&
+	    proc_stage(argv, "kom-poll images", NULL, &out, &why) != 0) {
+		job_fail(j, "GlobalAutoUpdate: %s", why.s);
+	} else {
+		/* its image records, one a line (then its end record) */
+		for (i = 0; i < out.len; i++)
+			if ((i == 0 || out.s[i - 1] == '\n') && strncmp(out.s +
+			    i, "{\"kind\":\"image\"", 15) == 0)
+				n++;
+		json_object_set_new(j->detail, "images", json_integer(
+		    (json_int_t)n));
+	}
+	buf_free(&out);
+	buf_free(&why);
+	free(poll);
+}
+
+static const struct execution executions[] = {
+	{ "RunBuild", run_record, 1 },
+	{ "CloneRepo", run_record, 0 },
+	{ "PullRepo", run_record, 0 },
+	{ "RunSync", run_sync, 0 },
+	{ "SendAlert", run_send_alert, 0 },
+	{ "GlobalAutoUpdate", run_auto_update, 0 },
+	{ "StartContainer", run_container, 1 },
+	{ "RestartContainer", run_container, 1 },
+	{ "PauseContainer", run_container, 1 },
+	{ "UnpauseContainer", run_container, 1 },
+	{ "StopContainer", run_container, 1 },
+	{ "DestroyContainer", run_container, 1 },
+};
+
+static const struct execution *
+find_execution(const json_t *step)
+{
+	const char *t = json_string_value(json_object_get(json_object_get(
+	    step, "execution"), "type"));
+	size_t i;
+
+	for (i = 0; t && i < KOM_NELEM(executions); i++)
+		if (strcmp(t, executions[i].type) == 0)
+			return &executions[i];
+	return NULL;
 }

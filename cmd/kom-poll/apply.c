@@ -206,51 +206,13 @@ claim_all(struct apply *a)
 	return total;
 }
 
-/*
- * Run one stage: input in, its stdout into out.  0, or its failure
- * (status) with the reason in why.
- */
-static int
-stage(const char *name, char *const argv[], const struct buf *in,
-    struct buf *out, struct buf *why)
-{
-	struct proc_opts po;
-	struct buf err = BUF_INIT;
-	int status;
-
-	memset(&po, 0, sizeof(po));
-	po.input = in ? in->s : NULL;
-	po.inlen = in ? in->len : 0;
-	po.out = out;
-	po.err = &err;
-	po.max = 128u << 20;
-	if (proc_run(argv, &po, &status) < 0) {
-		buf_printf(why, "%s: %s: %s", argv[0],
-		    proc_failed_step(status), strerror(errno));
-		buf_free(&err);
-		return 127;
-	}
-	if (err.len)
-		fputs(err.s, stderr);
-	if (status) {
-		/* the last line it said, if any, is the reason */
-		while (err.len && err.s[err.len - 1] == '\n')
-			err.s[--err.len] = '\0';
-		buf_printf(why, "%s exited %d%s%s", name, status,
-		    err.len ? ": " : "", err.len ? (strrchr(err.s, '\n') ?
-		    strrchr(err.s, '\n') + 1 : err.s) : "");
-	}
-	buf_free(&err);
-	return status;
-}
-
 /* The pipeline for one sync: 0, or the failing stage's status. */
 static int
 pipeline(struct apply *a, const struct config_sync *sy, struct buf *why,
     const char **which, struct buf *out)
 {
-	char *poll = poll_tool("kom-poll"), *sync = poll_tool("kom-sync");
-	char *plan = poll_tool("kom-plan"), *exec = poll_tool("kom-exec");
+	char *poll = proc_tool("kom-poll"), *sync = proc_tool("kom-sync");
+	char *plan = proc_tool("kom-plan"), *exec = proc_tool("kom-exec");
 	char *name = sy->name;
 	char *fetch_argv[] = { poll, "fetch", "-y", name, NULL };
 	char *diff_argv[] = { sync, "diff", "-y", name, NULL };
@@ -261,19 +223,19 @@ pipeline(struct apply *a, const struct config_sync *sy, struct buf *why,
 
 	if (!sy->files_on_host && (*sy->repo || *sy->linked_repo)) {
 		*which = "kom-poll fetch";
-		rc = stage(*which, fetch_argv, NULL, NULL, why);
+		rc = proc_stage(fetch_argv, *which, NULL, NULL, why);
 	}
 	if (!rc) {
 		*which = "kom-sync diff";
-		rc = stage(*which, diff_argv, NULL, &d, why);
+		rc = proc_stage(diff_argv, *which, NULL, &d, why);
 	}
 	if (!rc) {
 		*which = "kom-plan";
-		rc = stage(*which, plan_argv, &d, &pl, why);
+		rc = proc_stage(plan_argv, *which, &d, &pl, why);
 	}
 	if (!rc) {
 		*which = "kom-exec";
-		rc = stage(*which, exec_argv, &pl, out, why);
+		rc = proc_stage(exec_argv, *which, &pl, out, why);
 		/* kom-exec's records are the run's report */
 		if (out->len && fwrite(out->s, 1, out->len, stdout) !=
 		    out->len)

@@ -71,7 +71,7 @@ look(struct look *lk, const struct config_sync *sy, json_t *ss)
 {
 	struct buf out = BUF_INIT, err = BUF_INIT;
 	struct proc_opts po;
-	char *tool = poll_tool("kom-poll"), secs[16], *argv[8], *line, *nl;
+	char *tool = proc_tool("kom-poll"), secs[16], *argv[8], *line, *nl;
 	json_t *seen = json_object_get(ss, "seen"), *rec, *next_seen;
 	const char *key_b, *after, *before;
 	char *key;

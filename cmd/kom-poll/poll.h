@@ -37,7 +37,5 @@ long long poll_next_look(long long now, int interval, long failures);
 json_t *poll_state_load(const char *path);
 int poll_state_save(const char *path, const json_t *st);
 
-/* The path of kom program name to run (tool.c): fresh. */
-char *poll_tool(const char *name);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * What kom-poll's verbs share: the other kom programs kom-poll starts: those beside its own binary
- * (an installed set, or a build tree), else found in PATH.
+ * What kom-poll's verbs share (the other kom programs it starts are
+ * found by lib/proc: proc_tool).
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,25 +16,6 @@
 #include "poll.h"
 #include "util.h"
 #include "banned.h"
-
-char *
-poll_tool(const char *name)
-{
-	char self[PATH_MAX], *dir, *p;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		dir = file_dirname(self);
-		p = xasprintf("%s/%s", dir, name);
-		free(dir);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return xstrdup(name);
-}
 
 /* A broken resource file is kom-sync's to report, not every request's. */
 static void
