@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "diff.h"
 #include "diff_int.h"
+#include "jsonl.h"
 #include "util.h"
 #include "banned.h"
 
@@ -79,7 +80,7 @@ quote(const char *s)
 
 	if (!j)		/* not UTF-8: show it as bytes were lost */
 		return xstrdup("\"<binary>\"");
-	q = json_dumps(j, JSON_ENCODE_ANY);
+	q = jsonl_dumps(j, JSON_ENCODE_ANY);
 	json_decref(j);
 	return q ? q : xstrdup("\"\"");
 }
@@ -103,7 +104,7 @@ plain(const json_t *v)
 		buf_free(&b);
 		return q;
 	}
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	s = jsonl_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	return s ? s : xstrdup("?");
 }
 

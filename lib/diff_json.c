@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "diff.h"
+#include "jsonl.h"
 #include "util.h"
 #include "banned.h"
 
@@ -169,7 +170,7 @@ diff_format_records(const json_t *records, size_t from, size_t to,
 		mark = out->len;
 		if (put_json(out, r) < 0) {
 			/* what jansson makes of it, or the error it gives */
-			char *s = json_dumps(r, JSON_COMPACT);
+			char *s = jsonl_dumps(r, JSON_COMPACT);
 
 			if (!s)
 				kom_die(KOM_EX_SOFTWARE, "cannot encode a record");

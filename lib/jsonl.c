@@ -286,6 +286,23 @@ jsonl_write(FILE *fp, const json_t *rec)
 	return 0;
 }
 
+char *
+jsonl_dumps(const json_t *v, size_t flags)
+{
+	size_t n = json_dumpb(v, NULL, 0, flags);
+	char *s;
+
+	if (!n)
+		return NULL;
+	s = xmalloc(n + 1);
+	if (json_dumpb(v, s, n, flags) != n) {
+		free(s);
+		return NULL;
+	}
+	s[n] = '\0';
+	return s;
+}
+
 int
 jsonl_write_steal(FILE *fp, json_t *rec)
 {

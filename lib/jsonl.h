@@ -96,6 +96,13 @@ const char *jsonl_str(const json_t *o, const char *key, const char *def);
 /* Write rec compactly as one line.  Returns 0, or -1 on a write error. */
 int jsonl_write(FILE *fp, const json_t *rec);
 
+/*
+ * json_dumps(v, flags), but a fresh malloc'd string the caller free()s
+ * whatever allocator jansson was given (json_dumps' result must go back
+ * to jansson's: kom-sync gives it an arena).  NULL as json_dumps.
+ */
+char *jsonl_dumps(const json_t *v, size_t flags);
+
 /* Write rec and drop the caller's reference to it. */
 int jsonl_write_steal(FILE *fp, json_t *rec);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buildver.h"
+#include "jsonl.h"
 #include "jsonskim.h"
 #include "plan.h"
 #include "plan_int.h"
@@ -454,7 +455,7 @@ add_text(struct plan *p, const char *t, const struct jsonskim *sk,
 			/* spaced or escaped otherwise: as jansson writes it */
 			json_t *j = json_loadb(v, m->vlen, JSON_DECODE_ANY |
 			    JSON_REJECT_DUPLICATES, NULL);
-			char *d = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+			char *d = jsonl_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
 			    JSON_PRESERVE_ORDER);
 
 			if (!d)
@@ -534,7 +535,7 @@ int
 plan_add_json(struct plan *p, const json_t *rec, const char *where,
     int from_state, struct buf *err)
 {
-	char *s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *s = jsonl_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int rc;
 
 	if (!s || jsonskim_object(&p->sk, s, strlen(s)) < 0) {
@@ -1442,7 +1443,7 @@ step_text(const struct plan *p, const struct step *s, struct buf *o)
 		buf_add(o, n->res, n->reslen);
 	}
 	if (s->execution) {
-		if (!(e = json_dumps(s->execution, JSON_COMPACT |
+		if (!(e = jsonl_dumps(s->execution, JSON_COMPACT |
 		    JSON_PRESERVE_ORDER)))
 			kom_die(KOM_EX_SOFTWARE, "out of memory writing a step");
 		buf_lit(o, ",\"execution\":");

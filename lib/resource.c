@@ -433,12 +433,19 @@ resource_escape_triple(const char *in, size_t len, struct buf *out)
 		if (!inside)
 			buf_add(out, p, (size_t)(q - p));
 		else
-			for (; p < q; p++) {
-				buf_addc(out, *p);
-				if (*p == '\\') {
-					buf_addc(out, '\\');
-					n++;
+			/* a span up to each backslash, then the backslash twice */
+			while (p < q) {
+				const char *bs = memchr(p, '\\', (size_t)(q - p));
+
+				if (!bs) {
+					buf_add(out, p, (size_t)(q - p));
+					p = q;
+					break;
 				}
+				buf_add(out, p, (size_t)(bs - p));
+				buf_add(out, "\\\\", 2);
+				n++;
+				p = bs + 1;
 			}
 		if (q == end)
 			break;

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "jsonl.h"
+#include "jsonskim.h"
 #include "kv.h"
 #include "plan.h"
 #include "resource.h"
@@ -313,6 +315,40 @@ res_note_others(struct ctx *c, json_t *others, size_t n)
 	buf_free(&b);
 }
 
+/* v as compact JSON: strings and lists of strings written here, the
+ * rest by jansson. */
+static void
+put_member(struct buf *t, const json_t *v)
+{
+	size_t i;
+
+	if (json_is_string(v)) {
+		jsonskim_quote(t, json_string_value(v), json_string_length(v));
+		return;
+	}
+	if (json_is_array(v)) {
+		for (i = 0; i < json_array_size(v); i++)
+			if (!json_is_string(json_array_get(v, i)))
+				break;
+		if (i == json_array_size(v)) {
+			buf_addc(t, '[');
+			for (i = 0; i < json_array_size(v); i++) {
+				if (i)
+					buf_addc(t, ',');
+				put_member(t, json_array_get(v, i));
+			}
+			buf_addc(t, ']');
+			return;
+		}
+	}
+	{
+		char *d = jsonl_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		buf_adds(t, d ? d : "null");
+		free(d);
+	}
+}
+
 /*
  * Cycles in `after`: kom-plan's own check (plan_check_after), so that
  * validate rejects exactly what kom-plan would.
@@ -320,26 +356,52 @@ res_note_others(struct ctx *c, json_t *others, size_t n)
 void
 res_check_cycles(struct ctx *c)
 {
+	/* what plan_check_after() reads of a record */
+	static const char *const graph_members[] = { "type", "name", "source",
+		"after_source", "deploy", "after" };
 	struct plan *p = plan_new();
-	struct buf err = BUF_INIT;
+	struct buf err = BUF_INIT, t = BUF_INIT;
+	struct jsonskim sk;
 	size_t i, n = 0;
 	char *line, *nl;
 
+	memset(&sk, 0, sizeof(sk));
 	/* only a deploy=true resource with an `after` can be on a cycle (a
-	 * name outside the plan is left alone: lenient) */
+	 * name outside the plan is left alone: lenient); the plan gets the
+	 * text of only the members the graph reads, not the whole record
+	 * serialized */
 	for (i = 0; i < c->nres; i++) {
 		const json_t *rec = c->res[i].rec;
 		const char *type = json_string_value(json_object_get(rec,
 		    "type"));
+		size_t k;
 
 		if (c->res[i].drop || (strcmp(type, "deployment") &&
 		    strcmp(type, "stack")) ||
 		    !json_is_true(json_object_get(rec, "deploy")) ||
 		    !json_array_size(json_object_get(rec, "after")))
 			continue;
-		if (plan_add_resource(p, c->res[i].rec, "", &err) == 0)
+		buf_reset(&t);
+		buf_addc(&t, '{');
+		for (k = 0; k < KOM_NELEM(graph_members); k++) {
+			const json_t *v = json_object_get(rec, graph_members[k]);
+
+			if (!v)
+				continue;
+			if (t.len > 1)
+				buf_addc(&t, ',');
+			jsonskim_quote(&t, graph_members[k],
+			    strlen(graph_members[k]));
+			buf_addc(&t, ':');
+			put_member(&t, v);
+		}
+		buf_addc(&t, '}');
+		if (jsonskim_object(&sk, t.s, t.len) == 0 &&
+		    plan_add_skimmed(p, t.s, &sk, "", &err) == 0)
 			n++;
 	}
+	jsonskim_free(&sk);
+	buf_free(&t);
 	/* duplicates were reported already; only the graph counts here */
 	buf_reset(&err);
 	if (n && plan_check_after(p, &err) < 0)

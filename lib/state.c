@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "file.h"
+#include "jsonl.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -812,7 +813,7 @@ state_save(const char *statedir, const json_t *record)
 		json_object_del(copy, SUM_KEY);
 		record = copy;
 	}
-	if (!(text = json_dumps(record, JSON_COMPACT)) || text[0] != '{' ||
+	if (!(text = jsonl_dumps(record, JSON_COMPACT)) || text[0] != '{' ||
 	    text[1] == '}') {
 		free(text);
 		kom_warn("%s: cannot encode the record", path);
@@ -898,7 +899,7 @@ state_history_append(const char *statedir, const json_t *entry)
 		kom_warne("%s", dir);
 		goto out;
 	}
-	if (!(text = json_dumps(entry, JSON_COMPACT))) {
+	if (!(text = jsonl_dumps(entry, JSON_COMPACT))) {
 		kom_warn("%s: cannot encode the history entry", path);
 		goto out;
 	}

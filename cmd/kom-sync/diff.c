@@ -204,15 +204,6 @@ write_records(FILE *fp, const json_t *records)
 	buf_free(&j.out);
 }
 
-/*
- * What the diff holds at the end stays reachable until exit instead of
- * being freed piece by piece: freeing some million jansson values took
- * longer than computing the diff.  (volatile: stores the compiler may not
- * drop, or leak checkers would see leaks.)
- */
-static json_t *volatile kept_declared, *volatile kept_out;
-static struct state_set *volatile kept_applied;
-
 static int
 load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
     const struct config *cfg, const struct diff_opts *o, const char *statedir,
@@ -433,9 +424,10 @@ out:
 	for (i = 0; i < npaths; i++)
 		free(paths[i]);
 	free(paths);
-	kept_declared = declared;
-	kept_out = out;
-	kept_applied = applied;
+	/* declared and out are not freed value by value: freeing some million
+	 * jansson values took longer than the diff; they go with the arena
+	 * at exit (arena.h) */
+	state_set_free(applied);
 	free(tags);
 	free(host);
 	config_free(&cfg);

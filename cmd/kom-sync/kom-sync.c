@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "arena.h"
 #include "config.h"
 #include "jsonl.h"
 #include "paths.h"
@@ -143,7 +144,7 @@ sync_resources_main(int argc, char **argv)
 		    (json_int_t)json_array_size(records));
 		jsonl_write_steal(stdout, end);
 	}
-	json_decref(records);
+	/* records: not freed one by one, the arena goes at exit */
 	free(server);
 	free(secrets_dir);
 	free(statedir);
@@ -151,8 +152,8 @@ sync_resources_main(int argc, char **argv)
 	return kom_close_stdout(rc);
 }
 
-int
-main(int argc, char **argv)
+static int
+sync_main(int argc, char **argv)
 {
 	const char *cmd;
 
@@ -175,4 +176,16 @@ main(int argc, char **argv)
 		return sync_diff_main(argc - 1, argv + 1);
 	kom_warn("unknown subcommand '%s'", cmd);
 	return usage_error();
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	/* jansson values live in the arena and go with it at the end */
+	arena_start();
+	rc = sync_main(argc, argv);
+	arena_end();
+	return rc;
 }

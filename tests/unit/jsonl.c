@@ -163,6 +163,60 @@ test_ways(void)
 	    "bytes\n");
 }
 
+/* jsonl_dumps gives json_dumps' bytes, in memory the caller free()s,
+ * even when jansson has an allocator of its own (here one whose memory
+ * free() would reject: it hands out 16 bytes into a malloc'd block). */
+static void *
+offset_malloc(size_t n)
+{
+	char *p = malloc(n + 16);
+
+	return p ? p + 16 : NULL;
+}
+
+static void
+offset_free(void *p)
+{
+	if (p)
+		free((char *)p - 16);
+}
+
+static void
+test_dumps(void)
+{
+	static const char *const docs[] = { "{\"a\":[1,2.5,\"x\\u00e9\"],"
+		"\"b\":{\"c\":null,\"d\":true}}", "[]", "\"\\u0001/\"",
+		"{\"z\":1,\"a\":2}" };
+	const size_t flags[] = { JSON_COMPACT, JSON_COMPACT | JSON_SORT_KEYS,
+		JSON_INDENT(2), JSON_COMPACT | JSON_ENCODE_ANY };
+	size_t i, k;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		json_t *v = json_loads(docs[i], JSON_DECODE_ANY, NULL);
+
+		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+			char *want = json_dumps(v, flags[k]);
+			char *got = jsonl_dumps(v, flags[k]);
+
+			is_str(got, want, "jsonl_dumps %zu, flags %zu", i, k);
+			free(got);
+			free(want);
+		}
+		json_decref(v);
+	}
+	json_set_alloc_funcs(offset_malloc, offset_free);
+	{
+		json_t *v = json_pack("{s:[i,s]}", "a", 1, "b");
+		char *s = jsonl_dumps(v, JSON_COMPACT);
+
+		is_str(s, "{\"a\":[1,\"b\"]}",
+		    "jsonl_dumps with another allocator");
+		free(s);	/* crashes if s were jansson's */
+		json_decref(v);
+	}
+	json_set_alloc_funcs(malloc, free);
+}
+
 int
 main(void)
 {
@@ -172,6 +226,7 @@ main(void)
 	FILE *fp;
 	int n;
 
+	test_dumps();
 	is_int(read_all("{\"kind\":\"a\"}\n{\"kind\":\"b\"}\n"
 	    "{\"kind\":\"end\",\"n\":2}\n", &n, &r, 0), 0,
 	    "a complete stream ends with 0");
