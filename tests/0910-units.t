@@ -4,7 +4,8 @@
 # without them, and one with them); every installed unit passes
 # systemd-analyze verify, with the programs and man pages it names
 # installed; every service's exposure (systemd-analyze security) is at
-# most 2.0, those that hold the Docker socket included.
+# most 2.0, those that hold the Docker socket included, and those say so
+# in the man page that names them.
 . "$(dirname "$0")/lib.sh"
 command -v systemd-analyze >/dev/null || bail "systemd-analyze (systemd) is needed"
 cd "$KOM_TOP" || bail "no top"
@@ -72,6 +73,17 @@ for f in "$V"/*.service; do
 	diag "$(basename "$f"): exposure $level"
 	ok "$(basename "$f"): exposure at most 2.0" \
 	    awk -v l="$level" 'BEGIN { exit !(l != "" && l + 0 <= 2.0) }'
+done
+
+# Each unit is named in the man page of the program whose package ships
+# it; a service that is not the kom user's holds the Docker socket, and
+# that page says so.
+for u in $units; do
+	p=$(awk -v u="$u" '$1 == u { print $2 }' contrib/systemd/units)
+	ok "$u is named in $p(1)" grep -qF "$u" "man/$p.1"
+	case $u in *.service) ;; *) continue ;; esac
+	grep -q '^User=kom$' "contrib/systemd/$u" && continue
+	ok "$u holds the Docker socket: $p(1) says so" grep -q 'Docker socket' "man/$p.1"
 done
 
 # The units whose commands have not landed yet are checked too, as files:

@@ -130,8 +130,8 @@ sd_mark() {
 	SD_MARK=$(sd systemctl show -P InvocationID "$1")
 }
 sd_wait_run() {
-	_n=0
-	while [ $_n -lt $((SD_TIMEOUT * 2)) ]; do
+	_end=$(($(date +%s) + SD_TIMEOUT))
+	while [ "$(date +%s)" -lt "$_end" ]; do
 		_i=$(sd systemctl show -P InvocationID "$1")
 		_s=$(sd systemctl show -P ActiveState "$1")
 		if [ -n "$_i" ] && [ "$_i" != "${SD_MARK:-}" ] &&
@@ -139,7 +139,6 @@ sd_wait_run() {
 			[ "$(sd systemctl show -P Result "$1")" = success ]
 			return
 		fi
-		_n=$((_n + 1))
 		sleep 0.5
 	done
 	echo "# $1 did not run within $SD_TIMEOUT s" >&2
