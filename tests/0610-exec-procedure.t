@@ -184,8 +184,9 @@ ok 'the step says which server' \
     grep -q "server 'other-host' is not this host ('$HOSTN')" "$T/e.err"
 clear_alerts
 kexec_to "$T/e.out" "$T/e.err" procedure -s elsewhere
-is "$?" 1 'a disabled schedule does not run from a timer'
-ok 'and says so' grep -q "schedule is not enabled" "$T/e.err"
+is "$?" 0 'a disabled schedule does not run from a (stale) timer: exit 0'
+ok 'and says so' grep -q "schedule is not enabled: its timer is stale" "$T/e.err"
+is "$(grep -c '"kind":"result"' "$T/e.out")" 0 '  nothing ran'
 is "$(alerts | wc -l | tr -d ' ')" 0 'no alert for it'
 
 flock -x "$KOM_HOME/state/lock" kom-exec procedure -b nightly \
@@ -213,6 +214,9 @@ ok 'the step says so' grep -q "declares no \[\[resource_sync\]\] 'nowhere'" "$T/
 
 kexec_to "$T/u.out" "$T/u.err" procedure nothing
 is "$?" 65 'a procedure never applied: exit 65'
+kexec_to "$T/u.out" "$T/u.err" procedure -s nothing
+is "$?" 0 'from a timer (-s), a procedure no longer applied: a stale timer, exit 0'
+ok '  and says so' grep -q "its timer is stale, nothing to run" "$T/u.err"
 
 mkdir "$T/gen"
 ok 'timers' kom-exec timers "$T/gen"

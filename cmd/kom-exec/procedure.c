@@ -94,19 +94,24 @@ procedure_run(struct exec_ctx *x, const char *name, int scheduled,
 	int counts[4] = { -1, 0, 0, 0 }, st, rc;
 	FILE *fp;
 
+	/* From a timer (-s), a procedure no longer applied or no longer
+	 * scheduled is a stale timer that fired before systemd reloaded
+	 * (kom-procedures.path): nothing to run, and no failed unit. */
 	if (!(rec = state_load(x->paths.state, "procedure", name))) {
-		kom_warn("procedure '%s' is not applied (%s)", name,
-		    x->paths.state);
+		kom_warn("procedure '%s' is not applied (%s)%s", name,
+		    x->paths.state, scheduled ? ": its timer is stale, "
+		    "nothing to run" : "");
 		free(plan);
-		return KOM_EX_DATAERR;
+		return scheduled ? KOM_EX_OK : KOM_EX_DATAERR;
 	}
 	cfg = json_object_get(rec, "config");
 	if (scheduled && json_is_false(json_object_get(cfg,
 	    "schedule_enabled"))) {
-		kom_warn("procedure '%s': its schedule is not enabled", name);
+		kom_warn("procedure '%s': its schedule is not enabled: its "
+		    "timer is stale, nothing to run", name);
 		json_decref(rec);
 		free(plan);
-		return KOM_EX_NO;
+		return KOM_EX_OK;
 	}
 	if (scheduled && !x->dry_run && !json_is_false(json_object_get(cfg,
 	    "schedule_alert"))) {
