@@ -12,12 +12,8 @@
 . "$KOM_TOP/tests/systemd.sh"
 exec_images
 at_exit 'kom_labels_cleanup'
-command -v dpkg-buildpackage >/dev/null || bail "dpkg-dev is needed"
-
 t0=$(date +%s)
-kom_debs "$T/deb" 2>"$T/deb.log" ||
-	{ sed 's/^/# /' "$T/deb.log"; bail 'make deb failed'; }
-systemd_image || bail 'no Debian 12 image with systemd'
+sd_debs_image "$T/deb"
 
 S=$T/sync
 mkdir -p "$S"

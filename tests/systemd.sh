@@ -177,3 +177,13 @@ kom_debs_put() {
 		cp -R "$1" "$_d.part" && mv "$_d.part" "$_d"
 	) 9>"$KOM_TEST_RUN/debs.lock"
 }
+
+# sd_debs_image DIR: the .debs of this tree in DIR (kom_debs) and the
+# Debian 12 image with systemd (systemd_image), or bail naming which; the
+# start of every booted-systemd test.
+sd_debs_image() {
+	command -v dpkg-buildpackage >/dev/null || bail "dpkg-dev is needed"
+	kom_debs "$1" 2>"$1.log" ||
+		{ sed 's/^/# /' "$1.log"; bail 'make deb failed'; }
+	systemd_image || bail 'no Debian 12 image with systemd'
+}
