@@ -385,14 +385,6 @@ is_running(json_t *summary)
 	return s && (strcmp(s, "running") == 0);
 }
 
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 /* ---- the replacement, in named phases ----
  *
  *	pull	the image (nothing changes yet)
@@ -584,7 +576,7 @@ enter(struct repl *r, int p)
 	if ((p == PH_CREATE || p == PH_START || p == PH_ROLLBACK) &&
 	    journal_write(r) < 0 && p == PH_CREATE) {
 		job_fail(r->j, "cannot write the replacement's journal: %s",
-		    jstr(r->j->detail, "warning"));
+		    jsonl_str(r->j->detail, "warning", ""));
 		return -1;
 	}
 	test_hook(p);
@@ -725,9 +717,9 @@ ours(struct job *j, const char *name)
 	if (docker_container_inspect(j->d, name, &in, &e) < 0)
 		return 0;
 	l = json_object_get(json_object_get(in, "Config"), "Labels");
-	r = strcmp(jstr(l, "kom.managed"), "true") == 0 &&
-	    strcmp(jstr(l, "kom.type"), "deployment") == 0 &&
-	    strcmp(jstr(l, "kom.name"), j->name) == 0;
+	r = strcmp(jsonl_str(l, "kom.managed", ""), "true") == 0 &&
+	    strcmp(jsonl_str(l, "kom.type", ""), "deployment") == 0 &&
+	    strcmp(jsonl_str(l, "kom.name", ""), j->name) == 0;
 	json_decref(in);
 	return r;
 }
@@ -851,7 +843,8 @@ resume(struct job *j, const char *cname, const char *hash, struct found *f,
 	json_t *jr = journal_load(j), *newin = NULL;
 	struct docker_error e;
 	struct repl r;
-	int ph = jr ? phase_of(jstr(jr, "phase")) : PH_NONE, past, rc = 0;
+	int ph = jr ? phase_of(jsonl_str(jr, "phase", "")) : PH_NONE;
+	int past, rc = 0;
 
 	*resumed = 0;
 	if (!jr && !f->oldc)
@@ -859,10 +852,10 @@ resume(struct job *j, const char *cname, const char *hash, struct found *f,
 	repl_init(&r, j, cname);
 	r.old_running = jr ? json_is_true(json_object_get(jr, "old_running")) :
 	    1;
-	r.old_name = xstrdup(jr && *jstr(jr, "old_name") ? jstr(jr,
-	    "old_name") : cname);
-	if (jr && *jstr(jr, "old_image"))
-		r.old_image = xstrdup(jstr(jr, "old_image"));
+	r.old_name = xstrdup(jr && *jsonl_str(jr, "old_name", "") ?
+	    jsonl_str(jr, "old_name", "") : cname);
+	if (jr && *jsonl_str(jr, "old_image", ""))
+		r.old_image = xstrdup(jsonl_str(jr, "old_image", ""));
 	if (f->oldc && f->newc && !f->cur) {
 		if (docker_container_rename(j->d, id_of(f->newc), cname,
 		    &e) < 0) {
@@ -876,19 +869,20 @@ resume(struct job *j, const char *cname, const char *hash, struct found *f,
 		rename_summary(f->cur, cname);
 	}
 	past = f->cur && (f->oldc || (jr && ph >= PH_START && ph <= PH_FINISH &&
-	    strcmp(jstr(jr, "new"), id_of(f->cur)) == 0));
+	    strcmp(jsonl_str(jr, "new", ""), id_of(f->cur)) == 0));
 	if (past) {
-		const char *st = jstr(f->cur, "State");
+		const char *st = jsonl_str(f->cur, "State", "");
 
 		snprintf(r.newid, sizeof(r.newid), "%s", id_of(f->cur));
 		snprintf(r.hash, sizeof(r.hash), "%s", label_of(f->cur,
 		    "kom.config-hash"));
-		r.image = jstr(f->cur, "Image");
+		r.image = jsonl_str(f->cur, "Image", "");
 		if (f->oldc) {
 			snprintf(r.oldid, sizeof(r.oldid), "%s", id_of(f->oldc));
 			r.parked = 1;
 			if (!r.old_image)
-				r.old_image = xstrdup(jstr(f->oldc, "Image"));
+				r.old_image = xstrdup(jsonl_str(f->oldc,
+				    "Image", ""));
 		}
 		if (ph == PH_FINISH) {
 			/* The gate had passed. */
@@ -897,7 +891,7 @@ resume(struct job *j, const char *cname, const char *hash, struct found *f,
 		    strcmp(st, "created") != 0, &newin) < 0) {
 			if (ph == PH_ROLLBACK) {
 				/* Decided already: finish it. */
-				buf_adds(&r.why, jstr(jr, "error"));
+				buf_adds(&r.why, jsonl_str(jr, "error", ""));
 				rollback(&r);
 				job_fail(j, "%s", r.why.s);
 			}
@@ -947,8 +941,8 @@ resume(struct job *j, const char *cname, const char *hash, struct found *f,
 		}
 		if (ph == PH_ROLLBACK)
 			alert_rollback(j, r.old_image ? r.old_image : "",
-			    jstr(jr, "image"), jstr(jr, "error"),
-			    json_array());
+			    jsonl_str(jr, "image", ""),
+			    jsonl_str(jr, "error", ""), json_array());
 		json_object_set_new(j->detail, "resumed", json_pack("{s:s, "
 		    "s:s}", "phase", phase_names[ph == PH_NONE ? PH_SWAP : ph],
 		    "outcome", "rolled back"));
@@ -958,14 +952,15 @@ resume(struct job *j, const char *cname, const char *hash, struct found *f,
 		if (r.old_running)
 			json_object_set_new(f->cur, "State",
 			    json_string("running"));
-		if (ph == PH_ROLLBACK && strcmp(jstr(jr, "config_hash"),
-		    hash) == 0) {
-			job_fail(j, "%s", jstr(jr, "error"));
+		if (ph == PH_ROLLBACK && strcmp(jsonl_str(jr, "config_hash",
+		    ""), hash) == 0) {
+			job_fail(j, "%s", jsonl_str(jr, "error", ""));
 			rc = -1;
 			goto out;
 		}
-	} else if (jr && f->cur && ph <= PH_SWAP && strcmp(jstr(jr, "old"),
-	    id_of(f->cur)) == 0 && r.old_running && !is_running(f->cur)) {
+	} else if (jr && f->cur && ph <= PH_SWAP && strcmp(jsonl_str(jr,
+	    "old", ""), id_of(f->cur)) == 0 && r.old_running &&
+	    !is_running(f->cur)) {
 		/* Stopped for a replacement that never got further. */
 		if (f->newc) {
 			if (job_remove_container(j, id_of(f->newc), &e) < 0) {
@@ -1272,7 +1267,7 @@ deploy_deployment(struct job *j, int ensure)
 	if (!explicit_reg)
 		image_learn(j, image, image_id);
 	if (same && !j->force && image_id && strcmp(image_id,
-	    jstr(f.prev, "ImageID")) == 0) {
+	    jsonl_str(f.prev, "ImageID", "")) == 0) {
 		j->status = JOB_NOOP;
 		json_object_set_new(j->detail, "container",
 		    json_string(prev_id));
@@ -1303,7 +1298,7 @@ deploy_deployment(struct job *j, int ensure)
 		snprintf(r.oldid, sizeof(r.oldid), "%s", prev_id);
 		r.old_running = prev_running;
 		r.old_name = xstrdup(cname_of(f.prev));
-		r.old_image = xstrdup(jstr(f.prev, "Image"));
+		r.old_image = xstrdup(jsonl_str(f.prev, "Image", ""));
 	}
 	if (replace(&r, &newin) < 0)
 		goto out;
@@ -1489,7 +1484,7 @@ deployment_status(struct job *j)
 		drift = CONTAINER_DRIFT_CHANGED;
 		snprintf(why, sizeof(why), "a replacement was cut short at "
 		    "or after its %s phase; the next deploy resumes it",
-		    jstr(jr, "phase"));
+		    jsonl_str(jr, "phase", ""));
 		json_decref(jr);
 	}
 	json_object_set_new(st, "drift", drift == CONTAINER_DRIFT_NONE ?
