@@ -121,6 +121,31 @@ res_file_col(const struct file *f, int line, int col)
 	return col - (int)n;
 }
 
+/*
+ * "PREFIX:LINE" as a new JSON string: a record's "source" and
+ * "after_source", two per record, for which vasprintf was a twentieth of
+ * a load.
+ */
+static json_t *
+path_line(const char *prefix, int line)
+{
+	char num[16], *p = num + sizeof(num);
+	size_t n = strlen(prefix);
+	unsigned v = line > 0 ? (unsigned)line : 0;
+	struct buf b = BUF_INIT;
+	json_t *j;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10));
+	*--p = ':';
+	buf_add(&b, prefix, n);
+	buf_add(&b, p, (size_t)(num + sizeof(num) - p));
+	j = json_stringn(b.s, b.len);
+	buf_free(&b);
+	return j;
+}
+
 char *
 res_loc_str(struct ctx *c, int line, int col)
 {
@@ -222,6 +247,32 @@ static const char *const meta_common[] = { "name", "description", "tags",
 static const char *const meta_variable[] = { "name", "description", NULL };
 static const char *const meta_user_group[] = { "name", NULL };
 
+/*
+ * A record cut down to the members finish() and the checks across files
+ * read (resource_opts.check_only).  The `after` array moves over whole:
+ * its elements are the slots references rewrite.
+ */
+static json_t *
+slim(json_t *rec)
+{
+	static const char *const top[] = { "type", "name", "source",
+		"after_source", "deploy", "after", "tags" };
+	static const char *const cfg[] = { "server", "swarm", "servers" };
+	json_t *s = json_object(), *c = json_object(), *from, *v;
+	size_t i;
+
+	for (i = 0; i < KOM_NELEM(top); i++)
+		if ((v = json_object_get(rec, top[i])))
+			json_object_set_nocheck(s, top[i], v);
+	from = json_object_get(rec, "config");
+	for (i = 0; i < KOM_NELEM(cfg); i++)
+		if ((v = json_object_get(from, cfg[i])))
+			json_object_set_nocheck(c, cfg[i], v);
+	json_object_set_new_nocheck(s, "config", c);
+	json_decref(rec);
+	return s;
+}
+
 static void
 parse_resource(struct ctx *c, const struct schema_type *t,
     const struct toml_value *tbl)
@@ -241,10 +292,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 	json_object_set_new_nocheck(rec, "type", json_string(t->name));
 	json_object_set_new_nocheck(rec, "name", json_string_nocheck(""));
 	{
-		char *src = xasprintf("%s:%d", c->f->source, tbl->line);
-
-		json_object_set_new_nocheck(rec, "source", json_string(src));
-		free(src);
+		json_object_set_new_nocheck(rec, "source",
+		    path_line(c->f->source, tbl->line));
 		if (c->f->root)
 			json_object_set_new_nocheck(rec, "root",
 			    json_string(c->f->root));
@@ -274,17 +323,20 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		if ((x = json_object_get(seen, norm)))
 			ERR(c, name, "duplicate %s '%s' (also at %s)", t->name,
 			    norm, json_string_value(x));
-		else {
-			char *at = res_loc_str(c, tbl->line, tbl->col);
-
-			/* "PATH:LINE" of the header */
-			*strrchr(at, ':') = '\0';
-			json_object_set_new(seen, norm, json_string(at));
-			free(at);
-		}
+		else	/* "PATH:LINE" of the header */
+			json_object_set_new(seen, norm,
+			    path_line(c->f->path, tbl->line));
 		json_object_set_new_nocheck(rec, "name", json_string(norm));
 		c->rname = json_string_value(json_object_get(rec, "name"));
 	}
+	/*
+	 * Check only: a field's default is checked by nobody, and adding
+	 * thirty of them to every config was a third of a load.  Not for
+	 * what the checks below read from the config (schedules, secret
+	 * variables).
+	 */
+	c->lean = c->opts->check_only && strcmp(t->name, "procedure") &&
+	    strcmp(t->name, "action") && strcmp(t->name, "variable");
 	/* is interpolation on for this resource? */
 	c->interp = 1;
 	cfg = t->flags & SCHEMA_TOPLEVEL ? tbl : toml_get(tbl, "config");
@@ -343,8 +395,6 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			if ((x = res_string_list(c, v, kv->key, 0)))
 				json_object_set_new_nocheck(rec, "tags", x);
 		} else if (!strcmp(kv->key, "after")) {
-			char *src;
-
 			if (strcmp(t->name, "deployment") &&
 			    strcmp(t->name, "stack"))
 				res_diag(c, 0, kv->line, kv->col, "'after' only "
@@ -363,10 +413,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 				    v->type == TOML_ARRAY ?
 				    v->u.array.v[k]->col : v->col, e);
 			}
-			src = xasprintf("%s:%d", c->f->source, kv->line);
 			json_object_set_new_nocheck(rec, "after_source",
-			    json_string(src));
-			free(src);
+			    path_line(c->f->source, kv->line));
 		} else if (!strcmp(kv->key, "config")) {
 			if (!res_want_type(c, v, TOML_TABLE, "config"))
 				cfg = NULL;
@@ -382,7 +430,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		res_parse_fields_skip(c, t->config, tbl, config, meta);
 	} else if (cfg && cfg->type == TOML_TABLE) {
 		res_parse_fields(c, t->config, cfg, config);
-	} else {
+	} else if (!c->lean) {
 		for (i = 0; i < t->config->nfields; i++)
 			json_object_set_new_nocheck(config, t->config->fields[i].name,
 			    res_fdefault(c, &t->config->fields[i]));
@@ -409,6 +457,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		buf_free(&what);
 		buf_free(&m);
 	}
+	if (c->opts->check_only)
+		rec = slim(rec);
 	/* kept even without a name: references point into it */
 	KOM_GROW(c->res, c->nres + 1, c->cap);
 	r = &c->res[c->nres++];
@@ -418,9 +468,16 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 	r->drop = !name || !c->rname;
 }
 
-size_t
-resource_escape_triple(const char *in, size_t len, struct buf *out)
+/*
+ * resource_escape_triple(), also noting in *ins the offset in out of each
+ * backslash it inserted (the second of each pair) when ins is not NULL.
+ */
+static size_t
+escape_triple(const char *in, size_t len, struct buf *out, size_t **ins,
+    size_t *nins)
 {
+	size_t icap = 0;
+
 	const char *p = in, *end = in + len, *q;
 	size_t n = 0;
 	int inside = 0;
@@ -444,6 +501,10 @@ resource_escape_triple(const char *in, size_t len, struct buf *out)
 				}
 				buf_add(out, p, (size_t)(bs - p));
 				buf_add(out, "\\\\", 2);
+				if (ins) {
+					KOM_GROW(*ins, *nins + 1, icap);
+					(*ins)[(*nins)++] = out->len - 1;
+				}
 				n++;
 				p = bs + 1;
 			}
@@ -454,6 +515,12 @@ resource_escape_triple(const char *in, size_t len, struct buf *out)
 		inside = !inside;
 	}
 	return n;
+}
+
+size_t
+resource_escape_triple(const char *in, size_t len, struct buf *out)
+{
+	return escape_triple(in, len, out, NULL, NULL);
 }
 
 /* A file or directory that cannot be read: an error, counted apart. */
@@ -499,30 +566,18 @@ load_text(struct ctx *c, const char *path, const char *source,
 	struct file f = { path, source, rootdir, BUF_INIT, NULL, 0, NULL, 0 };
 	struct toml_error terr;
 	struct toml_value *root;
-	size_t i, j, cap = 0, icap = 0;
-	int inside = 0;
+	const char *p, *end;
+	size_t i, j, cap = 0;
 
-	resource_escape_triple(data, len, &f.text);
-	/* line starts, and where backslashes were inserted */
+	escape_triple(data, len, &f.text, &f.ins, &f.nins);
+	/* line starts */
 	KOM_GROW(f.lines, 1, cap);
 	f.lines[f.nlines++] = 0;
-	for (i = 0, j = 0; i < f.text.len; i++) {
-		if (f.text.s[i] == '\n') {
-			KOM_GROW(f.lines, f.nlines + 1, cap);
-			f.lines[f.nlines++] = i + 1;
-		}
-		if (f.text.len - i >= 3 && !memcmp(f.text.s + i, "\"\"\"", 3)) {
-			inside = !inside;
-			i += 2;
-			continue;
-		}
-		if (inside && f.text.s[i] == '\\') {
-			KOM_GROW(f.ins, f.nins + 1, icap);
-			f.ins[f.nins++] = i + 1;
-			i++;
-		}
+	for (p = f.text.s, end = f.text.s + f.text.len; p && p < end &&
+	    (p = memchr(p, '\n', (size_t)(end - p))); p++) {
+		KOM_GROW(f.lines, f.nlines + 1, cap);
+		f.lines[f.nlines++] = (size_t)(p - f.text.s) + 1;
 	}
-	(void)j;
 	c->f = &f;
 	root = toml_parse(f.text.s, f.text.len, &terr);
 	if (!root) {

@@ -92,6 +92,14 @@ struct resource_opts {
 	 * some of it (kom-poll fetches repos) leaves it 0.
 	 */
 	int notes;
+	/*
+	 * Check only: the records are not wanted, so each is cut down, as
+	 * soon as it is checked, to what the checks across files read
+	 * (type, name, source, after_source, deploy, after, tags and the
+	 * config's server, swarm and servers).  For kom-sync validate: the
+	 * whole set of full records is ten times the size of those parts.
+	 */
+	int check_only;
 };
 
 /*

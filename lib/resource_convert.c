@@ -1276,6 +1276,8 @@ res_parse_fields_skip(struct ctx *c, const struct schema_table *t,
 		else if (f->flags & SCHEMA_REQUIRED)
 			ERR(c, tbl, t->what[0] == '[' ? "%s needs '%s'" :
 			    "[%s] needs '%s'", t->what, f->name);
+		if (!v && c->lean)
+			continue;
 		if (!v)
 			v = res_fdefault(c, f);
 		json_object_set_new_nocheck(out, f->name, v);

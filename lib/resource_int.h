@@ -81,6 +81,7 @@ struct ctx {
 	unsigned char key[SECRETS_KEY_LEN];	/* for inline secret values */
 	int key_state;		/* 0 not read yet, 1 read, -1 none */
 	int interp;		/* the current resource is interpolated */
+	int lean;		/* check only: no defaults in its config */
 	int enabled;		/* the current execution is enabled */
 	const char *rtype;	/* the current resource, for messages */
 	const char *rname;

@@ -128,6 +128,7 @@ sync_resources_main(int argc, char **argv)
 	o.statedir = show ? statedir : NULL;
 	o.read_errors = &read_errors;
 	o.notes = 1;
+	o.check_only = !show;
 	errors = resource_load((const char *const *)argv, (size_t)argc, &o,
 	    &records);
 	if (errors) {
