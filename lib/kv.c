@@ -132,9 +132,11 @@ is_quote(int c)
  */
 static void
 append_pair(json_t *arr, enum kv_shape shape, const char *k, size_t klen,
-    const char *v, size_t vlen)
+    const char *v, size_t vlen, int utf8)
 {
-	json_t *ks = json_stringn(k, klen), *vs = json_stringn(v, vlen), *o;
+	json_t *ks = utf8 ? json_stringn_nocheck(k, klen) : json_stringn(k, klen);
+	json_t *vs = utf8 ? json_stringn_nocheck(v, vlen) : json_stringn(v, vlen);
+	json_t *o;
 
 	if (!ks || !vs) {
 		json_decref(ks);
@@ -152,8 +154,10 @@ kv_list(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
 {
 	const char *p = s, *end = s + len, *ls, *le, *sep, *ks, *ke, *vs, *ve;
 	json_t *arr = json_array();
-	int line = 0;
+	int line = 0, utf8 = kom_utf8_valid(s, len);
 
+	/* pieces of valid UTF-8 cut at ASCII bytes are valid UTF-8: checked
+	 * once here rather than piece by piece */
 	while (next_line(&p, end, &ls, &le)) {
 		line++;
 		/* step 2 */
@@ -193,7 +197,7 @@ kv_list(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
 			ve--;
 		}
 		append_pair(arr, shape, ks, (size_t)(ke - ks), vs,
-		    (size_t)(ve - vs));
+		    (size_t)(ve - vs), utf8);
 	}
 	return arr;
 }

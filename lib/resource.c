@@ -129,20 +129,23 @@ res_file_col(const struct file *f, int line, int col)
 static json_t *
 path_line(const char *prefix, int line)
 {
-	char num[16], *p = num + sizeof(num);
-	size_t n = strlen(prefix);
+	char num[16], *p = num + sizeof(num), small[256], *t = small;
+	size_t n = strlen(prefix), k;
 	unsigned v = line > 0 ? (unsigned)line : 0;
-	struct buf b = BUF_INIT;
 	json_t *j;
 
 	do
 		*--p = (char)('0' + v % 10);
 	while ((v /= 10));
 	*--p = ':';
-	buf_add(&b, prefix, n);
-	buf_add(&b, p, (size_t)(num + sizeof(num) - p));
-	j = json_stringn(b.s, b.len);
-	buf_free(&b);
+	k = (size_t)(num + sizeof(num) - p);
+	if (n + k > sizeof(small))
+		t = xmalloc(n + k);
+	memcpy(t, prefix, n);
+	memcpy(t + n, p, k);
+	j = json_stringn(t, n + k);
+	if (t != small)
+		free(t);
 	return j;
 }
 

@@ -112,6 +112,25 @@ kom_utf8_len(const unsigned char *p, size_t avail)
 	return len;
 }
 
+/* Whether the len bytes at s are all valid UTF-8 (kom_utf8_len). */
+static inline int
+kom_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (!(n = kom_utf8_len(p + i, len - i)))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
 /* The value of hex digit c, or -1. */
 int kom_hexval(int c);
 /* n bytes as 2n lowercase hex digits and a NUL into out (2n+1 bytes). */
