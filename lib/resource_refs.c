@@ -289,8 +289,11 @@ res_keep(struct ctx *c, json_t *rec, int active, json_t *swarm_first,
 /*
  * One line for everything pull mode left out: the count and the servers,
  * so that nothing vanishes without a word.  Not a warning: it is what
- * pull mode is for (and strict does not make it an error).
+ * pull mode is for (and strict does not make it an error).  The first
+ * eight servers are named, then how many others.
  */
+#define OTHERS_SHOWN 8	/* servers named, in the order first seen */
+
 void
 res_note_others(struct ctx *c, json_t *others, size_t n)
 {
@@ -298,13 +301,21 @@ res_note_others(struct ctx *c, json_t *others, size_t n)
 	const char *k;
 	json_t *v;
 	int first = 1;
+	size_t shown = 0;
 
 	buf_printf(&b, "left out %zu resource%s of other servers (", n,
 	    n == 1 ? "" : "s");
 	json_object_foreach(others, k, v) {
+		/* a fleet's worth of servers would make a line of pages */
+		if (shown == OTHERS_SHOWN) {
+			buf_printf(&b, " and %zu other servers",
+			    json_object_size(others) - shown);
+			break;
+		}
 		buf_printf(&b, "%s'%s': %lld", first ? "" : ", ", k,
 		    (long long)json_integer_value(v));
 		first = 0;
+		shown++;
 	}
 	buf_printf(&b, "); this host is '%s', -a includes them",
 	    c->opts->server);

@@ -54,6 +54,19 @@ is "$(cat "$T/err")" "kom-sync: left out 2 resources of other servers ('nas': 2)
 kom-sync show "$S" >"$T/out" 2>"$T/err"
 is "$(grep -c 'left out 3 resources' "$T/err")" 1 'show: the same line'
 
+# a fleet: the first eight servers named, then how many others
+F=$T/fleet
+mkdir -p "$F"
+i=1
+while [ $i -le 12 ]; do
+	printf '[[deployment]]\nname = "d%d"\n[deployment.config]\nserver = "h%d"\n' \
+	    $i $i >>"$F/fleet.toml"
+	i=$((i + 1))
+done
+kom-sync diff -n h1 "$F" >"$T/out" 2>"$T/err"
+is "$(cat "$T/err")" "kom-sync: left out 11 resources of other servers ('h2': 1, 'h3': 1, 'h4': 1, 'h5': 1, 'h6': 1, 'h7': 1, 'h8': 1, 'h9': 1 and 3 other servers); this host is 'h1', -a includes them" \
+    'many servers: eight named, the rest counted'
+
 kom-sync diff -a "$S" >"$T/out" 2>"$T/err"
 is "$(names "$T/out")" 'nas tower media photos backup here ' '-a: everything (diff sorts by name)'
 is "$(cat "$T/err")" "" '-a: nothing on stderr'
