@@ -361,6 +361,103 @@ put_member(struct buf *t, const json_t *v)
 }
 
 /*
+ * Which candidates (c->res indexes in cand) Kahn's algorithm cannot place
+ * over their `after` edges among themselves: on a cycle or downstream of
+ * one.  The rest can never be named in a cycle message, so the plan gets
+ * only these (in the same order, so that its own Kahn leaves all of them
+ * and its Tarjan walks them as before; edges to a dropped node were never
+ * walked).  Sets *left[i] for cand[i]; returns how many are left, or -1
+ * when a name is both a deployment's and a stack's among the candidates
+ * (the plan reports that: then every candidate goes in).
+ */
+static long
+unplaceable(struct ctx *c, const size_t *cand, size_t n, char *left)
+{
+	json_t *byname = json_object(), *x;
+	size_t *indeg = xcalloc(n + 1, sizeof(*indeg));
+	size_t *first = xcalloc(n + 1, sizeof(*first));
+	size_t *edges = NULL, nedges = 0, ecap = 0, *queue, head = 0, tail = 0;
+	size_t *chl, *at, i, k;
+	long nleft = -1;
+
+	/* name -> candidate; a duplicate (reported already) is not one */
+	for (i = 0; i < n; i++) {
+		const json_t *rec = c->res[cand[i]].rec;
+		const json_t *nm = json_object_get(rec, "name");
+
+		left[i] = 1;
+		if ((x = json_object_getn(byname, json_string_value(nm),
+		    json_string_length(nm)))) {
+			size_t j = (size_t)json_integer_value(x);
+
+			if (strcmp(json_string_value(json_object_get(
+			    c->res[cand[j]].rec, "type")), json_string_value(
+			    json_object_get(rec, "type"))))
+				goto out;	/* deployment and stack */
+			left[i] = 0;
+			continue;
+		}
+		json_object_setn_new_nocheck(byname, json_string_value(nm),
+		    json_string_length(nm), json_integer((json_int_t)i));
+	}
+	/* edges parent -> child, as pairs */
+	for (i = 0; i < n; i++) {
+		const json_t *after = json_object_get(c->res[cand[i]].rec,
+		    "after"), *a;
+
+		if (!left[i])
+			continue;
+		json_array_foreach(after, k, a) {
+			if (!(x = json_object_getn(byname, json_string_value(a),
+			    json_string_length(a))))
+				continue;
+			KOM_GROW(edges, 2 * nedges + 2, ecap);
+			edges[2 * nedges] = (size_t)json_integer_value(x);
+			edges[2 * nedges + 1] = i;
+			nedges++;
+			indeg[i]++;
+		}
+	}
+	/* children of each candidate, then Kahn */
+	at = xcalloc(n + 1, sizeof(*at));
+	chl = xcalloc(nedges + 1, sizeof(*chl));
+	for (k = 0; k < nedges; k++)
+		first[edges[2 * k]]++;
+	for (i = 0, k = 0; i < n; i++) {
+		size_t m = first[i];
+
+		first[i] = k;
+		at[i] = k;
+		k += m;
+	}
+	for (k = 0; k < nedges; k++)
+		chl[at[edges[2 * k]]++] = edges[2 * k + 1];
+	queue = xcalloc(n + 1, sizeof(*queue));
+	for (i = 0; i < n; i++)
+		if (left[i] && !indeg[i])
+			queue[tail++] = i;
+	while (head < tail) {
+		size_t v = queue[head++];
+
+		left[v] = 0;
+		for (k = first[v]; k < at[v]; k++)
+			if (--indeg[chl[k]] == 0)
+				queue[tail++] = chl[k];
+	}
+	for (i = 0, nleft = 0; i < n; i++)
+		nleft += left[i];
+	free(queue);
+	free(chl);
+	free(at);
+out:
+	free(edges);
+	free(first);
+	free(indeg);
+	json_decref(byname);
+	return nleft;
+}
+
+/*
  * Cycles in `after`: kom-plan's own check (plan_check_after), so that
  * validate rejects exactly what kom-plan would.
  */
@@ -373,24 +470,35 @@ res_check_cycles(struct ctx *c)
 	struct plan *p = plan_new();
 	struct buf err = BUF_INIT, t = BUF_INIT;
 	struct jsonskim sk;
-	size_t i, n = 0;
-	char *line, *nl;
+	size_t i, j, n = 0, *cand = NULL, ncand = 0, ccap = 0;
+	char *line, *nl, *left;
 
 	memset(&sk, 0, sizeof(sk));
 	/* only a deploy=true resource with an `after` can be on a cycle (a
-	 * name outside the plan is left alone: lenient); the plan gets the
-	 * text of only the members the graph reads, not the whole record
-	 * serialized */
+	 * name outside the plan is left alone: lenient) */
 	for (i = 0; i < c->nres; i++) {
 		const json_t *rec = c->res[i].rec;
 		const char *type = json_string_value(json_object_get(rec,
 		    "type"));
-		size_t k;
 
 		if (c->res[i].drop || (strcmp(type, "deployment") &&
 		    strcmp(type, "stack")) ||
 		    !json_is_true(json_object_get(rec, "deploy")) ||
 		    !json_array_size(json_object_get(rec, "after")))
+			continue;
+		KOM_GROW(cand, ncand + 1, ccap);
+		cand[ncand++] = i;
+	}
+	left = xcalloc(ncand + 1, 1);
+	if (unplaceable(c, cand, ncand, left) < 0)
+		memset(left, 1, ncand);
+	/* the plan gets the text of only the members the graph reads, not
+	 * the whole record serialized */
+	for (j = 0; j < ncand; j++) {
+		const json_t *rec = c->res[cand[j]].rec;
+		size_t k;
+
+		if (!left[j])
 			continue;
 		buf_reset(&t);
 		buf_addc(&t, '{');
@@ -413,6 +521,8 @@ res_check_cycles(struct ctx *c)
 	}
 	jsonskim_free(&sk);
 	buf_free(&t);
+	free(cand);
+	free(left);
 	/* duplicates were reported already; only the graph counts here */
 	buf_reset(&err);
 	if (n && plan_check_after(p, &err) < 0)
