@@ -149,13 +149,12 @@ append_pair(json_t *arr, enum kv_shape shape, const char *k, size_t klen,
 	json_array_append_new(arr, o);
 }
 
-/* kv_list() into arr, or only its checks when arr is NULL: 0 or -1. */
-static int
-kv_parse(const char *s, size_t len, enum kv_shape shape, struct kv_error *err,
-    json_t *arr)
+json_t *
+kv_list(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
 {
 	const char *p = s, *end = s + len, *ls, *le, *sep, *ks, *ke, *vs, *ve;
-	int line = 0, utf8 = arr && kom_utf8_valid(s, len);
+	json_t *arr = json_array();
+	int line = 0, utf8 = kom_utf8_valid(s, len);
 
 	/* pieces of valid UTF-8 cut at ASCII bytes are valid UTF-8: checked
 	 * once here rather than piece by piece */
@@ -181,7 +180,8 @@ kv_parse(const char *s, size_t len, enum kv_shape shape, struct kv_error *err,
 			err->line = line;
 			snprintf(err->msg, sizeof(err->msg),
 			    "line %d missing assignment character", line);
-			return -1;
+			json_decref(arr);
+			return NULL;
 		}
 		/* step 5 */
 		ks = ls;
@@ -196,29 +196,10 @@ kv_parse(const char *s, size_t len, enum kv_shape shape, struct kv_error *err,
 			ks++;
 			ve--;
 		}
-		if (arr)
-			append_pair(arr, shape, ks, (size_t)(ke - ks), vs,
-			    (size_t)(ve - vs), utf8);
-	}
-	return 0;
-}
-
-json_t *
-kv_list(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
-{
-	json_t *arr = json_array();
-
-	if (kv_parse(s, len, shape, err, arr) < 0) {
-		json_decref(arr);
-		return NULL;
+		append_pair(arr, shape, ks, (size_t)(ke - ks), vs,
+		    (size_t)(ve - vs), utf8);
 	}
 	return arr;
-}
-
-int
-kv_check(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
-{
-	return kv_parse(s, len, shape, err, NULL);
 }
 
 char *

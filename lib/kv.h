@@ -65,9 +65,6 @@ void kv_string_list(const char *s, size_t len, json_t *arr);
  */
 json_t *kv_list(const char *s, size_t len, enum kv_shape shape,
     struct kv_error *err);
-/* kv_list()'s checks alone, no array made: 0, or -1 with err set. */
-int kv_check(const char *s, size_t len, enum kv_shape shape,
-    struct kv_error *err);
 
 /* File contents: trailing whitespace trimmed, then one '\n' if non-empty.
  * Returns a fresh string. */

@@ -333,11 +333,10 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		c->rname = json_string_value(json_object_get(rec, "name"));
 	}
 	/*
-	 * Check only: a field is converted (and so checked), then let go
-	 * unless the checks across files read it; a default is checked by
-	 * nobody.  Building and freeing thirty fields for every config was
-	 * a third of a load.  Not for what the checks below read from the
-	 * config (schedules, secret variables).
+	 * Check only: a field's default is checked by nobody, and adding
+	 * thirty of them to every config was a third of a load.  Not for
+	 * what the checks below read from the config (schedules, secret
+	 * variables).
 	 */
 	c->lean = c->opts->check_only && strcmp(t->name, "procedure") &&
 	    strcmp(t->name, "action") && strcmp(t->name, "variable");

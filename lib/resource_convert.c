@@ -284,15 +284,6 @@ res_string_list(struct ctx *c, const struct toml_value *v, const char *key,
 	return arr;
 }
 
-/* What a check-only load keeps of a config (resource_opts.check_only):
- * what the checks across files and support_check() read. */
-static int
-lean_keeps(const char *field)
-{
-	return !strcmp(field, "server") || !strcmp(field, "swarm") ||
-	    !strcmp(field, "servers");
-}
-
 static json_t *
 kv_field(struct ctx *c, const struct schema_field *f,
     const struct toml_value *v, const char *key)
@@ -309,12 +300,8 @@ kv_field(struct ctx *c, const struct schema_field *f,
 		size_t off = 0, n = 1;
 
 		check_interp(c, v, v->u.str.s, v->u.str.len, key);
-		/* check only (c->lean): nobody reads the list */
-		if (c->lean && !lean_keeps(f->name)) {
-			if (kv_check(v->u.str.s, v->u.str.len, shape, &err) == 0)
-				return json_null();
-		} else if ((arr = kv_list(v->u.str.s, v->u.str.len, shape,
-		    &err)))
+		arr = kv_list(v->u.str.s, v->u.str.len, shape, &err);
+		if (arr)
 			return arr;
 		/* the offset of line err.line of the string */
 		for (i = 0; i < v->u.str.len && n < (size_t)err.line; i++)
@@ -1289,10 +1276,8 @@ res_parse_fields_skip(struct ctx *c, const struct schema_table *t,
 		else if (f->flags & SCHEMA_REQUIRED)
 			ERR(c, tbl, t->what[0] == '[' ? "%s needs '%s'" :
 			    "[%s] needs '%s'", t->what, f->name);
-		if (c->lean && (!v || !lean_keeps(f->name))) {
-			json_decref(v);	/* checked: that was its use */
+		if (!v && c->lean)
 			continue;
-		}
 		if (!v)
 			v = res_fdefault(c, f);
 		json_object_set_new_nocheck(out, f->name, v);
