@@ -492,10 +492,8 @@ static size_t
 escape_triple(const char *in, size_t len, struct buf *out, size_t **ins,
     size_t *nins)
 {
-	size_t icap = 0;
-
 	const char *p = in, *end = in + len, *q;
-	size_t n = 0;
+	size_t n = 0, icap = 0;
 	int inside = 0;
 
 	/* the input, and a sixteenth for doubled backslashes, in one go */

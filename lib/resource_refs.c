@@ -300,7 +300,6 @@ res_note_others(struct ctx *c, json_t *others, size_t n)
 	struct buf b = BUF_INIT;
 	const char *k;
 	json_t *v;
-	int first = 1;
 	size_t shown = 0;
 
 	buf_printf(&b, "left out %zu resource%s of other servers (", n,
@@ -312,10 +311,8 @@ res_note_others(struct ctx *c, json_t *others, size_t n)
 			    json_object_size(others) - shown);
 			break;
 		}
-		buf_printf(&b, "%s'%s': %lld", first ? "" : ", ", k,
+		buf_printf(&b, "%s'%s': %lld", shown++ ? ", " : "", k,
 		    (long long)json_integer_value(v));
-		first = 0;
-		shown++;
 	}
 	buf_printf(&b, "); this host is '%s', -a includes them",
 	    c->opts->server);
