@@ -7,7 +7,8 @@
  * tcp://HOST:PORT), DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (ca.pem,
  * cert.pem, key.pem; default ~/.docker) for tcp://, DOCKER_API_VERSION to
  * pin the API version, DOCKER_CONFIG for the directory of config.json
- * (registry credentials; default ~/.docker).
+ * (registry credentials; default ~/.docker).  KOM_TEST_ENGINE_LOG, for
+ * tests, names a file that gets one "METHOD PATH" line per call.
  *
  * docker_open() contacts the engine once (GET /version) and negotiates
  * the API version: min(the server's ApiVersion, DOCKER_API_MAX); every
@@ -83,6 +84,16 @@ struct docker *docker_open(struct docker_error *err);
 
 void docker_close(struct docker *d);
 
+/*
+ * A second handle on d's endpoint with d's negotiated version, for
+ * another thread: no call to the engine (it connects on its first
+ * request).  NULL with *err set when libcurl cannot start one.
+ */
+struct docker *docker_clone(const struct docker *d, struct docker_error *err);
+
+/* Is the engine on this machine (a unix socket), with the same clock? */
+int docker_is_local(const struct docker *d);
+
 /* The endpoint as given ("unix:///var/run/docker.sock"), for messages. */
 const char *docker_endpoint(const struct docker *d);
 /* The negotiated API version, "1.41". */
@@ -118,6 +129,16 @@ int docker_ping(struct docker *d, struct docker_error *err);
  */
 int docker_request(struct docker *d, const char *method, const char *path,
     const json_t *body, json_t **out, struct docker_error *err);
+
+/*
+ * GET /events?since=S&until=U (nanoseconds since the epoch, since at
+ * least 1, until not before since): the events the engine still keeps
+ * (its last 256, since it started) in that interval, oldest first, as
+ * a JSON array in *out (see evlog.h).  until must not be in the
+ * engine's future, or the engine waits for it.
+ */
+int docker_events(struct docker *d, long long since_ns, long long until_ns,
+    json_t **out, struct docker_error *err);
 
 /* ---- containers; ID is a container id or name ---- */
 

@@ -105,6 +105,15 @@ kom_wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
+long long
+kom_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int
 kom_close_stdout(int status)
 {

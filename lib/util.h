@@ -72,6 +72,7 @@ size_t st_mul(size_t a, size_t b);
  * wall clock (unix ms, for timestamps). */
 long long kom_mono_ms(void);
 long long kom_wall_ms(void);
+long long kom_wall_ns(void);
 
 /*
  * The length of the UTF-8 sequence at p (avail bytes there), as jansson

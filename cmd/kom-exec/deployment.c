@@ -377,6 +377,21 @@ state_matches(struct job *j, const char *cid, const char *hash)
 	return same;
 }
 
+/*
+ * May the stage's container list stand for an inspect of id?  Only when
+ * the list is the stage's own look (alone), the state says kom created
+ * id with this config hash (applied), and the engine's event log has
+ * nothing since the last run that changes a container in place and
+ * none for id (x->touched): what the list does not carry (restart
+ * policy, memory, CPUs: docker update) is then as kom created it.
+ */
+static int
+log_vouches(struct job *j, const char *id, int applied)
+{
+	return applied && j->alone && j->x->snapshot && j->x->touched &&
+	    !json_object_get(j->x->touched, id);
+}
+
 static int
 is_running(json_t *summary)
 {
@@ -1167,6 +1182,7 @@ deploy_deployment(struct job *j, int ensure)
 	struct repl r;
 	struct buf drift_why = BUF_INIT;
 	int pulled = 0, prev_running = 0, explicit_reg, same, resumed = 0;
+	int applied = 0;
 
 	memset(&f, 0, sizeof(f));
 	if (build_spec(j, &body, hash) < 0)
@@ -1189,7 +1205,10 @@ deploy_deployment(struct job *j, int ensure)
 	explicit_reg = has_registry(image);
 	same = f.prev && f.prev == f.cur && prev_running &&
 	    strcmp(label_of(f.prev, "kom.config-hash"), hash) == 0;
-	if (same && !j->force && !resumed) {
+	if (same && !j->force && !resumed)
+		applied = state_matches(j, prev_id, hash);
+	if (same && !j->force && !resumed && !log_vouches(j, prev_id,
+	    applied)) {
 		/* The label says unchanged; a hand change (docker update)
 		 * shows only in the container itself. */
 		json_t *in = NULL;
@@ -1217,7 +1236,7 @@ deploy_deployment(struct job *j, int ensure)
 		j->status = JOB_NOOP;
 		json_object_set_new(j->detail, "container",
 		    json_string(prev_id));
-		if (!j->x->dry_run && !state_matches(j, prev_id, hash))
+		if (!j->x->dry_run && !applied)
 			save_applied(j, prev_id, hash, cname, image,
 			    json_string_value(json_object_get(f.prev,
 			    "ImageID")));

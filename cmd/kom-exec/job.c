@@ -189,7 +189,14 @@ job_engine_get(struct job *j)
 	if (x->nidle)
 		d = x->idle[--x->nidle];
 	pthread_mutex_unlock(&x->mu);
-	if (!d && engine_open(x, &d) != 0) {
+	if (!d && x->proto) {
+		/* the version is negotiated once a run, not per handle */
+		struct docker_error err;
+
+		if (!(d = docker_clone(x->proto, &err)))
+			kom_warn("%s", err.msg);
+	}
+	if (!d && (x->proto || engine_open(x, &d) != 0)) {
 		pthread_mutex_lock(&x->mu);
 		x->slots++;
 		pthread_cond_signal(&x->slot_cv);

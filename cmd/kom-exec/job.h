@@ -63,6 +63,18 @@ struct exec_ctx {
 	 * filtered lists cost the engine a scan of every container each).
 	 */
 	json_t *snapshot;
+	/*
+	 * What the engine's event log vouches for (evlog.h), for the same
+	 * stage: the containers changed in place since the last run's
+	 * anchor (an object of ids), or NULL when the log cannot say; a
+	 * noop whose container is not in it needs no inspect.  anchor: the
+	 * last run's, from STATE/settled.json; next: the newest event the
+	 * first look of this run saw, before it changed anything.
+	 */
+	json_t *touched;
+	json_t *anchor, *anchor_next;
+	int looked;		/* the event log was asked this run */
+	struct docker *proto;	/* the run's first handle: clones of it */
 	pthread_mutex_t hist_mu;	/* history appends (fsync), noops */
 	json_t *noops;		/* the stage's noop history entries */
 	/*

@@ -26,6 +26,7 @@
 #include "alert.h"
 #include "config.h"
 #include "docker.h"
+#include "evlog.h"
 #include "proc.h"
 #include "deployment.h"
 #include "build.h"
@@ -473,6 +474,79 @@ is_deploy(const struct step *s)
 }
 
 /*
+ * Ask the engine's event log what it vouches for since the last run's
+ * anchor (x->touched, see job.h).  The first look of a run keeps the
+ * newest event as the next run's anchor, but only before this run has
+ * changed anything: from the anchor on, the next run must see every
+ * change, kom's own and any made by hand meanwhile.  Only for an engine
+ * on this machine: until is our clock, and a remote engine's may lag.
+ */
+static void
+ask_event_log(struct plan *p, struct docker *d)
+{
+	struct exec_ctx *x = p->x;
+	json_t *a = x->anchor, *ev = NULL;
+	struct docker_error e;
+	int first = !x->looked;
+
+	json_decref(x->touched);
+	x->touched = NULL;
+	x->looked = 1;
+	if (!docker_is_local(d) || docker_events(d, a ? (long long)
+	    json_integer_value(json_object_get(a, "time_nano")) : 1,
+	    kom_wall_ns(), &ev, &e) < 0)
+		return;
+	if (a && evlog_covers(ev, a))
+		x->touched = evlog_touched(ev);
+	if (first && !p->counts[JOB_OK] && !p->counts[JOB_FAILED])
+		x->anchor_next = evlog_anchor(json_array_get(ev,
+		    json_array_size(ev) - 1));
+	json_decref(ev);
+}
+
+/* STATE/settled.json: {"engine": ENDPOINT, "anchor": {...}}. */
+static char *
+settled_path(struct exec_ctx *x)
+{
+	return xasprintf("%s/settled.json", x->paths.state);
+}
+
+static void
+load_anchor(struct exec_ctx *x, struct docker *d)
+{
+	char *path = settled_path(x);
+	json_t *o = json_load_file(path, 0, NULL);
+	json_t *a = json_object_get(o, "anchor");
+
+	if (d && evlog_anchor_valid(a) && strcmp(jsonl_str(o, "engine", ""),
+	    docker_endpoint(d)) == 0)
+		x->anchor = json_incref(a);
+	json_decref(o);
+	free(path);
+}
+
+/* A lost or torn file only costs the next run its inspects. */
+static void
+save_anchor(struct exec_ctx *x, struct docker *d)
+{
+	char *path, *s;
+	json_t *o;
+
+	if (x->dry_run || !d || !x->anchor_next ||
+	    json_equal(x->anchor_next, x->anchor))
+		return;
+	path = settled_path(x);
+	o = json_pack("{s:s, s:O}", "engine", docker_endpoint(d), "anchor",
+	    x->anchor_next);
+	s = json_dumps(o, JSON_COMPACT);
+	if (!s || file_replace_nosync(path, s, strlen(s), 0644) < 0)
+		kom_warne("%s", path);
+	free(s);
+	json_decref(o);
+	free(path);
+}
+
+/*
  * Before a stage with deploy or ensure steps: mark the steps that are
  * alone on their resource and list the deployment containers once
  * (x->snapshot).  Without the list (an engine error) every step asks
@@ -530,6 +604,7 @@ take_snapshot(struct plan *p)
 				json_array_append(a, c);
 			}
 			json_decref(list);
+			ask_event_log(p, j.d);
 		}
 		job_engine_put(&j);
 	}
@@ -844,7 +919,10 @@ apply_stream(struct exec_ctx *x, FILE *fp, const char *name, int nowait,
 	x->pooled = 1;
 	x->images = json_object();
 	x->noops = json_array();
+	x->proto = d;
+	load_anchor(x, d);
 	run_stages(&p);
+	save_anchor(x, d);
 	if (counts)
 		memcpy(counts, p.counts, sizeof(p.counts));
 	end = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:i}}", "kind", "end",
@@ -868,6 +946,12 @@ apply_stream(struct exec_ctx *x, FILE *fp, const char *name, int nowait,
 	x->snapshot = NULL;
 	json_decref(x->noops);
 	x->noops = NULL;
+	json_decref(x->touched);
+	json_decref(x->anchor);
+	json_decref(x->anchor_next);
+	x->touched = x->anchor = x->anchor_next = NULL;
+	x->looked = 0;
+	x->proto = NULL;
 	if (lock >= 0)
 		close(lock);
 	return rc;
