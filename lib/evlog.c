@@ -1,6 +1,7 @@
 /*
  * evlog: what the Docker engine's event log can vouch for (evlog.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -20,6 +21,13 @@ static const char *const keeps[] = {
 	"exec_start", "export", "extract-to-dir", "health_status", "kill",
 	"oom", "pause", "resize", "restart", "start", "stop", "top",
 	"unpause"
+};
+
+/* What only looks at a container, or runs something beside it. */
+static const char *const looks[] = {
+	"archive-path", "attach", "commit", "copy", "detach", "exec_create",
+	"exec_detach", "exec_die", "exec_start", "export", "extract-to-dir",
+	"health_status", "resize", "top"
 };
 
 static const char *
@@ -104,15 +112,22 @@ evlog_covers(const json_t *events, const json_t *anchor)
 	    strcmp(actor(e), str(anchor, "id")) == 0;
 }
 
+/* Is action (up to its ':') one of the n words of set? */
+static int
+one_of(const char *action, const char *const *set, size_t n)
+{
+	size_t len = strcspn(action, ":");
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(set[i]) == len && memcmp(set[i], action, len) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 keeps_config(const char *action)
 {
-	size_t n = strcspn(action, ":");
-
-	for (size_t i = 0; i < KOM_NELEM(keeps); i++)
-		if (strlen(keeps[i]) == n && memcmp(keeps[i], action, n) == 0)
-			return 1;
-	return 0;
+	return one_of(action, keeps, KOM_NELEM(keeps));
 }
 
 json_t *
@@ -131,4 +146,56 @@ evlog_touched(const json_t *events)
 		json_object_set_new(t, id, json_string(str(e, "Action")));
 	}
 	return t;
+}
+
+static void
+stir(json_t *t, const char *key, json_int_t at)
+{
+	if (json_integer_value(json_object_get(t, key)) < at)
+		json_object_set_new(t, key, json_integer(at));
+}
+
+json_t *
+evlog_stirred(const json_t *events)
+{
+	json_t *t = json_object(), *gone = json_object();
+	const json_t *e, *attrs;
+	const char *id, *name, *action;
+	size_t i;
+
+	json_array_foreach(events, i, e)
+		if (is_event(e) && strcmp(str(e, "Type"), "container") == 0 &&
+		    strcmp(str(e, "Action"), "destroy") == 0 && *actor(e))
+			json_object_set_new(gone, actor(e), json_true());
+	json_array_foreach(events, i, e) {
+		json_int_t at;
+
+		if (!is_event(e) || strcmp(str(e, "Type"), "container") != 0)
+			continue;
+		action = str(e, "Action");
+		if (one_of(action, looks, KOM_NELEM(looks)))
+			continue;
+		at = json_integer_value(json_object_get(e, "timeNano"));
+		if (*(id = actor(e)))
+			stir(t, id, at);
+		attrs = json_object_get(json_object_get(e, "Actor"),
+		    "Attributes");
+		name = str(attrs, "kom.name");
+		if (name && strcmp(str(attrs, "kom.managed") ?
+		    str(attrs, "kom.managed") : "", "true") == 0 &&
+		    !json_object_get(gone, id)) {
+			char *k = xasprintf("kom.name=%s", name);
+
+			stir(t, k, at);
+			free(k);
+		}
+	}
+	json_decref(gone);
+	return t;
+}
+
+long long
+evlog_stirred_at(const json_t *stirred, const char *key)
+{
+	return json_integer_value(json_object_get(stirred, key));
 }

@@ -13,6 +13,10 @@
  *
  * Events are the engine's objects ({"Type","Action","Actor":{"ID"},
  * "timeNano",...}).  An anchor is {"time_nano", "type", "action", "id"}.
+ * kom-exec's end of a run asks again and keeps, with the newest event as
+ * the anchor, the containers nothing stirred since it last looked at
+ * them (evlog_stirred): the next run takes those for settled while the
+ * log stays whole and still shows nothing of them.
  * Nothing is printed; every json_t ** result is the caller's.
  */
 #ifndef KOM_EVLOG_H
@@ -47,5 +51,19 @@ int evlog_covers(const json_t *events, const json_t *anchor);
  * restart, oom, health status, exec_*, attach, top, copy...) counts.
  */
 json_t *evlog_touched(const json_t *events);
+
+/*
+ * The containers events did anything to that a look at them would see
+ * (all but exec_*, health_status, attach, detach, top, resize, export,
+ * commit, copy, archive-path, extract-to-dir): an object of the newest
+ * such event's timeNano by container id, and by "kom.name=NAME" for
+ * events of containers labelled kom.managed=true and kom.name=NAME
+ * (but not of one the log shows destroyed: a container that is gone no
+ * longer counts for its name).
+ */
+json_t *evlog_stirred(const json_t *events);
+
+/* The newest time stirred holds for key, or 0. */
+long long evlog_stirred_at(const json_t *stirred, const char *key);
 
 #endif

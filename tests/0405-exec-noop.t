@@ -38,16 +38,31 @@ plan ensure >"$T/ensure"
 ok "deploy $N in one stage" kexec "$T/deploy"
 ok 'the run kept an anchor in the event log' jq -e '.anchor.time_nano > 0' "$SETTLED"
 
-# the steady state: a rerun right after a rerun
-kexec "$T/ensure" >/dev/null
+# the rerun right after: settled, nothing listed, nothing inspected
 logged ensure
 is "$(statuses "$T/out")" '1 noop 2 noop 3 noop 4 noop 5 noop ' 'all noop'
 is "$(calls '^(POST|DELETE|PUT)')" 0 'no call that changes anything'
 is "$(calls '^GET /containers/[^/]+/json$')" 0 'no container inspected'
-is "$(calls '^GET /containers/json$')" 1 'one container list'
+is "$(calls '^GET /containers/json$')" 0 'no container list'
 is "$(calls '^GET /events$')" 1 'one look at the event log'
 is "$(calls '^GET /version$')" 1 'the version negotiated once'
-is "$(wc -l <"$LOG")" 3 'three calls in all'
+is "$(wc -l <"$LOG")" 2 'two calls in all'
+jq -S .settled "$SETTLED" >"$T/settled1"
+logged ensure
+is "$(wc -l <"$LOG")" 2 'and again: a run that changed nothing keeps it so'
+jq -S .settled "$SETTLED" >"$T/settled2"
+cmp_file "$T/settled1" "$T/settled2" 'the same five settled'
+is "$(jq '.settled | length' "$SETTLED")" $N "all $N settled"
+
+# a container made by hand under a deployment's labels (another name)
+docker run -d --name "$PFX-extra" --network host --label kom.managed=true \
+    --label kom.type=deployment --label "kom.name=$PFX-5" "$IMG:1" >/dev/null
+logged ensure
+is "$(calls '^GET /containers/json$')" 1 'a new container of a deployment: the stage is listed'
+is "$(cid "$PFX-extra")" '' 'and the extra container removed'
+is "$(res "$T/out" 5 .status)" noop 'the deployment itself unchanged'
+logged ensure
+is "$(wc -l <"$LOG")" 2 'settled again'
 
 # drift on the fast path
 id1=$(cid "$PFX-1")
@@ -70,9 +85,35 @@ is "$(docker inspect -f '{{.Config.Image}}' "$PFX-4")" "$IMG:1" \
     'the hand-made container replaced by the declared image'
 is "$(calls "^GET /containers/$(cid "$PFX-5")/json\$")" 0 \
     'the untouched one was not inspected'
+logged ensure
+is "$(statuses "$T/out")" '1 noop 2 noop 3 noop 4 noop 5 noop ' 'then all noop'
+is "$(calls '^GET /containers/')" 0 'the redeployed ones settled: no list, no inspect'
+
+# a change by hand while a run is under way, after its look at the
+# container: the next run sees it (the run's last look of the log)
+A1=$(dep "$PFX-1" "$IMG:1" "sleep 3601")
+{ step 1 1 deploy "$A1"; plan ensure | sed 1d; } >"$T/during"
+{ step 1 1 ensure "$A1"; plan ensure | sed 1d; } >"$T/after"
+KOM_TEST_STOP_AT=finish kom-exec "$T/during" >"$T/out.during" 2>&1 &
+pid=$!
+n=0
+until ps -o stat= -p $pid | grep -q '^T' || [ $n -ge 600 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+ok 'the run stops as the replacement finishes' ps -o stat= -p $pid
+docker update --memory 48m --memory-swap 48m "$PFX-1" "$PFX-2" >/dev/null
+kill -CONT $pid
+wait $pid
+is "$?" 0 'it goes on and ends well'
+logged after
+is "$(statuses "$T/out")" '1 ok 2 ok 3 noop 4 noop 5 noop ' \
+    'both changed during the run (the new container and a noop) redeployed'
+is "$(docker inspect -f '{{.HostConfig.Memory}}' "$PFX-1" "$PFX-2" | sort -u)" 0 \
+    'their docker update undone'
+cp "$T/after" "$T/ensure"
 
 # without a usable anchor: every noop is inspected, and a new anchor kept
-kexec "$T/ensure" >/dev/null
 rm -f "$SETTLED"
 logged ensure
 is "$(statuses "$T/out")" '1 noop 2 noop 3 noop 4 noop 5 noop ' 'all noop'

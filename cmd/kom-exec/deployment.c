@@ -28,6 +28,7 @@
 #include "alert.h"
 #include "container.h"
 #include "container_drift.h"
+#include "settle.h"
 #include "build.h"
 #include "deployment.h"
 #include "docker.h"
@@ -155,11 +156,15 @@ list_managed(struct job *j, const char *type, const char *name)
 	if (j->alone && j->x->snapshot && strcmp(type, "deployment") == 0) {
 		json_t *v = json_object_get(j->x->snapshot, name);
 
+		/* the log vouches until its look, before the list */
+		j->seen_ns = j->x->look_ns ? j->x->look_ns : j->x->list_ns;
+
 		free(l1);
 		free(l2);
 		/* A copy: converge edits what it finds. */
 		return v ? json_deep_copy(v) : json_array();
 	}
+	j->seen_ns = kom_wall_ns();
 	if (docker_container_list(j->d, labels, 1, &out, &e) < 0)
 		dfail(j, "cannot list containers", &e);
 	free(l1);
@@ -241,6 +246,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 		json_t *in = NULL, *st, *h;
 		const char *hs = NULL;
 
+		j->seen_ns = kom_wall_ns();
 		if (docker_container_inspect(j->d, id, &in, &e) < 0) {
 			buf_printf(why, "cannot inspect the new container: %s",
 			    e.msg);
@@ -388,8 +394,8 @@ state_matches(struct job *j, const char *cid, const char *hash)
 static int
 log_vouches(struct job *j, const char *id, int applied)
 {
-	return applied && j->alone && j->x->snapshot && j->x->touched &&
-	    !json_object_get(j->x->touched, id);
+	return applied && j->alone && j->x->snapshot &&
+	    settle_unchanged(j->x, j->name, id);
 }
 
 static int
@@ -1169,6 +1175,32 @@ image_learn(struct job *j, const char *image, const char *id)
 	pthread_mutex_unlock(&j->x->mu);
 }
 
+/*
+ * A noop without a list or an inspect (settle.h): the stage has no list,
+ * the deployment is settled with the container its state records for
+ * this config and hash, the log has nothing of it, no replacement is
+ * half done, and the image is named without a registry.
+ */
+static int
+settled_noop(struct job *j, const char *hash, const char *image)
+{
+	const char *id;
+	json_t *jr;
+
+	if (!j->alone || j->force || j->x->dry_run || !j->x->listless ||
+	    has_registry(image) || !settle_quiet(j->x, j->name) ||
+	    !(id = settle_cid(j->x, j->name)) || !state_matches(j, id, hash))
+		return 0;
+	if ((jr = journal_load(j))) {
+		json_decref(jr);
+		return 0;
+	}
+	j->status = JOB_NOOP;
+	json_object_set_new(j->detail, "container", json_string(id));
+	settle_known(j->x, j->name, id, j->x->look_ns);
+	return 1;
+}
+
 void
 deploy_deployment(struct job *j, int ensure)
 {
@@ -1194,6 +1226,8 @@ deploy_deployment(struct job *j, int ensure)
 	}
 	cname = container_name(config, j->name);
 	repl_init(&r, j, cname);
+	if (settled_noop(j, hash, image))
+		goto out;
 	if (converge(j, cname, hash, &f, &resumed) < 0)
 		goto out;
 	if (f.prev) {
@@ -1236,6 +1270,7 @@ deploy_deployment(struct job *j, int ensure)
 		j->status = JOB_NOOP;
 		json_object_set_new(j->detail, "container",
 		    json_string(prev_id));
+		settle_known(j->x, j->name, prev_id, j->seen_ns);
 		if (!j->x->dry_run && !applied)
 			save_applied(j, prev_id, hash, cname, image,
 			    json_string_value(json_object_get(f.prev,
@@ -1290,6 +1325,7 @@ deploy_deployment(struct job *j, int ensure)
 		j->status = JOB_NOOP;
 		json_object_set_new(j->detail, "container",
 		    json_string(prev_id));
+		settle_known(j->x, j->name, prev_id, j->seen_ns);
 		if (!state_matches(j, prev_id, hash))
 			save_applied(j, prev_id, hash, cname, image, image_id);
 		goto out;
@@ -1324,6 +1360,7 @@ deploy_deployment(struct job *j, int ensure)
 	if (json_string_value(json_object_get(newin, "Image")))
 		image_id = json_string_value(json_object_get(newin, "Image"));
 	save_applied(j, r.newid, hash, cname, image, image_id);
+	settle_known(j->x, j->name, r.newid, j->seen_ns);
 out:
 	if (cname)
 		repl_free(&r);

@@ -63,17 +63,18 @@ struct exec_ctx {
 	 * filtered lists cost the engine a scan of every container each).
 	 */
 	json_t *snapshot;
-	/*
-	 * What the engine's event log vouches for (evlog.h), for the same
-	 * stage: the containers changed in place since the last run's
-	 * anchor (an object of ids), or NULL when the log cannot say; a
-	 * noop whose container is not in it needs no inspect.  anchor: the
-	 * last run's, from STATE/settled.json; next: the newest event the
-	 * first look of this run saw, before it changed anything.
-	 */
-	json_t *touched;
-	json_t *anchor, *anchor_next;
-	int looked;		/* the event log was asked this run */
+	/* What the engine's event log vouches for (settle.h). */
+	json_t *anchor;		/* the last run's newest event, or NULL */
+	json_t *settled;	/* its settled deployments while the log is
+				   whole since the anchor, else NULL */
+	json_t *touched;	/* since the anchor: changed in place, by id */
+	json_t *stirred;	/* anything at all, by id and kom.name= */
+	json_t *first;		/* the newest event the run's first look saw */
+	int looked;		/* the log was asked this run */
+	long long look_ns;	/* this stage's look (wall clock, ns) */
+	long long list_ns;	/* when this stage's list was asked for */
+	int listless;		/* no list this stage: every step settled */
+	json_t *known;		/* NAME -> [id, seen_ns], this run's looks */
 	struct docker *proto;	/* the run's first handle: clones of it */
 	pthread_mutex_t hist_mu;	/* history appends (fsync), noops */
 	json_t *noops;		/* the stage's noop history entries */
@@ -110,6 +111,7 @@ struct job {
 	long within;		/* a RunSync step's id when run inside it */
 	unsigned timeouts0;	/* docker_timeouts(d) when d was taken */
 	char *reg_account;	/* a Build image's registry account, or NULL */
+	long long seen_ns;	/* the job's last look at its container */
 };
 
 enum { JOB_OK, JOB_FAILED, JOB_SKIPPED, JOB_NOOP };

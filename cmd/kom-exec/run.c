@@ -26,13 +26,13 @@
 #include "alert.h"
 #include "config.h"
 #include "docker.h"
-#include "evlog.h"
 #include "proc.h"
 #include "deployment.h"
 #include "build.h"
 #include "repo.h"
 #include "rollback.h"
 #include "run.h"
+#include "settle.h"
 #include "stack.h"
 #include "file.h"
 #include "jsonl.h"
@@ -474,76 +474,21 @@ is_deploy(const struct step *s)
 }
 
 /*
- * Ask the engine's event log what it vouches for since the last run's
- * anchor (x->touched, see job.h).  The first look of a run keeps the
- * newest event as the next run's anchor, but only before this run has
- * changed anything: from the anchor on, the next run must see every
- * change, kom's own and any made by hand meanwhile.  Only for an engine
- * on this machine: until is our clock, and a remote engine's may lag.
+ * May step go without the stage's list: its deployment is settled and
+ * the log has nothing of it, and its image is named without a registry
+ * (one with a registry is pulled, and that needs the container found)?
  */
-static void
-ask_event_log(struct plan *p, struct docker *d)
+static int
+settled_step(struct exec_ctx *x, const struct step *s)
 {
-	struct exec_ctx *x = p->x;
-	json_t *a = x->anchor, *ev = NULL;
-	struct docker_error e;
-	int first = !x->looked;
+	const json_t *img = json_object_get(json_object_get(json_object_get(
+	    s->rec, "resource"), "config"), "image");
+	const char *ref = json_string_value(json_object_get(
+	    json_object_get(img, "params"), "image"));
 
-	json_decref(x->touched);
-	x->touched = NULL;
-	x->looked = 1;
-	if (!docker_is_local(d) || docker_events(d, a ? (long long)
-	    json_integer_value(json_object_get(a, "time_nano")) : 1,
-	    kom_wall_ns(), &ev, &e) < 0)
-		return;
-	if (a && evlog_covers(ev, a))
-		x->touched = evlog_touched(ev);
-	if (first && !p->counts[JOB_OK] && !p->counts[JOB_FAILED])
-		x->anchor_next = evlog_anchor(json_array_get(ev,
-		    json_array_size(ev) - 1));
-	json_decref(ev);
-}
-
-/* STATE/settled.json: {"engine": ENDPOINT, "anchor": {...}}. */
-static char *
-settled_path(struct exec_ctx *x)
-{
-	return xasprintf("%s/settled.json", x->paths.state);
-}
-
-static void
-load_anchor(struct exec_ctx *x, struct docker *d)
-{
-	char *path = settled_path(x);
-	json_t *o = json_load_file(path, 0, NULL);
-	json_t *a = json_object_get(o, "anchor");
-
-	if (d && evlog_anchor_valid(a) && strcmp(jsonl_str(o, "engine", ""),
-	    docker_endpoint(d)) == 0)
-		x->anchor = json_incref(a);
-	json_decref(o);
-	free(path);
-}
-
-/* A lost or torn file only costs the next run its inspects. */
-static void
-save_anchor(struct exec_ctx *x, struct docker *d)
-{
-	char *path, *s;
-	json_t *o;
-
-	if (x->dry_run || !d || !x->anchor_next ||
-	    json_equal(x->anchor_next, x->anchor))
-		return;
-	path = settled_path(x);
-	o = json_pack("{s:s, s:O}", "engine", docker_endpoint(d), "anchor",
-	    x->anchor_next);
-	s = json_dumps(o, JSON_COMPACT);
-	if (!s || file_replace_nosync(path, s, strlen(s), 0644) < 0)
-		kom_warne("%s", path);
-	free(s);
-	json_decref(o);
-	free(path);
+	return settle_quiet(x, s->name) && ref && *ref &&
+	    strcmp(jsonl_str(img, "type", ""), "Image") == 0 &&
+	    docker_registry_len(ref) == 0;
 }
 
 /*
@@ -582,11 +527,22 @@ take_snapshot(struct plan *p)
 	json_decref(seen);
 	json_decref(x->snapshot);
 	x->snapshot = NULL;
+	x->listless = 0;
 	if (n < 2 || x->dry_run || !x->pooled)
 		return;
 	job_init(&j, x, "list", "deployment", "", NULL, NULL);
 	if (job_engine_get(&j) == 0) {
-		if (docker_container_list(j.d, labels, 1, &list, &e) == 0) {
+		settle_look(x, j.d);
+		x->listless = 1;
+		for (i = 0; i < p->ncur && x->listless; i++) {
+			struct step *s = &p->v[p->cur[i]];
+
+			if (s->alone && !settled_step(x, s))
+				x->listless = 0;
+		}
+		x->list_ns = kom_wall_ns();
+		if (!x->listless &&
+		    docker_container_list(j.d, labels, 1, &list, &e) == 0) {
 			x->snapshot = json_object();
 			json_array_foreach(list, i, c) {
 				const char *name = json_string_value(
@@ -604,7 +560,6 @@ take_snapshot(struct plan *p)
 				json_array_append(a, c);
 			}
 			json_decref(list);
-			ask_event_log(p, j.d);
 		}
 		job_engine_put(&j);
 	}
@@ -920,9 +875,9 @@ apply_stream(struct exec_ctx *x, FILE *fp, const char *name, int nowait,
 	x->images = json_object();
 	x->noops = json_array();
 	x->proto = d;
-	load_anchor(x, d);
+	settle_load(x, d);
 	run_stages(&p);
-	save_anchor(x, d);
+	settle_save(x, d, p.counts[JOB_OK] || p.counts[JOB_FAILED]);
 	if (counts)
 		memcpy(counts, p.counts, sizeof(p.counts));
 	end = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:i}}", "kind", "end",
@@ -946,11 +901,7 @@ apply_stream(struct exec_ctx *x, FILE *fp, const char *name, int nowait,
 	x->snapshot = NULL;
 	json_decref(x->noops);
 	x->noops = NULL;
-	json_decref(x->touched);
-	json_decref(x->anchor);
-	json_decref(x->anchor_next);
-	x->touched = x->anchor = x->anchor_next = NULL;
-	x->looked = 0;
+	settle_free(x);
 	x->proto = NULL;
 	if (lock >= 0)
 		close(lock);
