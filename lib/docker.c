@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -55,6 +56,7 @@ struct resp {
 	char *stream_error;
 	int stream_bad;
 	char *aux;		/* the last aux.ID or aux.Digest (build, push) */
+	char api[16];		/* the Api-Version header, or "" */
 };
 
 static int
@@ -178,6 +180,28 @@ on_data(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Keep the engine's Api-Version header (every answer carries it). */
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct resp *r = arg;
+	size_t n = size * nmemb, k = sizeof("Api-Version:") - 1, len;
+
+	if (n > k && strncasecmp(p, "Api-Version:", k) == 0) {
+		p += k;
+		n -= k;
+		while (n && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		len = strcspn(p, "\r\n");
+		len = len < n ? len : n;
+		if (len < sizeof(r->api)) {
+			memcpy(r->api, p, len);
+			r->api[len] = '\0';
+		}
+	}
+	return size * nmemb;
+}
+
 static void
 lower_first(char *s)
 {
@@ -247,6 +271,8 @@ transport(struct docker *d, const char *method, const char *path,
 	}
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(d->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(d->curl, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(d->curl, CURLOPT_USERAGENT, "kom/" KOM_VERSION);
 	curl_easy_setopt(d->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (d->sock != NULL)
@@ -358,7 +384,7 @@ call(struct docker *d, const char *method, const char *path, int versioned,
     struct buf *raw, struct docker_error *err)
 {
 	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 0, BUF_INIT, NULL, 0,
-	    NULL };
+	    NULL, "" };
 	long status = 0;
 	int ret = -1;
 
@@ -419,6 +445,31 @@ home_file(const char *envdir, const char *name)
 	    name);
 }
 
+/* GET /_ping: 0 with the Api-Version header in api ("" without one). */
+static int
+ping_api(struct docker *d, char api[16], struct docker_error *err)
+{
+	struct resp r = { BUF_INIT, 4096, 0, 0, BUF_INIT, NULL, 0, NULL, "" };
+	long status = 0;
+	int ret = -1;
+
+	clearerr_(err);
+	api[0] = '\0';
+	if (transport(d, "GET", "/_ping", 0, NULL, NULL, d->request_s, &r,
+	    &status, err) < 0)
+		goto out;
+	if (status < 200 || status >= 300) {
+		http_error(status, &r.body, "GET", "/_ping", err);
+		goto out;
+	}
+	memcpy(api, r.api, sizeof(r.api));
+	ret = 0;
+out:
+	buf_free(&r.body);
+	buf_free(&r.line);
+	return ret;
+}
+
 static struct docker *open_host(const char *host, const char *certdir,
     struct docker_error *err);
 
@@ -452,6 +503,7 @@ open_host(const char *host, const char *certdir, struct docker_error *err)
 	json_t *v = NULL;
 	const char *api, *pin = getenv("DOCKER_API_VERSION");
 	const char *timeout = getenv("KOM_ENGINE_TIMEOUT");
+	char pinged[16];
 	int maj, min;
 
 	clearerr_(err);
@@ -526,10 +578,17 @@ open_host(const char *host, const char *certdir, struct docker_error *err)
 		seterr(err, DOCKER_ESYSTEM, 0, "cannot initialise libcurl");
 		goto fail;
 	}
-	if (call(d, "GET", "/version", 0, NULL, NULL, d->request_s, &v, NULL,
-	    err) < 0)
+	/* the ping's Api-Version header, cheaper than /version, which
+	 * asks containerd and runc for theirs */
+	if (ping_api(d, pinged, err) < 0)
 		goto fail;
-	api = json_string_value(json_object_get(v, "ApiVersion"));
+	api = pinged;
+	if (!*api) {
+		if (call(d, "GET", "/version", 0, NULL, NULL, d->request_s, &v,
+		    NULL, err) < 0)
+			goto fail;
+		api = json_string_value(json_object_get(v, "ApiVersion"));
+	}
 	if (parse_version(api, &maj, &min) < 0) {
 		seterr(err, DOCKER_EPROTO, 200, "the Docker engine at %s gave "
 		    "no usable ApiVersion", host);
@@ -1368,7 +1427,7 @@ docker_image_pull_auth(struct docker *d, const char *image,
     const char *fallback, struct docker_error *err)
 {
 	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 1, BUF_INIT, NULL, 0,
-	    NULL };
+	    NULL, "" };
 	char *auth = NULL, *repo, *tag, *p, *er, *et;
 	const char *slash, *at, *colon;
 	long status = 0;
@@ -1450,7 +1509,7 @@ stream_call(struct docker *d, const char *what, const char *path,
     const char *body, const char *auth, char **aux, struct docker_error *err)
 {
 	struct resp r = { BUF_INIT, DOCKER_MAX_BODY, 0, 1, BUF_INIT, NULL, 0,
-	    NULL };
+	    NULL, "" };
 	long status = 0;
 	int ret = -1;
 

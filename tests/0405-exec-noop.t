@@ -45,7 +45,7 @@ is "$(calls '^(POST|DELETE|PUT)')" 0 'no call that changes anything'
 is "$(calls '^GET /containers/[^/]+/json$')" 0 'no container inspected'
 is "$(calls '^GET /containers/json$')" 0 'no container list'
 is "$(calls '^GET /events$')" 1 'one look at the event log'
-is "$(calls '^GET /version$')" 1 'the version negotiated once'
+is "$(calls "^GET /_ping$")" 1 "the version negotiated once (a ping)"
 is "$(wc -l <"$LOG")" 2 'two calls in all'
 jq -S .settled "$SETTLED" >"$T/settled1"
 logged ensure

@@ -333,6 +333,7 @@ wait_ready(struct job *j, const char *id, struct buf *why, json_t **last)
 			gap *= 2;
 		}
 		job_engine_put(j);
+		job_waits(j);
 		sleep_ms(nap);
 		if (job_engine_get(j) < 0) {
 			buf_adds(why, "cannot reach the docker engine");

@@ -112,6 +112,8 @@ struct job {
 	unsigned timeouts0;	/* docker_timeouts(d) when d was taken */
 	char *reg_account;	/* a Build image's registry account, or NULL */
 	long long seen_ns;	/* the job's last look at its container */
+	void *runner;		/* the stage running it (run.c), or NULL */
+	int waited;		/* job_waits was called */
 };
 
 enum { JOB_OK, JOB_FAILED, JOB_SKIPPED, JOB_NOOP };
@@ -138,6 +140,11 @@ int engine_open(struct exec_ctx *x, struct docker **d);
 int job_engine_get(struct job *j);
 /* Give the slot and the handle back (j->d becomes NULL); no-op unpooled. */
 void job_engine_put(struct job *j);
+/*
+ * The job is about to wait without its slot (a grace period, a sleep):
+ * its stage may start another worker for the steps left (run.c).
+ */
+void job_waits(struct job *j);
 /*
  * Has an engine call of this job run past its deadline (j->tempfail)?
  * A job that sees it makes no more calls it can do without.

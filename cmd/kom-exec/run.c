@@ -67,6 +67,11 @@ struct plan {
 	/* the stage being run */
 	size_t *cur;
 	size_t ncur, next;
+	/* the stage's workers: as many as -j, and one more for each step
+	 * that waits without an engine slot (so waits overlap), at most
+	 * one a step; noops never need more than the first few */
+	pthread_t *th;
+	size_t nth, cap;
 	int counts[4];
 	int tempfail;		/* a step failed for an engine that did not answer */
 	long within;		/* a sync's plan run inside step within */
@@ -276,6 +281,7 @@ run_sleep(struct job *j)
 	json_object_set_new(j->detail, "duration_ms", json_integer(ms));
 	if (j->x->dry_run)
 		return;
+	job_waits(j);
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -371,6 +377,7 @@ run_step(struct plan *p, size_t i)
 	job_init(&j, p->x, s->action, s->type, s->name, s->rec,
 	    json_object_get(s->rec, "resource"));
 	j.within = p->within;
+	j.runner = p;
 	pthread_mutex_lock(&p->x->mu);
 	for (k = 0; k < s->nneeds; k++) {
 		struct step *n = &p->v[s->needs[k]];
@@ -414,6 +421,35 @@ run_step(struct plan *p, size_t i)
 		p->tempfail = 1;
 	pthread_mutex_unlock(&p->x->mu);
 	job_free(&j);
+}
+
+static void *worker(void *arg);
+
+/* One more worker for the stage, while steps are left and it has room. */
+static void
+more_workers(struct plan *p)
+{
+	pthread_attr_t at;
+
+	pthread_mutex_lock(&p->x->mu);
+	if (p->th && p->next < p->ncur && p->nth < p->cap) {
+		pthread_attr_init(&at);
+		pthread_attr_setstacksize(&at, 1u << 20);
+		if (pthread_create(&p->th[p->nth], &at, worker, p) != 0)
+			kom_die(KOM_EX_SOFTWARE, "cannot start a thread");
+		p->nth++;
+		pthread_attr_destroy(&at);
+	}
+	pthread_mutex_unlock(&p->x->mu);
+}
+
+void
+job_waits(struct job *j)
+{
+	if (j->runner && !j->waited) {
+		j->waited = 1;
+		more_workers(j->runner);
+	}
 }
 
 static void *
@@ -569,8 +605,6 @@ take_snapshot(struct plan *p)
 static void
 run_stage(struct plan *p)
 {
-	pthread_t *th;
-	pthread_attr_t at;
 	size_t nth, i;
 
 	/* a sync's plan runs beside the outer stage's steps: its snapshot
@@ -587,16 +621,25 @@ run_stage(struct plan *p)
 		flush_noops(p->x);
 		return;
 	}
-	th = xcalloc(nth, sizeof(*th));
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, 1u << 20);
-	for (i = 0; i < nth; i++)
-		if (pthread_create(&th[i], &at, worker, p) != 0)
-			kom_die(KOM_EX_SOFTWARE, "cannot start a thread");
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
-	pthread_attr_destroy(&at);
-	free(th);
+	p->cap = nth;
+	p->th = xcalloc(nth, sizeof(*p->th));
+	p->nth = 0;
+	for (i = 0; i < nth && i < (size_t)p->x->jobs; i++)
+		more_workers(p);
+	for (i = 0;; i++) {
+		pthread_t t;
+
+		pthread_mutex_lock(&p->x->mu);
+		if (i >= p->nth) {
+			pthread_mutex_unlock(&p->x->mu);
+			break;
+		}
+		t = p->th[i];
+		pthread_mutex_unlock(&p->x->mu);
+		pthread_join(t, NULL);
+	}
+	free(p->th);
+	p->th = NULL;
 	flush_noops(p->x);
 }
 
