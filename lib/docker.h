@@ -10,7 +10,8 @@
  * (registry credentials; default ~/.docker).  KOM_TEST_ENGINE_LOG, for
  * tests, names a file that gets one "METHOD PATH" line per call.
  *
- * docker_open() contacts the engine once (GET /version) and negotiates
+ * docker_open() contacts the engine once (GET /_ping, whose Api-Version
+ * header is cheaper than GET /version, the fallback) and negotiates
  * the API version: min(the server's ApiVersion, DOCKER_API_MAX); every
  * later request path is prefixed with /vX.Y.
  *

@@ -8,7 +8,7 @@
  * Any bytes: evlog_parse either refuses them or gives events every one
  * of which has an anchor; a log covers the anchor of its first event and
  * not that of a later one with another time; the touched containers are
- * at most the events' number.
+ * at most the events' number, the stirred keys at most twice that.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +47,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	t = evlog_touched(ev);
 	CHECK(json_object_size(t) <= n);
+	json_decref(t);
+	/* at most an id and a name key an event, each at a time it had */
+	t = evlog_stirred(ev);
+	CHECK(json_object_size(t) <= 2 * n);
+	{
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(t, k, v)
+			CHECK(evlog_stirred_at(t, k) > 0);
+	}
 	json_decref(t);
 	json_decref(ev);
 	return 0;

@@ -106,11 +106,46 @@ test_touched(void)
 	json_decref(a);
 }
 
+#define EVA(action, id, t, name) "{\"Type\":\"container\",\"Action\":\"" \
+	action "\",\"Actor\":{\"ID\":\"" id "\",\"Attributes\":{" \
+	"\"kom.managed\":\"true\",\"kom.name\":\"" name "\"}}," \
+	"\"timeNano\":" #t "}\n"
+
+static void
+test_stirred(void)
+{
+	json_t *a = parse(EVA("create", "c1", 10, "web")
+	    EVA("start", "c1", 11, "web")
+	    EVA("exec_start: sh", "c2", 12, "db")
+	    EVA("health_status: healthy", "c2", 13, "db")
+	    EVA("kill", "old", 14, "api")
+	    EVA("die", "old", 15, "api")
+	    EVA("destroy", "old", 16, "api")
+	    EV("container", "update", "c3", 17)
+	    EV("network", "connect", "c4", 18));
+	json_t *t = evlog_stirred(a);
+
+	is_int(evlog_stirred_at(t, "c1"), 11, "the newest event of an id");
+	is_int(evlog_stirred_at(t, "kom.name=web"), 11,
+	    "and of the name it is labelled with");
+	ok(!evlog_stirred_at(t, "c2") && !evlog_stirred_at(t, "kom.name=db"),
+	    "exec and health status stir nothing");
+	is_int(evlog_stirred_at(t, "old"), 16, "a destroyed id still counts");
+	ok(!evlog_stirred_at(t, "kom.name=api"),
+	    "but not for its name: it is gone");
+	is_int(evlog_stirred_at(t, "c3"), 17, "an update without labels");
+	ok(!evlog_stirred_at(t, "c4"), "a network event is no container's");
+	ok(!evlog_stirred_at(t, "nothing"), "an id without events: 0");
+	json_decref(t);
+	json_decref(a);
+}
+
 int
 main(void)
 {
 	test_parse();
 	test_anchor();
 	test_touched();
+	test_stirred();
 	return done_testing();
 }
