@@ -494,13 +494,20 @@ state_set_get(struct state_set *set, const char *type, const char *name)
 		errno = ENOENT;
 		return NULL;
 	}
-	if (!e->rec) {
-		if (!(e->rec = parse_record(e->path, e->text, e->len)))
-			return NULL;
-		free(e->text);
-		e->text = NULL;
-	}
+	if (!e->rec && !(e->rec = parse_record(e->path, e->text, e->len)))
+		return NULL;
 	return e->rec;
+}
+
+void
+state_set_forget(struct state_set *set, const char *type, const char *name)
+{
+	struct state_ent *e = set_find(set, type, name);
+
+	if (e && e->text) {
+		json_decref(e->rec);
+		e->rec = NULL;
+	}
 }
 
 int

@@ -126,6 +126,13 @@ int state_set_same(struct state_set *set, const json_t *record);
  */
 json_t *state_set_get(struct state_set *set, const char *type,
     const char *name);
+/*
+ * The record of type/name is not needed for now: a parsed trusted one
+ * gives its memory back (the file's text stays; state_set_get() parses it
+ * again), any other stays.  Records got before are no longer valid.
+ */
+void state_set_forget(struct state_set *set, const char *type,
+    const char *name);
 /* The number of applied resources, and the i-th (in type then name
  * order of the files; type and name borrowed). */
 size_t state_set_count(const struct state_set *set);
