@@ -619,9 +619,11 @@ load_file(struct ctx *c, const char *path, const char *source,
 		return;
 	}
 	load_text(c, path, source, root, raw.s, raw.len);
-	if (keep)
+	if (keep) {	/* file_read() leaves room for 64 KiB more */
+		raw.s = xrealloc(raw.s, raw.len + 1);
+		raw.cap = raw.len + 1;
 		*keep = raw;
-	else
+	} else
 		buf_free(&raw);
 }
 

@@ -167,8 +167,6 @@ struct state_ent {
 	char *type;
 	char *name;
 	char *path;		/* for messages */
-	char *text;		/* a trusted file, until parsed */
-	size_t len;
 	unsigned char hash[32];
 	int has_hash;
 	json_t *rec;		/* the record, once parsed */
@@ -207,7 +205,6 @@ ent_clear(struct state_ent *e)
 	free(e->type);
 	free(e->name);
 	free(e->path);
-	free(e->text);
 	json_decref(e->rec);
 	memset(e, 0, sizeof(*e));
 }
@@ -372,9 +369,10 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 		e.name = state_name_decode(enc);
 		free(enc);
 		if (trusted_hash(set, type, e.name, text, len, e.hash)) {
+			/* read again if ever asked for: most never are, and
+			 * their text was as large as the rest of a diff */
 			e.has_hash = 1;
-			e.text = text;
-			e.len = len;
+			free(text);
 		} else {
 			e.rec = parse_record(e.path, text, len);
 			free(text);
@@ -494,8 +492,20 @@ state_set_get(struct state_set *set, const char *type, const char *name)
 		errno = ENOENT;
 		return NULL;
 	}
-	if (!e->rec && !(e->rec = parse_record(e->path, e->text, e->len)))
-		return NULL;
+	if (!e->rec) {
+		struct buf b = BUF_INIT;
+
+		if (file_read(e->path, &b, STATE_MAX_FILE) < 0) {
+			kom_warn("%s: %s", e->path, errno == EFBIG ?
+			    "larger than the state file limit" :
+			    strerror(errno));
+			buf_free(&b);
+			errno = EIO;
+			return NULL;
+		}
+		e->rec = parse_record(e->path, b.s, b.len);
+		buf_free(&b);
+	}
 	return e->rec;
 }
 
@@ -504,7 +514,7 @@ state_set_forget(struct state_set *set, const char *type, const char *name)
 {
 	struct state_ent *e = set_find(set, type, name);
 
-	if (e && e->text) {
+	if (e && e->has_hash) {
 		json_decref(e->rec);
 		e->rec = NULL;
 	}

@@ -97,7 +97,8 @@ void state_record_hash(const json_t *record, unsigned char out[32]);
 
 /*
  * A state dir read for a diff: every resource file read, the trusted ones
- * (see Hashes above) parsed only when asked for.  state_set_load() returns
+ * (see Hashes above) parsed only when asked for (and read again then:
+ * only their hashes are kept).  state_set_load() returns
  * NULL after a diagnostic when state_load_all() would fail, for the same
  * reasons; a missing state dir is an empty set.  Not thread-safe: one
  * thread at a time may use a set (it may be loaded in another).
@@ -127,9 +128,9 @@ int state_set_same(struct state_set *set, const json_t *record);
 json_t *state_set_get(struct state_set *set, const char *type,
     const char *name);
 /*
- * The record of type/name is not needed for now: a parsed trusted one
- * gives its memory back (the file's text stays; state_set_get() parses it
- * again), any other stays.  Records got before are no longer valid.
+ * The record of type/name is not needed for now: a trusted one gives its
+ * memory back (state_set_get() reads its file again), any other stays.
+ * Records got before are no longer valid.
  */
 void state_set_forget(struct state_set *set, const char *type,
     const char *name);
