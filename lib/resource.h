@@ -103,7 +103,7 @@ struct resource_opts {
 	/*
 	 * Check only: records of these types (a NULL-terminated list) are
 	 * kept whole all the same, defaults merged (kom-sync diff reads the
-	 * repos and builders across records).
+	 * repos, builders and variables across records).
 	 */
 	const char *const *whole;
 };

@@ -258,8 +258,8 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 /*
  * The diff of resource files without holding their records: the files
  * are checked first, with only what the checks across files read kept of
- * each record (and the repos and builders whole: stacks and builds read
- * them); then each record is rebuilt whole, given what load_declared()
+ * each record (and the repos, builders and variables whole: stacks,
+ * builds and the diff read them); then each record is rebuilt whole, given what load_declared()
  * and main() give a record (git, sync_commit, build), compared and kept
  * as its output text only.
  */
@@ -297,7 +297,10 @@ stream_record(void *ctx, json_t *rec, size_t i)
 	return rc < 0 ? -1 : 0;
 }
 
-static const char *const whole_types[] = { "repo", "builder", NULL };
+/* what is read across records (the variables: where they are declared,
+ * for the left-out warning) */
+static const char *const whole_types[] = { "repo", "builder", "variable",
+	NULL };
 
 /*
  * 0: written; -1: bad input, -2: a file could not be read, -3: the state
