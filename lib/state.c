@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "file.h"
 #include "jsonl.h"
+#include "jsonskim.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -174,6 +175,8 @@ struct state_ent {
 	char *type;
 	char *name;
 	char *path;		/* for messages */
+	char *text;		/* a file without a trusted hash, checked */
+	size_t len;
 	unsigned char hash[32];
 	int has_hash;
 	json_t *rec;		/* the record, once parsed */
@@ -183,6 +186,7 @@ struct state_set {
 	struct state_ent *v;
 	size_t n, cap;
 	json_t *index;		/* type -> name -> position in v */
+	struct jsonskim skim;
 };
 
 static int trusted_hash(struct state_set *set, const char *type,
@@ -195,6 +199,7 @@ set_new(void)
 	struct state_set *set = xcalloc(1, sizeof(*set));
 
 	set->index = json_object();
+	jsonskim_init(&set->skim);
 	return set;
 }
 
@@ -204,6 +209,7 @@ ent_clear(struct state_ent *e)
 	free(e->type);
 	free(e->name);
 	free(e->path);
+	free(e->text);
 	json_decref(e->rec);
 	memset(e, 0, sizeof(*e));
 }
@@ -326,6 +332,29 @@ parse_record(const char *path, const char *text, size_t len)
 	return rec;
 }
 
+/*
+ * Whether text is a JSON object as parse_record() accepts one (jsonskim
+ * says exactly that), and then its "name" into *name when that is a
+ * non-empty string.  0: let jansson say what is wrong, or accept what
+ * jsonskim is stricter about.
+ */
+static int
+skim_name(struct jsonskim *sk, const char *text, size_t len, char **name)
+{
+	const struct jsonskim_member *m;
+	struct buf b = BUF_INIT;
+
+	if (jsonskim_object(sk, text, len) < 0)
+		return 0;
+	if ((m = jsonskim_get(sk, text, "name")) &&
+	    jsonskim_string(text + m->voff, m->vlen, &b) == 0 && b.len) {
+		free(*name);
+		*name = buf_release(&b);
+	}
+	buf_free(&b);
+	return 1;
+}
+
 static int
 load_type(struct state_set *set, const char *type, const char *tdir)
 {
@@ -372,6 +401,11 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 			 * their text was as large as the rest of a diff */
 			e.has_hash = 1;
 			free(text);
+		} else if (skim_name(&set->skim, text, len, &e.name)) {
+			/* valid: parsed when asked for, its text a tenth of
+			 * the record's jansson values */
+			e.text = text;
+			e.len = len;
 		} else {
 			e.rec = parse_record(e.path, text, len);
 			free(text);
@@ -461,6 +495,7 @@ state_set_free(struct state_set *set)
 		ent_clear(&set->v[i]);
 	free(set->v);
 	json_decref(set->index);
+	jsonskim_free(&set->skim);
 	free(set);
 }
 
@@ -489,7 +524,10 @@ state_set_get(struct state_set *set, const char *type, const char *name)
 		errno = ENOENT;
 		return NULL;
 	}
-	if (!e->rec) {
+	if (!e->rec && e->text) {
+		if (!(e->rec = parse_record(e->path, e->text, e->len)))
+			return NULL;
+	} else if (!e->rec) {
 		struct buf b = BUF_INIT;
 
 		if (file_read(e->path, &b, STATE_MAX_FILE) < 0) {
@@ -511,7 +549,7 @@ state_set_forget(struct state_set *set, const char *type, const char *name)
 {
 	struct state_ent *e = set_find(set, type, name);
 
-	if (e && e->has_hash) {
+	if (e && (e->has_hash || e->text)) {
 		json_decref(e->rec);
 		e->rec = NULL;
 	}
