@@ -72,7 +72,7 @@ buildver_of(const json_t *cfg, const char **pinned)
 
 /* The builder record called name: declared among records, else applied. */
 static void
-builder_of(json_t *build, json_t *records, struct state_set *applied)
+builder_of(json_t *build, const json_t *records, struct state_set *applied)
 {
 	const char *name = str(json_object_get(build, "config"), "builder");
 	json_t *rec, *found = NULL, *cfg, *sv;
@@ -102,28 +102,35 @@ builder_of(json_t *build, json_t *records, struct state_set *applied)
 }
 
 void
+buildver_annotate_one(json_t *rec, const json_t *records,
+    struct state_set *applied)
+{
+	json_t *b, *d;
+	const char *name, *pinned, *latest, *ran;
+
+	if (!strcmp(str(rec, "type"), "build")) {
+		builder_of(rec, records, applied);
+		return;
+	}
+	if (strcmp(str(rec, "type"), "deployment") != 0 ||
+	    !(name = buildver_of(json_object_get(rec, "config"), &pinned)))
+		return;
+	errno = 0;
+	b = state_set_get(applied, "build", name);
+	latest = str(json_object_get(b, "exec"), "version");
+	d = state_set_get(applied, "deployment", str(rec, "name"));
+	ran = str(json_object_get(d, "exec"), "build_version");
+	json_object_set_new(rec, "build", json_pack("{s:s, s:s, s:s}",
+	    "name", name, "version", pinned ? pinned : latest,
+	    "deployed", ran));
+}
+
+void
 buildver_annotate(json_t *records, struct state_set *applied)
 {
-	json_t *rec, *b, *d;
-	const char *name, *pinned, *latest, *ran;
+	json_t *rec;
 	size_t i;
 
-	json_array_foreach(records, i, rec) {
-		if (!strcmp(str(rec, "type"), "build")) {
-			builder_of(rec, records, applied);
-			continue;
-		}
-		if (strcmp(str(rec, "type"), "deployment") != 0 ||
-		    !(name = buildver_of(json_object_get(rec, "config"),
-		    &pinned)))
-			continue;
-		errno = 0;
-		b = state_set_get(applied, "build", name);
-		latest = str(json_object_get(b, "exec"), "version");
-		d = state_set_get(applied, "deployment", str(rec, "name"));
-		ran = str(json_object_get(d, "exec"), "build_version");
-		json_object_set_new(rec, "build", json_pack("{s:s, s:s, s:s}",
-		    "name", name, "version", pinned ? pinned : latest,
-		    "deployed", ran));
-	}
+	json_array_foreach(records, i, rec)
+		buildver_annotate_one(rec, records, applied);
 }

@@ -52,5 +52,9 @@ const char *buildver_of(const json_t *cfg, const char **pinned);
  * neither (kom-exec builds only where the member says).
  */
 void buildver_annotate(json_t *records, struct state_set *applied);
+/* The same for one record (rec), its builder looked for in records (the
+ * declared builders will do). */
+void buildver_annotate_one(json_t *rec, const json_t *records,
+    struct state_set *applied);
 
 #endif

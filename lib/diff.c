@@ -544,70 +544,6 @@ diff_collect_refs(const json_t *v, json_t *names)
 	}
 }
 
-/*
- * A resource that takes part uses [[NAME]] of a declared variable that the
- * sync's filters leave out (include_variables false): one warning per
- * variable, with the number of resources that use it and the first one.
- * Applied before, the applied value is used; never applied, the deploy
- * fails with "undefined variable".
- */
-static void
-warn_left_out_vars(const json_t *declared, const json_t *index,
-    struct state_set *applied, const struct diff_opts *o)
-{
-	json_t *uses = json_object(), *names = json_object(), *u, *x;
-	const json_t *rec;
-	const char *name;
-	size_t i;
-
-	json_array_foreach(declared, i, rec) {
-		if (!strcmp(sget(rec, "type"), "variable") ||
-		    !included(rec, o, 0))
-			continue;
-		json_object_clear(names);
-		diff_collect_refs(json_object_get(rec, "config"), names);
-		json_object_foreach(names, name, x) {
-			if (!idx_get(index, "variable", name))
-				continue;
-			if (!(u = json_object_get(uses, name))) {
-				u = json_pack("{s:I,s:O}", "n", (json_int_t)0,
-				    "first", rec);
-				json_object_set_new(uses, name, u);
-			}
-			json_object_set_new(u, "n", json_integer(
-			    json_integer_value(json_object_get(u, "n")) + 1));
-		}
-	}
-	json_object_foreach(uses, name, u) {
-		const json_t *var = idx_get(index, "variable", name);
-		const json_t *first = json_object_get(u, "first");
-		json_int_t n = json_integer_value(json_object_get(u, "n"));
-		int was = state_set_has(applied, "variable", name);
-
-		struct buf m = BUF_INIT;
-
-		if (*sget(var, "root") && sget(var, "source")[0] != '/')
-			buf_printf(&m, "%s/", sget(var, "root"));
-		buf_printf(&m, "%s: warning: variable '%s' is used by %s '%s' "
-		    "(%s)", sget(var, "source"), name, sget(first, "type"),
-		    sget(first, "name"), sget(first, "source"));
-		if (n > 1)
-			buf_printf(&m, " and %lld more", (long long)n - 1);
-		if (o->sync)
-			buf_printf(&m, ", but sync '%s'", o->sync);
-		else
-			buf_adds(&m, ", but this diff");
-		buf_printf(&m, " leaves variables out (include_variables = "
-		    "false): %s", was ? "the value applied before is used, "
-		    "not this one" : "it was never applied, so the deploy "
-		    "fails; set include_variables = true in kom.toml(5)");
-		kom_warn("%s", m.s);
-		buf_free(&m);
-	}
-	json_decref(names);
-	json_decref(uses);
-}
-
 /* An after name must be a deployment or stack, declared or applied. */
 static int
 check_after(const json_t *declared, const json_t *index,
@@ -642,17 +578,290 @@ check_after(const json_t *declared, const json_t *index,
 	return 0;
 }
 
-/* An output record with its sort key, worked out once. */
-struct outrec {
-	json_t *rec;
-	int rank;
-	const char *type, *name;
+/*
+ * The diff as a stream (diff.h): what it keeps of the declared records is
+ * their index (type, name, whether they take part, where a variable is
+ * declared), and of the output records their sort key, op and text.
+ */
+struct decl {
+	char *source;		/* for messages */
+	char *root;		/* a variable's, for the left-out warning */
+	int included;
 };
 
-static int
-cmp_rec(const void *a, const void *b)
+/* A variable used but left out: its first user in declared order. */
+struct use {
+	char *var;
+	size_t at, k;		/* declared index of the first user, and the
+				 * place of var among that one's names */
+	long n;
+	char *type, *name, *source;
+};
+
+struct diff_stream {
+	struct state_set *applied;
+	const struct diff_opts *o;
+	enum diff_format fmt;
+	int color, verbose;
+	json_t *index;		/* type -> name -> position in d */
+	struct decl *d;
+	size_t nd, dcap;
+	struct diff_entry *v;
+	size_t n, cap;
+	struct buf text;	/* the entries' text */
+	struct buf refs;	/* -H: their [[NAME]]s */
+	json_t *uses;		/* variable name -> position in u */
+	struct use *u;
+	size_t nu, ucap;
+	json_t *names;		/* scratch */
+	struct diff_counts c;
+};
+
+struct diff_stream *
+diff_stream_new(struct state_set *applied, const struct diff_opts *o,
+    enum diff_format fmt, int color, int verbose)
 {
-	const struct outrec *x = a, *y = b;
+	struct diff_stream *s = xcalloc(1, sizeof(*s));
+
+	s->applied = applied;
+	s->o = o;
+	s->fmt = fmt;
+	s->color = color;
+	s->verbose = verbose;
+	s->index = json_object();
+	s->uses = json_object();
+	s->names = json_object();
+	buf_init(&s->text);
+	buf_init(&s->refs);
+	return s;
+}
+
+void
+diff_stream_free(struct diff_stream *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nd; i++) {
+		free(s->d[i].source);
+		free(s->d[i].root);
+	}
+	free(s->d);
+	for (i = 0; i < s->n; i++) {
+		json_decref(s->v[i].rec);
+		free(s->v[i].type);
+		free(s->v[i].name);
+	}
+	free(s->v);
+	for (i = 0; i < s->nu; i++) {
+		free(s->u[i].var);
+		free(s->u[i].type);
+		free(s->u[i].name);
+		free(s->u[i].source);
+	}
+	free(s->u);
+	json_decref(s->index);
+	json_decref(s->uses);
+	json_decref(s->names);
+	buf_free(&s->text);
+	buf_free(&s->refs);
+	free(s);
+}
+
+static const struct decl *
+decl_get(const struct diff_stream *s, const char *type, const char *name)
+{
+	json_t *at = idx_get(s->index, type, name);
+
+	return at ? &s->d[json_integer_value(at)] : NULL;
+}
+
+int
+diff_stream_declare(struct diff_stream *s, const json_t *rec)
+{
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	const struct decl *prev;
+	json_t *at;
+	struct decl *d;
+
+	if (!json_is_object(rec) || !type || !name || !*name) {
+		kom_warn("%s%sresource record %zu has no type or name",
+		    sget(rec, "source"), *sget(rec, "source") ? ": " : "",
+		    s->nd + 1);
+		return -1;
+	}
+	if ((prev = decl_get(s, type, name))) {
+		kom_warn("%s: duplicate %s '%s' (first declared at %s)",
+		    sget(rec, "source"), type, name, prev->source);
+		return -1;
+	}
+	at = json_integer((json_int_t)s->nd);
+	idx_set(s->index, type, name, at);
+	json_decref(at);
+	KOM_GROW(s->d, s->nd + 1, s->dcap);
+	d = &s->d[s->nd++];
+	d->source = xstrdup(sget(rec, "source"));
+	d->root = strcmp(type, "variable") ? NULL : xstrdup(sget(rec, "root"));
+	d->included = included(rec, s->o, 0);
+	return 0;
+}
+
+/*
+ * A resource that takes part uses [[NAME]] of a declared variable that the
+ * sync's filters leave out (include_variables false): noted here, said
+ * once per variable at the end (left_out_warn()).
+ */
+static void
+left_out_note(struct diff_stream *s, const json_t *rec, size_t at)
+{
+	const char *name;
+	json_t *x, *p;
+	struct use *u;
+	size_t k = 0;
+
+	json_object_clear(s->names);
+	diff_collect_refs(json_object_get(rec, "config"), s->names);
+	json_object_foreach(s->names, name, x) {
+		k++;
+		if (!decl_get(s, "variable", name))
+			continue;
+		if ((p = json_object_get(s->uses, name))) {
+			u = &s->u[json_integer_value(p)];
+			u->n++;
+			if (u->at < at) 
+				continue;
+			free(u->type);
+			free(u->name);
+			free(u->source);
+		} else {
+			json_object_set_new(s->uses, name,
+			    json_integer((json_int_t)s->nu));
+			KOM_GROW(s->u, s->nu + 1, s->ucap);
+			u = &s->u[s->nu++];
+			u->var = xstrdup(name);
+			u->n = 1;
+		}
+		u->at = at;
+		u->k = k;
+		u->type = xstrdup(sget(rec, "type"));
+		u->name = xstrdup(sget(rec, "name"));
+		u->source = xstrdup(sget(rec, "source"));
+	}
+}
+
+static int
+use_cmp(const void *a, const void *b)
+{
+	const struct use *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/*
+ * One warning per variable, in the order of their first use, with the
+ * number of resources that use it and the first one.  Applied before, the
+ * applied value is used; never applied, the deploy fails with "undefined
+ * variable".
+ */
+static void
+left_out_warn(struct diff_stream *s)
+{
+	const struct diff_opts *o = s->o;
+	size_t i;
+
+	if (s->nu)
+		qsort(s->u, s->nu, sizeof(*s->u), use_cmp);
+	for (i = 0; i < s->nu; i++) {
+		const struct use *u = &s->u[i];
+		const struct decl *var = decl_get(s, "variable", u->var);
+		int was = state_set_has(s->applied, "variable", u->var);
+		struct buf m = BUF_INIT;
+
+		if (*var->root && var->source[0] != '/')
+			buf_printf(&m, "%s/", var->root);
+		buf_printf(&m, "%s: warning: variable '%s' is used by %s '%s' "
+		    "(%s)", var->source, u->var, u->type, u->name, u->source);
+		if (u->n > 1)
+			buf_printf(&m, " and %ld more", u->n - 1);
+		if (o->sync)
+			buf_printf(&m, ", but sync '%s'", o->sync);
+		else
+			buf_adds(&m, ", but this diff");
+		buf_printf(&m, " leaves variables out (include_variables = "
+		    "false): %s", was ? "the value applied before is used, "
+		    "not this one" : "it was never applied, so the deploy "
+		    "fails; set include_variables = true in kom.toml(5)");
+		kom_warn("%s", m.s);
+		buf_free(&m);
+	}
+}
+
+/* An output record: kept whole, or as its text. */
+static void
+sink(struct diff_stream *s, json_t *r)
+{
+	struct diff_entry *e;
+	const char *op = sget(r, "op");
+
+	KOM_GROW(s->v, s->n + 1, s->cap);
+	e = &s->v[s->n++];
+	memset(e, 0, sizeof(*e));
+	e->type = xstrdup(sget(r, "type"));
+	e->name = xstrdup(sget(r, "name"));
+	e->rank = diff_type_rank(e->type);
+	e->op = op[0];
+	if (!strcmp(op, "create"))
+		s->c.create++;
+	else if (!strcmp(op, "update"))
+		s->c.update++;
+	else if (!strcmp(op, "delete"))
+		s->c.delete++;
+	else
+		s->c.keep++;
+	if (s->fmt == DIFF_RECORDS) {
+		e->rec = r;
+		return;
+	}
+	e->off = s->text.len;
+	if (s->fmt == DIFF_JSON)
+		diff_format_one(r, &s->text);
+	else
+		diff_human_entry(e, r, &s->text, &s->refs, s->color,
+		    s->verbose);
+	e->len = s->text.len - e->off;
+	json_decref(r);
+}
+
+int
+diff_stream_add(struct diff_stream *s, const json_t *rec, size_t at)
+{
+	const char *type = sget(rec, "type"), *name = sget(rec, "name");
+	json_t *arec;
+
+	if (!included(rec, s->o, 0))
+		return 0;
+	if (!s->o->include_variables && strcmp(type, "variable"))
+		left_out_note(s, rec, at);
+	if (!json_object_get(rec, "git") && state_set_same(s->applied, rec)) {
+		sink(s, make_record(rec, NULL, s->o->sync, 1));
+		return 0;
+	}
+	if (!(arec = state_set_get(s->applied, type, name)) && errno != ENOENT)
+		return -1;
+	sink(s, diff_resource(rec, arec, s->o->sync));
+	if (arec)
+		state_set_forget(s->applied, type, name);
+	return 0;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct diff_entry *x = a, *y = b;
 
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
@@ -665,79 +874,25 @@ cmp_rec(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void
-add_out(struct outrec **v, size_t *n, size_t *cap, json_t *rec)
-{
-	struct outrec *o;
-
-	KOM_GROW(*v, *n + 1, *cap);
-	o = &(*v)[(*n)++];
-	o->rec = rec;
-	o->type = sget(rec, "type");
-	o->name = sget(rec, "name");
-	o->rank = diff_type_rank(o->type);
-}
-
 int
-diff_run_set(const json_t *declared, struct state_set *applied,
-    const struct diff_opts *o, json_t **out, struct diff_counts *c)
+diff_stream_end(struct diff_stream *s, struct diff_counts *c)
 {
-	json_t *index = json_object(), *rec, *prev, *arec, *r;
-	struct outrec *v = NULL;
-	size_t i, n = 0, cap = 0, na;
-	const char *type, *name, *op;
+	const struct diff_opts *o = s->o;
+	const struct decl *prev;
+	const char *type, *name, *as;
+	json_t *arec;
+	size_t i, na;
 
-	*out = NULL;
-	memset(c, 0, sizeof(*c));
-	json_array_foreach(declared, i, rec) {
-		type = json_string_value(json_object_get(rec, "type"));
-		name = json_string_value(json_object_get(rec, "name"));
-		if (!json_is_object(rec) || !type || !name || !*name) {
-			kom_warn("%s%sresource record %zu has no type or name",
-			    sget(rec, "source"), *sget(rec, "source") ? ": " :
-			    "", i + 1);
-			goto fail;
-		}
-		if ((prev = idx_get(index, type, name))) {
-			kom_warn("%s: duplicate %s '%s' (first declared at %s)",
-			    sget(rec, "source"), type, name,
-			    sget(prev, "source"));
-			goto fail;
-		}
-		idx_set(index, type, name, rec);
-	}
-	if (o->check_after && check_after(declared, index, applied) < 0)
-		goto fail;
-	if (!o->include_variables)
-		warn_left_out_vars(declared, index, applied, o);
-
-	json_array_foreach(declared, i, rec) {
-		if (!included(rec, o, 0))
-			continue;
-		type = sget(rec, "type");
-		name = sget(rec, "name");
-		if (!json_object_get(rec, "git") &&
-		    state_set_same(applied, rec)) {
-			add_out(&v, &n, &cap, make_record(rec, NULL, o->sync,
-			    1));
-			continue;
-		}
-		if (!(arec = state_set_get(applied, type, name)) &&
-		    errno != ENOENT)
-			goto fail;
-		add_out(&v, &n, &cap, diff_resource(rec, arec, o->sync));
-	}
-	na = o->delete ? state_set_count(applied) : 0;
+	left_out_warn(s);
+	na = o->delete ? state_set_count(s->applied) : 0;
 	for (i = 0; i < na; i++) {
-		const char *as;
-
-		state_set_at(applied, i, &type, &name);
+		state_set_at(s->applied, i, &type, &name);
 		/* declared (and taking part) here: not a delete */
-		prev = idx_get(index, type, name);
-		if (prev && included(prev, o, 0))
+		prev = decl_get(s, type, name);
+		if (prev && prev->included)
 			continue;
-		if (!(arec = state_set_get(applied, type, name)))
-			goto fail;
+		if (!(arec = state_set_get(s->applied, type, name)))
+			return -1;
 		as = json_string_value(json_object_get(arec, "sync"));
 		if (as && (!o->sync || strcmp(as, o->sync)))
 			continue;
@@ -745,33 +900,63 @@ diff_run_set(const json_t *declared, struct state_set *applied,
 			continue;
 		if (!included(arec, o, 1))
 			continue;
-		add_out(&v, &n, &cap, diff_resource(NULL, arec, o->sync));
+		sink(s, diff_resource(NULL, arec, o->sync));
 	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_rec);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_entry);
+	s->c.total = s->c.create + s->c.update + s->c.delete + s->c.keep;
+	*c = s->c;
+	return 0;
+}
+
+void
+diff_stream_write(struct diff_stream *s, FILE *fp)
+{
+	size_t i;
+
+	if (s->fmt == DIFF_HUMAN) {
+		diff_human_plan(fp, s->v, s->n, s->text.s, s->refs.s, &s->c,
+		    s->color, s->verbose);
+		return;
+	}
+	for (i = 0; i < s->n; i++)
+		if (fwrite(s->text.s + s->v[i].off, 1, s->v[i].len, fp) !=
+		    s->v[i].len)
+			return;
+	jsonl_write_steal(fp, diff_end_record(&s->c));
+}
+
+int
+diff_run_set(const json_t *declared, struct state_set *applied,
+    const struct diff_opts *o, json_t **out, struct diff_counts *c)
+{
+	struct diff_stream *s = diff_stream_new(applied, o, DIFF_RECORDS, 0,
+	    0);
+	const json_t *rec;
+	size_t i;
+
+	*out = NULL;
+	memset(c, 0, sizeof(*c));
+	json_array_foreach(declared, i, rec)
+		if (diff_stream_declare(s, rec) < 0)
+			goto fail;
+	if (o->check_after && check_after(declared, s->index, applied) < 0)
+		goto fail;
+	json_array_foreach(declared, i, rec)
+		if (diff_stream_add(s, rec, i) < 0)
+			goto fail;
+	if (diff_stream_end(s, c) < 0)
+		goto fail;
 	*out = json_array();
-	for (i = 0; i < n; i++) {
-		r = v[i].rec;
-		op = sget(r, "op");
-		if (!strcmp(op, "create"))
-			c->create++;
-		else if (!strcmp(op, "update"))
-			c->update++;
-		else if (!strcmp(op, "delete"))
-			c->delete++;
-		else
-			c->keep++;
-		json_array_append_new(*out, r);
+	for (i = 0; i < s->n; i++) {
+		json_array_append_new(*out, s->v[i].rec);
+		s->v[i].rec = NULL;
 	}
-	c->total = c->create + c->update + c->delete + c->keep;
-	free(v);
-	json_decref(index);
+	diff_stream_free(s);
 	return 0;
 fail:
-	for (i = 0; i < n; i++)
-		json_decref(v[i].rec);
-	free(v);
-	json_decref(index);
+	memset(c, 0, sizeof(*c));
+	diff_stream_free(s);
 	return -1;
 }
 

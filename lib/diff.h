@@ -86,6 +86,44 @@ int diff_run_set(const json_t *declared, struct state_set *applied,
     const struct diff_opts *o, json_t **out, struct diff_counts *c);
 
 /*
+ * The same one declared record at a time, for a caller that never holds
+ * them all (kom-sync diff over resource files): what is kept of each is
+ * its index entry and its output as text, the JSON line or the human
+ * plan's lines, a tenth of its jansson tree.  Nothing is written before
+ * diff_stream_write(), so a stream that fails writes nothing.
+ *
+ *	s = diff_stream_new(applied, o, fmt, color, verbose);
+ *	diff_stream_declare(s, rec)	every declared record, in their
+ *					order (the order messages name);
+ *					what diff_run_set() checks of them
+ *	diff_stream_add(s, rec, i)	each declared record (whole) once,
+ *					in any order, i its place in the
+ *					order declared
+ *	diff_stream_end(s, &counts)	warnings, deletes, the output order
+ *	diff_stream_write(s, stdout)	records and end record (DIFF_JSON),
+ *					or the plan (DIFF_HUMAN)
+ *	diff_stream_free(s)
+ *
+ * declare, add and end return 0, or -1 after a diagnostic, as
+ * diff_run_set() fails; records are borrowed, applied and o too until
+ * the stream is freed.  The output is the bytes diff_run_set() and
+ * diff_write_records() or diff_render_human() give.
+ */
+enum diff_format {
+	DIFF_RECORDS,		/* kept whole (diff_run_set) */
+	DIFF_JSON,
+	DIFF_HUMAN
+};
+struct diff_stream;
+struct diff_stream *diff_stream_new(struct state_set *applied,
+    const struct diff_opts *o, enum diff_format fmt, int color, int verbose);
+int diff_stream_declare(struct diff_stream *s, const json_t *rec);
+int diff_stream_add(struct diff_stream *s, const json_t *rec, size_t i);
+int diff_stream_end(struct diff_stream *s, struct diff_counts *c);
+void diff_stream_write(struct diff_stream *s, FILE *fp);
+void diff_stream_free(struct diff_stream *s);
+
+/*
  * The records as JSON lines, compact, keys in their order: the bytes
  * json_dumpf(JSON_COMPACT) and a newline give.  Write errors are left in
  * ferror(fp); a record that cannot be encoded is fatal (exit 70).

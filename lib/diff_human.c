@@ -204,6 +204,13 @@ add_names(struct buf *b, const json_t *names)
 	}
 }
 
+static const char *
+op_name(char op)
+{
+	return op == 'c' ? "create" : op == 'u' ? "update" : op == 'd' ?
+	    "delete" : "keep";
+}
+
 /*
  * An unchanged deployment or stack is still redeployed by kom-exec when a
  * value it interpolates changes: kom-exec compares the interpolated
@@ -212,28 +219,26 @@ add_names(struct buf *b, const json_t *names)
  * not compare (secret files, variables left out of the sync), say which.
  */
 static void
-explain_unchanged(struct buf *b, const json_t *records)
+explain_unchanged(struct buf *b, const struct diff_entry *v, size_t n,
+    const char *refs)
 {
 	json_t *vars = json_object(), *changed = json_object(),
-	    *unseen = json_object(), *names = json_object(), *x;
-	const json_t *r;
+	    *unseen = json_object();
 	const char *k, *first = NULL, *ftype = NULL;
-	size_t i, nchanged = 0, nunseen = 0;
+	size_t i, j, nchanged = 0, nunseen = 0;
 
-	json_array_foreach(records, i, r)
-		if (!strcmp(sget(r, "type"), "variable"))
-			json_object_set_new(vars, sget(r, "name"),
-			    json_string(sget(r, "op")));
-	json_array_foreach(records, i, r) {
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].type, "variable"))
+			json_object_set_new(vars, v[i].name,
+			    json_string(op_name(v[i].op)));
+	for (i = 0; i < n; i++) {
 		int uses_changed = 0, uses_unseen = 0;
 
-		if (strcmp(sget(r, "op"), "keep") ||
-		    (strcmp(sget(r, "type"), "deployment") &&
-		    strcmp(sget(r, "type"), "stack")))
+		if (v[i].op != 'k' || (strcmp(v[i].type, "deployment") &&
+		    strcmp(v[i].type, "stack")))
 			continue;
-		json_object_clear(names);
-		diff_collect_refs(json_object_get(r, "config"), names);
-		json_object_foreach(names, k, x) {
+		for (j = 0, k = refs + v[i].roff; j < v[i].nrefs;
+		    j++, k += strlen(k) + 1) {
 			const char *op = json_string_value(json_object_get(vars,
 			    k));
 
@@ -246,8 +251,8 @@ explain_unchanged(struct buf *b, const json_t *records)
 			}
 		}
 		if (uses_changed && !nchanged++) {
-			first = sget(r, "name");
-			ftype = sget(r, "type");
+			first = v[i].name;
+			ftype = v[i].type;
 		}
 		nunseen += uses_unseen;
 	}
@@ -273,61 +278,108 @@ explain_unchanged(struct buf *b, const json_t *records)
 	json_decref(vars);
 	json_decref(changed);
 	json_decref(unseen);
-	json_decref(names);
 }
 
 void
-diff_render_human(FILE *fp, const json_t *records,
-    const struct diff_counts *c, int color, int verbose)
+diff_human_entry(struct diff_entry *e, const json_t *r, struct buf *text,
+    struct buf *refs, int color, int verbose)
 {
-	const json_t *r, *ch, *dc;
-	const char *op, *type, *last = NULL, *mark, *col, *src;
-	size_t i, j;
-	struct buf b = BUF_INIT;
+	const json_t *ch, *dc;
+	const char *op = sget(r, "op"), *type = sget(r, "type"), *mark, *col;
+	const char *src, *k;
+	json_t *names, *x;
+	size_t j;
 
-	json_array_foreach(records, i, r) {
-		op = sget(r, "op");
-		type = sget(r, "type");
-		if (!strcmp(op, "keep") && !verbose)
+	if (!strcmp(op, "keep") && (!strcmp(type, "deployment") ||
+	    !strcmp(type, "stack"))) {
+		names = json_object();
+		diff_collect_refs(json_object_get(r, "config"), names);
+		e->roff = refs->len;
+		json_object_foreach(names, k, x) {
+			buf_add(refs, k, strlen(k) + 1);
+			e->nrefs++;
+		}
+		json_decref(names);
+	}
+	if (!strcmp(op, "keep") && !verbose)
+		return;
+	if (!strcmp(op, "create"))
+		mark = "+", col = C_GREEN;
+	else if (!strcmp(op, "update"))
+		mark = "~", col = C_YELLOW;
+	else if (!strcmp(op, "delete"))
+		mark = "-", col = C_RED;
+	else
+		mark = " ", col = "";
+	src = sget(r, "source");
+	buf_printf(text, "%s%s %s %s '%s'%s", color ? col : "", mark, op,
+	    type, sget(r, "name"), color && *col ? C_RESET : "");
+	if (*src)
+		buf_printf(text, " (%s)", src);
+	dc = json_object_get(r, "deploy_changes");
+	if (json_array_size(dc)) {
+		buf_adds(text, " [deploy: ");
+		for (j = 0; j < json_array_size(dc); j++)
+			buf_printf(text, "%s%s", j ? ", " : "",
+			    json_string_value(json_array_get(dc, j)));
+		buf_addc(text, ']');
+	}
+	buf_addc(text, '\n');
+	json_array_foreach(json_object_get(r, "changes"), j, ch) {
+		buf_printf(text, "    %s: ", sget(ch, "path"));
+		render_change(text, json_object_get(ch, "from"),
+		    json_object_get(ch, "to"), 60);
+		buf_addc(text, '\n');
+	}
+}
+
+void
+diff_human_plan(FILE *fp, const struct diff_entry *v, size_t n,
+    const char *text, const char *refs, const struct diff_counts *c,
+    int color, int verbose)
+{
+	const char *last = NULL;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].op == 'k' && !verbose)
 			continue;
-		if (last && strcmp(last, type))
+		if (last && strcmp(last, v[i].type))
 			buf_addc(&b, '\n');
-		last = type;
-		if (!strcmp(op, "create"))
-			mark = "+", col = C_GREEN;
-		else if (!strcmp(op, "update"))
-			mark = "~", col = C_YELLOW;
-		else if (!strcmp(op, "delete"))
-			mark = "-", col = C_RED;
-		else
-			mark = " ", col = "";
-		src = sget(r, "source");
-		buf_printf(&b, "%s%s %s %s '%s'%s", color ? col : "", mark, op,
-		    type, sget(r, "name"), color && *col ? C_RESET : "");
-		if (*src)
-			buf_printf(&b, " (%s)", src);
-		dc = json_object_get(r, "deploy_changes");
-		if (json_array_size(dc)) {
-			buf_adds(&b, " [deploy: ");
-			for (j = 0; j < json_array_size(dc); j++)
-				buf_printf(&b, "%s%s", j ? ", " : "",
-				    json_string_value(json_array_get(dc, j)));
-			buf_addc(&b, ']');
-		}
-		buf_addc(&b, '\n');
-		json_array_foreach(json_object_get(r, "changes"), j, ch) {
-			buf_printf(&b, "    %s: ", sget(ch, "path"));
-			render_change(&b, json_object_get(ch, "from"),
-			    json_object_get(ch, "to"), 60);
-			buf_addc(&b, '\n');
-		}
+		last = v[i].type;
+		buf_add(&b, text + v[i].off, v[i].len);
 	}
 	if (b.len)
 		buf_addc(&b, '\n');
 	buf_printf(&b, "%sPlan: %ld to create, %ld to update, %ld to delete, "
 	    "%ld unchanged.%s\n", color ? C_BOLD : "", c->create, c->update,
 	    c->delete, c->keep, color ? C_RESET : "");
-	explain_unchanged(&b, records);
+	explain_unchanged(&b, v, n, refs);
 	fwrite(b.s, 1, b.len, fp);
 	buf_free(&b);
+}
+
+void
+diff_render_human(FILE *fp, const json_t *records,
+    const struct diff_counts *c, int color, int verbose)
+{
+	struct diff_entry *v;
+	struct buf text = BUF_INIT, refs = BUF_INIT;
+	const json_t *r;
+	size_t i, n = json_array_size(records);
+
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	json_array_foreach(records, i, r) {
+		v[i].type = (char *)sget(r, "type");
+		v[i].name = (char *)sget(r, "name");
+		v[i].op = sget(r, "op")[0];
+		v[i].off = text.len;
+		diff_human_entry(&v[i], r, &text, &refs, color, verbose);
+		v[i].len = text.len - v[i].off;
+	}
+	diff_human_plan(fp, v, n, text.s, refs.s, c, color, verbose);
+	free(v);
+	buf_free(&text);
+	buf_free(&refs);
 }

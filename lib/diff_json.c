@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "diff.h"
+#include "diff_int.h"
 #include "jsonl.h"
 #include "util.h"
 #include "banned.h"
@@ -159,27 +160,31 @@ put_json(struct buf *b, const json_t *v)
 }
 
 void
+diff_format_one(const json_t *r, struct buf *out)
+{
+	size_t mark = out->len;
+
+	if (put_json(out, r) < 0) {
+		/* what jansson makes of it, or the error it gives */
+		char *s = jsonl_dumps(r, JSON_COMPACT);
+
+		if (!s)
+			kom_die(KOM_EX_SOFTWARE, "cannot encode a record");
+		buf_truncate(out, mark);
+		buf_adds(out, s);
+		free(s);
+	}
+	putc1(out, '\n');
+}
+
+void
 diff_format_records(const json_t *records, size_t from, size_t to,
     struct buf *out)
 {
-	size_t i, mark;
-	json_t *r;
+	size_t i;
 
-	for (i = from; i < to && i < json_array_size(records); i++) {
-		r = json_array_get(records, i);
-		mark = out->len;
-		if (put_json(out, r) < 0) {
-			/* what jansson makes of it, or the error it gives */
-			char *s = jsonl_dumps(r, JSON_COMPACT);
-
-			if (!s)
-				kom_die(KOM_EX_SOFTWARE, "cannot encode a record");
-			buf_truncate(out, mark);
-			buf_adds(out, s);
-			free(s);
-		}
-		putc1(out, '\n');
-	}
+	for (i = from; i < to && i < json_array_size(records); i++)
+		diff_format_one(json_array_get(records, i), out);
 }
 
 void

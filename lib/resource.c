@@ -235,6 +235,20 @@ res_unknown_key(struct ctx *c, const struct toml_kv *kv, const char *where,
 
 /* Resources */
 
+/* Rebuilding checked files: what resource_check() kept for it. */
+struct path;
+struct resource_pass {
+	struct resource_opts opts;	/* the rebuild's: quiet, whole */
+	struct path *v;		/* the files, with their bytes */
+	size_t n;
+	size_t *index;		/* per record (seq): index in the records,
+				 * or SIZE_MAX when not among them */
+	json_t **after;		/* per record: its checked `after` */
+	size_t nseq;
+	int (*fn)(void *ctx, json_t *rec, size_t i);
+	void *ctx;
+};
+
 static json_t *
 names_of(struct ctx *c, const struct schema_type *t)
 {
@@ -274,6 +288,34 @@ slim(json_t *rec)
 	json_object_set_new_nocheck(s, "config", c);
 	json_decref(rec);
 	return s;
+}
+
+/* A type resource_opts.whole keeps whole. */
+static int
+is_whole(const struct ctx *c, const struct schema_type *t)
+{
+	const char *const *w;
+
+	for (w = c->opts->whole; w && *w; w++)
+		if (!strcmp(*w, t->name))
+			return 1;
+	return 0;
+}
+
+/* A record rebuilt: to the caller when it is one of the records, with
+ * the `after` its check rewrote. */
+static void
+rebuilt(struct ctx *c, json_t *rec)
+{
+	struct resource_pass *p = c->pass;
+	size_t seq = c->seq++;
+
+	if (seq >= p->nseq || p->index[seq] == SIZE_MAX) {
+		json_decref(rec);
+		return;
+	}
+	json_object_set_nocheck(rec, "after", p->after[seq]);
+	c->stop = p->fn(p->ctx, rec, p->index[seq]);
 }
 
 static void
@@ -321,7 +363,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			WARN(c, name, "%s name '%s' becomes '%s'", t->name,
 			    name->u.str.s, norm);
 	}
-	if (norm) {
+	if (norm && !c->pass) {
 		seen = names_of(c, t);
 		if ((x = json_object_get(seen, norm)))
 			ERR(c, name, "duplicate %s '%s' (also at %s)", t->name,
@@ -329,6 +371,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		else	/* "PATH:LINE" of the header */
 			json_object_set_new(seen, norm,
 			    path_line(c->f->path, tbl->line));
+	}
+	if (norm) {
 		json_object_set_new_nocheck(rec, "name", json_string(norm));
 		c->rname = json_string_value(json_object_get(rec, "name"));
 	}
@@ -339,7 +383,8 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 	 * variables).
 	 */
 	c->lean = c->opts->check_only && strcmp(t->name, "procedure") &&
-	    strcmp(t->name, "action") && strcmp(t->name, "variable");
+	    strcmp(t->name, "action") && strcmp(t->name, "variable") &&
+	    !is_whole(c, t);
 	/* is interpolation on for this resource? */
 	c->interp = 1;
 	cfg = t->flags & SCHEMA_TOPLEVEL ? tbl : toml_get(tbl, "config");
@@ -460,7 +505,11 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		buf_free(&what);
 		buf_free(&m);
 	}
-	if (c->opts->check_only)
+	if (c->pass) {
+		rebuilt(c, rec);
+		return;
+	}
+	if (c->opts->check_only && !is_whole(c, t))
 		rec = slim(rec);
 	/* kept even without a name: references point into it */
 	KOM_GROW(c->res, c->nres + 1, c->cap);
@@ -557,9 +606,10 @@ path_errno(struct ctx *c, const char *path, int err)
 static void load_text(struct ctx *c, const char *path, const char *source,
     const char *rootdir, const char *data, size_t len);
 
+/* keep: the file's bytes are moved there (for a rebuild) when not NULL. */
 static void
 load_file(struct ctx *c, const char *path, const char *source,
-    const char *root)
+    const char *root, struct buf *keep)
 {
 	struct buf raw = BUF_INIT;
 
@@ -569,7 +619,12 @@ load_file(struct ctx *c, const char *path, const char *source,
 		return;
 	}
 	load_text(c, path, source, root, raw.s, raw.len);
-	buf_free(&raw);
+	if (keep) {	/* file_read() leaves room for 64 KiB more */
+		raw.s = xrealloc(raw.s, raw.len + 1);
+		raw.cap = raw.len + 1;
+		*keep = raw;
+	} else
+		buf_free(&raw);
 }
 
 static void
@@ -597,7 +652,7 @@ load_text(struct ctx *c, const char *path, const char *source,
 		res_diag(c, 1, terr.line, terr.col, "%s", terr.msg);
 		goto out;
 	}
-	for (i = 0; i < root->u.table.n; i++) {
+	for (i = 0; i < root->u.table.n && !c->stop; i++) {
 		const struct toml_kv *kv = &root->u.table.kv[i];
 		const struct schema_type *t = schema_type(kv->key);
 		const struct toml_value *v = kv->val;
@@ -630,7 +685,7 @@ load_text(struct ctx *c, const char *path, const char *source,
 			    toml_type_name(v->type));
 			continue;
 		}
-		for (j = 0; j < v->u.array.n; j++) {
+		for (j = 0; j < v->u.array.n && !c->stop; j++) {
 			if (v->u.array.v[j]->type != TOML_TABLE) {
 				res_type_error(c, v->u.array.v[j], kv->key,
 				    "an array of tables");
@@ -653,6 +708,7 @@ struct path {
 	char *path;
 	char *source;
 	char *root;	/* see struct file; NULL for none */
+	struct buf raw;	/* the file's bytes, kept for a rebuild */
 };
 
 struct paths {
@@ -668,6 +724,7 @@ add_path(struct paths *ps, const char *path, const char *source,
 	ps->v[ps->n].path = xstrdup(path);
 	ps->v[ps->n].source = xstrdup(source);
 	ps->v[ps->n].root = root ? xstrdup(root) : NULL;
+	buf_init(&ps->v[ps->n].raw);
 	ps->n++;
 }
 
@@ -796,11 +853,35 @@ res_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static long finish(struct ctx *c, json_t **records_out);
+static long finish(struct ctx *c, json_t **records_out,
+    struct resource_pass *pass);
+static void resource_pass_free(struct resource_pass *p);
+static void ctx_free(struct ctx *c);
 
-long
-resource_load(const char *const *paths, size_t npaths,
-    const struct resource_opts *opts, json_t **records_out)
+static void
+path_clear(struct path *p)
+{
+	free(p->path);
+	free(p->source);
+	free(p->root);
+	buf_free(&p->raw);
+}
+
+static void
+paths_free(struct path *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		path_clear(&v[i]);
+	free(v);
+}
+
+/* resource_load(), and with pass a resource_check(). */
+static long
+load_paths(const char *const *paths, size_t npaths,
+    const struct resource_opts *opts, json_t **records_out,
+    struct resource_pass **pass)
 {
 	struct ctx c;
 	struct paths ps = { NULL, 0, 0 };
@@ -824,24 +905,87 @@ resource_load(const char *const *paths, size_t npaths,
 		qsort(ps.v, ps.n, sizeof(*ps.v), path_cmp);
 	for (i = 0, w = 0; i < ps.n; i++) {
 		if (w > 0 && !strcmp(ps.v[w - 1].path, ps.v[i].path)) {
-			free(ps.v[i].path);
-			free(ps.v[i].source);
-			free(ps.v[i].root);
+			path_clear(&ps.v[i]);
 			continue;
 		}
 		ps.v[w++] = ps.v[i];
 	}
 	ps.n = w;
 	for (i = 0; i < ps.n; i++)
-		load_file(&c, ps.v[i].path, ps.v[i].source, ps.v[i].root);
-	errors = finish(&c, records_out);	/* references borrow the paths */
-	for (i = 0; i < ps.n; i++) {
-		free(ps.v[i].path);
-		free(ps.v[i].source);
-		free(ps.v[i].root);
+		load_file(&c, ps.v[i].path, ps.v[i].source, ps.v[i].root,
+		    pass ? &ps.v[i].raw : NULL);
+	if (pass) {
+		*pass = xcalloc(1, sizeof(**pass));
+		(*pass)->v = ps.v;
+		(*pass)->n = ps.n;
 	}
-	free(ps.v);
+	/* references borrow the paths */
+	errors = finish(&c, records_out, pass ? *pass : NULL);
+	if (pass && errors) {
+		resource_pass_free(*pass);
+		*pass = NULL;
+	} else if (!pass)
+		paths_free(ps.v, ps.n);
 	return errors;
+}
+
+long
+resource_load(const char *const *paths, size_t npaths,
+    const struct resource_opts *opts, json_t **records_out)
+{
+	return load_paths(paths, npaths, opts, records_out, NULL);
+}
+
+long
+resource_check(const char *const *paths, size_t npaths,
+    const struct resource_opts *opts, json_t **records_out,
+    struct resource_pass **pass)
+{
+	return load_paths(paths, npaths, opts, records_out, pass);
+}
+
+static void
+resource_pass_free(struct resource_pass *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	paths_free(p->v, p->n);
+	for (i = 0; p->after && i < p->nseq; i++)
+		json_decref(p->after[i]);
+	free(p->after);
+	free(p->index);
+	free(p);
+}
+
+int
+resource_rebuild(struct resource_pass *p,
+    int (*fn)(void *ctx, json_t *rec, size_t i), void *ctx)
+{
+	struct ctx c;
+	size_t i;
+	int stop;
+
+	if (!fn) {
+		resource_pass_free(p);
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	c.opts = &p->opts;
+	c.enabled = 1;
+	c.pass = p;
+	p->fn = fn;
+	p->ctx = ctx;
+	secrets_init(&c.sec, p->opts.secrets_dir);
+	for (i = 0; i < p->n && !c.stop; i++)
+		if (p->v[i].raw.s)
+			load_text(&c, p->v[i].path, p->v[i].source,
+			    p->v[i].root, p->v[i].raw.s, p->v[i].raw.len);
+	stop = c.stop;
+	ctx_free(&c);
+	resource_pass_free(p);
+	return stop;
 }
 
 long
@@ -858,12 +1002,43 @@ resource_load_mem(const char *name, const char *data, size_t len,
 		res_emit(&c, 1, name, "file too large (over 16 MiB)");
 	else
 		load_text(&c, name, name, NULL, data, len);
-	return finish(&c, records_out);
+	return finish(&c, records_out, NULL);
 }
 
-/* Check the references, order, select: the records of a whole load. */
+/* What a load holds besides its records. */
+static void
+ctx_free(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nres; i++)
+		json_decref(c->res[i].rec);
+	free(c->res);
+	for (i = 0; i < c->nrefs; i++)
+		free(c->refs[i].name);
+	free(c->refs);
+	for (i = 0; i < MAX_TYPES; i++)
+		json_decref(c->names[i]);
+	for (i = 0; i < DEF_SLOTS; i++)
+		json_decref(c->defs[i].v);
+	secrets_free(&c->sec);
+}
+
+/* The rebuild's options: the load's, quiet, nothing cut. */
+static void
+quiet(void *ctx, int is_error, const char *line)
+{
+	(void)ctx;
+	(void)is_error;
+	(void)line;
+}
+
+/*
+ * Check the references, order, select: the records of a whole load; with
+ * pass, what a rebuild needs of them.
+ */
 static long
-finish(struct ctx *cp, json_t **records_out)
+finish(struct ctx *cp, json_t **records_out, struct resource_pass *pass)
 {
 	struct ctx c = *cp;
 	const struct resource_opts *opts = c.opts;
@@ -902,13 +1077,25 @@ finish(struct ctx *cp, json_t **records_out)
 	if (!opts->server)
 		active = 0;
 	others = json_object();
+	if (pass) {
+		pass->nseq = c.seq;
+		pass->index = xreallocarray(NULL, c.seq ? c.seq : 1,
+		    sizeof(*pass->index));
+		for (i = 0; i < c.seq; i++)
+			pass->index[i] = SIZE_MAX;
+	}
 	for (i = 0; i < c.nres; i++) {
 		const char *other = NULL;
 
 		if (c.res[i].drop)
 			;
-		else if (res_keep(&c, c.res[i].rec, active, swarm_first, &other))
+		else if (res_keep(&c, c.res[i].rec, active, swarm_first,
+		    &other)) {
+			if (pass)
+				pass->index[c.res[i].seq] =
+				    json_array_size(out);
 			json_array_append(out, c.res[i].rec);
+		}
 		else if (other) {
 			json_t *k = json_object_get(others, other);
 
@@ -920,19 +1107,21 @@ finish(struct ctx *cp, json_t **records_out)
 	if (nother)
 		res_note_others(&c, others, nother);
 	json_decref(others);
-	for (i = 0; i < c.nres; i++)
-		json_decref(c.res[i].rec);
-	free(c.res);
-	for (i = 0; i < c.nrefs; i++) {
-		free(c.refs[i].name);
+	if (pass && !c.errors) {
+		pass->opts = *opts;
+		pass->opts.diag = quiet;
+		pass->opts.notes = 0;
+		pass->opts.known = NULL;
+		pass->opts.check_only = 0;
+		pass->opts.whole = NULL;
+		pass->opts.read_errors = NULL;
+		pass->after = xcalloc(c.seq ? c.seq : 1, sizeof(*pass->after));
+		for (i = 0; i < c.nres; i++)
+			pass->after[c.res[i].seq] = json_incref(json_object_get(
+			    c.res[i].rec, "after"));
 	}
-	free(c.refs);
-	for (i = 0; i < MAX_TYPES; i++)
-		json_decref(c.names[i]);
-	for (i = 0; i < DEF_SLOTS; i++)
-		json_decref(c.defs[i].v);
 	json_decref(swarm_first);
-	secrets_free(&c.sec);
+	ctx_free(&c);
 	*records_out = out;
 	if (opts->read_errors)
 		*opts->read_errors = c.read_errors;

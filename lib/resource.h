@@ -100,6 +100,12 @@ struct resource_opts {
 	 * whole set of full records is ten times the size of those parts.
 	 */
 	int check_only;
+	/*
+	 * Check only: records of these types (a NULL-terminated list) are
+	 * kept whole all the same, defaults merged (kom-sync diff reads the
+	 * repos, builders and variables across records).
+	 */
+	const char *const *whole;
 };
 
 /*
@@ -113,6 +119,28 @@ struct resource_opts {
  */
 long resource_load(const char *const *paths, size_t npaths,
     const struct resource_opts *opts, json_t **records_out);
+
+/*
+ * Every record whole, but never all of them at once (kom-sync diff: the
+ * whole records of 10,000 resources are 100 MB of jansson values).
+ * resource_check() is resource_load() with opts->check_only set (the same
+ * diagnostics, errors and *records_out, records cut down but for the
+ * types in opts->whole), and keeps the files' bytes; when it returns 0,
+ * *pass is set and resource_rebuild() gives each record of *records_out
+ * whole, exactly as resource_load() would have, without a diagnostic:
+ * fn(ctx, rec, i), rec the caller's (json_decref) and i its index in
+ * *records_out, one file at a time (in the order of the files, not of
+ * *records_out).  The rebuild stops at the first fn that returns nonzero
+ * and returns that value (0 when all went); either way it frees pass
+ * (fn NULL: only that).
+ * Otherwise *pass is NULL.  opts is borrowed until the rebuild is done.
+ */
+struct resource_pass;
+long resource_check(const char *const *paths, size_t npaths,
+    const struct resource_opts *opts, json_t **records_out,
+    struct resource_pass **pass);
+int resource_rebuild(struct resource_pass *pass,
+    int (*fn)(void *ctx, json_t *rec, size_t i), void *ctx);
 
 /*
  * The same for one file's contents in memory (data need not be
@@ -145,6 +173,13 @@ struct gitcfg;
  */
 int resource_git(json_t *records, const struct gitcfg *g,
     const char *reposdir);
+/*
+ * The same for one record (rec) of records (where its linked_repo is
+ * looked for: the declared repos will do): 0, or -1 with the line
+ * appended to msg instead of printed.
+ */
+int resource_git_one(json_t *rec, const json_t *records,
+    const struct gitcfg *g, const char *reposdir, struct buf *msg);
 /*
  * The checkout (*dir, fresh) of the commit a record of a resource_sync (or
  * any record gitsrc_record() reads, its linked_repo among records) takes

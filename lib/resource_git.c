@@ -206,35 +206,47 @@ commit_git(json_t *rec, const struct gitsrc *src, const char *reposdir)
 }
 
 int
-resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
+resource_git_one(json_t *rec, const json_t *records, const struct gitcfg *g,
+    const char *reposdir, struct buf *msg)
 {
 	struct buf err = BUF_INIT;
 	struct gitsrc src;
-	json_t *rec;
-	size_t i;
-	int rc, bad = 0;
+	int rc = 0;
 
-	json_array_foreach(records, i, rec) {
-		if (!strcmp(cs(rec, "type"), "build") ||
-		    !strcmp(cs(rec, "type"), "repo")) {
-			if (gitsrc_record(g, rec, records, &src, &err) > 0)
-				commit_git(rec, &src, reposdir);
-			gitsrc_free(&src);
-			continue;
-		}
-		if (strcmp(cs(rec, "type"), "stack"))
-			continue;
+	if (!strcmp(cs(rec, "type"), "build") ||
+	    !strcmp(cs(rec, "type"), "repo")) {
+		if (gitsrc_record(g, rec, records, &src, &err) > 0)
+			commit_git(rec, &src, reposdir);
+		gitsrc_free(&src);
+	} else if (!strcmp(cs(rec, "type"), "stack")) {
 		rc = gitsrc_record(g, rec, records, &src, &err);
 		if (rc > 0)
 			rc = stack_git(rec, &src, reposdir, &err);
 		gitsrc_free(&src);
-		if (rc < 0) {
-			kom_warn("%s: stack '%s': %s", cs(rec, "source"),
+		if (rc < 0)
+			buf_printf(msg, "%s: stack '%s': %s", cs(rec, "source"),
 			    cs(rec, "name"), err.s);
+	}
+	buf_free(&err);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+resource_git(json_t *records, const struct gitcfg *g, const char *reposdir)
+{
+	struct buf msg = BUF_INIT;
+	json_t *rec;
+	size_t i;
+	int bad = 0;
+
+	json_array_foreach(records, i, rec) {
+		buf_reset(&msg);
+		if (resource_git_one(rec, records, g, reposdir, &msg) < 0) {
+			kom_warn("%s", msg.s);
 			bad++;
 		}
 	}
-	buf_free(&err);
+	buf_free(&msg);
 	return bad ? -1 : 0;
 }
 

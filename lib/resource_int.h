@@ -82,6 +82,13 @@ struct ctx {
 	int key_state;		/* 0 not read yet, 1 read, -1 none */
 	int interp;		/* the current resource is interpolated */
 	int lean;		/* check only: no defaults in its config */
+	/*
+	 * Rebuilding checked files (resource_rebuild()): no diagnostics,
+	 * no references, each record handed to pass->fn; stop: what fn
+	 * returned when it stopped the rebuild.
+	 */
+	struct resource_pass *pass;
+	int stop;
 	int enabled;		/* the current execution is enabled */
 	const char *rtype;	/* the current resource, for messages */
 	const char *rname;

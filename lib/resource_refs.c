@@ -28,6 +28,8 @@ res_add_ref(struct ctx *c, enum ref_kind kind, const char *type,
 {
 	struct ref *r;
 
+	if (c->pass)	/* rebuilding: checked already */
+		return;
 	KOM_GROW(c->refs, c->nrefs + 1, c->refcap);
 	r = &c->refs[c->nrefs++];
 	r->kind = kind;

@@ -13,11 +13,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+/*
+ * SHA-256 through OpenSSL's own functions for it, not EVP: the first
+ * EVP_MD_fetch() loads the default provider, which costs kom-sync diff
+ * 2 MB of its memory, a fifth at 1,000 resources (bench/RESULTS.md).
+ * OpenSSL 3 still has them, deprecated: the API level says so.
+ */
+#define OPENSSL_API_COMPAT 0x10100000L
+#include <openssl/sha.h>
 
 #include "buf.h"
 #include "file.h"
 #include "jsonl.h"
+#include "jsonskim.h"
 #include "state.h"
 #include "util.h"
 #include "banned.h"
@@ -167,7 +175,7 @@ struct state_ent {
 	char *type;
 	char *name;
 	char *path;		/* for messages */
-	char *text;		/* a trusted file, until parsed */
+	char *text;		/* a file without a trusted hash, checked */
 	size_t len;
 	unsigned char hash[32];
 	int has_hash;
@@ -178,16 +186,12 @@ struct state_set {
 	struct state_ent *v;
 	size_t n, cap;
 	json_t *index;		/* type -> name -> position in v */
-	/* SHA-256 fetched once: OpenSSL looks it up (under a lock) on
-	 * every EVP_sha256() init otherwise */
-	EVP_MD *md;
-	EVP_MD_CTX *ctx;
+	struct jsonskim skim;
 };
 
 static int trusted_hash(struct state_set *set, const char *type,
     const char *name, const char *text, size_t len, unsigned char hash[32]);
-static void record_hash(EVP_MD_CTX *ctx, const EVP_MD *md,
-    const json_t *record, unsigned char out[32]);
+static void record_hash(const json_t *record, unsigned char out[32]);
 
 static struct state_set *
 set_new(void)
@@ -195,9 +199,7 @@ set_new(void)
 	struct state_set *set = xcalloc(1, sizeof(*set));
 
 	set->index = json_object();
-	if (!(set->md = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
-	    !(set->ctx = EVP_MD_CTX_new()))
-		kom_die(KOM_EX_SOFTWARE, "sha256 unavailable");
+	jsonskim_init(&set->skim);
 	return set;
 }
 
@@ -330,6 +332,29 @@ parse_record(const char *path, const char *text, size_t len)
 	return rec;
 }
 
+/*
+ * Whether text is a JSON object as parse_record() accepts one (jsonskim
+ * says exactly that), and then its "name" into *name when that is a
+ * non-empty string.  0: let jansson say what is wrong, or accept what
+ * jsonskim is stricter about.
+ */
+static int
+skim_name(struct jsonskim *sk, const char *text, size_t len, char **name)
+{
+	const struct jsonskim_member *m;
+	struct buf b = BUF_INIT;
+
+	if (jsonskim_object(sk, text, len) < 0)
+		return 0;
+	if ((m = jsonskim_get(sk, text, "name")) &&
+	    jsonskim_string(text + m->voff, m->vlen, &b) == 0 && b.len) {
+		free(*name);
+		*name = buf_release(&b);
+	}
+	buf_free(&b);
+	return 1;
+}
+
 static int
 load_type(struct state_set *set, const char *type, const char *tdir)
 {
@@ -372,7 +397,13 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 		e.name = state_name_decode(enc);
 		free(enc);
 		if (trusted_hash(set, type, e.name, text, len, e.hash)) {
+			/* read again if ever asked for: most never are, and
+			 * their text was as large as the rest of a diff */
 			e.has_hash = 1;
+			free(text);
+		} else if (skim_name(&set->skim, text, len, &e.name)) {
+			/* valid: parsed when asked for, its text a tenth of
+			 * the record's jansson values */
 			e.text = text;
 			e.len = len;
 		} else {
@@ -464,8 +495,7 @@ state_set_free(struct state_set *set)
 		ent_clear(&set->v[i]);
 	free(set->v);
 	json_decref(set->index);
-	EVP_MD_CTX_free(set->ctx);
-	EVP_MD_free(set->md);
+	jsonskim_free(&set->skim);
 	free(set);
 }
 
@@ -494,13 +524,35 @@ state_set_get(struct state_set *set, const char *type, const char *name)
 		errno = ENOENT;
 		return NULL;
 	}
-	if (!e->rec) {
+	if (!e->rec && e->text) {
 		if (!(e->rec = parse_record(e->path, e->text, e->len)))
 			return NULL;
-		free(e->text);
-		e->text = NULL;
+	} else if (!e->rec) {
+		struct buf b = BUF_INIT;
+
+		if (file_read(e->path, &b, STATE_MAX_FILE) < 0) {
+			kom_warn("%s: %s", e->path, errno == EFBIG ?
+			    "larger than the state file limit" :
+			    strerror(errno));
+			buf_free(&b);
+			errno = EIO;
+			return NULL;
+		}
+		e->rec = parse_record(e->path, b.s, b.len);
+		buf_free(&b);
 	}
 	return e->rec;
+}
+
+void
+state_set_forget(struct state_set *set, const char *type, const char *name)
+{
+	struct state_ent *e = set_find(set, type, name);
+
+	if (e && (e->has_hash || e->text)) {
+		json_decref(e->rec);
+		e->rec = NULL;
+	}
 }
 
 int
@@ -513,7 +565,7 @@ state_set_same(struct state_set *set, const json_t *record)
 
 	if (!e || !e->has_hash)
 		return 0;
-	record_hash(set->ctx, set->md, record, h);
+	record_hash(record, h);
 	return !memcmp(h, e->hash, 32);
 }
 
@@ -542,7 +594,8 @@ state_load_type(const char *statedir, const char *type, json_t **out)
 
 	*out = NULL;
 	if (!valid_type(type)) {
-		kom_warn("%s: invalid resource type '%s'", statedir, type);
+		kom_warn("%s: invalid resource type '%s'", statedir,
+		    type ? type : "");
 		state_set_free(set);
 		return -1;
 	}
@@ -599,7 +652,7 @@ state_load_all(const char *statedir, json_t **out)
 
 /* The bytes to hash go through a small buffer into the digest. */
 struct hasher {
-	EVP_MD_CTX *md;
+	SHA256_CTX md;
 	size_t n;
 	unsigned char buf[4096];
 };
@@ -607,7 +660,7 @@ struct hasher {
 static void
 h_flush(struct hasher *h)
 {
-	if (h->n && EVP_DigestUpdate(h->md, h->buf, h->n) != 1)
+	if (h->n && SHA256_Update(&h->md, h->buf, h->n) != 1)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
 	h->n = 0;
 }
@@ -618,7 +671,7 @@ h_add(struct hasher *h, const void *p, size_t n)
 	if (n > sizeof(h->buf) - h->n) {
 		h_flush(h);
 		if (n > sizeof(h->buf)) {
-			if (EVP_DigestUpdate(h->md, p, n) != 1)
+			if (SHA256_Update(&h->md, p, n) != 1)
 				kom_die(KOM_EX_SOFTWARE, "sha256 failed");
 			return;
 		}
@@ -693,20 +746,17 @@ enc_value(struct hasher *h, const json_t *v)
 }
 
 static void
-record_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const json_t *record,
-    unsigned char out[32])
+record_hash(const json_t *record, unsigned char out[32])
 {
 	static const char *const fields[] = { "type", "name", "description",
 	    "tags", "template", "deploy", "after", "config", "secret" };
 	struct hasher h;
 	const json_t *v;
-	unsigned int len = 32;
 	uint64_t zero = 0;
 	size_t i;
 
 	h.n = 0;
-	h.md = ctx;
-	if (EVP_DigestInit_ex(h.md, md, NULL) != 1)
+	if (SHA256_Init(&h.md) != 1)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
 	for (i = 0; i < KOM_NELEM(fields); i++) {
 		if ((v = json_object_get(record, fields[i])))
@@ -718,35 +768,29 @@ record_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const json_t *record,
 	if ((v = json_object_get(record, "secret_hash")))
 		enc_value(&h, v);
 	h_flush(&h);
-	if (EVP_DigestFinal_ex(h.md, out, &len) != 1 || len != 32)
+	if (SHA256_Final(out, &h.md) != 1)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
 }
 
 void
 state_record_hash(const json_t *record, unsigned char out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-	if (!ctx)
-		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
-	record_hash(ctx, EVP_sha256(), record, out);
-	EVP_MD_CTX_free(ctx);
+	record_hash(record, out);
 }
 
 /* kom_sum: SHA-256 of type NUL name NUL body tail. */
 static void
-body_sum(EVP_MD_CTX *md, const EVP_MD *sha, const char *type,
-    const char *name, const char *body, size_t len, const char *tail,
-    unsigned char out[32])
+body_sum(const char *type, const char *name, const char *body, size_t len,
+    const char *tail, unsigned char out[32])
 {
-	unsigned int n = 32;
+	SHA256_CTX md;
 
-	if (!md || EVP_DigestInit_ex(md, sha, NULL) != 1 ||
-	    EVP_DigestUpdate(md, type, strlen(type) + 1) != 1 ||
-	    EVP_DigestUpdate(md, name, strlen(name) + 1) != 1 ||
-	    EVP_DigestUpdate(md, body, len) != 1 ||
-	    EVP_DigestUpdate(md, tail, strlen(tail)) != 1 ||
-	    EVP_DigestFinal_ex(md, out, &n) != 1 || n != 32)
+	if (SHA256_Init(&md) != 1 ||
+	    SHA256_Update(&md, type, strlen(type) + 1) != 1 ||
+	    SHA256_Update(&md, name, strlen(name) + 1) != 1 ||
+	    SHA256_Update(&md, body, len) != 1 ||
+	    SHA256_Update(&md, tail, strlen(tail)) != 1 ||
+	    SHA256_Final(out, &md) != 1)
 		kom_die(KOM_EX_SOFTWARE, "sha256 failed");
 }
 
@@ -776,7 +820,7 @@ trusted_hash(struct state_set *set, const char *type, const char *name,
 	if (kom_unhex(text + HDR_HASH, hash, 32) < 0 ||
 	    kom_unhex(text + HDR_SUM, sum, 32) < 0)
 		return 0;
-	body_sum(set->ctx, set->md, type, name, text + HDR_LEN,
+	body_sum(type, name, text + HDR_LEN,
 	    len - HDR_LEN, "", got);
 	return !memcmp(sum, got, 32);
 }
@@ -789,7 +833,6 @@ state_save(const char *statedir, const json_t *record)
 	unsigned char hash[32], sum[32];
 	struct buf b = BUF_INIT;
 	json_t *copy = NULL;
-	EVP_MD_CTX *md;
 	int rc = -1;
 
 	type = json_string_value(json_object_get(record, "type"));
@@ -820,11 +863,8 @@ state_save(const char *statedir, const json_t *record)
 		goto out;
 	}
 	/* the header, then the record without its opening brace */
-	md = EVP_MD_CTX_new();
 	state_record_hash(record, hash);
-	body_sum(md, EVP_sha256(), type, name, text + 1, strlen(text + 1),
-	    "\n", sum);
-	EVP_MD_CTX_free(md);
+	body_sum(type, name, text + 1, strlen(text + 1), "\n", sum);
 	buf_adds(&b, "{\"" HASH_KEY "\":\"");
 	add_hex(&b, hash, 32);
 	buf_adds(&b, "\",\"" SUM_KEY "\":\"");

@@ -97,7 +97,8 @@ void state_record_hash(const json_t *record, unsigned char out[32]);
 
 /*
  * A state dir read for a diff: every resource file read, the trusted ones
- * (see Hashes above) parsed only when asked for.  state_set_load() returns
+ * (see Hashes above) parsed only when asked for (and read again then:
+ * only their hashes are kept).  state_set_load() returns
  * NULL after a diagnostic when state_load_all() would fail, for the same
  * reasons; a missing state dir is an empty set.  Not thread-safe: one
  * thread at a time may use a set (it may be loaded in another).
@@ -125,6 +126,13 @@ int state_set_same(struct state_set *set, const json_t *record);
  * NULL: errno ENOENT when not applied; otherwise after a diagnostic.
  */
 json_t *state_set_get(struct state_set *set, const char *type,
+    const char *name);
+/*
+ * The record of type/name is not needed for now: a trusted one gives its
+ * memory back (state_set_get() reads its file again), any other stays.
+ * Records got before are no longer valid.
+ */
+void state_set_forget(struct state_set *set, const char *type,
     const char *name);
 /* The number of applied resources, and the i-th (in type then name
  * order of the files; type and name borrowed). */

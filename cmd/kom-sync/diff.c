@@ -204,6 +204,27 @@ write_records(FILE *fp, const json_t *records)
 	buf_free(&j.out);
 }
 
+/* The resource layer's options for the declared files. */
+static void
+declared_opts(struct resource_opts *ro, long *read_errors, int strict,
+    struct known_ctx *k, const struct diff_opts *o, const char *statedir,
+    struct held *diags)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->read_errors = read_errors;
+	ro->notes = 1;
+	ro->strict = strict;
+	ro->server = o->server;
+	ro->match_tags = o->match_tags;
+	ro->nmatch_tags = o->nmatch_tags;
+	ro->secrets_dir = k->cfg->secrets_dir;
+	ro->statedir = statedir;
+	ro->known = known_applied;
+	ro->known_ctx = k;
+	ro->diag = hold_diag;
+	ro->diag_ctx = diags;
+}
+
 static int
 load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
     const struct config *cfg, const struct diff_opts *o, const char *statedir,
@@ -213,19 +234,7 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 	struct resource_opts ro;
 	long read_errors = 0;
 
-	memset(&ro, 0, sizeof(ro));
-	ro.read_errors = &read_errors;
-	ro.notes = 1;
-	ro.strict = strict;
-	ro.server = o->server;
-	ro.match_tags = o->match_tags;
-	ro.nmatch_tags = o->nmatch_tags;
-	ro.secrets_dir = cfg->secrets_dir;
-	ro.statedir = statedir;
-	ro.known = known_applied;
-	ro.known_ctx = &k;
-	ro.diag = hold_diag;
-	ro.diag_ctx = diags;
+	declared_opts(&ro, &read_errors, strict, &k, o, statedir, diags);
 	if (resource_load((const char *const *)paths, npaths, &ro, out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -244,6 +253,121 @@ load_declared(char **paths, size_t npaths, int strict, struct state_job *sj,
 		}
 	}
 	return 0;
+}
+
+/*
+ * The diff of resource files without holding their records: the files
+ * are checked first, with only what the checks across files read kept of
+ * each record (and the repos, builders and variables whole: stacks,
+ * builds and the diff read them); then each record is rebuilt whole, given what load_declared()
+ * and main() give a record (git, sync_commit, build), compared and kept
+ * as its output text only.
+ */
+struct stream {
+	struct diff_stream *ds;
+	const json_t *context;	/* the declared repos and builders */
+	const struct gitcfg *git;
+	const char *repos;
+	struct state_set *applied;
+	const char *sync_commit;
+	struct buf msg;
+};
+
+#define STREAM_AGAIN 1	/* a stack's git is not there: load_declared()
+			 * says it, with its order of messages */
+
+static int
+stream_record(void *ctx, json_t *rec, size_t i)
+{
+	struct stream *st = ctx;
+	int rc;
+
+	buf_reset(&st->msg);
+	if (resource_git_one(rec, st->context, st->git, st->repos,
+	    &st->msg) < 0) {
+		json_decref(rec);
+		return STREAM_AGAIN;
+	}
+	if (*st->sync_commit)
+		json_object_set_new(rec, "sync_commit",
+		    json_string(st->sync_commit));
+	buildver_annotate_one(rec, st->context, st->applied);
+	rc = diff_stream_add(st->ds, rec, i);
+	json_decref(rec);
+	return rc < 0 ? -1 : 0;
+}
+
+/* what is read across records (the variables: where they are declared,
+ * for the left-out warning) */
+static const char *const whole_types[] = { "repo", "builder", "variable",
+	NULL };
+
+/*
+ * 0: written; -1: bad input, -2: a file could not be read, -3: the state
+ * dir could not be read (said); STREAM_AGAIN: nothing said or written.
+ */
+static int
+stream_diff(char **paths, size_t npaths, int strict, struct state_job *sj,
+    const struct config *cfg, const struct diff_opts *o, const char *statedir,
+    struct held *diags, const char *sync_commit, int human, int verbose)
+{
+	struct known_ctx k = { sj, cfg };
+	struct resource_opts ro;
+	struct resource_pass *pass = NULL;
+	struct diff_counts counts;
+	struct stream st;
+	long read_errors = 0, errors;
+	json_t *declared = NULL, *context, *rec;
+	size_t i;
+	int rc;
+
+	declared_opts(&ro, &read_errors, strict, &k, o, statedir, diags);
+	ro.check_only = 1;
+	ro.whole = whole_types;
+	errors = resource_check((const char *const *)paths, npaths, &ro,
+	    &declared, &pass);
+	memset(&st, 0, sizeof(st));
+	st.applied = state_wait(sj);
+	if (errors || !st.applied) {
+		held_flush(diags, st.applied != NULL);
+		json_decref(declared);
+		if (pass)
+			resource_rebuild(pass, NULL, NULL);
+		return !st.applied ? -3 : read_errors ? -2 : -1;
+	}
+	st.ds = diff_stream_new(st.applied, o, human ? DIFF_HUMAN : DIFF_JSON,
+	    human && kom_use_color(1), verbose);
+	context = json_array();
+	rc = 0;
+	json_array_foreach(declared, i, rec) {
+		if (!strcmp(jsonl_str(rec, "type", ""), "repo") ||
+		    !strcmp(jsonl_str(rec, "type", ""), "builder"))
+			json_array_append(context, rec);
+		if (!rc && diff_stream_declare(st.ds, rec) < 0)
+			rc = -1;
+	}
+	json_decref(declared);
+	st.context = context;
+	st.git = &cfg->git;
+	st.repos = xasprintf("%s/repos", statedir);
+	st.sync_commit = sync_commit;
+	buf_init(&st.msg);
+	if (rc == 0)
+		rc = resource_rebuild(pass, stream_record, &st);
+	else
+		resource_rebuild(pass, NULL, NULL);
+	if (rc != STREAM_AGAIN)
+		held_flush(diags, 1);
+	if (rc == 0 && diff_stream_end(st.ds, &counts) < 0)
+		rc = -1;
+	if (rc == 0) {
+		diff_stream_write(st.ds, stdout);
+	}
+	diff_stream_free(st.ds);
+	json_decref(context);
+	free((char *)st.repos);
+	buf_free(&st.msg);
+	return rc;
 }
 
 int
@@ -384,6 +508,16 @@ sync_diff_main(int argc, char **argv)
 		rc = read_records(jfile, &declared);
 	} else {
 		state_start(&sj, p.state);
+		rc = stream_diff(paths, npaths, strict, &sj, &cfg, &o, p.state,
+		    &diags, sync_commit, human, verbose);
+		if (rc != STREAM_AGAIN) {
+			applied = state_wait(&sj);
+			rc = rc == 0 ? kom_close_stdout(KOM_EX_OK) :
+			    rc == -3 ? KOM_EX_IOERR : rc == -2 ? KOM_EX_IOERR :
+			    KOM_EX_DATAERR;
+			goto out;
+		}
+		held_flush(&diags, 0);
 		rc = load_declared(paths, npaths, strict, &sj, &cfg, &o,
 		    p.state, &diags, &declared);
 		applied = state_wait(&sj);
