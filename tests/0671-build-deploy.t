@@ -227,7 +227,7 @@ kom-sync diff "$S2" 2>"$T/nerr" | kom-plan | kom-exec >"$T/out" 2>"$T/err"
 is "$?" 1 'an Aws builder fails the run (exit 1)'
 is "$(grep -c "builder '$PFX-aws': kom does not act on these yet: a builder of another type than Server" "$T/nerr")" 1 \
     'kom-sync notes the Aws builder'
-is "$(jq -r 'select(.kind == "result" and .type == "build") | "\(.name) \(.status) \(.reason)"' "$T/out" | sed "s/$PFX-//g")" \
+is "$(jq -r 'select(.kind == "result" and .type == "build") | "\(.name) \(.status) \(.reason)"' "$T/out" | sed "s/$PFX-//g" | sort)" \
     "x noop not built here: builder 'there' builds on server 'elsewhere', this host is 'host'
 y failed create" 'another host'"'"'s Server builder: a noop saying where it builds'
 is "$(jq -r 'select(.kind == "result" and .name == "'"$PFX-y"'") | .error' "$T/out")" \
