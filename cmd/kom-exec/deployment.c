@@ -1182,14 +1182,28 @@ image_learn(struct job *j, const char *image, const char *id)
  * this config and hash, the log has nothing of it, no replacement is
  * half done, and the image is named without a registry.
  */
+int
+deployment_settled(struct exec_ctx *x, const char *name,
+    const json_t *resource)
+{
+	const json_t *img = json_object_get(json_object_get(resource,
+	    "config"), "image");
+	const char *ref = json_string_value(json_object_get(
+	    json_object_get(img, "params"), "image"));
+
+	return settle_quiet(x, name) && ref && *ref &&
+	    strcmp(jsonl_str(img, "type", ""), "Image") == 0 &&
+	    !has_registry(ref);
+}
+
 static int
-settled_noop(struct job *j, const char *hash, const char *image)
+settled_noop(struct job *j, const char *hash)
 {
 	const char *id;
 	json_t *jr;
 
 	if (!j->alone || j->force || j->x->dry_run || !j->x->listless ||
-	    has_registry(image) || !settle_quiet(j->x, j->name) ||
+	    !deployment_settled(j->x, j->name, j->resource) ||
 	    !(id = settle_cid(j->x, j->name)) || !state_matches(j, id, hash))
 		return 0;
 	if ((jr = journal_load(j))) {
@@ -1227,7 +1241,7 @@ deploy_deployment(struct job *j, int ensure)
 	}
 	cname = container_name(config, j->name);
 	repl_init(&r, j, cname);
-	if (settled_noop(j, hash, image))
+	if (settled_noop(j, hash))
 		goto out;
 	if (converge(j, cname, hash, &f, &resumed) < 0)
 		goto out;

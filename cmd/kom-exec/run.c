@@ -510,24 +510,6 @@ is_deploy(const struct step *s)
 }
 
 /*
- * May step go without the stage's list: its deployment is settled and
- * the log has nothing of it, and its image is named without a registry
- * (one with a registry is pulled, and that needs the container found)?
- */
-static int
-settled_step(struct exec_ctx *x, const struct step *s)
-{
-	const json_t *img = json_object_get(json_object_get(json_object_get(
-	    s->rec, "resource"), "config"), "image");
-	const char *ref = json_string_value(json_object_get(
-	    json_object_get(img, "params"), "image"));
-
-	return settle_quiet(x, s->name) && ref && *ref &&
-	    strcmp(jsonl_str(img, "type", ""), "Image") == 0 &&
-	    docker_registry_len(ref) == 0;
-}
-
-/*
  * Before a stage with deploy or ensure steps: mark the steps that are
  * alone on their resource and list the deployment containers once
  * (x->snapshot).  Without the list (an engine error) every step asks
@@ -573,7 +555,8 @@ take_snapshot(struct plan *p)
 		for (i = 0; i < p->ncur && x->listless; i++) {
 			struct step *s = &p->v[p->cur[i]];
 
-			if (s->alone && !settled_step(x, s))
+			if (s->alone && !deployment_settled(x, s->name,
+			    json_object_get(s->rec, "resource")))
 				x->listless = 0;
 		}
 		x->list_ns = kom_wall_ns();
