@@ -149,12 +149,14 @@ append_pair(json_t *arr, enum kv_shape shape, const char *k, size_t klen,
 	json_array_append_new(arr, o);
 }
 
-json_t *
-kv_list(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
+/* Steps 2-5 over s: the pairs into arr, or only checked when arr is
+ * NULL; -1 with err on a line without an assignment. */
+static int
+scan(const char *s, size_t len, enum kv_shape shape, struct kv_error *err,
+    json_t *arr)
 {
 	const char *p = s, *end = s + len, *ls, *le, *sep, *ks, *ke, *vs, *ve;
-	json_t *arr = json_array();
-	int line = 0, utf8 = kom_utf8_valid(s, len);
+	int line = 0, utf8 = arr ? kom_utf8_valid(s, len) : 0;
 
 	/* pieces of valid UTF-8 cut at ASCII bytes are valid UTF-8: checked
 	 * once here rather than piece by piece */
@@ -180,9 +182,10 @@ kv_list(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
 			err->line = line;
 			snprintf(err->msg, sizeof(err->msg),
 			    "line %d missing assignment character", line);
-			json_decref(arr);
-			return NULL;
+			return -1;
 		}
+		if (!arr)
+			continue;
 		/* step 5 */
 		ks = ls;
 		ke = sep;
@@ -199,7 +202,25 @@ kv_list(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
 		append_pair(arr, shape, ks, (size_t)(ke - ks), vs,
 		    (size_t)(ve - vs), utf8);
 	}
+	return 0;
+}
+
+json_t *
+kv_list(const char *s, size_t len, enum kv_shape shape, struct kv_error *err)
+{
+	json_t *arr = json_array();
+
+	if (scan(s, len, shape, err, arr) < 0) {
+		json_decref(arr);
+		return NULL;
+	}
 	return arr;
+}
+
+int
+kv_check(const char *s, size_t len, struct kv_error *err)
+{
+	return scan(s, len, KV_KEY_VALUE, err, NULL);
 }
 
 char *

@@ -66,6 +66,9 @@ void kv_string_list(const char *s, size_t len, json_t *arr);
 json_t *kv_list(const char *s, size_t len, enum kv_shape shape,
     struct kv_error *err);
 
+/* kv_list()'s checks alone, nothing built: 0, or -1 with err as kv_list. */
+int kv_check(const char *s, size_t len, struct kv_error *err);
+
 /* File contents: trailing whitespace trimmed, then one '\n' if non-empty.
  * Returns a fresh string. */
 char *kv_file_contents(const char *s, size_t len);

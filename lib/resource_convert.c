@@ -300,8 +300,13 @@ kv_field(struct ctx *c, const struct schema_field *f,
 		size_t off = 0, n = 1;
 
 		check_interp(c, v, v->u.str.s, v->u.str.len, key);
-		arr = kv_list(v->u.str.s, v->u.str.len, shape, &err);
-		if (arr)
+		/* check only: the list is checked and let go (no check
+		 * across records reads one) */
+		if (c->lean) {
+			if (kv_check(v->u.str.s, v->u.str.len, &err) == 0)
+				return NULL;
+		} else if ((arr = kv_list(v->u.str.s, v->u.str.len, shape,
+		    &err)))
 			return arr;
 		/* the offset of line err.line of the string */
 		for (i = 0; i < v->u.str.len && n < (size_t)err.line; i++)

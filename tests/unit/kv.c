@@ -35,6 +35,8 @@ kv_is(const char *in, enum kv_shape shape, const char *want, const char *name)
 	char *got = j ? dump(j) : NULL;
 
 	is_str(got, want, "kv-list: %s", name);
+	ok(kv_check(in, strlen(in), &err) == (got ? 0 : -1),
+	    "kv-check agrees: %s", name);
 	free(got);
 }
 
@@ -48,6 +50,10 @@ kv_fails(const char *in, int line, const char *msg, const char *name)
 	json_decref(j);
 	is_int(err.line, line, "kv-list error line: %s", name);
 	is_str(err.msg, msg, "kv-list error message: %s", name);
+	memset(&err, 0, sizeof(err));
+	ok(kv_check(in, strlen(in), &err) == -1, "kv-check fails: %s", name);
+	is_int(err.line, line, "kv-check error line: %s", name);
+	is_str(err.msg, msg, "kv-check error message: %s", name);
 }
 
 static void
