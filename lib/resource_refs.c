@@ -127,31 +127,29 @@ res_check_refs(struct ctx *c)
 
 	for (i = 0; i < c->nrefs; i++) {
 		struct ref *r = &c->refs[i];
-		char *norm = NULL, *msg = NULL, *what, *loc, *where, *key = NULL;
+		char *norm = NULL, *msg = NULL, *loc, *where, *key = NULL;
 		int is_error = 1;
 
-		what = xasprintf("%s '%s'", r->rtype, r->rname);
+		/* the messages name the referrer as "TYPE 'NAME'" */
 
 		switch (r->kind) {
 		case REF_AFTER: {
 			const char *as = "deployment";
-			char *self;
 
 			if (declared(c, as, r->name, &norm) ||
 			    declared(c, as = "stack", r->name, &norm)) {
 				json_string_set(r->slot, norm);
-				self = xasprintf("%s '%s'", as, norm);
-				if (!strcmp(self, what)) {
-					msg = xasprintf("%s is after itself",
-					    what);
+				if (!strcmp(as, r->rtype) &&
+				    !strcmp(norm, r->rname)) {
+					msg = xasprintf("%s '%s' is after "
+					    "itself", r->rtype, r->rname);
 					c->self_after = 1;
 				}
-				free(self);
 				break;
 			}
-			msg = xasprintf("%s is after '%s', which is not "
+			msg = xasprintf("%s '%s' is after '%s', which is not "
 			    "declared (no deployment or stack of that name)",
-			    what, r->name);
+			    r->rtype, r->rname, r->name);
 			break;
 		}
 		case REF_EXEC:
@@ -163,24 +161,26 @@ res_check_refs(struct ctx *c)
 			if (!strcmp(r->type, "server") && !any_server)
 				break;
 			is_error = 0;
-			msg = xasprintf("%s runs an execution on %s '%s', "
-			    "which is not declared here", what, r->type,
+			msg = xasprintf("%s '%s' runs an execution on %s "
+			    "'%s', which is not declared here", r->rtype,
+			    r->rname, r->type,
 			    r->name);
 			break;
 		case REF_SERVER:
 			if (!any_server || declared(c, r->type, r->name, &norm))
 				break;
 			is_error = 0;
-			msg = xasprintf("%s is on %s '%s', which is not "
-			    "declared", what, r->type, r->name);
+			msg = xasprintf("%s '%s' is on %s '%s', which is not "
+			    "declared", r->rtype, r->rname, r->type, r->name);
 			break;
 		case REF_SOFT:
 		case REF_DISABLED:
 			if (declared(c, r->type, r->name, &norm))
 				break;
 			is_error = 0;
-			msg = xasprintf("%s %s %s '%s', which is not "
-			    "declared", what, r->kind == REF_SOFT ? "uses" :
+			msg = xasprintf("%s '%s' %s %s '%s', which is not "
+			    "declared", r->rtype, r->rname,
+			    r->kind == REF_SOFT ? "uses" :
 			    "has a disabled execution on", r->type, r->name);
 			break;
 		case REF_VAR:
@@ -196,9 +196,10 @@ res_check_refs(struct ctx *c)
 			}
 			is_error = 0;
 			where = secrets_where(&c->sec);
-			msg = xasprintf("%s uses [[%s]], but no variable '%s' "
-			    "is declared and no secret file in %s has that "
-			    "name", what, r->name, r->name, where);
+			msg = xasprintf("%s '%s' uses [[%s]], but no variable "
+			    "'%s' is declared and no secret file in %s has "
+			    "that name", r->rtype, r->rname, r->name, r->name,
+			    where);
 			free(where);
 			break;
 		}
@@ -219,7 +220,6 @@ res_check_refs(struct ctx *c)
 			}
 		}
 		free(norm);
-		free(what);
 	}
 	for (i = 0; i < nheld; i++) {
 		char *m = !held[i].more ? xstrdup(held[i].msg) :
