@@ -269,12 +269,26 @@ static const char *const meta_user_group[] = { "name", NULL };
  * read (resource_opts.check_only).  The `after` array moves over whole:
  * its elements are the slots references rewrite.
  */
+/* the config members the checks across records read (and support_check():
+ * swarm) */
+static const char *const slim_cfg[] = { "server", "swarm", "servers" };
+
+int
+res_lean_keeps(const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < KOM_NELEM(slim_cfg); i++)
+		if (!strcmp(field, slim_cfg[i]))
+			return 1;
+	return 0;
+}
+
 static json_t *
 slim(json_t *rec)
 {
 	static const char *const top[] = { "type", "name", "source",
 		"after_source", "deploy", "after", "tags" };
-	static const char *const cfg[] = { "server", "swarm", "servers" };
 	json_t *s = json_object(), *c = json_object(), *from, *v;
 	size_t i;
 
@@ -282,9 +296,9 @@ slim(json_t *rec)
 		if ((v = json_object_get(rec, top[i])))
 			json_object_set_nocheck(s, top[i], v);
 	from = json_object_get(rec, "config");
-	for (i = 0; i < KOM_NELEM(cfg); i++)
-		if ((v = json_object_get(from, cfg[i])))
-			json_object_set_nocheck(c, cfg[i], v);
+	for (i = 0; i < KOM_NELEM(slim_cfg); i++)
+		if ((v = json_object_get(from, slim_cfg[i])))
+			json_object_set_nocheck(c, slim_cfg[i], v);
 	json_object_set_new_nocheck(s, "config", c);
 	json_decref(rec);
 	return s;
@@ -332,20 +346,30 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 	size_t i, k;
 	struct res *r;
 
+	/*
+	 * Check only: a field's default is checked by nobody, and adding
+	 * thirty of them to every config was a third of a load; nor are the
+	 * members slim() lets go made.  Not for what the checks below read
+	 * from the config (schedules, secret variables).
+	 */
+	c->lean = c->opts->check_only && strcmp(t->name, "procedure") &&
+	    strcmp(t->name, "action") && strcmp(t->name, "variable") &&
+	    !is_whole(c, t);
 	rec = json_object();
-	json_object_set_new_nocheck(rec, "kind", json_string_nocheck("resource"));
+	if (!c->lean)
+		json_object_set_new_nocheck(rec, "kind",
+		    json_string_nocheck("resource"));
 	json_object_set_new_nocheck(rec, "type", json_string(t->name));
 	json_object_set_new_nocheck(rec, "name", json_string_nocheck(""));
-	{
-		json_object_set_new_nocheck(rec, "source",
-		    path_line(c->f->source, tbl->line));
-		if (c->f->root)
-			json_object_set_new_nocheck(rec, "root",
-			    json_string(c->f->root));
-	}
-	json_object_set_new_nocheck(rec, "description", json_string(""));
+	json_object_set_new_nocheck(rec, "source",
+	    path_line(c->f->source, tbl->line));
+	if (c->f->root && !c->lean)
+		json_object_set_new_nocheck(rec, "root", json_string(c->f->root));
+	if (!c->lean)
+		json_object_set_new_nocheck(rec, "description", json_string(""));
 	json_object_set_new_nocheck(rec, "tags", json_array());
-	json_object_set_new_nocheck(rec, "template", json_false());
+	if (!c->lean)
+		json_object_set_new_nocheck(rec, "template", json_false());
 	json_object_set_new_nocheck(rec, "deploy", json_false());
 	json_object_set_new_nocheck(rec, "after", json_array());
 	c->rtype = t->name;
@@ -376,15 +400,6 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		json_object_set_new_nocheck(rec, "name", json_string(norm));
 		c->rname = json_string_value(json_object_get(rec, "name"));
 	}
-	/*
-	 * Check only: a field's default is checked by nobody, and adding
-	 * thirty of them to every config was a third of a load.  Not for
-	 * what the checks below read from the config (schedules, secret
-	 * variables).
-	 */
-	c->lean = c->opts->check_only && strcmp(t->name, "procedure") &&
-	    strcmp(t->name, "action") && strcmp(t->name, "variable") &&
-	    !is_whole(c, t);
 	/* is interpolation on for this resource? */
 	c->interp = 1;
 	cfg = t->flags & SCHEMA_TOPLEVEL ? tbl : toml_get(tbl, "config");
@@ -425,12 +440,14 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		}
 		v = kv->val;
 		if (!strcmp(kv->key, "description")) {
-			if (res_want_type(c, v, TOML_STRING, kv->key))
+			if (res_want_type(c, v, TOML_STRING, kv->key) &&
+			    !c->lean)
 				json_object_set_new_nocheck(rec, "description",
 				    json_string(v->u.str.s));
 		} else if (!strcmp(kv->key, "template") ||
 		    !strcmp(kv->key, "deploy")) {
-			if (res_want_type(c, v, TOML_BOOL, kv->key))
+			if (res_want_type(c, v, TOML_BOOL, kv->key) &&
+			    (!c->lean || !strcmp(kv->key, "deploy")))
 				json_object_set_new(rec, kv->key,
 				    json_boolean(v->u.b));
 			if (!strcmp(kv->key, "deploy") && v->type == TOML_BOOL &&
@@ -477,7 +494,9 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 	} else if (t->flags & SCHEMA_TOPLEVEL) {
 		res_parse_fields_skip(c, t->config, tbl, config, meta);
 	} else if (cfg && cfg->type == TOML_TABLE) {
+		c->lean_out = config;
 		res_parse_fields(c, t->config, cfg, config);
+		c->lean_out = NULL;
 	} else if (!c->lean) {
 		for (i = 0; i < t->config->nfields; i++)
 			json_object_set_new_nocheck(config, t->config->fields[i].name,

@@ -1283,6 +1283,10 @@ res_parse_fields_skip(struct ctx *c, const struct schema_table *t,
 			    "[%s] needs '%s'", t->what, f->name);
 		if (!v && c->lean)
 			continue;
+		if (c->lean && out == c->lean_out && !res_lean_keeps(f->name)) {
+			json_decref(v);
+			continue;
+		}
 		if (!v)
 			v = res_fdefault(c, f);
 		json_object_set_new_nocheck(out, f->name, v);

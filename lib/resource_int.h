@@ -82,6 +82,9 @@ struct ctx {
 	int key_state;		/* 0 not read yet, 1 read, -1 none */
 	int interp;		/* the current resource is interpolated */
 	int lean;		/* check only: no defaults in its config */
+	/* lean: the config being converted, of which only what the checks
+	 * across records read is kept (res_lean_keeps()) */
+	const json_t *lean_out;
 	/*
 	 * Rebuilding checked files (resource_rebuild()): no diagnostics,
 	 * no references, each record handed to pass->fn; stop: what fn
@@ -135,6 +138,8 @@ int res_want_type(struct ctx *c, const struct toml_value *v, enum toml_type t,
     const char *key);
 json_t *res_string_list(struct ctx *c, const struct toml_value *v,
     const char *key, int interp);
+/* A config field a check-only record keeps (the rest slim() lets go). */
+int res_lean_keeps(const char *field);
 void res_parse_fields(struct ctx *c, const struct schema_table *t,
     const struct toml_value *tbl, json_t *out);
 void res_parse_fields_skip(struct ctx *c, const struct schema_table *t,
