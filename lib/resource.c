@@ -492,7 +492,9 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		config = res_builder_config(c, cfg && cfg->type == TOML_TABLE ?
 		    cfg : NULL);
 	} else if (t->flags & SCHEMA_TOPLEVEL) {
+		c->lean_out = config;
 		res_parse_fields_skip(c, t->config, tbl, config, meta);
+		c->lean_out = NULL;
 	} else if (cfg && cfg->type == TOML_TABLE) {
 		c->lean_out = config;
 		res_parse_fields(c, t->config, cfg, config);
@@ -528,7 +530,9 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 		rebuilt(c, rec);
 		return;
 	}
-	if (c->opts->check_only && !is_whole(c, t))
+	/* a lean record is made slim, but for a builder's tagged config */
+	if (c->opts->check_only && !is_whole(c, t) &&
+	    (!c->lean || (t->flags & SCHEMA_TAGGED)))
 		rec = slim(rec);
 	/* kept even without a name: references point into it */
 	KOM_GROW(c->res, c->nres + 1, c->cap);
