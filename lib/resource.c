@@ -124,10 +124,11 @@ res_file_col(const struct file *f, int line, int col)
 /*
  * "PREFIX:LINE" as a new JSON string: a record's "source" and
  * "after_source", two per record, for which vasprintf was a twentieth of
- * a load.
+ * a load; utf8: the prefix is known to be valid UTF-8 (checked once per
+ * file, not per record).
  */
 static json_t *
-path_line(const char *prefix, int line)
+path_line(const char *prefix, int line, int utf8)
 {
 	char num[16], *p = num + sizeof(num), small[256], *t = small;
 	size_t n = strlen(prefix), k;
@@ -143,7 +144,7 @@ path_line(const char *prefix, int line)
 		t = xmalloc(n + k);
 	memcpy(t, prefix, n);
 	memcpy(t + n, p, k);
-	j = json_stringn(t, n + k);
+	j = utf8 ? json_stringn_nocheck(t, n + k) : json_stringn(t, n + k);
 	if (t != small)
 		free(t);
 	return j;
@@ -362,7 +363,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 	json_object_set_new_nocheck(rec, "type", json_string(t->name));
 	json_object_set_new_nocheck(rec, "name", json_string_nocheck(""));
 	json_object_set_new_nocheck(rec, "source",
-	    path_line(c->f->source, tbl->line));
+	    path_line(c->f->source, tbl->line, c->f->utf8));
 	if (c->f->root && !c->lean)
 		json_object_set_new_nocheck(rec, "root", json_string(c->f->root));
 	if (!c->lean)
@@ -394,7 +395,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			    norm, json_string_value(x));
 		else	/* "PATH:LINE" of the header */
 			json_object_set_new(seen, norm,
-			    path_line(c->f->path, tbl->line));
+			    path_line(c->f->path, tbl->line, c->f->utf8));
 	}
 	if (norm) {
 		json_object_set_new_nocheck(rec, "name", json_string(norm));
@@ -479,7 +480,7 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 				    v->u.array.v[k]->col : v->col, e);
 			}
 			json_object_set_new_nocheck(rec, "after_source",
-			    path_line(c->f->source, kv->line));
+			    path_line(c->f->source, kv->line, c->f->utf8));
 		} else if (!strcmp(kv->key, "config")) {
 			if (!res_want_type(c, v, TOML_TABLE, "config"))
 				cfg = NULL;
@@ -654,7 +655,9 @@ static void
 load_text(struct ctx *c, const char *path, const char *source,
     const char *rootdir, const char *data, size_t len)
 {
-	struct file f = { path, source, rootdir, BUF_INIT, NULL, 0, NULL, 0 };
+	struct file f = { path, source, rootdir, BUF_INIT, NULL, 0, NULL, 0,
+		kom_utf8_valid(path, strlen(path)) &&
+		kom_utf8_valid(source, strlen(source)) };
 	struct toml_error terr;
 	struct toml_value *root;
 	const char *p, *end;

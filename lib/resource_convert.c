@@ -126,7 +126,7 @@ to_json(const struct toml_value *v)
 	case TOML_BOOL:
 		return json_boolean(v->u.b);
 	default:
-		return json_stringn(v->u.str.s, v->u.str.len);
+		return json_stringn_nocheck(v->u.str.s, v->u.str.len);
 	}
 }
 
@@ -278,7 +278,7 @@ res_string_list(struct ctx *c, const struct toml_value *v, const char *key,
 		}
 		if (interp)
 			check_interp(c, e, e->u.str.s, e->u.str.len, key);
-		json_array_append_new(arr, json_stringn(e->u.str.s,
+		json_array_append_new(arr, json_stringn_nocheck(e->u.str.s,
 		    e->u.str.len));
 	}
 	return arr;
@@ -1132,6 +1132,7 @@ stages(struct ctx *c, const struct toml_value *v, const char *key)
 	return arr;
 }
 
+/* TOML strings are valid UTF-8 (toml.h): made with json_stringn_nocheck(). */
 static json_t *
 convert(struct ctx *c, const struct schema_field *f, const struct toml_value *v,
     const char *key)
@@ -1147,7 +1148,7 @@ convert(struct ctx *c, const struct schema_field *f, const struct toml_value *v,
 			return NULL;
 		if (interp)
 			check_interp(c, v, v->u.str.s, v->u.str.len, key);
-		return json_stringn(v->u.str.s, v->u.str.len);
+		return json_stringn_nocheck(v->u.str.s, v->u.str.len);
 	case SK_BOOL:
 		return res_want_type(c, v, TOML_BOOL, key) ? json_boolean(v->u.b) :
 		    NULL;
@@ -1193,7 +1194,7 @@ convert(struct ctx *c, const struct schema_field *f, const struct toml_value *v,
 			res_add_ref(c, !strcmp(f->arg, "server") ? REF_SERVER :
 			    REF_SOFT, f->arg, v->u.str.s, v->u.str.len,
 			    v->line, v->col, NULL);
-		return json_stringn(v->u.str.s, v->u.str.len);
+		return json_stringn_nocheck(v->u.str.s, v->u.str.len);
 	case SK_REFLIST:
 		if ((j = res_string_list(c, v, key, 0))) {
 			size_t i;

@@ -63,6 +63,7 @@ struct file {
 	size_t nlines;
 	size_t *ins;		/* offsets in text of inserted backslashes */
 	size_t nins;
+	int utf8;		/* path and source are valid UTF-8 */
 };
 
 struct ctx {
