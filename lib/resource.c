@@ -663,6 +663,13 @@ load_text(struct ctx *c, const char *path, const char *source,
 	const char *p, *end;
 	size_t i, j, cap = 0;
 
+	/* a record names its file in JSON, which carries only UTF-8 */
+	if (!f.utf8) {
+		res_emit(c, 1, path, "the file's name is not valid UTF-8, "
+		    "and records name their file in JSON, which must be: "
+		    "rename it");
+		return;
+	}
 	escape_triple(data, len, &f.text, &f.ins, &f.nins);
 	/* line starts */
 	KOM_GROW(f.lines, 1, cap);

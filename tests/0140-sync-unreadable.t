@@ -2,8 +2,8 @@
 # Files that cannot be read are errors that name them, never a silent
 # skip: a dangling or looping *.toml symbolic link, a directory link
 # back up the tree (one line, not one per level), a missing operand or
-# -j file (exit 74, kom(7)); with any of them nothing is written, so
-# `diff -d` deletes nothing.
+# -j file (exit 74, kom(7)), a file name that is not UTF-8 (65); with any
+# of them nothing is written, so `diff -d` deletes nothing.
 . "$(dirname "$0")/lib.sh"
 
 S=$T/syncs
@@ -63,6 +63,19 @@ rm "$S/sub/up"
 ln -s "$T/gone" "$S/README"
 ok 'other dangling links are ignored' kom-sync validate "$S"
 rm "$S/README"
+
+# a file whose name is not UTF-8: records cannot name it in JSON; an
+# error naming it, nothing written (its records used to lose their source
+# and the references to them)
+bad=$(printf 'c\377.toml')
+printf '[[deployment]]\nname = "c"\nafter = ["a"]\n' >"$S/$bad"
+kom-sync diff -d "$S" >"$T/out" 2>"$T/err"
+is "$?" 65 'file name not UTF-8: diff exits 65'
+is "$(head -n 1 "$T/err")" "kom-sync: $S/$bad: the file's name is not valid UTF-8, and records name their file in JSON, which must be: rename it" \
+    'file name not UTF-8: named'
+is "$(wc -c <"$T/out" | tr -d ' ')" 0 'file name not UTF-8: nothing written'
+fails 'file name not UTF-8: validate exits 65' 65 kom-sync validate "$S"
+rm "$S/$bad"
 
 # missing operands and input files: 74
 fails 'missing operand: validate exits 74' 74 kom-sync validate "$T/nope"
