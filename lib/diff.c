@@ -11,6 +11,7 @@
  * they share).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -615,6 +616,9 @@ struct diff_stream {
 	size_t nu, ucap;
 	json_t *names;		/* scratch */
 	struct diff_counts c;
+	/* what diff_stream_add() shares: all above but applied's hashes,
+	 * o, fmt, color, verbose and the declared records (d, index) */
+	pthread_mutex_t mu;
 };
 
 struct diff_stream *
@@ -633,7 +637,20 @@ diff_stream_new(struct state_set *applied, const struct diff_opts *o,
 	s->names = json_object();
 	buf_init(&s->text);
 	buf_init(&s->refs);
+	pthread_mutex_init(&s->mu, NULL);
 	return s;
+}
+
+void
+diff_stream_lock(struct diff_stream *s)
+{
+	pthread_mutex_lock(&s->mu);
+}
+
+void
+diff_stream_unlock(struct diff_stream *s)
+{
+	pthread_mutex_unlock(&s->mu);
 }
 
 void
@@ -661,6 +678,7 @@ diff_stream_free(struct diff_stream *s)
 		free(s->u[i].source);
 	}
 	free(s->u);
+	pthread_mutex_destroy(&s->mu);
 	json_decref(s->index);
 	json_decref(s->uses);
 	json_decref(s->names);
@@ -800,13 +818,18 @@ left_out_warn(struct diff_stream *s)
 	}
 }
 
-/* An output record: kept whole, or as its text. */
+/* An output record: kept whole, or as its text (a JSON line made before
+ * the stream is locked). */
 static void
 sink(struct diff_stream *s, json_t *r)
 {
 	struct diff_entry *e;
 	const char *op = sget(r, "op");
+	struct buf line = BUF_INIT;
 
+	if (s->fmt == DIFF_JSON)
+		diff_format_one(r, &line);
+	pthread_mutex_lock(&s->mu);
 	KOM_GROW(s->v, s->n + 1, s->cap);
 	e = &s->v[s->n++];
 	memset(e, 0, sizeof(*e));
@@ -824,15 +847,18 @@ sink(struct diff_stream *s, json_t *r)
 		s->c.keep++;
 	if (s->fmt == DIFF_RECORDS) {
 		e->rec = r;
+		pthread_mutex_unlock(&s->mu);
 		return;
 	}
 	e->off = s->text.len;
 	if (s->fmt == DIFF_JSON)
-		diff_format_one(r, &s->text);
+		buf_add(&s->text, line.s, line.len);
 	else
 		diff_human_entry(e, r, &s->text, &s->refs, s->color,
 		    s->verbose);
 	e->len = s->text.len - e->off;
+	pthread_mutex_unlock(&s->mu);
+	buf_free(&line);
 	json_decref(r);
 }
 
@@ -844,17 +870,29 @@ diff_stream_add(struct diff_stream *s, const json_t *rec, size_t at)
 
 	if (!included(rec, s->o, 0))
 		return 0;
-	if (!s->o->include_variables && strcmp(type, "variable"))
+	if (!s->o->include_variables && strcmp(type, "variable")) {
+		pthread_mutex_lock(&s->mu);
 		left_out_note(s, rec, at);
+		pthread_mutex_unlock(&s->mu);
+	}
+	/* the hashes are only read: no lock */
 	if (!json_object_get(rec, "git") && state_set_same(s->applied, rec)) {
 		sink(s, make_record(rec, NULL, s->o->sync, 1));
 		return 0;
 	}
-	if (!(arec = state_set_get(s->applied, type, name)) && errno != ENOENT)
+	/* this record's applied one is let go by this call only */
+	pthread_mutex_lock(&s->mu);
+	errno = 0;
+	arec = state_set_get(s->applied, type, name);
+	pthread_mutex_unlock(&s->mu);
+	if (!arec && errno != ENOENT)
 		return -1;
 	sink(s, diff_resource(rec, arec, s->o->sync));
-	if (arec)
+	if (arec) {
+		pthread_mutex_lock(&s->mu);
 		state_set_forget(s->applied, type, name);
+		pthread_mutex_unlock(&s->mu);
+	}
 	return 0;
 }
 

@@ -98,11 +98,16 @@ int diff_run_set(const json_t *declared, struct state_set *applied,
  *					what diff_run_set() checks of them
  *	diff_stream_add(s, rec, i)	each declared record (whole) once,
  *					in any order, i its place in the
- *					order declared
+ *					order declared; from several
+ *					threads at once if need be
  *	diff_stream_end(s, &counts)	warnings, deletes, the output order
  *	diff_stream_write(s, stdout)	records and end record (DIFF_JSON),
  *					or the plan (DIFF_HUMAN)
  *	diff_stream_free(s)
+ *
+ * A caller that reads applied beside diff_stream_add() on other threads
+ * does it between diff_stream_lock() and diff_stream_unlock(): the
+ * stream lets go of an applied record once it is compared.
  *
  * declare, add and end return 0, or -1 after a diagnostic, as
  * diff_run_set() fails; records are borrowed, applied and o too until
@@ -119,6 +124,8 @@ struct diff_stream *diff_stream_new(struct state_set *applied,
     const struct diff_opts *o, enum diff_format fmt, int color, int verbose);
 int diff_stream_declare(struct diff_stream *s, const json_t *rec);
 int diff_stream_add(struct diff_stream *s, const json_t *rec, size_t i);
+void diff_stream_lock(struct diff_stream *s);
+void diff_stream_unlock(struct diff_stream *s);
 int diff_stream_end(struct diff_stream *s, struct diff_counts *c);
 void diff_stream_write(struct diff_stream *s, FILE *fp);
 void diff_stream_free(struct diff_stream *s);

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -742,6 +743,7 @@ struct path {
 	char *source;
 	char *root;	/* see struct file; NULL for none */
 	struct buf raw;	/* the file's bytes, kept for a rebuild */
+	size_t seq0;	/* the number of its first resource */
 };
 
 struct paths {
@@ -944,9 +946,11 @@ load_paths(const char *const *paths, size_t npaths,
 		ps.v[w++] = ps.v[i];
 	}
 	ps.n = w;
-	for (i = 0; i < ps.n; i++)
+	for (i = 0; i < ps.n; i++) {
+		ps.v[i].seq0 = c.seq;
 		load_file(&c, ps.v[i].path, ps.v[i].source, ps.v[i].root,
 		    pass ? &ps.v[i].raw : NULL);
+	}
 	if (pass) {
 		*pass = xcalloc(1, sizeof(**pass));
 		(*pass)->v = ps.v;
@@ -992,33 +996,78 @@ resource_pass_free(struct resource_pass *p)
 	free(p);
 }
 
-int
-resource_rebuild(struct resource_pass *p,
-    int (*fn)(void *ctx, json_t *rec, size_t i), void *ctx)
+/* The workers of a rebuild take the files one at a time. */
+struct rebuild {
+	struct resource_pass *p;
+	pthread_mutex_t mu;
+	size_t next;		/* the next file to take */
+	int stop;		/* the smallest nonzero fn value, or 0 */
+	int stopped;
+};
+
+static void *
+rebuild_files(void *arg)
 {
+	struct rebuild *r = arg;
+	struct resource_pass *p = r->p;
 	struct ctx c;
 	size_t i;
-	int stop;
+
+	memset(&c, 0, sizeof(c));
+	c.opts = &p->opts;
+	c.enabled = 1;
+	c.pass = p;
+	secrets_init(&c.sec, p->opts.secrets_dir);
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		if (c.stop && (!r->stopped || c.stop < r->stop)) {
+			r->stop = c.stop;
+			r->stopped = 1;
+		}
+		i = r->stopped || r->next == p->n ? SIZE_MAX : r->next++;
+		pthread_mutex_unlock(&r->mu);
+		if (i == SIZE_MAX)
+			break;
+		if (!p->v[i].raw.s)
+			continue;
+		/* the records of file i are numbered from its first */
+		c.seq = p->v[i].seq0;
+		load_text(&c, p->v[i].path, p->v[i].source, p->v[i].root,
+		    p->v[i].raw.s, p->v[i].raw.len);
+	}
+	ctx_free(&c);
+	return NULL;
+}
+
+int
+resource_rebuild(struct resource_pass *p, int nthreads,
+    int (*fn)(void *ctx, json_t *rec, size_t i), void *ctx)
+{
+	struct rebuild r;
+	pthread_t th[REBUILD_MAX_THREADS];
+	int k, n = 0;
 
 	if (!fn) {
 		resource_pass_free(p);
 		return 0;
 	}
-	memset(&c, 0, sizeof(c));
-	c.opts = &p->opts;
-	c.enabled = 1;
-	c.pass = p;
 	p->fn = fn;
 	p->ctx = ctx;
-	secrets_init(&c.sec, p->opts.secrets_dir);
-	for (i = 0; i < p->n && !c.stop; i++)
-		if (p->v[i].raw.s)
-			load_text(&c, p->v[i].path, p->v[i].source,
-			    p->v[i].root, p->v[i].raw.s, p->v[i].raw.len);
-	stop = c.stop;
-	ctx_free(&c);
+	memset(&r, 0, sizeof(r));
+	r.p = p;
+	pthread_mutex_init(&r.mu, NULL);
+	if (nthreads > REBUILD_MAX_THREADS)
+		nthreads = REBUILD_MAX_THREADS;
+	/* the others on threads of their own, the first on this one */
+	for (k = 1; k < nthreads && (size_t)k < p->n; k++)
+		if (pthread_create(&th[n], NULL, rebuild_files, &r) == 0)
+			n++;
+	rebuild_files(&r);
+	for (k = 0; k < n; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&r.mu);
 	resource_pass_free(p);
-	return stop;
+	return r.stop;
 }
 
 long

@@ -129,17 +129,22 @@ long resource_load(const char *const *paths, size_t npaths,
  * *pass is set and resource_rebuild() gives each record of *records_out
  * whole, exactly as resource_load() would have, without a diagnostic:
  * fn(ctx, rec, i), rec the caller's (json_decref) and i its index in
- * *records_out, one file at a time (in the order of the files, not of
- * *records_out).  The rebuild stops at the first fn that returns nonzero
- * and returns that value (0 when all went); either way it frees pass
- * (fn NULL: only that).
+ * *records_out, one file at a time: on nthreads threads at once (at most
+ * REBUILD_MAX_THREADS; this one among them), each taking the next file,
+ * so fn must be safe to call from several threads when nthreads > 1; the
+ * records of one file come in their order, the files in no order.  A
+ * thread stops at the first fn that returns nonzero, the others at the
+ * end of the file at hand, and the rebuild returns the smallest nonzero
+ * value returned (0 when all went); either way it frees pass (fn NULL:
+ * only that).
  * Otherwise *pass is NULL.  opts is borrowed until the rebuild is done.
  */
 struct resource_pass;
 long resource_check(const char *const *paths, size_t npaths,
     const struct resource_opts *opts, json_t **records_out,
     struct resource_pass **pass);
-int resource_rebuild(struct resource_pass *pass,
+#define REBUILD_MAX_THREADS 8
+int resource_rebuild(struct resource_pass *pass, int nthreads,
     int (*fn)(void *ctx, json_t *rec, size_t i), void *ctx);
 
 /*

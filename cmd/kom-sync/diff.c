@@ -270,8 +270,19 @@ struct stream {
 	const char *repos;
 	struct state_set *applied;
 	const char *sync_commit;
-	struct buf msg;
 };
+
+/*
+ * The rebuild's threads: one per core, at most four.  The human plan is
+ * made on one (its references are gathered in the order of the records).
+ */
+static int
+rebuild_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
 
 #define STREAM_AGAIN 1	/* a stack's git is not there: load_declared()
 			 * says it, with its order of messages */
@@ -280,18 +291,24 @@ static int
 stream_record(void *ctx, json_t *rec, size_t i)
 {
 	struct stream *st = ctx;
+	struct buf msg = BUF_INIT;
 	int rc;
 
-	buf_reset(&st->msg);
-	if (resource_git_one(rec, st->context, st->git, st->repos,
-	    &st->msg) < 0) {
+	/* on the rebuild's threads: what reads git and the applied records
+	 * takes the stream's lock */
+	diff_stream_lock(st->ds);
+	rc = resource_git_one(rec, st->context, st->git, st->repos, &msg);
+	if (rc == 0)
+		buildver_annotate_one(rec, st->context, st->applied);
+	diff_stream_unlock(st->ds);
+	buf_free(&msg);
+	if (rc < 0) {
 		json_decref(rec);
 		return STREAM_AGAIN;
 	}
 	if (*st->sync_commit)
 		json_object_set_new(rec, "sync_commit",
 		    json_string(st->sync_commit));
-	buildver_annotate_one(rec, st->context, st->applied);
 	rc = diff_stream_add(st->ds, rec, i);
 	json_decref(rec);
 	return rc < 0 ? -1 : 0;
@@ -332,7 +349,7 @@ stream_diff(char **paths, size_t npaths, int strict, struct state_job *sj,
 		held_flush(diags, st.applied != NULL);
 		json_decref(declared);
 		if (pass)
-			resource_rebuild(pass, NULL, NULL);
+			resource_rebuild(pass, 0, NULL, NULL);
 		return !st.applied ? -3 : read_errors ? -2 : -1;
 	}
 	st.ds = diff_stream_new(st.applied, o, human ? DIFF_HUMAN : DIFF_JSON,
@@ -351,11 +368,11 @@ stream_diff(char **paths, size_t npaths, int strict, struct state_job *sj,
 	st.git = &cfg->git;
 	st.repos = xasprintf("%s/repos", statedir);
 	st.sync_commit = sync_commit;
-	buf_init(&st.msg);
 	if (rc == 0)
-		rc = resource_rebuild(pass, stream_record, &st);
+		rc = resource_rebuild(pass, human ? 1 : rebuild_threads(),
+		    stream_record, &st);
 	else
-		resource_rebuild(pass, NULL, NULL);
+		resource_rebuild(pass, 0, NULL, NULL);
 	if (rc != STREAM_AGAIN)
 		held_flush(diags, 1);
 	if (rc == 0 && diff_stream_end(st.ds, &counts) < 0)
@@ -366,7 +383,6 @@ stream_diff(char **paths, size_t npaths, int strict, struct state_job *sj,
 	diff_stream_free(st.ds);
 	json_decref(context);
 	free((char *)st.repos);
-	buf_free(&st.msg);
 	return rc;
 }
 

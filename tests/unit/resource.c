@@ -1,4 +1,5 @@
 /* Unit tests for lib/resource.c: the API the diff engineer builds on. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,149 @@ load(const char *path, struct resource_opts *o, struct seen *s, json_t **out)
 	o->diag = collect;
 	o->diag_ctx = s;
 	return resource_load(paths, 1, o, out);
+}
+
+/* A rebuild's records as JSON text by index (fn on several threads). */
+struct rebuilt {
+	pthread_mutex_t mu;
+	char *text[64];
+	int calls, stop_at, stop_with;
+};
+
+static int
+keep(void *ctx, json_t *rec, size_t i)
+{
+	struct rebuilt *r = ctx;
+	char *t = json_dumps(rec, JSON_COMPACT);
+	int stop = 0;
+
+	json_decref(rec);
+	pthread_mutex_lock(&r->mu);
+	r->calls++;
+	if (i < 64 && !r->text[i])
+		r->text[i] = t;
+	else
+		free(t);
+	if (r->stop_at && r->calls >= r->stop_at)
+		stop = r->stop_with--;	/* 2, then 1, 0, -1 ... */
+	pthread_mutex_unlock(&r->mu);
+	return stop;
+}
+
+/* resource_check() of the files in dir, then a rebuild on nthreads:
+ * returns what the rebuild returned; the records in r */
+static int
+rebuild_dir(int nthreads, struct rebuilt *r, json_t **checked)
+{
+	const char *paths[1] = { dir };
+	struct resource_opts o;
+	struct resource_pass *pass = NULL;
+	struct seen s;
+
+	memset(&o, 0, sizeof(o));
+	memset(&s, 0, sizeof(s));
+	buf_init(&s.all);
+	o.diag = collect;
+	o.diag_ctx = &s;
+	o.check_only = 1;
+	if (resource_check(paths, 1, &o, checked, &pass) != 0 || !pass) {
+		diag("check failed: %s", s.all.s ? s.all.s : "");
+		buf_free(&s.all);
+		return -100;
+	}
+	buf_free(&s.all);
+	return resource_rebuild(pass, nthreads, keep, r);
+}
+
+static void
+rebuilt_free(struct rebuilt *r)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		free(r->text[i]);
+}
+
+/* Eight files rebuilt on one and on four threads: every record once, at
+ * its index, the same as resource_load() makes; a stop wins. */
+static void
+threaded_rebuild(void)
+{
+	struct resource_opts o;
+	struct rebuilt one, four, stop;
+	struct seen s;
+	json_t *whole, *checked;
+	char name[64], text[512];
+	size_t i, n;
+	int k, same = 1, rc;
+
+	for (k = 0; k < 8; k++) {
+		snprintf(name, sizeof(name), "r%d.toml", k);
+		snprintf(text, sizeof(text), "[[deployment]]\nname = \"d%d\"\n"
+		    "after = [\"d%d\"]\n[deployment.config]\nenvironment = "
+		    "\"A=%d\"\n[[stack]]\nname = \"s%d\"\n"
+		    "[[deployment]]\nname = \"e%d\"\n", k, (k + 1) % 8 ? k + 1
+		    : 0, k, k, k);
+		free(write_file(name, text));
+	}
+	/* d7 after d0 closes no cycle: d0 is after d1 ... d6 after d7 */
+	memset(&o, 0, sizeof(o));
+	if (load(dir, &o, &s, &whole) != 0)
+		diag("%s", s.all.s);
+	buf_free(&s.all);
+	n = json_array_size(whole);
+
+	memset(&one, 0, sizeof(one));
+	memset(&four, 0, sizeof(four));
+	pthread_mutex_init(&one.mu, NULL);
+	pthread_mutex_init(&four.mu, NULL);
+	is_int(rebuild_dir(1, &one, &checked), 0, "rebuild on one thread");
+	json_decref(checked);
+	is_int(rebuild_dir(4, &four, &checked), 0, "rebuild on four threads");
+	is_int(one.calls, (int)n, "one thread: every record");
+	is_int(four.calls, (int)n, "four threads: every record, once");
+	for (i = 0; i < n && i < 64; i++) {
+		char *t = json_dumps(json_array_get(whole, i), JSON_COMPACT);
+
+		if (!one.text[i] || !four.text[i] || strcmp(t, one.text[i]) ||
+		    strcmp(t, four.text[i])) {
+			diag("record %zu: %s / %s / %s", i, t, one.text[i],
+			    four.text[i]);
+			same = 0;
+		}
+		free(t);
+	}
+	ok(same, "each record at its index, as resource_load() makes it");
+	json_decref(checked);
+
+	/* fn returns 2, then 1, 0, -1 ...: the smallest nonzero wins */
+	memset(&stop, 0, sizeof(stop));
+	pthread_mutex_init(&stop.mu, NULL);
+	stop.stop_at = 3;
+	stop.stop_with = 2;
+	rc = rebuild_dir(4, &stop, &checked);
+	json_decref(checked);
+	ok(rc != 0 && rc <= 2, "a stop is returned (%d)", rc);
+	ok(stop.calls < (int)n, "the rebuild stops early (%d of %zu)",
+	    stop.calls, n);
+	rebuilt_free(&stop);
+	memset(&stop, 0, sizeof(stop));
+	pthread_mutex_init(&stop.mu, NULL);
+	stop.stop_at = 2;
+	stop.stop_with = 5;
+	rc = rebuild_dir(1, &stop, &checked);
+	json_decref(checked);
+	is_int(rc, 5, "one thread: the first stop's value");
+	is_int(stop.calls, 2, "one thread: no call after it");
+
+	rebuilt_free(&one);
+	rebuilt_free(&four);
+	rebuilt_free(&stop);
+	json_decref(whole);
+	for (k = 0; k < 8; k++) {
+		snprintf(name, sizeof(name), "%s/r%d.toml", dir, k);
+		unlink(name);
+	}
 }
 
 int
@@ -158,6 +302,7 @@ main(void)
 	unlink(t);
 	free(a);
 	free(t);
+	threaded_rebuild();
 	rmdir(dir);
 	return done_testing();
 }
