@@ -88,15 +88,23 @@ keep(void *ctx, json_t *rec, size_t i)
 	return stop;
 }
 
-/* resource_check() of the files in dir, then a rebuild on nthreads:
- * returns what the rebuild returned; the records in r */
+/* resource_check() of the files in dir, then a rebuild on nthreads, fn
+ * stopping it from call stop_at on (0: never) with stop_with, then one
+ * less each call: returns what the rebuild returned; the records in r */
 static int
-rebuild_dir(int nthreads, struct rebuilt *r, json_t **checked)
+rebuild_dir(int nthreads, int stop_at, int stop_with, struct rebuilt *r)
 {
 	const char *paths[1] = { dir };
 	struct resource_opts o;
 	struct resource_pass *pass = NULL;
 	struct seen s;
+	json_t *checked = NULL;
+	long errors;
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	r->stop_at = stop_at;
+	r->stop_with = stop_with;
 
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));
@@ -104,7 +112,9 @@ rebuild_dir(int nthreads, struct rebuilt *r, json_t **checked)
 	o.diag = collect;
 	o.diag_ctx = &s;
 	o.check_only = 1;
-	if (resource_check(paths, 1, &o, checked, &pass) != 0 || !pass) {
+	errors = resource_check(paths, 1, &o, &checked, &pass);
+	json_decref(checked);
+	if (errors || !pass) {
 		diag("check failed: %s", s.all.s ? s.all.s : "");
 		buf_free(&s.all);
 		return -100;
@@ -130,7 +140,7 @@ threaded_rebuild(void)
 	struct resource_opts o;
 	struct rebuilt one, four, stop;
 	struct seen s;
-	json_t *whole, *checked;
+	json_t *whole;
 	char name[64], text[512];
 	size_t i, n;
 	int k, same = 1, rc;
@@ -151,13 +161,8 @@ threaded_rebuild(void)
 	buf_free(&s.all);
 	n = json_array_size(whole);
 
-	memset(&one, 0, sizeof(one));
-	memset(&four, 0, sizeof(four));
-	pthread_mutex_init(&one.mu, NULL);
-	pthread_mutex_init(&four.mu, NULL);
-	is_int(rebuild_dir(1, &one, &checked), 0, "rebuild on one thread");
-	json_decref(checked);
-	is_int(rebuild_dir(4, &four, &checked), 0, "rebuild on four threads");
+	is_int(rebuild_dir(1, 0, 0, &one), 0, "rebuild on one thread");
+	is_int(rebuild_dir(4, 0, 0, &four), 0, "rebuild on four threads");
 	is_int(one.calls, (int)n, "one thread: every record");
 	is_int(four.calls, (int)n, "four threads: every record, once");
 	for (i = 0; i < n && i < 64; i++) {
@@ -172,25 +177,14 @@ threaded_rebuild(void)
 		free(t);
 	}
 	ok(same, "each record at its index, as resource_load() makes it");
-	json_decref(checked);
 
 	/* fn returns 2, then 1, 0, -1 ...: the smallest nonzero wins */
-	memset(&stop, 0, sizeof(stop));
-	pthread_mutex_init(&stop.mu, NULL);
-	stop.stop_at = 3;
-	stop.stop_with = 2;
-	rc = rebuild_dir(4, &stop, &checked);
-	json_decref(checked);
+	rc = rebuild_dir(4, 3, 2, &stop);
 	ok(rc != 0 && rc <= 2, "a stop is returned (%d)", rc);
 	ok(stop.calls < (int)n, "the rebuild stops early (%d of %zu)",
 	    stop.calls, n);
 	rebuilt_free(&stop);
-	memset(&stop, 0, sizeof(stop));
-	pthread_mutex_init(&stop.mu, NULL);
-	stop.stop_at = 2;
-	stop.stop_with = 5;
-	rc = rebuild_dir(1, &stop, &checked);
-	json_decref(checked);
+	rc = rebuild_dir(1, 2, 5, &stop);
 	is_int(rc, 5, "one thread: the first stop's value");
 	is_int(stop.calls, 2, "one thread: no call after it");
 
