@@ -289,6 +289,11 @@ read_at(int dirfd, const char *fname, char **text, size_t *len)
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		/* all fstat() saw, and the room left is not filled: the
+		 * file was not growing (state files are replaced whole,
+		 * never appended to), so no read for the end of file */
+		if ((off_t)n == st.st_size && n < cap)
+			break;
 	}
 	close(fd);
 	if (n > STATE_MAX_FILE) {
