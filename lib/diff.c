@@ -880,15 +880,17 @@ diff_stream_add(struct diff_stream *s, const json_t *rec, size_t at)
 		sink(s, make_record(rec, NULL, s->o->sync, 1));
 		return 0;
 	}
-	/* this record's applied one is let go by this call only */
+	/* the applied record: held by the set if a reader on another thread
+	 * (buildver) made it parse it, else parsed here without the lock */
 	pthread_mutex_lock(&s->mu);
-	errno = 0;
-	arec = state_set_get(s->applied, type, name);
+	arec = state_set_held(s->applied, type, name);
 	pthread_mutex_unlock(&s->mu);
-	if (!arec && errno != ENOENT)
+	if (!arec && !(arec = state_set_read(s->applied, type, name)) &&
+	    errno != ENOENT)
 		return -1;
 	sink(s, diff_resource(rec, arec, s->o->sync));
 	if (arec) {
+		json_decref(arec);
 		pthread_mutex_lock(&s->mu);
 		state_set_forget(s->applied, type, name);
 		pthread_mutex_unlock(&s->mu);

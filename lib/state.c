@@ -520,6 +520,28 @@ state_set_hash(const struct state_set *set, const char *type,
 	return e && e->has_hash ? e->hash : NULL;
 }
 
+/* e's record parsed anew, from its checked text or its file; NULL after
+ * a diagnostic.  Reads e only. */
+static json_t *
+ent_parse(const struct state_ent *e)
+{
+	struct buf b = BUF_INIT;
+	json_t *rec;
+
+	if (e->text)
+		return parse_record(e->path, e->text, e->len);
+	if (file_read(e->path, &b, STATE_MAX_FILE) < 0) {
+		kom_warn("%s: %s", e->path, errno == EFBIG ?
+		    "larger than the state file limit" : strerror(errno));
+		buf_free(&b);
+		errno = EIO;
+		return NULL;
+	}
+	rec = parse_record(e->path, b.s, b.len);
+	buf_free(&b);
+	return rec;
+}
+
 json_t *
 state_set_get(struct state_set *set, const char *type, const char *name)
 {
@@ -529,24 +551,30 @@ state_set_get(struct state_set *set, const char *type, const char *name)
 		errno = ENOENT;
 		return NULL;
 	}
-	if (!e->rec && e->text) {
-		if (!(e->rec = parse_record(e->path, e->text, e->len)))
-			return NULL;
-	} else if (!e->rec) {
-		struct buf b = BUF_INIT;
-
-		if (file_read(e->path, &b, STATE_MAX_FILE) < 0) {
-			kom_warn("%s: %s", e->path, errno == EFBIG ?
-			    "larger than the state file limit" :
-			    strerror(errno));
-			buf_free(&b);
-			errno = EIO;
-			return NULL;
-		}
-		e->rec = parse_record(e->path, b.s, b.len);
-		buf_free(&b);
-	}
+	if (!e->rec)
+		e->rec = ent_parse(e);
 	return e->rec;
+}
+
+json_t *
+state_set_held(struct state_set *set, const char *type, const char *name)
+{
+	struct state_ent *e = set_find(set, type, name);
+
+	return e && e->rec ? json_incref(e->rec) : NULL;
+}
+
+json_t *
+state_set_read(const struct state_set *set, const char *type,
+    const char *name)
+{
+	struct state_ent *e = set_find(set, type, name);
+
+	if (!e) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return ent_parse(e);
 }
 
 void

@@ -128,6 +128,18 @@ int state_set_same(struct state_set *set, const json_t *record);
 json_t *state_set_get(struct state_set *set, const char *type,
     const char *name);
 /*
+ * For readers on several threads (kom-sync diff), what state_set_get()
+ * does in two halves: state_set_held() is the record if the set holds it
+ * parsed (a new reference), else NULL, and is called under the caller's
+ * lock with state_set_get() and state_set_forget(); state_set_read() parses
+ * it anew (a new reference; NULL as state_set_get()), keeps nothing and
+ * needs no lock.
+ */
+json_t *state_set_held(struct state_set *set, const char *type,
+    const char *name);
+json_t *state_set_read(const struct state_set *set, const char *type,
+    const char *name);
+/*
  * The record of type/name is not needed for now: a trusted one gives its
  * memory back (state_set_get() reads its file again), any other stays.
  * Records got before are no longer valid.
