@@ -996,6 +996,16 @@ resource_pass_free(struct resource_pass *p)
 	free(p);
 }
 
+size_t
+resource_pass_bytes(const struct resource_pass *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += p->v[i].raw.len;
+	return n;
+}
+
 /* The workers of a rebuild take the files one at a time. */
 struct rebuild {
 	struct resource_pass *p;

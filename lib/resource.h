@@ -146,6 +146,8 @@ long resource_check(const char *const *paths, size_t npaths,
 #define REBUILD_MAX_THREADS 8
 int resource_rebuild(struct resource_pass *pass, int nthreads,
     int (*fn)(void *ctx, json_t *rec, size_t i), void *ctx);
+/* The bytes of the files a rebuild reads (what its threads share). */
+size_t resource_pass_bytes(const struct resource_pass *pass);
 
 /*
  * The same for one file's contents in memory (data need not be

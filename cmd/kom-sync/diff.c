@@ -273,15 +273,23 @@ struct stream {
 };
 
 /*
- * The rebuild's threads: one per core, at most four.  The human plan is
- * made on one (its references are gathered in the order of the records).
+ * The rebuild's threads: one per core, at most four, and one per MiB of
+ * files (a thread costs its stack and a block of its own for records:
+ * under a MiB of files, a thousand resources, one does it as fast).  The
+ * human plan is made on one (its references are gathered in the order
+ * of the records).
  */
 static int
-rebuild_threads(void)
+rebuild_threads(const struct resource_pass *pass)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t mib = resource_pass_bytes(pass) >> 20;
 
-	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+	if (n > 4)
+		n = 4;
+	if ((size_t)n > mib)
+		n = (long)mib;
+	return n < 1 ? 1 : (int)n;
 }
 
 #define STREAM_AGAIN 1	/* a stack's git is not there: load_declared()
@@ -369,8 +377,8 @@ stream_diff(char **paths, size_t npaths, int strict, struct state_job *sj,
 	st.repos = xasprintf("%s/repos", statedir);
 	st.sync_commit = sync_commit;
 	if (rc == 0)
-		rc = resource_rebuild(pass, human ? 1 : rebuild_threads(),
-		    stream_record, &st);
+		rc = resource_rebuild(pass, human ? 1 :
+		    rebuild_threads(pass), stream_record, &st);
 	else
 		resource_rebuild(pass, 0, NULL, NULL);
 	if (rc != STREAM_AGAIN)
