@@ -252,20 +252,10 @@ new_string(struct parser *p, enum toml_type type, int line, int col,
 	return v;
 }
 
-static uint64_t
-khash(const char *k, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n--)
-		h = (h ^ (unsigned char)*k++) * 0x100000001b3ULL;
-	return h;
-}
-
 static void
 index_put(struct tindex *ix, const struct toml_kv *kv, size_t pos)
 {
-	size_t i = khash(kv[pos].key, kv[pos].keylen) & ix->mask;
+	size_t i = kom_fnv1a(kv[pos].key, kv[pos].keylen) & ix->mask;
 
 	while (ix->slot[i])
 		i = (i + 1) & ix->mask;
@@ -302,7 +292,8 @@ tbl_find(const struct toml_value *t, const char *k, size_t len)
 				return &kv[i];
 		return NULL;
 	}
-	for (i = khash(k, len) & ix->mask; (pos = ix->slot[i]); i = (i + 1) & ix->mask)
+	for (i = kom_fnv1a(k, len) & ix->mask; (pos = ix->slot[i]);
+	    i = (i + 1) & ix->mask)
 		if (kv[pos - 1].keylen == len && !memcmp(kv[pos - 1].key, k, len))
 			return &kv[pos - 1];
 	return NULL;

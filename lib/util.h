@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdnoreturn.h>
 
 /* The exit table (kom(7), EXIT STATUS). */
@@ -73,6 +74,18 @@ size_t st_mul(size_t a, size_t b);
 long long kom_mono_ms(void);
 long long kom_wall_ms(void);
 long long kom_wall_ns(void);
+
+/* FNV-1a, 64 bits: the hash of the project's small open-addressing
+ * indexes (a TOML table's keys, names in the after-cycle check). */
+static inline uint64_t
+kom_fnv1a(const char *k, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (n--)
+		h = (h ^ (unsigned char)*k++) * 0x100000001b3ULL;
+	return h;
+}
 
 /*
  * The length of the UTF-8 sequence at p (avail bytes there), as jansson
