@@ -11,7 +11,9 @@
  * Every document must give
  * records or diagnostics without crashing, leaking or tripping the
  * sanitizers, and every record must be an object with a type and a name
- * that jansson can encode.
+ * that jansson can encode.  The check-only load (validate, diff's first
+ * pass: records cut down, lists checked and not built) must say exactly
+ * what the whole load says.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,12 +26,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* the diagnostics of a load, one after another */
+struct said {
+	char *s;
+	size_t n;
+};
+
 static void
 quiet(void *ctx, int is_error, const char *line)
 {
-	size_t *n = ctx;
+	struct said *d = ctx;
+	size_t len = strlen(line);
+	char *t = realloc(d->s, d->n + len + 3);
 
-	*n += strlen(line);
+	if (!t)
+		abort();
+	d->s = t;
+	d->s[d->n++] = is_error ? 'E' : 'W';
+	memcpy(d->s + d->n, line, len);
+	d->n += len;
+	d->s[d->n++] = '\n';
+	d->s[d->n] = '\0';
 }
 
 int
@@ -37,14 +54,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const tags[] = { "prod" };
 	struct resource_opts o;
+	struct said full = { NULL, 0 }, lean = { NULL, 0 };
 	json_t *recs, *r;
-	size_t i, nd = 0;
+	size_t i;
 	char *s;
-	long errs;
+	long errs, errs_lean;
 
 	memset(&o, 0, sizeof(o));
 	o.diag = quiet;
-	o.diag_ctx = &nd;
+	o.diag_ctx = &full;
 	o.secrets_dir = "/nonexistent";
 	/* both selections: pull mode and tags, on alternate inputs */
 	if (size && (data[0] & 1)) {
@@ -67,5 +85,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(s);
 	}
 	json_decref(recs);
+
+	/* check only: the same errors and the same words */
+	o.check_only = 1;
+	o.diag_ctx = &lean;
+	errs_lean = resource_load_mem("fuzz.toml", (const char *)data, size,
+	    &o, &recs);
+	json_decref(recs);
+	if (errs_lean != errs || full.n != lean.n ||
+	    (full.n && memcmp(full.s, lean.s, full.n)))
+		abort();
+	free(full.s);
+	free(lean.s);
 	return 0;
 }
