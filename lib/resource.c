@@ -266,11 +266,6 @@ static const char *const meta_common[] = { "name", "description", "tags",
 static const char *const meta_variable[] = { "name", "description", NULL };
 static const char *const meta_user_group[] = { "name", NULL };
 
-/*
- * A record cut down to the members finish() and the checks across files
- * read (resource_opts.check_only).  The `after` array moves over whole:
- * its elements are the slots references rewrite.
- */
 /* the config members the checks across records read (and support_check():
  * swarm) */
 static const char *const slim_cfg[] = { "server", "swarm", "servers" };
@@ -286,6 +281,11 @@ res_lean_keeps(const char *field)
 	return 0;
 }
 
+/*
+ * A record cut down to the members finish() and the checks across files
+ * read (resource_opts.check_only).  The `after` array moves over whole:
+ * its elements are the slots references rewrite.
+ */
 static json_t *
 slim(json_t *rec)
 {
