@@ -334,6 +334,10 @@ rebuilt(struct ctx *c, json_t *rec)
 	c->stop = p->fn(p->ctx, rec, p->index[seq]);
 }
 
+static void defer_name(struct ctx *c, const struct schema_type *t,
+    const char *norm, const struct toml_value *name,
+    const struct toml_value *tbl);
+
 static void
 parse_resource(struct ctx *c, const struct schema_type *t,
     const struct toml_value *tbl)
@@ -389,7 +393,9 @@ parse_resource(struct ctx *c, const struct schema_type *t,
 			WARN(c, name, "%s name '%s' becomes '%s'", t->name,
 			    name->u.str.s, norm);
 	}
-	if (norm && !c->pass) {
+	if (norm && !c->pass && c->out)
+		defer_name(c, t, norm, name, tbl);
+	else if (norm && !c->pass) {
 		seen = names_of(c, t);
 		if ((x = json_object_get(seen, norm)))
 			ERR(c, name, "duplicate %s '%s' (also at %s)", t->name,
@@ -738,6 +744,117 @@ out:
 
 /* Files */
 
+/*
+ * Checking files on several threads: each file's check says its
+ * diagnostics into its own list and leaves its records, references and
+ * the names it declares there; the lists are then merged in the order of
+ * the files, the duplicate names found as they would have been one file
+ * after the other, so that what is said, and in what order, is the same.
+ */
+struct said_ev {
+	char *text;		/* a diagnostic; NULL: a name */
+	int is_error;
+	int rank;		/* the name's type, its words, where */
+	const char *tname;
+	char *norm, *loc;
+	json_t *where;		/* "PATH:LINE" */
+};
+
+struct file_out {
+	struct said_ev *ev;
+	size_t nev, evcap;
+	struct res *res;
+	size_t nres;
+	struct ref *refs;
+	size_t nrefs;
+	size_t nseq;
+	long errors, read_errors;
+};
+
+static struct said_ev *
+said_add(struct file_out *o)
+{
+	KOM_GROW(o->ev, o->nev + 1, o->evcap);
+	memset(&o->ev[o->nev], 0, sizeof(o->ev[0]));
+	return &o->ev[o->nev++];
+}
+
+/* A worker's diagnostics: into the list of the file at hand. */
+static void
+said_diag(void *ctx, int is_error, const char *line)
+{
+	struct said_ev *e = said_add(*(struct file_out **)ctx);
+
+	e->is_error = is_error;
+	e->text = xstrdup(line);
+}
+
+static void
+defer_name(struct ctx *c, const struct schema_type *t, const char *norm,
+    const struct toml_value *name, const struct toml_value *tbl)
+{
+	struct said_ev *e = said_add(c->out);
+
+	e->rank = schema_rank(t);
+	e->tname = t->name;
+	e->norm = xstrdup(norm);
+	e->loc = res_loc_str(c, name->line, name->col);
+	e->where = path_line(c->f->path, tbl->line, c->f->utf8);
+}
+
+/* File o's check into c, as if c had checked it. */
+static void
+merge_file(struct ctx *c, struct file_out *o)
+{
+	struct buf m = BUF_INIT;
+	size_t i, base = c->seq;
+	json_t *seen, *x;
+
+	for (i = 0; i < o->nev; i++) {
+		struct said_ev *e = &o->ev[i];
+
+		if (e->text) {
+			if (c->opts->diag)
+				c->opts->diag(c->opts->diag_ctx, e->is_error,
+				    e->text);
+			else
+				kom_warn("%s", e->text);
+			free(e->text);
+			continue;
+		}
+		if (!c->names[e->rank])
+			c->names[e->rank] = json_object();
+		seen = c->names[e->rank];
+		if ((x = json_object_get(seen, e->norm))) {
+			buf_reset(&m);
+			buf_printf(&m, "duplicate %s '%s' (also at %s)", e->tname,
+			    e->norm, json_string_value(x));
+			res_emit(c, 1, e->loc, m.s);
+			json_decref(e->where);
+		} else
+			json_object_set_new(seen, e->norm, e->where);
+		free(e->norm);
+		free(e->loc);
+	}
+	buf_free(&m);
+	free(o->ev);
+	c->errors += o->errors;
+	c->read_errors += o->read_errors;
+	for (i = 0; i < o->nres; i++)
+		o->res[i].seq += base;
+	KOM_GROW(c->res, c->nres + o->nres, c->cap);
+	if (o->nres)
+		memcpy(c->res + c->nres, o->res, o->nres * sizeof(*o->res));
+	c->nres += o->nres;
+	free(o->res);
+	KOM_GROW(c->refs, c->nrefs + o->nrefs, c->refcap);
+	if (o->nrefs)
+		memcpy(c->refs + c->nrefs, o->refs, o->nrefs * sizeof(*o->refs));
+	c->nrefs += o->nrefs;
+	free(o->refs);
+	c->seq = base + o->nseq;
+}
+
 struct path {
 	char *path;
 	char *source;
@@ -912,6 +1029,98 @@ paths_free(struct path *v, size_t n)
 	free(v);
 }
 
+/* fn(arg) on nthreads threads (at most RESOURCE_MAX_THREADS), this one
+ * among them, until all have returned. */
+static void
+run_threads(void *(*fn)(void *), void *arg, int nthreads)
+{
+	pthread_t th[RESOURCE_MAX_THREADS];
+	int k, n = 0;
+
+	if (nthreads > RESOURCE_MAX_THREADS)
+		nthreads = RESOURCE_MAX_THREADS;
+	for (k = 1; k < nthreads; k++)
+		if (pthread_create(&th[n], NULL, fn, arg) == 0)
+			n++;
+	fn(arg);
+	for (k = 0; k < n; k++)
+		pthread_join(th[k], NULL);
+}
+
+struct check_job {
+	struct paths *ps;
+	struct file_out *outs;
+	int keep;
+	const struct resource_opts *opts;
+	pthread_mutex_t mu;
+	size_t next;
+};
+
+static void *
+check_files(void *arg)
+{
+	struct check_job *j = arg;
+	struct resource_opts o = *j->opts;
+	struct file_out *cur = NULL;
+	struct ctx c;
+	size_t i;
+
+	o.diag = said_diag;
+	o.diag_ctx = &cur;
+	memset(&c, 0, sizeof(c));
+	c.opts = &o;
+	c.enabled = 1;
+	secrets_init(&c.sec, o.secrets_dir);
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		i = j->next < j->ps->n ? j->next++ : SIZE_MAX;
+		pthread_mutex_unlock(&j->mu);
+		if (i == SIZE_MAX)
+			break;
+		cur = c.out = &j->outs[i];
+		c.seq = 0;
+		c.errors = c.read_errors = 0;
+		load_file(&c, j->ps->v[i].path, j->ps->v[i].source,
+		    j->ps->v[i].root, j->keep ? &j->ps->v[i].raw : NULL);
+		cur->res = c.res;
+		cur->nres = c.nres;
+		cur->refs = c.refs;
+		cur->nrefs = c.nrefs;
+		cur->nseq = c.seq;
+		cur->errors = c.errors;
+		cur->read_errors = c.read_errors;
+		c.res = NULL;
+		c.nres = c.cap = 0;
+		c.refs = NULL;
+		c.nrefs = c.refcap = 0;
+	}
+	ctx_free(&c);
+	return NULL;
+}
+
+/* The files of ps checked on nthreads threads (this one among them),
+ * then merged into c in their order. */
+static void
+check_parallel(struct ctx *c, struct paths *ps, int keep, int nthreads)
+{
+	struct check_job j;
+	size_t i;
+
+	memset(&j, 0, sizeof(j));
+	j.ps = ps;
+	j.outs = xcalloc(ps->n, sizeof(*j.outs));
+	j.keep = keep;
+	j.opts = c->opts;
+	pthread_mutex_init(&j.mu, NULL);
+	run_threads(check_files, &j, nthreads);
+	pthread_mutex_destroy(&j.mu);
+	for (i = 0; i < ps->n; i++) {
+		ps->v[i].seq0 = c->seq;
+		merge_file(c, &j.outs[i]);
+	}
+	free(j.outs);
+}
+
 /* resource_load(), and with pass a resource_check(). */
 static long
 load_paths(const char *const *paths, size_t npaths,
@@ -923,6 +1132,7 @@ load_paths(const char *const *paths, size_t npaths,
 	struct stat st;
 	size_t i, w;
 	long errors;
+	int nthreads;
 
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
@@ -946,11 +1156,17 @@ load_paths(const char *const *paths, size_t npaths,
 		ps.v[w++] = ps.v[i];
 	}
 	ps.n = w;
-	for (i = 0; i < ps.n; i++) {
-		ps.v[i].seq0 = c.seq;
-		load_file(&c, ps.v[i].path, ps.v[i].source, ps.v[i].root,
-		    pass ? &ps.v[i].raw : NULL);
-	}
+	nthreads = opts->threads;
+	if ((size_t)nthreads > ps.n / RESOURCE_FILES_PER_THREAD)
+		nthreads = (int)(ps.n / RESOURCE_FILES_PER_THREAD);
+	if (nthreads > 1)
+		check_parallel(&c, &ps, pass != NULL, nthreads);
+	else
+		for (i = 0; i < ps.n; i++) {
+			ps.v[i].seq0 = c.seq;
+			load_file(&c, ps.v[i].path, ps.v[i].source,
+			    ps.v[i].root, pass ? &ps.v[i].raw : NULL);
+		}
 	if (pass) {
 		*pass = xcalloc(1, sizeof(**pass));
 		(*pass)->v = ps.v;
@@ -1054,8 +1270,6 @@ resource_rebuild(struct resource_pass *p, int nthreads,
     int (*fn)(void *ctx, json_t *rec, size_t i), void *ctx)
 {
 	struct rebuild r;
-	pthread_t th[REBUILD_MAX_THREADS];
-	int k, n = 0;
 
 	if (!fn) {
 		resource_pass_free(p);
@@ -1066,15 +1280,8 @@ resource_rebuild(struct resource_pass *p, int nthreads,
 	memset(&r, 0, sizeof(r));
 	r.p = p;
 	pthread_mutex_init(&r.mu, NULL);
-	if (nthreads > REBUILD_MAX_THREADS)
-		nthreads = REBUILD_MAX_THREADS;
-	/* the others on threads of their own, the first on this one */
-	for (k = 1; k < nthreads && (size_t)k < p->n; k++)
-		if (pthread_create(&th[n], NULL, rebuild_files, &r) == 0)
-			n++;
-	rebuild_files(&r);
-	for (k = 0; k < n; k++)
-		pthread_join(th[k], NULL);
+	run_threads(rebuild_files, &r, (size_t)nthreads > p->n ? (int)p->n :
+	    nthreads);
 	pthread_mutex_destroy(&r.mu);
 	resource_pass_free(p);
 	return r.stop;

@@ -106,6 +106,12 @@ struct resource_opts {
 	 * repos, builders and variables across records).
 	 */
 	const char *const *whole;
+	/*
+	 * Files checked on up to this many threads at once (0 or 1: one),
+	 * one per RESOURCE_FILES_PER_THREAD files; what is said, in what
+	 * order, and the records are the same whatever the number.
+	 */
+	int threads;
 };
 
 /*
@@ -130,7 +136,7 @@ long resource_load(const char *const *paths, size_t npaths,
  * whole, exactly as resource_load() would have, without a diagnostic:
  * fn(ctx, rec, i), rec the caller's (json_decref) and i its index in
  * *records_out, one file at a time: on nthreads threads at once (at most
- * REBUILD_MAX_THREADS; this one among them), each taking the next file,
+ * RESOURCE_MAX_THREADS; this one among them), each taking the next file,
  * so fn must be safe to call from several threads when nthreads > 1; the
  * records of one file come in their order, the files in no order.  A
  * thread stops at the first fn that returns nonzero, the others at the
@@ -143,7 +149,8 @@ struct resource_pass;
 long resource_check(const char *const *paths, size_t npaths,
     const struct resource_opts *opts, json_t **records_out,
     struct resource_pass **pass);
-#define REBUILD_MAX_THREADS 8
+#define RESOURCE_MAX_THREADS 8
+#define RESOURCE_FILES_PER_THREAD 16
 int resource_rebuild(struct resource_pass *pass, int nthreads,
     int (*fn)(void *ctx, json_t *rec, size_t i), void *ctx);
 /* The bytes of the files a rebuild reads (what its threads share). */

@@ -3,6 +3,7 @@
  * by field against lib/schema.h (resource_int.h).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1337,9 +1338,16 @@ host_key(struct ctx *c)
 {
 	char *path = NULL;
 
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	int rc;
+
 	if (!c->key_state && c->opts->statedir) {
 		c->key_state = -1;
-		if (secrets_key(c->opts->statedir, 1, c->key, &path) == 0)
+		/* files may be checked on several threads: one makes it */
+		pthread_mutex_lock(&mu);
+		rc = secrets_key(c->opts->statedir, 1, c->key, &path);
+		pthread_mutex_unlock(&mu);
+		if (rc == 0)
 			c->key_state = 1;
 		else {
 			struct buf m = BUF_INIT;

@@ -66,6 +66,8 @@ struct file {
 	int utf8;		/* path and source are valid UTF-8 */
 };
 
+struct file_out;
+
 struct ctx {
 	const struct resource_opts *opts;
 	long errors;
@@ -93,6 +95,12 @@ struct ctx {
 	 */
 	struct resource_pass *pass;
 	int stop;
+	/*
+	 * Checking files on a worker thread (resource.c, check_files()):
+	 * the names the file declares go here, to be checked for
+	 * duplicates when the files are merged in their order.
+	 */
+	struct file_out *out;
 	int enabled;		/* the current execution is enabled */
 	const char *rtype;	/* the current resource, for messages */
 	const char *rname;

@@ -211,6 +211,7 @@ declared_opts(struct resource_opts *ro, long *read_errors, int strict,
     struct held *diags)
 {
 	memset(ro, 0, sizeof(*ro));
+	ro->threads = sync_threads();
 	ro->read_errors = read_errors;
 	ro->notes = 1;
 	ro->strict = strict;
@@ -282,13 +283,10 @@ struct stream {
 static int
 rebuild_threads(const struct resource_pass *pass)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t mib = resource_pass_bytes(pass) >> 20;
+	size_t n = (size_t)sync_threads(), mib = resource_pass_bytes(pass) >> 20;
 
-	if (n > 4)
-		n = 4;
-	if ((size_t)n > mib)
-		n = (long)mib;
+	if (n > mib)
+		n = mib;
 	return n < 1 ? 1 : (int)n;
 }
 

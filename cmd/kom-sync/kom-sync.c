@@ -62,6 +62,14 @@ host_config(char **server, char **secrets_dir, char **statedir)
 }
 
 int
+sync_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
+int
 sync_resources_main(int argc, char **argv)
 {
 	struct resource_opts o;
@@ -73,6 +81,7 @@ sync_resources_main(int argc, char **argv)
 	long errors, read_errors = 0;
 
 	memset(&o, 0, sizeof(o));
+	o.threads = sync_threads();
 	while ((ch = getopt(argc, argv, show ? "ahn:st:" : "hn:s")) != -1) {
 		switch (ch) {
 		case 'a':

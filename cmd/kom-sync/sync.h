@@ -28,5 +28,7 @@ int sync_toml_main(int argc, char **argv);
 int sync_diff_main(int argc, char **argv);
 /* validate and show (kom-sync.c) */
 int sync_resources_main(int argc, char **argv);
+/* The threads the resource layer may use: one per core, at most four. */
+int sync_threads(void);
 
 #endif

@@ -198,6 +198,87 @@ threaded_rebuild(void)
 	}
 }
 
+/* The files in dir loaded on nthreads threads: the diagnostics and the
+ * records as text, the error count returned. */
+static long
+load_threads(int nthreads, int check_only, struct seen *s, char **records)
+{
+	const char *paths[1] = { dir };
+	struct resource_opts o;
+	json_t *out;
+	long n;
+
+	memset(&o, 0, sizeof(o));
+	o.threads = nthreads;
+	o.check_only = check_only;
+	o.notes = 1;
+	n = load(dir, &o, s, &out);
+	(void)paths;
+	*records = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	return n;
+}
+
+/* Sixty-four files, with errors, warnings, duplicates within and across
+ * files and references between them: checked on four threads, the same
+ * words in the same order and the same records as on one. */
+static void
+threaded_check(void)
+{
+	char name[64], text[1024];
+	struct seen one, four;
+	char *r1, *r4;
+	long e1, e4;
+	int k, mode;
+
+	for (k = 0; k < 64; k++) {
+		snprintf(name, sizeof(name), "c%02d.toml", k);
+		snprintf(text, sizeof(text),
+		    "[[deployment]]\nname = \"d%d\"\nafter = [\"d%d\", \"nope%d\"]\n"
+		    "[deployment.config]\nserver = \"h\"\nenvironment = \"A=[[V%d]]\"\n"
+		    "imgae = \"typo\"\n"
+		    "[[deployment]]\nname = \"%s\"\n"
+		    "[deployment.config]\nports = \"%s\"\n"
+		    "[[stack]]\nname = \"s%d\"\nconfig.server = \"other\"\n"
+		    "[[server]]\nname = \"%s\"\n",
+		    k, (k + 1) % 64, k % 3, k % 5,
+		    k % 7 == 0 ? "dup" : k % 11 == 0 ? "d3" : "e",
+		    k % 4 == 0 ? "8080" : "80:80", k,
+		    k % 9 == 0 ? "h" : "x");
+		/* e is declared in every file: a duplicate in all but the
+		 * first; d3 and dup again across files */
+		if (k % 6 == 0)
+			snprintf(text + strlen(text), sizeof(text) -
+			    strlen(text), "[[deployment]]\nname = \"d%d\"\n", k);
+		free(write_file(name, text));
+	}
+	for (mode = 0; mode < 2; mode++) {
+		e1 = load_threads(1, mode, &one, &r1);
+		e4 = load_threads(4, mode, &four, &r4);
+		ok(e1 > 10, "%s: the files have errors (%ld)", mode ? "check only" :
+		    "whole", e1);
+		is_int(e4, e1, "%s: as many errors on four threads", mode ?
+		    "check only" : "whole");
+		is_int(four.warnings, one.warnings, "%s: as many warnings", mode ?
+		    "check only" : "whole");
+		ok(one.all.s && four.all.s && !strcmp(one.all.s, four.all.s),
+		    "%s: the same words in the same order", mode ? "check only" :
+		    "whole");
+		ok(r1 && r4 && !strcmp(r1, r4), "%s: the same records", mode ?
+		    "check only" : "whole");
+		ok(strstr(one.all.s, "duplicate deployment 'e' (also at ") !=
+		    NULL, "a duplicate across files is named");
+		free(r1);
+		free(r4);
+		buf_free(&one.all);
+		buf_free(&four.all);
+	}
+	for (k = 0; k < 64; k++) {
+		snprintf(name, sizeof(name), "%s/c%02d.toml", dir, k);
+		unlink(name);
+	}
+}
+
 int
 main(void)
 {
@@ -297,6 +378,7 @@ main(void)
 	free(a);
 	free(t);
 	threaded_rebuild();
+	threaded_check();
 	rmdir(dir);
 	return done_testing();
 }
