@@ -1029,24 +1029,6 @@ paths_free(struct path *v, size_t n)
 	free(v);
 }
 
-/* fn(arg) on nthreads threads (at most RESOURCE_MAX_THREADS), this one
- * among them, until all have returned. */
-static void
-run_threads(void *(*fn)(void *), void *arg, int nthreads)
-{
-	pthread_t th[RESOURCE_MAX_THREADS];
-	int k, n = 0;
-
-	if (nthreads > RESOURCE_MAX_THREADS)
-		nthreads = RESOURCE_MAX_THREADS;
-	for (k = 1; k < nthreads; k++)
-		if (pthread_create(&th[n], NULL, fn, arg) == 0)
-			n++;
-	fn(arg);
-	for (k = 0; k < n; k++)
-		pthread_join(th[k], NULL);
-}
-
 struct check_job {
 	struct paths *ps;
 	struct file_out *outs;
@@ -1112,7 +1094,7 @@ check_parallel(struct ctx *c, struct paths *ps, int keep, int nthreads)
 	j.keep = keep;
 	j.opts = c->opts;
 	pthread_mutex_init(&j.mu, NULL);
-	run_threads(check_files, &j, nthreads);
+	kom_run_threads(check_files, &j, nthreads);
 	pthread_mutex_destroy(&j.mu);
 	for (i = 0; i < ps->n; i++) {
 		ps->v[i].seq0 = c->seq;
@@ -1280,7 +1262,7 @@ resource_rebuild(struct resource_pass *p, int nthreads,
 	memset(&r, 0, sizeof(r));
 	r.p = p;
 	pthread_mutex_init(&r.mu, NULL);
-	run_threads(rebuild_files, &r, (size_t)nthreads > p->n ? (int)p->n :
+	kom_run_threads(rebuild_files, &r, (size_t)nthreads > p->n ? (int)p->n :
 	    nthreads);
 	pthread_mutex_destroy(&r.mu);
 	resource_pass_free(p);

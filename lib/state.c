@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,8 +190,8 @@ struct state_set {
 	struct jsonskim skim;
 };
 
-static int trusted_hash(struct state_set *set, const char *type,
-    const char *name, const char *text, size_t len, unsigned char hash[32]);
+static int trusted_hash(const char *type, const char *name,
+    const char *text, size_t len, unsigned char hash[32]);
 static void record_hash(const json_t *record, unsigned char out[32]);
 
 static struct state_set *
@@ -360,12 +361,95 @@ skim_name(struct jsonskim *sk, const char *text, size_t len, char **name)
 	return 1;
 }
 
+/*
+ * A type dir's files are read ahead on a few threads: a state dir that
+ * is not in the page cache (kom runs now and then) is thousands of small
+ * reads, each a wait for the disk, and the waits overlap; a file with a
+ * trusted hash is checked there too.  What each read gave is then taken
+ * in the order of the names, on one thread, as a single reader would.
+ */
+#define AHEAD_THREADS	8
+#define AHEAD_MIN_FILES	64	/* fewer: read on this thread */
+
+struct ahead {
+	char *text;		/* NULL: err, or a trusted hash (freed) */
+	size_t len;
+	int err;
+	int trusted;
+	unsigned char hash[32];
+	char *name;		/* decoded from the file name */
+};
+
+struct ahead_job {
+	const char *type;
+	int dfd;
+	char **files;
+	struct ahead *a;
+	size_t n, next;
+	pthread_mutex_t mu;
+};
+
+static void
+ahead_one(const struct ahead_job *j, size_t i)
+{
+	struct ahead *a = &j->a[i];
+	char *enc;
+
+	if (!ends_with(j->files[i], ".json") || j->files[i][0] == '.')
+		return;
+	if (read_at(j->dfd, j->files[i], &a->text, &a->len) < 0) {
+		a->err = errno;
+		a->text = NULL;
+		return;
+	}
+	enc = xstrndup(j->files[i], strlen(j->files[i]) - 5);
+	a->name = state_name_decode(enc);
+	free(enc);
+	if (trusted_hash(j->type, a->name, a->text, a->len, a->hash)) {
+		/* read again if ever asked for: most never are, and their
+		 * text was as large as the rest of a diff */
+		a->trusted = 1;
+		free(a->text);
+		a->text = NULL;
+	}
+}
+
+static void *
+ahead_thread(void *arg)
+{
+	struct ahead_job *j = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		i = j->next++;
+		pthread_mutex_unlock(&j->mu);
+		if (i >= j->n)
+			return NULL;
+		ahead_one(j, i);
+	}
+}
+
+static void
+ahead_free(struct ahead *a, size_t from, size_t n)
+{
+	size_t i;
+
+	for (i = from; i < n; i++) {
+		free(a[i].text);
+		free(a[i].name);
+	}
+	free(a);
+}
+
 static int
 load_type(struct state_set *set, const char *type, const char *tdir)
 {
-	char **files, *enc, *text;
+	struct ahead_job j;
+	struct ahead *a;
+	char **files;
 	const char *jn;
-	size_t n, i, len;
+	size_t n, i;
 	struct state_ent e;
 	int dfd;
 
@@ -380,43 +464,50 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 		file_list_free(files, n);
 		return -1;
 	}
+	memset(&j, 0, sizeof(j));
+	j.type = type;
+	j.dfd = dfd;
+	j.files = files;
+	j.n = n;
+	j.a = a = xcalloc(n ? n : 1, sizeof(*a));
+	pthread_mutex_init(&j.mu, NULL);
+	kom_run_threads(ahead_thread, &j, n < AHEAD_MIN_FILES ? 1 :
+	    AHEAD_THREADS);
+	pthread_mutex_destroy(&j.mu);
+	close(dfd);
 	for (i = 0; i < n; i++) {
-		if (!ends_with(files[i], ".json") || files[i][0] == '.')
-			continue;
-		if (read_at(dfd, files[i], &text, &len) < 0) {
-			int err = errno;
-
-			if (err == ENOENT)
+		if (!a[i].text && !a[i].trusted) {
+			if (!a[i].err)
+				continue;	/* not a state file */
+			if (a[i].err == ENOENT)
 				continue;	/* removed while we read: gone */
-			kom_warn("%s/%s: %s", tdir, files[i], err == EFBIG ?
-			    "larger than the state file limit" :
-			    strerror(err));
-			close(dfd);
+			kom_warn("%s/%s: %s", tdir, files[i], a[i].err ==
+			    EFBIG ? "larger than the state file limit" :
+			    strerror(a[i].err));
+			ahead_free(a, i, n);
 			file_list_free(files, n);
 			return -1;
 		}
 		memset(&e, 0, sizeof(e));
 		e.type = xstrdup(type);
 		e.path = xasprintf("%s/%s", tdir, files[i]);
-		enc = xstrndup(files[i], strlen(files[i]) - 5);
-		e.name = state_name_decode(enc);
-		free(enc);
-		if (trusted_hash(set, type, e.name, text, len, e.hash)) {
-			/* read again if ever asked for: most never are, and
-			 * their text was as large as the rest of a diff */
+		e.name = a[i].name;
+		if (a[i].trusted) {
+			memcpy(e.hash, a[i].hash, sizeof(e.hash));
 			e.has_hash = 1;
-			free(text);
-		} else if (skim_name(&set->skim, text, len, &e.name)) {
+		} else if (skim_name(&set->skim, a[i].text, a[i].len,
+		    &e.name)) {
 			/* valid: parsed when asked for, its text a tenth of
 			 * the record's jansson values */
-			e.text = text;
-			e.len = len;
+			e.text = a[i].text;
+			e.len = a[i].len;
 		} else {
-			e.rec = parse_record(e.path, text, len);
-			free(text);
+			e.rec = parse_record(e.path, a[i].text, a[i].len);
+			free(a[i].text);
 			if (!e.rec) {
+				a[i].name = NULL;
 				ent_clear(&e);
-				close(dfd);
+				ahead_free(a, i + 1, n);
 				file_list_free(files, n);
 				return -1;
 			}
@@ -428,7 +519,7 @@ load_type(struct state_set *set, const char *type, const char *tdir)
 		}
 		set_add(set, &e);
 	}
-	close(dfd);
+	free(a);
 	file_list_free(files, n);
 	return 0;
 }
@@ -841,8 +932,8 @@ add_hex(struct buf *b, const unsigned char *p, size_t n)
  * kom_sum matches, its kom_hash into hash and 1; else 0.
  */
 static int
-trusted_hash(struct state_set *set, const char *type, const char *name,
-    const char *text, size_t len, unsigned char hash[32])
+trusted_hash(const char *type, const char *name, const char *text,
+    size_t len, unsigned char hash[32])
 {
 	unsigned char sum[32], got[32];
 

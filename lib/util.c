@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,4 +281,20 @@ kom_use_color(int fd)
 	if (nc && *nc)
 		return 0;
 	return isatty(fd);
+}
+
+void
+kom_run_threads(void *(*fn)(void *), void *arg, int nthreads)
+{
+	pthread_t th[KOM_MAX_THREADS];
+	int k, n = 0;
+
+	if (nthreads > KOM_MAX_THREADS)
+		nthreads = KOM_MAX_THREADS;
+	for (k = 1; k < nthreads; k++)
+		if (pthread_create(&th[n], NULL, fn, arg) == 0)
+			n++;
+	fn(arg);
+	for (k = 0; k < n; k++)
+		pthread_join(th[k], NULL);
 }

@@ -72,6 +72,11 @@ size_t st_mul(size_t a, size_t b);
 /* Milliseconds of a monotonic clock (for durations, deadlines) / of the
  * wall clock (unix ms, for timestamps). */
 long long kom_mono_ms(void);
+
+/* fn(arg) on nthreads threads (at most KOM_MAX_THREADS), this one among
+ * them, until all have returned; fewer when a thread cannot be made. */
+#define KOM_MAX_THREADS 8
+void kom_run_threads(void *(*fn)(void *), void *arg, int nthreads);
 long long kom_wall_ms(void);
 long long kom_wall_ns(void);
 

@@ -37,6 +37,126 @@ rec(const char *type, const char *name, const char *image)
 	    "source", "x.toml:1", "config", "image", image);
 }
 
+
+/* state_set_load(sd) with its stderr in *err. */
+static struct state_set *
+load_set_err(const char *sd, const char *errpath, char **err)
+{
+	struct buf b = BUF_INIT;
+	struct state_set *set;
+	int saved, fd;
+
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	set = state_set_load(sd);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	file_read(errpath, &b, 1 << 16);
+	*err = buf_release(&b);
+	return set;
+}
+
+/*
+ * A type dir of n files is read ahead on threads (64 and more): the set
+ * must be what one reader in name order makes.  Records m000..m(n-1),
+ * saved (trusted); one edited by hand (untrusted: read whole), one whose
+ * record name is not its file name, a file that is not .json and a dot
+ * file (neither a record).  Then two broken files: the first in name
+ * order is the one reported.
+ */
+/* text into path, whole */
+static void
+wr(const char *path, const char *text)
+{
+	file_write_atomic(path, text, strlen(text), 0644);
+}
+
+static void
+read_ahead(const char *dir, int n)
+{
+	char *sd = xasprintf("%s/ahead%d", dir, n), *p, *err, *errpath;
+	struct state_set *set;
+	unsigned char h[32];
+	const unsigned char *got;
+	const char *type, *name;
+	json_t *r;
+	int i, good = 1;
+	char nm[16];
+
+	errpath = xasprintf("%s/ahead.err", dir);
+	for (i = 0; i < n; i++) {
+		snprintf(nm, sizeof(nm), "m%03d", i);
+		r = rec("deployment", nm, i % 2 ? "a:1" : "b:2");
+		state_save(sd, r);
+		json_decref(r);
+	}
+	/* m010 edited by hand: a valid record, its hash no longer trusted */
+	p = state_path(sd, "deployment", "m010");
+	wr(p, "{\"type\":\"deployment\",\"name\":\"m010\","
+	    "\"config\":{\"image\":\"edited\"}}\n");
+	free(p);
+	/* a file named zzz.json holding the record "renamed" */
+	p = xasprintf("%s/resources/deployment/zzz.json", sd);
+	wr(p, "{\"type\":\"deployment\",\"name\":\"renamed\"}");
+	free(p);
+	p = xasprintf("%s/resources/deployment/notes.txt", sd);
+	wr(p, "x");
+	free(p);
+	p = xasprintf("%s/resources/deployment/.tmp.json", sd);
+	wr(p, "{");
+	free(p);
+
+	set = load_set_err(sd, errpath, &err);
+	ok(set != NULL && !*err, "%d files: loaded, nothing said", n);
+	is_int(set ? (long)state_set_count(set) : -1, n + 1,
+	    "%d files: every record, no more", n);
+	for (i = 0; set && i < n + 1; i++) {
+		state_set_at(set, (size_t)i, &type, &name);
+		if (i < n)
+			snprintf(nm, sizeof(nm), "m%03d", i);
+		else
+			snprintf(nm, sizeof(nm), "renamed");
+		got = state_set_hash(set, "deployment", nm);
+		r = rec("deployment", nm, i % 2 ? "a:1" : "b:2");
+		state_record_hash(r, h);
+		json_decref(r);
+		if (strcmp(type, "deployment") || strcmp(name, nm) ||
+		    (i == 10 || i == n ? got != NULL :
+		    !got || memcmp(got, h, 32)))
+			good = 0;
+	}
+	ok(set && good, "%d files: in name order, saved hashes trusted, the "
+	    "edited and the renamed one not", n);
+	r = set ? state_set_get(set, "deployment", "m010") : NULL;
+	is_str(json_string_value(json_object_get(json_object_get(r, "config"),
+	    "image")), "edited", "%d files: the edit is read", n);
+	state_set_free(set);
+	free(err);
+
+	/* two broken files: the first in name order is named, nothing is
+	 * loaded */
+	p = xasprintf("%s/resources/deployment/m%03d.json", sd, n - 2);
+	wr(p, "{\"name\": ");
+	free(p);
+	p = xasprintf("%s/resources/deployment/m%03d.json", sd, n / 2);
+	wr(p, "[1]");
+	free(p);
+	set = load_set_err(sd, errpath, &err);
+	snprintf(nm, sizeof(nm), "m%03d.json", n / 2);
+	ok(!set && strstr(err, nm) && strstr(err, "not a json object") &&
+	    !strstr(err, "1:10"), "%d files: the first broken one is said, "
+	    "alone", n);
+	state_set_free(set);
+	free(err);
+	free(errpath);
+	tap_rm_rf(sd);
+	free(sd);
+}
+
 int
 main(void)
 {
@@ -317,6 +437,9 @@ main(void)
 		free(t);
 		json_decref(a);
 	}
+
+	read_ahead(dir, 20);
+	read_ahead(dir, 300);
 
 	/* lock */
 	fd = state_lock(sd, 0);
