@@ -156,10 +156,19 @@ is "$(sel 23 'select(.target.type=="Stack") | [.level, .resolved, .data.data.ser
 # 5. the engine unreachable
 ENGINE=$DOCKER_HOST
 DOCKER_HOST=unix://$T/nothing.sock
+check 26
+is "$(cat "$T/rc26"):$(jq -c 'select(.data.type=="ServerUnreachable")' "$T/a26")" \
+    75: 'one check finds the engine away: exit 75, no alert yet'
+DOCKER_HOST=$ENGINE
+check 27
+DOCKER_HOST=unix://$T/nothing.sock
+check 28
+is "$(cat "$T/rc27"):$(jq -c 'select(.data.type=="ServerUnreachable")' "$T/a28")" \
+    0: 'away, back, away: no two looks in a row, no alert'
 check 30
 is "$(cat "$T/rc30")" 75 'the engine does not answer: exit 75'
 is "$(jq -c 'select(.data.type=="ServerUnreachable") | [.level, .resolved, .target.type, .target.id]' "$T/a30")" \
-    "[\"CRITICAL\",false,\"Server\",\"$HOST\"]" 'ServerUnreachable'
+    "[\"CRITICAL\",false,\"Server\",\"$HOST\"]" 'the second look in a row: ServerUnreachable'
 is "$(sel 30 .)" '' 'no container alert while the engine is away'
 check 31
 is "$(jq -c 'select(.data.type=="ServerUnreachable")' "$T/a31")" '' 'once'

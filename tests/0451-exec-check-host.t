@@ -162,9 +162,12 @@ check 60
 is "$(cat "$T/rc60"):$(of 60 ServerUnreachable)" '75:' \
     'the engine away in a window: exit 75, no ServerUnreachable'
 server '{"region": "eu-1"}'
+check 64
+is "$(of 64 ServerUnreachable)" '' \
+    'after the window: the look inside it did not count, one more needed'
 check 61
 is "$(jq -c 'select(.data.type == "ServerUnreachable") | [.level, .data.data.region]' "$T/a61")" \
-    '["CRITICAL","eu-1"]' 'after the window: opened, with the server'"'"'s region'
+    '["CRITICAL","eu-1"]' 'the second look after it: opened, with the server'"'"'s region'
 server '{"send_unreachable_alerts": false}'
 check 62
 is "$(of 62 ServerUnreachable)" '' 'send_unreachable_alerts off: closed without a record'

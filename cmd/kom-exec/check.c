@@ -10,7 +10,8 @@
  *				(or unhealthy, or restarted since the last
  *				check), resolved when it runs again
  *	StackStateChange	the same, per service of a stack
- *	ServerUnreachable	the engine does not answer (exit 75)
+ *	ServerUnreachable	the engine does not answer two checks in a row
+ *				(each of them exits 75)
  *	ServerCpu/Mem/Disk	Komodo's two-observation open, five-point
  *				close hysteresis (komodo-behaviour 6.2)
  *
@@ -501,8 +502,11 @@ check_host(struct check *c)
 
 /*
  * The engine's answer, err NULL when it answered: the view's
- * "unreachable" says an alert is open.  Opens unless the server's
- * send_unreachable_alerts is off or a maintenance window is open; closes
+ * "unreachable" says an alert is open, "unreachable_looks" how many
+ * checks in a row found it away.  Opens on the second of them, as
+ * Komodo's two observations (a restart of the engine between two checks
+ * is no alert), unless the server's send_unreachable_alerts is off or a
+ * maintenance window is open (a look inside one does not count); closes
  * when the engine answers, or silently when the flag was turned off
  * (Komodo's rules).
  */
@@ -511,15 +515,20 @@ unreachable(struct check *c, const char *err)
 {
 	int was = json_is_true(json_object_get(c->prev, "unreachable"));
 	int send = flag(c->server, "send_unreachable_alerts"), open = was;
+	json_int_t looks = json_integer_value(json_object_get(c->prev,
+	    "unreachable_looks"));
 	json_t *a;
 
-	if (err && !was && send && !c->maint) {
+	if (!err || !send || c->maint)
+		looks = 0;
+	else if (!was && ++looks >= 2) {
 		open = 1;
 		emit(c, alert_new("CRITICAL", "Server", c->sname,
 		    "ServerUnreachable", json_pack("{s:s, s:s, s:o, s:s}",
 		    "id", c->sname, "name", c->sname, "region", region(c),
 		    "err", err)));
-	} else if (was && (!err || !send)) {
+	}
+	if (was && (!err || !send)) {
 		open = 0;
 		a = alert_new("OK", "Server", c->sname, "ServerUnreachable",
 		    json_pack("{s:s, s:s, s:o, s:n}", "id", c->sname, "name",
@@ -531,6 +540,8 @@ unreachable(struct check *c, const char *err)
 			json_decref(a);
 	}
 	json_object_set_new(c->view, "unreachable", json_boolean(open));
+	json_object_set_new(c->view, "unreachable_looks", json_integer(
+	    open ? 0 : looks));
 }
 
 static json_t *
