@@ -92,4 +92,32 @@ types: alert type not in alert_types" 'skips say why'
 is "$(jq -c 'select(.kind == "end") | .counts' "$T/out")" \
     '{"sent":15,"failed":0,"retry":0,"skipped":13,"suppressed":0,"unconfirmed":0}' 'end counts'
 is "$(find "$KOM_HOME/spool/alert" -type f)" "" "the spool is empty"
+
+# a procedure's SendAlert that names its alerters: those only, their own
+# filters still applied; a name that is not applied is said once
+: >"$T/r/log"
+custom() {
+	alert Custom System "" OK true "{\"message\":\"$1\",\"details\":\"\"}" |
+	    jq -c --argjson al "$2" '. + {alerters: $al}'
+}
+{
+	custom to-two '["all", "only-web"]'
+	custom to-none '["nope", "gone"]'
+	custom to-one '["not-web", "nope"]'
+	echo '{"kind":"end"}'
+} >"$T/in2"
+kom-alert "$T/in2" >"$T/out2" 2>"$T/err2"
+is "$?" 0 'kom-alert exits 0'
+msgpaths() {
+	jq -rs --arg m "$1" '[.[] | select((.body | fromjson | .data.data.message) == $m) | .path] | sort | join(" ")' "$T/r/log"
+}
+is "$(msgpaths to-two)" '/all' \
+    'named all and only-web: to all; only-web'"'"'s resources filter still holds'
+is "$(msgpaths to-none)" '' 'named only alerters not applied: to none'
+is "$(msgpaths to-one)" '/not-web' 'named not-web and one not applied: to not-web'
+is "$(jq -r 'select(.status == "skipped" and .alerter == "types") | .reason' "$T/out2" | sort -u)" \
+    'not among the alerters the alert names' 'the others skipped, saying so'
+is "$(grep -c 'not an applied alerter\|not applied alerters' "$T/err2")" 2 \
+    'the names not applied said once per alert'
+ok 'both named' grep -q "'nope', 'gone' are not applied alerters" "$T/err2"
 done_testing

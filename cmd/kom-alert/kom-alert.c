@@ -100,6 +100,51 @@ backoff(const struct opts *o, long tries)
 	return ms < 3600000 ? ms : 3600000;
 }
 
+/* Whether a SendAlert's list (an array of names) names this alerter. */
+static int
+named(const json_t *list, const char *name)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), name))
+			return 1;
+	return 0;
+}
+
+/* The names a SendAlert lists that are not applied alerters, said once
+ * per alert. */
+static void
+unknown_named(struct run *r, struct item *it, const json_t *list)
+{
+	struct buf b = BUF_INIT;
+	const json_t *v, *a;
+	size_t i, k, unknown = 0;
+	int found;
+
+	json_array_foreach(list, i, v) {
+		found = 0;
+		json_array_foreach(r->alerters, k, a)
+			if (json_is_string(v) && !strcmp(json_string_value(v),
+			    jsonl_str(a, "name", "")))
+				found = 1;
+		if (!found && unknown++ < 8)
+			buf_printf(&b, "%s'%s'", b.len ? ", " : "",
+			    json_is_string(v) ? json_string_value(v) : "?");
+	}
+	if (unknown) {
+		if (unknown > 8)
+			buf_printf(&b, " and %zu more", unknown - 8);
+		buf_adds(&b, unknown == 1 ? " is not an applied alerter" :
+		    " are not applied alerters");
+		kom_warn("alert %s: %s", it->id, b.s);
+		emit(r, it, NULL, "skipped", b.s, 0);
+		r->skipped++;
+	}
+	buf_free(&b);
+}
+
 /* Decide what an item sends and to whom; journal what is known. */
 static int
 plan_item(struct run *r, struct item *it)
@@ -107,7 +152,7 @@ plan_item(struct run *r, struct item *it)
 	const char *why, *name;
 	size_t i, n = json_array_size(r->alerters);
 	long long now = kom_wall_ms();
-	json_t *a;
+	json_t *a, *only;
 	int err;
 
 	alert_id(it->rec, it->id);
@@ -121,12 +166,24 @@ plan_item(struct run *r, struct item *it)
 		return 0;
 	}
 	it->d = xcalloc(n ? n : 1, sizeof(*it->d));
+	/* a SendAlert that names its alerters: those only */
+	only = json_object_get(it->rec, "alerters");
+	if (!json_array_size(only))
+		only = NULL;
+	else
+		unknown_named(r, it, only);
 	json_array_foreach(r->alerters, i, a) {
 		struct delivery *d;
 
 		name = json_string_value(json_object_get(a, "name"));
 		if (!name)
 			continue;
+		if (only && !named(only, name)) {
+			emit(r, it, name, "skipped", "not among the alerters "
+			    "the alert names", 0);
+			r->skipped++;
+			continue;
+		}
 		why = alertroute_skip(json_object_get(a, "config"), it->send,
 		    now);
 		d = &it->d[it->nd];
