@@ -3,7 +3,8 @@
 # kom-exec check, delivered by kom-alert to a real HTTP receiver (Custom
 # and Discord); a repeat while it is open not sent again; started again,
 # the resolve (level OK) delivered; a memory threshold set under this
-# machine's use delivered too.  The server and the alerters are applied
+# machine's use delivered too; its flag turned off and on again, the next
+# one delivered.  The server and the alerters are applied
 # from a sync directory, as a user would.
 . "$(dirname "$0")/lib.sh"
 . "$KOM_TOP/tests/fixtures/exec/lib.sh"
@@ -109,5 +110,21 @@ is "$(jq -s '[.[] | select(.path == "/chat")] | length' "$T/r/log")" 2 \
     'the alerter of state changes only: two requests, no ServerMem'
 round 5
 is "$(got /hook ServerMem | wc -l | tr -d ' ')" 1 'no repeat on the next round'
+
+# the memory alerts turned off while ServerMem is open: closed, nobody
+# told; on again, the next one is delivered, not held back as a repeat
+sed -i 's/^mem_critical = 101.0$/&\nsend_mem_alerts = false/' "$T/sync/server.toml"
+alerters "$T/sync"
+round 6
+is "$(status 6 | grep ServerMem)" \
+    'ServerMem suppressed closed without a message: its send flag is off' \
+    'send_mem_alerts off: kom-alert closes it, tells nobody'
+is "$(got /hook ServerMem | wc -l | tr -d ' ')" 1 'nothing more at the receiver'
+sed -i '/^send_mem_alerts/d' "$T/sync/server.toml"
+alerters "$T/sync"
+round 7
+round 8
+is "$(got /hook ServerMem)" '["WARNING",false]
+["WARNING",false]' 'on again: the next one delivered on its second look, not held back'
 is "$(find "$KOM_HOME/spool/alert" -type f | wc -l | tr -d ' ')" 0 'the spool is empty'
 done_testing

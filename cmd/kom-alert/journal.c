@@ -266,7 +266,20 @@ open_decide(const char *statedir, const json_t *rec, const char *id,
 	opened = json_integer_value(json_object_get(cur, "opened"));
 	sent = json_integer_value(json_object_get(cur, "sent"));
 	resolve = json_is_true(json_object_get(rec, "resolved"));
-	if (cid && !strcmp(cid, id)) {
+	if (resolve && json_is_true(json_object_get(rec, "silent"))) {
+		/* its send flag is off: closed, told to nobody (and the
+		 * same when a run that closed it stopped before the end) */
+		*why = "closed without a message: its send flag is off";
+		if (!cid || strcmp(cid, id)) {
+			if (!cur || closed)
+				*why = "nothing open to resolve";
+			else if (open_put(path, json_pack("{s:s, s:s, s:s, "
+			    "s:I, s:I, s:b}", "key", key, "id", id, "level",
+			    "OK", "opened", (json_int_t)opened, "sent",
+			    (json_int_t)sent, "closed", 1)) < 0)
+				*err = -1;
+		}
+	} else if (cid && !strcmp(cid, id)) {
 		/* decided by an earlier run that stopped: decide the same */
 		if (!resolve)
 			out = json_incref((json_t *)rec);

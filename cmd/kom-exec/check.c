@@ -80,6 +80,20 @@ emit(struct check *c, json_t *a)
 	json_decref(a);
 }
 
+/*
+ * A resolve.  With its send flag off Komodo tells nobody; it is queued
+ * all the same, marked "silent", so that kom-alert closes the alert it
+ * holds open without a message: left open there, it would hold back the
+ * next alert of the kind as a repeat once the flag is on again.
+ */
+static void
+emit_resolve(struct check *c, json_t *a, int send)
+{
+	if (!send)
+		json_object_set_new(a, "silent", json_true());
+	emit(c, a);
+}
+
 static const char *
 jstr(const json_t *o, const char *k)
 {
@@ -159,10 +173,7 @@ judge(struct check *c, const char *key, const char *state, json_t *now,
 			json_object_set_new(d, "service", json_string(service));
 		a = alert_new("OK", ttype, name, dtype, d);
 		alert_set_resolved(a);
-		if (send)
-			emit(c, a);
-		else
-			json_decref(a);
+		emit_resolve(c, a, send);
 		open = NULL;
 	}
 	json_object_set_new(now, "open", open ? json_string(open) :
@@ -369,10 +380,7 @@ metric(struct check *c, const char *key, double pct, double warn,
 		a = alert_new("OK", "Server", c->sname, dtype,
 		    json_incref(data));
 		alert_set_resolved(a);
-		if (send)
-			emit(c, a);
-		else
-			json_decref(a);
+		emit_resolve(c, a, send);
 		open = NULL;
 	} else if (open && rank(level) > rank(open) && !c->maint) {
 		open = level;
@@ -508,7 +516,7 @@ check_host(struct check *c)
  * is no alert), unless the server's send_unreachable_alerts is off or a
  * maintenance window is open (a look inside one does not count); closes
  * when the engine answers, or silently when the flag was turned off
- * (Komodo's rules).
+ * (Komodo's rules; emit_resolve()).
  */
 static void
 unreachable(struct check *c, const char *err)
@@ -534,10 +542,7 @@ unreachable(struct check *c, const char *err)
 		    json_pack("{s:s, s:s, s:o, s:n}", "id", c->sname, "name",
 		    c->sname, "region", region(c), "err"));
 		alert_set_resolved(a);
-		if (send)
-			emit(c, a);
-		else
-			json_decref(a);
+		emit_resolve(c, a, send);
 	}
 	json_object_set_new(c->view, "unreachable", json_boolean(open));
 	json_object_set_new(c->view, "unreachable_looks", json_integer(
