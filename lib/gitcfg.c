@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "docker.h"
 #include "gitcfg.h"
 #include "secrets.h"
 #include "toml.h"
@@ -310,4 +311,24 @@ gitcfg_auth(const struct gitcfg *g, const char *cfgpath,
 	}
 	a->token = *token;
 	return 0;
+}
+
+char *
+gitcfg_registry_login(const struct gitcfg *registries, const char *image,
+    const char *account, const char *secrets_dir)
+{
+	const struct gitcfg_provider *p;
+	const struct gitcfg_account *a;
+	char domain[256], *token, *login;
+
+	if (!account || !*account ||
+	    docker_registry_domain(image, domain, sizeof(domain)) < 0)
+		return NULL;
+	p = gitcfg_provider(registries, domain);
+	if (!(a = gitcfg_account(p, account)) ||
+	    !(token = gitcfg_token(p, a, secrets_dir)))
+		return NULL;
+	login = xasprintf("%s:%s", a->username, token);
+	secrets_wipe(token);
+	return login;
 }

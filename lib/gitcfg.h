@@ -84,6 +84,16 @@ char *gitcfg_token(const struct gitcfg_provider *p,
     const struct gitcfg_account *a, const char *secrets_dir);
 
 /*
+ * The login of account (none when "" or NULL) for the registry image is
+ * pulled from ([[docker_registry]]; docker_registry_domain()):
+ * "USERNAME:TOKEN", a fresh string the caller wipes (secrets_wipe), or
+ * NULL when kom.toml has no such account or it has no token.  The one
+ * rule for kom-exec's pulls and pushes and kom-poll's digest checks.
+ */
+char *gitcfg_registry_login(const struct gitcfg *registries,
+    const char *image, const char *account, const char *secrets_dir);
+
+/*
  * The credentials of account (none when "") at the provider for domain,
  * for the fetch of url: 0 with *a filled (it points into g and into
  * *token, a fresh string the caller wipes and frees; NULL when no token),

@@ -312,8 +312,8 @@ resp_free(struct resp *r)
 }
 
 int
-registry_digest(const char *image, long timeout_ms, char **digest,
-    struct buf *err)
+registry_digest(const char *image, const char *login, long timeout_ms,
+    char **digest, struct buf *err)
 {
 	struct registry_ref ref;
 	struct registry_challenge ch;
@@ -339,12 +339,15 @@ registry_digest(const char *image, long timeout_ms, char **digest,
 	if (code == 401 && r.auth &&
 	    registry_challenge_parse(r.auth, &ch) == 0) {
 		cred = credentials(ref.domain, err);
+		if (!cred && !err->len && login)
+			cred = xstrdup(login);
 		resp_free(&r);
 		if (!strcasecmp(ch.scheme, "Basic")) {
 			if (!cred) {
 				buf_printf(err, "%s: the registry asks for a "
-				    "login and config.json has none for %s",
-				    image, ref.domain);
+				    "login and neither config.json nor an "
+				    "account of kom.toml's [[docker_registry]] "
+				    "has one for %s", image, ref.domain);
 				goto out;
 			}
 			code = request(url, 1, cred, NULL, timeout_ms, &r,

@@ -41,8 +41,12 @@ struct registry_ref {
 int registry_ref_parse(const char *image, struct registry_ref *r);
 void registry_ref_free(struct registry_ref *r);
 
-/* The digest of image's tag, fresh in *digest ("sha256:..."). */
-int registry_digest(const char *image, long timeout_ms, char **digest,
-    struct buf *err);
+/*
+ * The digest of image's tag, fresh in *digest ("sha256:...").  A registry
+ * that asks for a login gets config.json's for its domain, else login
+ * ("USERNAME:TOKEN", gitcfg_registry_login(); NULL: none).
+ */
+int registry_digest(const char *image, const char *login, long timeout_ms,
+    char **digest, struct buf *err);
 
 #endif

@@ -111,6 +111,6 @@ is "$(cat "$T/rc")" 65 'without a login: an error'
 is "$(jq -c 'select(.kind == "poll") | {failures, in: ((.next - (now * 1000)) / 1000 | floor | . >= 190)}' "$T/out")" \
     '{"failures":1,"in":true}' 'a failure: the next look after a backoff (twice the interval)'
 like() { if printf '%s\n' "$1" | grep -Eq -- "$2"; then _result 0 "$3"; else _result 1 "$3"; diag "got: $1" "want /$2/"; fi; }
-like "$(cat "$T/err")" "the registry asks for a login and config.json has none for $AUTH_REGISTRY" \
+like "$(cat "$T/err")" "the registry asks for a login and neither config.json nor an account of kom.toml's \[\[docker_registry\]\] has one for $AUTH_REGISTRY" \
     'without a login: the reason'
 done_testing

@@ -66,19 +66,17 @@ job_free(struct job *j)
 char *
 job_registry_auth(struct job *j, const char *image, const char *account)
 {
-	const struct gitcfg_provider *p;
-	const struct gitcfg_account *a;
-	char domain[256], *token, *v;
+	char domain[256], *login, *colon, *v;
 
-	if (!account || !*account ||
-	    docker_registry_domain(image, domain, sizeof(domain)) < 0)
+	if (!(login = gitcfg_registry_login(&j->x->registries, image, account,
+	    j->x->secrets_dir)))
 		return NULL;
-	p = gitcfg_provider(&j->x->registries, domain);
-	if (!(a = gitcfg_account(p, account)) ||
-	    !(token = gitcfg_token(p, a, j->x->secrets_dir)))
-		return NULL;
-	v = docker_registry_auth_value(a->username, token, domain);
-	secrets_wipe(token);
+	colon = strchr(login, ':');
+	*colon = '\0';
+	docker_registry_domain(image, domain, sizeof(domain));
+	v = docker_registry_auth_value(login, colon + 1, domain);
+	*colon = ':';
+	secrets_wipe(login);
 	return v;
 }
 

@@ -25,7 +25,9 @@
 #include "jsonl.h"
 #include "paths.h"
 #include "poll.h"
+#include "gitcfg.h"
 #include "registry.h"
+#include "secrets.h"
 #include "spool.h"
 #include "util.h"
 #include "banned.h"
@@ -270,20 +272,33 @@ has(const json_t *arr, const char *s)
  * new digest (STATE/poll/images.json remembers those alerted), one event
  * per auto-updating resource with its updated services.  The errors.
  */
+/* The login kom.toml has for o's registry account (a deployment's
+ * image_registry_account, a stack's registry_account), or NULL. */
+static char *
+account_login(const struct config *cfg, const json_t *o)
+{
+	const json_t *c = json_object_get(o, "_config");
+	const char *acct = jsonl_str(c, !strcmp(jsonl_str(o, "type", ""),
+	    "stack") ? "registry_account" : "image_registry_account", "");
+
+	return gitcfg_registry_login(&cfg->registries, jsonl_str(o, "image",
+	    ""), acct, cfg->secrets_dir);
+}
+
 static long
-check(const struct kom_paths *p, json_t *found, json_t *state,
-    json_t *syncerr, long *alerts, long *events)
+check(const struct kom_paths *p, const struct config *cfg, json_t *found,
+    json_t *state, json_t *syncerr, long *alerts, long *events)
 {
 	struct docker_error de;
 	struct docker *d = docker_open(&de);
 	struct buf err = BUF_INIT;
-	char *dg, *key, *s;
+	char *dg, *key, *s, *login;
 	json_t *o, *run, *ev, *evs = json_object(), *al;
 	const json_t *c;
 	const char *type, *name, *prev;
 	long errors = 0;
 	size_t i;
-	int upd, auto_up;
+	int upd, auto_up, rc;
 
 	if (!d) {
 		kom_warn("%s", de.msg);
@@ -297,8 +312,12 @@ check(const struct kom_paths *p, json_t *found, json_t *state,
 		if (json_is_true(json_object_get(o, "pinned")))
 			continue;
 		buf_reset(&err);
-		if (registry_digest(jsonl_str(o, "image", ""), 10000, &dg,
-		    &err) < 0) {
+		login = account_login(cfg, o);
+		rc = registry_digest(jsonl_str(o, "image", ""), login, 10000,
+		    &dg, &err);
+		if (login)
+			secrets_wipe(login);
+		if (rc < 0) {
 			kom_warn("%s", err.s);
 			json_object_set_new(o, "error", json_string(err.s));
 			if (!json_object_get(syncerr, jsonl_str(o, "_sync", "")))
@@ -539,8 +558,8 @@ images_main(int argc, char **argv)
 		json_decref(recs);
 	}
 	if (!list) {
-		errors += check(&p, found, json_object_get(st, "alerted"),
-		    syncerr, &alerts, &events);
+		errors += check(&p, &cfg, found, json_object_get(st,
+		    "alerted"), syncerr, &alerts, &events);
 		/* each sync looked at: its next look, or its backoff */
 		for (j = 0; j < json_array_size(dues); j++) {
 			const struct config_sync *sy = &cfg.syncs[
