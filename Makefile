@@ -180,14 +180,15 @@ install-completion: $(COMPLETION)
 		install -m 644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/$$p; \
 	done
 
-# systemd units, with ExecStart pointing into BINDIR: those whose commands
+# systemd units, with ExecStart pointing into BINDIR (the files name
+# /usr/bin, Debian's, so that they verify as they stand): those whose commands
 # exist (contrib/systemd/units.sh), or only UNIT_PKG's; the kom user and
 # directories (sysusers.d, tmpfiles.d) unless UNIT_PKG names a program.
 UNIT_PKG ?=
 install-units:
 	for u in $$(sh contrib/systemd/units.sh $(if $(UNIT_PKG),-p $(UNIT_PKG))); do \
 		install -d $(DESTDIR)$(UNITDIR) && \
-		sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/$$u \
+		sed 's|/usr/bin/kom-|$(BINDIR)/kom-|g' contrib/systemd/$$u \
 		    >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
@@ -195,7 +196,7 @@ install-units:
 	if sh contrib/systemd/units.sh $(if $(UNIT_PKG),-p $(UNIT_PKG)) | \
 	    grep -qx kom-procedures.service; then \
 		install -d $(DESTDIR)$(GENDIR) && \
-		sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/kom-procedure-generator \
+		sed 's|/usr/bin/kom-|$(BINDIR)/kom-|g' contrib/systemd/kom-procedure-generator \
 		    >$(DESTDIR)$(GENDIR)/kom-procedure-generator && \
 		chmod 755 $(DESTDIR)$(GENDIR)/kom-procedure-generator; \
 	fi

@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "docker.h"
 #include "gitcfg.h"
 #include "secrets.h"
 #include "toml.h"
@@ -313,22 +312,19 @@ gitcfg_auth(const struct gitcfg *g, const char *cfgpath,
 	return 0;
 }
 
-char *
-gitcfg_registry_login(const struct gitcfg *registries, const char *image,
-    const char *account, const char *secrets_dir)
+const struct gitcfg_account *
+gitcfg_registry_account(const struct gitcfg *registries, const char *domain,
+    const char *account, const char *secrets_dir, char **token)
 {
 	const struct gitcfg_provider *p;
 	const struct gitcfg_account *a;
-	char domain[256], *token, *login;
 
-	if (!account || !*account ||
-	    docker_registry_domain(image, domain, sizeof(domain)) < 0)
+	*token = NULL;
+	if (!account || !*account)
 		return NULL;
 	p = gitcfg_provider(registries, domain);
 	if (!(a = gitcfg_account(p, account)) ||
-	    !(token = gitcfg_token(p, a, secrets_dir)))
+	    !(*token = gitcfg_token(p, a, secrets_dir)))
 		return NULL;
-	login = xasprintf("%s:%s", a->username, token);
-	secrets_wipe(token);
-	return login;
+	return a;
 }

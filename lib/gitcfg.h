@@ -84,14 +84,15 @@ char *gitcfg_token(const struct gitcfg_provider *p,
     const struct gitcfg_account *a, const char *secrets_dir);
 
 /*
- * The login of account (none when "" or NULL) for the registry image is
- * pulled from ([[docker_registry]]; docker_registry_domain()):
- * "USERNAME:TOKEN", a fresh string the caller wipes (secrets_wipe), or
- * NULL when kom.toml has no such account or it has no token.  The one
- * rule for kom-exec's pulls and pushes and kom-poll's digest checks.
+ * The [[docker_registry]] account called account (none when "" or NULL)
+ * at domain (docker_registry_domain() of an image), its token fresh in
+ * *token (the caller wipes it, secrets_wipe); NULL when kom.toml has no
+ * such account or it has no token.  The one rule for kom-exec's pulls
+ * and pushes and kom-poll's digest checks.
  */
-char *gitcfg_registry_login(const struct gitcfg *registries,
-    const char *image, const char *account, const char *secrets_dir);
+const struct gitcfg_account *gitcfg_registry_account(
+    const struct gitcfg *registries, const char *domain, const char *account,
+    const char *secrets_dir, char **token);
 
 /*
  * The credentials of account (none when "") at the provider for domain,

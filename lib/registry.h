@@ -44,7 +44,8 @@ void registry_ref_free(struct registry_ref *r);
 /*
  * The digest of image's tag, fresh in *digest ("sha256:...").  A registry
  * that asks for a login gets config.json's for its domain, else login
- * ("USERNAME:TOKEN", gitcfg_registry_login(); NULL: none).
+ * ("USERNAME:TOKEN" of a kom.toml account, gitcfg_registry_account();
+ * NULL: none).
  */
 int registry_digest(const char *image, const char *login, long timeout_ms,
     char **digest, struct buf *err);

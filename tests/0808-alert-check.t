@@ -115,11 +115,23 @@ is "$(got /hook ServerMem | wc -l | tr -d ' ')" 1 'no repeat on the next round'
 # told; on again, the next one is delivered, not held back as a repeat
 sed -i 's/^mem_critical = 101.0$/&\nsend_mem_alerts = false/' "$T/sync/server.toml"
 alerters "$T/sync"
-round 6
+kom-exec check >"$T/check6" 2>"$T/cerr6"
+Q=$KOM_HOME/spool/alert/new
+mkdir -p "$T/q6"
+cp "$Q"/* "$T/q6/"
+kom-alert >"$T/alert6" 2>"$T/aerr6"
 is "$(status 6 | grep ServerMem)" \
     'ServerMem suppressed closed without a message: its send flag is off' \
     'send_mem_alerts off: kom-alert closes it, tells nobody'
 is "$(got /hook ServerMem | wc -l | tr -d ' ')" 1 'nothing more at the receiver'
+# the same records again, as after a kom-alert killed once it had closed
+# the alert: decided the same, still nobody told
+cp "$T/q6"/* "$Q/"
+kom-alert >"$T/alert6b" 2>"$T/aerr6b"
+is "$(status 6b | grep ServerMem)" \
+    'ServerMem suppressed closed without a message: its send flag is off' \
+    'replayed: closed, still told to nobody'
+is "$(got /hook ServerMem | wc -l | tr -d ' ')" 1 'and nothing at the receiver'
 sed -i '/^send_mem_alerts/d' "$T/sync/server.toml"
 alerters "$T/sync"
 round 7

@@ -45,7 +45,7 @@ ok 'the kom user and directories' test -s "$R/usr/lib/sysusers.d/kom.conf" -a \
     -s "$R/usr/lib/tmpfiles.d/kom.conf"
 ok 'ExecStart points into BINDIR' grep -q "ExecStart=.*$KOM_TOP/bin/kom-" \
     $(ls "$R"/usr/lib/systemd/system/*.service)
-ok 'no @BINDIR@ left' sh -c "! grep -l @BINDIR@ '$R'/usr/lib/systemd/system/*"
+ok 'no /usr/bin/kom- left' sh -c "! grep -l /usr/bin/kom- '$R'/usr/lib/systemd/system/*"
 
 # Templates are verified as an instance; all units in one directory so
 # that a timer or socket finds its service.
@@ -96,10 +96,10 @@ for u in $(grep -v '^#' contrib/systemd/units | awk 'NF { print $1 }'); do
 	case $u in
 	*@.*) n=${u%%@*}@verify.${u##*.}
 	      # the template itself too, for the socket that spawns it
-	      sed "s|@BINDIR@|$W/bin|g" "contrib/systemd/$u" >"$W/tmpl/$u" ;;
+	      sed "s|/usr/bin/kom-|$W/bin/kom-|g" "contrib/systemd/$u" >"$W/tmpl/$u" ;;
 	*) n=$u ;;
 	esac
-	sed "s|@BINDIR@|$W/bin|g" "contrib/systemd/$u" >"$W/units/$n"
+	sed "s|/usr/bin/kom-|$W/bin/kom-|g" "contrib/systemd/$u" >"$W/units/$n"
 done
 for p in kom-sync kom-plan kom-exec kom-poll kom-alert; do
 	printf '#!/bin/sh\n' >"$W/bin/$p"

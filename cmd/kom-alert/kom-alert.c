@@ -100,15 +100,17 @@ backoff(const struct opts *o, long tries)
 	return ms < 3600000 ? ms : 3600000;
 }
 
-/* Whether a SendAlert's list (an array of names) names this alerter. */
+/* Whether list (a SendAlert's alerters, or the applied alerters' records
+ * when key is "name") holds name. */
 static int
-named(const json_t *list, const char *name)
+named(const json_t *list, const char *key, const char *name)
 {
 	const json_t *v;
 	size_t i;
 
 	json_array_foreach(list, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), name))
+		if (!strcmp(key ? jsonl_str(v, key, "") : json_is_string(v) ?
+		    json_string_value(v) : "", name))
 			return 1;
 	return 0;
 }
@@ -119,17 +121,14 @@ static void
 unknown_named(struct run *r, struct item *it, const json_t *list)
 {
 	struct buf b = BUF_INIT;
-	const json_t *v, *a;
-	size_t i, k, unknown = 0;
-	int found;
+	const json_t *v;
+	size_t i, unknown = 0;
 
 	json_array_foreach(list, i, v) {
-		found = 0;
-		json_array_foreach(r->alerters, k, a)
-			if (json_is_string(v) && !strcmp(json_string_value(v),
-			    jsonl_str(a, "name", "")))
-				found = 1;
-		if (!found && unknown++ < 8)
+		if (named(r->alerters, "name", json_is_string(v) ?
+		    json_string_value(v) : ""))
+			continue;
+		if (unknown++ < 8)
 			buf_printf(&b, "%s'%s'", b.len ? ", " : "",
 			    json_is_string(v) ? json_string_value(v) : "?");
 	}
@@ -178,7 +177,7 @@ plan_item(struct run *r, struct item *it)
 		name = json_string_value(json_object_get(a, "name"));
 		if (!name)
 			continue;
-		if (only && !named(only, name)) {
+		if (only && !named(only, NULL, name)) {
 			emit(r, it, name, "skipped", "not among the alerters "
 			    "the alert names", 0);
 			r->skipped++;

@@ -510,33 +510,30 @@ check_host(struct check *c)
 
 /*
  * The engine's answer, err NULL when it answered: the view's
- * "unreachable" says an alert is open, "unreachable_looks" how many
- * checks in a row found it away.  Opens on the second of them, as
- * Komodo's two observations (a restart of the engine between two checks
- * is no alert), unless the server's send_unreachable_alerts is off or a
- * maintenance window is open (a look inside one does not count); closes
- * when the engine answers, or silently when the flag was turned off
- * (Komodo's rules; emit_resolve()).
+ * "unreachable" says an alert is open, "unreachable_pending" that the
+ * last check found it away.  Opens on the second look in a row, as
+ * metric() does (a restart of the engine between two checks is no
+ * alert; in a maintenance window the count stands still), unless the
+ * server's send_unreachable_alerts is off; closes when the engine
+ * answers, or silently when the flag was turned off (Komodo's rules;
+ * emit_resolve()).
  */
 static void
 unreachable(struct check *c, const char *err)
 {
 	int was = json_is_true(json_object_get(c->prev, "unreachable"));
+	int pending = json_is_true(json_object_get(c->prev,
+	    "unreachable_pending"));
 	int send = flag(c->server, "send_unreachable_alerts"), open = was;
-	json_int_t looks = json_integer_value(json_object_get(c->prev,
-	    "unreachable_looks"));
 	json_t *a;
 
-	if (!err || !send || c->maint)
-		looks = 0;
-	else if (!was && ++looks >= 2) {
+	if (err && !was && send && !c->maint && pending) {
 		open = 1;
 		emit(c, alert_new("CRITICAL", "Server", c->sname,
 		    "ServerUnreachable", json_pack("{s:s, s:s, s:o, s:s}",
 		    "id", c->sname, "name", c->sname, "region", region(c),
 		    "err", err)));
-	}
-	if (was && (!err || !send)) {
+	} else if (was && (!err || !send)) {
 		open = 0;
 		a = alert_new("OK", "Server", c->sname, "ServerUnreachable",
 		    json_pack("{s:s, s:s, s:o, s:n}", "id", c->sname, "name",
@@ -544,9 +541,13 @@ unreachable(struct check *c, const char *err)
 		alert_set_resolved(a);
 		emit_resolve(c, a, send);
 	}
+	if (open || !err)
+		pending = 0;
+	else if (!c->maint)
+		pending = 1;
 	json_object_set_new(c->view, "unreachable", json_boolean(open));
-	json_object_set_new(c->view, "unreachable_looks", json_integer(
-	    open ? 0 : looks));
+	json_object_set_new(c->view, "unreachable_pending",
+	    json_boolean(pending));
 }
 
 static json_t *

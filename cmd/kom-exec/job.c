@@ -66,17 +66,15 @@ job_free(struct job *j)
 char *
 job_registry_auth(struct job *j, const char *image, const char *account)
 {
-	char domain[256], *login, *colon, *v;
+	const struct gitcfg_account *a;
+	char domain[256], *token, *v;
 
-	if (!(login = gitcfg_registry_login(&j->x->registries, image, account,
-	    j->x->secrets_dir)))
+	if (docker_registry_domain(image, domain, sizeof(domain)) < 0 ||
+	    !(a = gitcfg_registry_account(&j->x->registries, domain, account,
+	    j->x->secrets_dir, &token)))
 		return NULL;
-	colon = strchr(login, ':');
-	*colon = '\0';
-	docker_registry_domain(image, domain, sizeof(domain));
-	v = docker_registry_auth_value(login, colon + 1, domain);
-	*colon = ':';
-	secrets_wipe(login);
+	v = docker_registry_auth_value(a->username, token, domain);
+	secrets_wipe(token);
 	return v;
 }
 

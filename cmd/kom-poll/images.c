@@ -267,24 +267,33 @@ has(const json_t *arr, const char *s)
 	return 0;
 }
 
+/* "USERNAME:TOKEN" of the kom.toml account o's registry account names
+ * (a deployment's image_registry_account, a stack's registry_account),
+ * fresh (secrets_wipe), or NULL. */
+static char *
+account_login(const struct config *cfg, const json_t *o)
+{
+	const json_t *c = json_object_get(o, "_config");
+	const char *image = jsonl_str(o, "image", ""), *acct = jsonl_str(c,
+	    !strcmp(jsonl_str(o, "type", ""), "stack") ? "registry_account" :
+	    "image_registry_account", "");
+	const struct gitcfg_account *a;
+	char domain[256], *token, *login;
+
+	if (docker_registry_domain(image, domain, sizeof(domain)) < 0 ||
+	    !(a = gitcfg_registry_account(&cfg->registries, domain, acct,
+	    cfg->secrets_dir, &token)))
+		return NULL;
+	login = xasprintf("%s:%s", a->username, token);
+	secrets_wipe(token);
+	return login;
+}
+
 /*
  * Ask the registry for each image's digest and compare: one alert per
  * new digest (STATE/poll/images.json remembers those alerted), one event
  * per auto-updating resource with its updated services.  The errors.
  */
-/* The login kom.toml has for o's registry account (a deployment's
- * image_registry_account, a stack's registry_account), or NULL. */
-static char *
-account_login(const struct config *cfg, const json_t *o)
-{
-	const json_t *c = json_object_get(o, "_config");
-	const char *acct = jsonl_str(c, !strcmp(jsonl_str(o, "type", ""),
-	    "stack") ? "registry_account" : "image_registry_account", "");
-
-	return gitcfg_registry_login(&cfg->registries, jsonl_str(o, "image",
-	    ""), acct, cfg->secrets_dir);
-}
-
 static long
 check(const struct kom_paths *p, const struct config *cfg, json_t *found,
     json_t *state, json_t *syncerr, long *alerts, long *events)

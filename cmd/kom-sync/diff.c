@@ -294,19 +294,6 @@ rebuild_threads(const struct resource_pass *pass)
 #define STREAM_AGAIN 1	/* a stack's git is not there: load_declared()
 			 * says it, with its order of messages */
 
-/* What resource_git_one() or buildver_annotate_one() would change. */
-static int
-reads_git_or_builds(const json_t *rec)
-{
-	const char *type = jsonl_str(rec, "type", ""), *pinned;
-
-	if (!strcmp(type, "deployment"))
-		return buildver_of(json_object_get(rec, "config"),
-		    &pinned) != NULL;
-	return !strcmp(type, "build") || !strcmp(type, "repo") ||
-	    !strcmp(type, "stack");
-}
-
 static int
 stream_record(void *ctx, json_t *rec, size_t i)
 {
@@ -315,17 +302,13 @@ stream_record(void *ctx, json_t *rec, size_t i)
 	int rc;
 
 	/* on the rebuild's threads: what reads git and the applied records
-	 * takes the stream's lock; the rest has neither to read */
-	rc = 0;
-	if (reads_git_or_builds(rec)) {
-		diff_stream_lock(st->ds);
-		rc = resource_git_one(rec, st->context, st->git, st->repos,
-		    &msg);
-		if (rc == 0)
-			buildver_annotate_one(rec, st->context, st->applied);
-		diff_stream_unlock(st->ds);
-		buf_free(&msg);
-	}
+	 * takes the stream's lock */
+	diff_stream_lock(st->ds);
+	rc = resource_git_one(rec, st->context, st->git, st->repos, &msg);
+	if (rc == 0)
+		buildver_annotate_one(rec, st->context, st->applied);
+	diff_stream_unlock(st->ds);
+	buf_free(&msg);
 	if (rc < 0) {
 		json_decref(rec);
 		return STREAM_AGAIN;
